@@ -1,0 +1,63 @@
+use std::fmt;
+
+/// Which half of the dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SplitKind {
+    Train,
+    Test,
+}
+
+impl SplitKind {
+    /// How many examples the published dataset has in this split.
+    pub const fn expected_count(self) -> usize {
+        match self {
+            SplitKind::Train => 60_000,
+            SplitKind::Test => 10_000,
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            SplitKind::Train => "train",
+            SplitKind::Test => "test",
+        }
+    }
+}
+
+impl fmt::Display for SplitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// One of the four published files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DataFile {
+    pub split: SplitKind,
+    pub is_labels: bool,
+}
+
+impl DataFile {
+    /// Download order: the test set first, so the gallery can appear early.
+    pub const ALL: [DataFile; 4] = [
+        DataFile { split: SplitKind::Test, is_labels: true },
+        DataFile { split: SplitKind::Test, is_labels: false },
+        DataFile { split: SplitKind::Train, is_labels: true },
+        DataFile { split: SplitKind::Train, is_labels: false },
+    ];
+
+    pub const fn file_name(self) -> &'static str {
+        match (self.split, self.is_labels) {
+            (SplitKind::Train, false) => "train-images-idx3-ubyte.gz",
+            (SplitKind::Train, true) => "train-labels-idx1-ubyte.gz",
+            (SplitKind::Test, false) => "t10k-images-idx3-ubyte.gz",
+            (SplitKind::Test, true) => "t10k-labels-idx1-ubyte.gz",
+        }
+    }
+
+    /// A short name for messages, e.g. "train-labels".
+    pub fn short_name(self) -> String {
+        let kind = if self.is_labels { "labels" } else { "images" };
+        format!("{}-{kind}", self.split)
+    }
+}

@@ -1,0 +1,52 @@
+//! The real Fashion-MNIST files, where they are installed (CI installs them).
+//! Set `ATELIER_DATA_DIR` to point elsewhere; `ATELIER_REQUIRE_DATA=1` makes absence a failure.
+
+use atelier::data::{DataFile, NUM_CLASSES, decode_gzip, load_dir};
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+fn data_dir() -> Option<PathBuf> {
+    let dir = std::env::var("ATELIER_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("/usr/share/datasets/fashion-mnist"));
+    if dir.join("t10k-labels-idx1-ubyte.gz").exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("ATELIER_REQUIRE_DATA").is_err(),
+        "ATELIER_REQUIRE_DATA is set but no data in {}",
+        dir.display()
+    );
+    eprintln!("skipping: no Fashion-MNIST files in {}", dir.display());
+    None
+}
+
+#[test]
+fn real_data_has_published_counts_and_balanced_classes() {
+    let Some(dir) = data_dir() else { return };
+    let data = load_dir(&dir).expect("real data parses");
+    assert_eq!(data.train.len(), 60_000);
+    assert_eq!(data.test.len(), 10_000);
+    assert_eq!(data.train.class_counts(), [6_000; NUM_CLASSES]);
+    assert_eq!(data.test.class_counts(), [1_000; NUM_CLASSES]);
+    // The first test image is an ankle boot, the first train image too (label 9).
+    assert_eq!(data.test.label(0), 9);
+    assert_eq!(data.train.label(0), 9);
+}
+
+#[test]
+fn real_data_matches_the_checksums_the_setup_script_verifies() {
+    let Some(dir) = data_dir() else { return };
+    let sums = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/static/fashion-mnist.sha256"))
+        .expect("checksum list");
+    for file in DataFile::ALL {
+        let gz = std::fs::read(dir.join(file.file_name())).unwrap();
+        let raw = decode_gzip(file.file_name(), &gz).unwrap();
+        let sum = format!("{:x}", Sha256::digest(&raw));
+        let listed = sums
+            .lines()
+            .find(|l| l.ends_with(file.file_name().trim_end_matches(".gz")))
+            .unwrap_or_else(|| panic!("{} not listed", file.file_name()));
+        assert!(listed.starts_with(&sum), "{}: {sum} vs {listed}", file.file_name());
+    }
+}
