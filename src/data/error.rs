@@ -23,4 +23,8 @@ pub enum DataError {
     CountMismatch { split: String, images: usize, labels: usize },
     #[error("{file}: {reason}")]
     Io { file: String, reason: String },
+    #[error("{file}: the server answered {status} for {url}")]
+    Http { file: String, url: String, status: String },
+    #[error("{file}: the download failed ({reason}); check the connection and retry")]
+    Network { file: String, reason: String },
 }

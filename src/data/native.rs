@@ -28,7 +28,7 @@ pub fn decode_gzip(file: &str, gz: &[u8]) -> Result<Vec<u8>, DataError> {
 pub fn load_split_gz(kind: SplitKind, images_gz: &[u8], labels_gz: &[u8]) -> Result<Split, DataError> {
     let images = decode_gzip(&DataFile { split: kind, is_labels: false }.short_name(), images_gz)?;
     let labels = decode_gzip(&DataFile { split: kind, is_labels: true }.short_name(), labels_gz)?;
-    Split::from_idx(kind, &images, &labels)
+    Split::from_idx_owned(kind, images, &labels)
 }
 
 /// Loads the four published `.gz` files from a folder.

@@ -1,0 +1,52 @@
+//! The whole dataset, test split first so the gallery can show something early.
+
+use std::rc::Rc;
+
+use super::download::{FileProgress, evict, fetch_gz, gunzip, store};
+use crate::data::{DataError, DataFile, Split, SplitKind};
+
+pub enum DatasetEvent {
+    Progress(DataFile, FileProgress),
+    Split(Rc<Split>),
+}
+
+/// Loads both splits from `base` (a URL ending in `/`), emitting progress and each split.
+pub async fn load_dataset(base: &str, on_event: &dyn Fn(DatasetEvent)) -> Result<(), DataError> {
+    for kind in [SplitKind::Test, SplitKind::Train] {
+        let split = load_split(base, kind, on_event).await?;
+        on_event(DatasetEvent::Split(Rc::new(split)));
+    }
+    Ok(())
+}
+
+async fn load_split(base: &str, kind: SplitKind, on_event: &dyn Fn(DatasetEvent)) -> Result<Split, DataError> {
+    let labels_file = DataFile { split: kind, is_labels: true };
+    let images_file = DataFile { split: kind, is_labels: false };
+    let labels_url = format!("{base}{}", labels_file.file_name());
+    let images_url = format!("{base}{}", images_file.file_name());
+
+    let labels = fetch_gz(&labels_url, labels_file, &|p| on_event(DatasetEvent::Progress(labels_file, p))).await?;
+    let images = fetch_gz(&images_url, images_file, &|p| on_event(DatasetEvent::Progress(images_file, p))).await?;
+    let parsed = async {
+        let raw_labels = gunzip(labels_file, &labels.blob).await?;
+        let raw_images = gunzip(images_file, &images.blob).await?;
+        Split::from_idx_owned(kind, raw_images, &raw_labels)
+    }
+    .await;
+    match parsed {
+        Ok(split) => {
+            if !labels.from_cache {
+                store(&labels_url, &labels.blob).await;
+            }
+            if !images.from_cache {
+                store(&images_url, &images.blob).await;
+            }
+            Ok(split)
+        }
+        Err(err) => {
+            evict(&labels_url).await;
+            evict(&images_url).await;
+            Err(err)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The global scope, whether a window or a worker: both have `fetch`, `caches`, `performance`.
+
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CacheStorage, Response, WorkerGlobalScope};
+
+pub(crate) enum Scope {
+    Window(web_sys::Window),
+    Worker(WorkerGlobalScope),
+}
+
+pub(crate) fn scope() -> Scope {
+    let global = js_sys::global();
+    match global.dyn_into::<web_sys::Window>() {
+        Ok(window) => Scope::Window(window),
+        Err(global) => Scope::Worker(global.unchecked_into()),
+    }
+}
+
+impl Scope {
+    pub(crate) async fn fetch(&self, url: &str) -> Result<Response, JsValue> {
+        let promise = match self {
+            Scope::Window(w) => w.fetch_with_str(url),
+            Scope::Worker(w) => w.fetch_with_str(url),
+        };
+        Ok(wasm_bindgen_futures::JsFuture::from(promise).await?.unchecked_into())
+    }
+
+    /// `None` where the Cache API is unavailable (insecure origin, some private modes).
+    pub(crate) fn caches(&self) -> Option<CacheStorage> {
+        match self {
+            Scope::Window(w) => w.caches().ok(),
+            Scope::Worker(w) => w.caches().ok(),
+        }
+    }
+
+    fn performance(&self) -> Option<web_sys::Performance> {
+        match self {
+            Scope::Window(w) => w.performance(),
+            Scope::Worker(w) => w.performance(),
+        }
+    }
+}
+
+/// A `performance.mark` that tests and the benchmark read (names start with `atelier:`).
+pub fn mark(name: &str) {
+    if let Some(perf) = scope().performance() {
+        let _ = perf.mark(name);
+    }
+}
+
+/// A query parameter of the page's URL, e.g. `?data=…`.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+}

@@ -1,0 +1,72 @@
+// Shared pieces of the end-to-end tests: a static server for dist/ and Debian's Chromium.
+import { createServer } from 'node:http';
+import { readFile, stat, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+import { tmpdir } from 'node:os';
+import { chromium } from 'playwright-core';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+export const DIST = join(ROOT, 'dist');
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+export const CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
+  '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.gz': 'application/gzip',
+};
+
+/** Serves dist/ on a free loopback port; resolves to { url, close }. */
+export async function serveDist() {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    let file = join(DIST, path);
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Headless Debian Chromium with WebGPU allowed, in a fresh profile. */
+export async function launch() {
+  const profile = await mkdtemp(join(tmpdir(), 'atelier-chromium-'));
+  return chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    ignoreDefaultArgs: ['--disable-gpu'],
+    viewport: { width: 1400, height: 1000 },
+    args: [
+      '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+    ],
+  });
+}
+
+export async function screenshot(page, name) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Adds figures to tests/artifacts/measurements.json (read by the closing notes and README). */
+export async function record(key, value) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const file = join(ARTIFACTS, 'measurements.json');
+  let all = {};
+  try { all = JSON.parse(await readFile(file, 'utf8')); } catch { /* first entry */ }
+  all[key] = value;
+  await writeFile(file, JSON.stringify(all, null, 2));
+}
+
+/** Milliseconds from navigation to a `performance.mark` the app sets, or null. */
+export function markTime(page, name) {
+  return page.evaluate((n) => performance.getEntriesByName(n)[0]?.startTime ?? null, name);
+}
+
+export const status = (page) => page.getByTestId('data-status');
