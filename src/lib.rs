@@ -4,6 +4,11 @@
 
 pub mod data;
 
+#[cfg(feature = "engine")]
+pub mod model;
+#[cfg(feature = "engine")]
+pub mod training;
+
 #[cfg(feature = "web")]
 pub mod web;
 

@@ -1,0 +1,170 @@
+//! Native trainer: the same engine the browser worker runs, driven from the command line.
+//!
+//! ```text
+//! cargo run --release --features engine --bin train -- --model atelier-cnn --epochs 5
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use atelier::data::load_dir;
+use atelier::model::{ActivationKind, DenseConfig, ModelConfig, ModelKind};
+use atelier::training::{Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData};
+use burn::prelude::*;
+
+const USAGE: &str = "\
+usage: train [options]
+  --model NAME        atelier-cnn (default), baseline-cnn, dense
+  --hidden A[,B]      dense hidden sizes (default 128)
+  --activation NAME   dense activation: relu (default), sigmoid, tanh, gelu
+  --dropout P         dense dropout (default 0)
+  --epochs N          (default 5)
+  --batch N           (default 64)
+  --optimizer NAME    adam (default) or sgd
+  --lr X              (default 1e-3 for adam, 0.05 for sgd)
+  --momentum X        sgd momentum (default 0.9)
+  --subset N          training images per epoch (default: all)
+  --validation N      images held out of the train split (default 5000)
+  --augment           random ±2 px shifts
+  --unit-pixels       x/255 instead of standardised pixels
+  --seed N            (default 42)
+  --data DIR          (default /usr/share/datasets/fashion-mnist)
+  --save FILE         write the trained weights (burnpack) there
+  --quiet             no per-step lines";
+
+struct Args {
+    config: TrainingConfig,
+    data: PathBuf,
+    save: Option<PathBuf>,
+    quiet: bool,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut kind = ModelKind::default();
+    let mut dense = DenseConfig::new();
+    let mut config = TrainingConfig::new();
+    let mut lr = None;
+    let (mut data, mut save, mut quiet) = (PathBuf::from("/usr/share/datasets/fashion-mnist"), None, false);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--model" => {
+                let name = value()?;
+                kind = ModelKind::from_name(&name).ok_or_else(|| format!("unknown model {name}"))?;
+            }
+            "--hidden" => dense.hidden = value()?.split(',').map(|s| number(s.trim())).collect::<Result<_, _>>()?,
+            "--activation" => {
+                let name = value()?;
+                dense.activation = ActivationKind::from_name(&name).ok_or_else(|| format!("unknown activation {name}"))?;
+            }
+            "--dropout" => dense.dropout = number(&value()?)?,
+            "--epochs" => config.epochs = number(&value()?)?,
+            "--batch" => config.batch_size = number(&value()?)?,
+            "--optimizer" => {
+                let name = value()?;
+                config.optimizer = OptimizerKind::from_name(&name).ok_or_else(|| format!("unknown optimizer {name}"))?;
+            }
+            "--lr" => lr = Some(number(&value()?)?),
+            "--momentum" => config.momentum = number(&value()?)?,
+            "--subset" => config.train_subset = Some(number(&value()?)?),
+            "--validation" => config.validation_size = number(&value()?)?,
+            "--augment" => config.augment = true,
+            "--unit-pixels" => config.normalization = Normalization::Unit,
+            "--seed" => config.seed = number(&value()?)?,
+            "--data" => data = PathBuf::from(value()?),
+            "--save" => save = Some(PathBuf::from(value()?)),
+            "--quiet" => quiet = true,
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        }
+    }
+    config.learning_rate = lr.unwrap_or(config.optimizer.default_learning_rate());
+    config.model = match kind {
+        ModelKind::Dense => ModelConfig::Dense(dense),
+        other => other.default_config(),
+    };
+    Ok(Args { config, data, save, quiet })
+}
+
+fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    text.parse().map_err(|_| format!("not a number: {text}"))
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let data = load_dir(&args.data).map_err(|e| e.to_string())?;
+    let config = args.config;
+    println!("config: {}", serde_json_line(&config));
+    let device = Device::flex();
+    let mut trainer = Trainer::new(config, TrainingData::new(data.train, Some(data.test)), &device).map_err(|e| e.to_string())?;
+    println!(
+        "model {} ({} parameters), {} train / {} validation images, {} steps per epoch",
+        trainer.config().model.kind(),
+        trainer.model().num_params(),
+        trainer.train_images(),
+        trainer.validation_images(),
+        trainer.steps_per_epoch()
+    );
+    let print_every = (trainer.steps_per_epoch() / 10).max(1);
+    while !trainer.is_finished() {
+        while let Some(pending) = trainer.step() {
+            if !args.quiet && pending.info.step % print_every == 0 {
+                let step = pending.read();
+                println!(
+                    "  epoch {} step {:>4}/{}  loss {:.4}  batch acc {:5.1}%  {:>6.0} img/s  eta {:.0}s",
+                    step.info.epoch,
+                    step.info.step,
+                    step.info.steps_per_epoch,
+                    step.loss,
+                    step.accuracy * 100.0,
+                    step.info.images_per_second,
+                    step.info.eta_seconds
+                );
+            }
+        }
+        let epoch = trainer.end_epoch().read();
+        let percent = |report: Option<atelier::training::EvalReport>| {
+            report.map_or("-".to_string(), |r| format!("{:.2}% (loss {:.4})", r.accuracy * 100.0, r.loss))
+        };
+        println!(
+            "epoch {}/{}: train loss {:.4} acc {:.2}% | validation {} | test {} | {:.0} img/s | epoch {:.1}s, elapsed {:.1}s, eta {:.1}s",
+            epoch.epoch,
+            epoch.epochs,
+            epoch.train_loss,
+            epoch.train_accuracy * 100.0,
+            percent(epoch.validation),
+            percent(epoch.test),
+            epoch.images_per_second,
+            epoch.epoch_seconds,
+            epoch.elapsed_seconds,
+            epoch.eta_seconds
+        );
+    }
+    if let Some(path) = args.save {
+        let bytes = trainer.model().to_bytes().map_err(|e| e.to_string())?;
+        std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("saved {} bytes of weights to {}", bytes.len(), path.display());
+    }
+    Ok(())
+}
+
+/// The config as one line of JSON (Burn's config JSON is pretty-printed).
+fn serde_json_line(config: &TrainingConfig) -> String {
+    burn::config::config_to_json(config).split_whitespace().collect::<Vec<_>>().join(" ")
+}

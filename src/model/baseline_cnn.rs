@@ -1,0 +1,53 @@
+//! The textbook convolutional baseline the lessons compare the dense model with.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Linear, LinearConfig, Relu};
+use burn::prelude::*;
+
+use crate::data::NUM_CLASSES;
+
+/// Conv 32×3×3 + ReLU → MaxPool 2 → Flatten → Dense 128 + ReLU → Dense 10.
+#[derive(Config, Debug)]
+pub struct BaselineCnnConfig {
+    #[config(default = 32)]
+    pub channels: usize,
+    #[config(default = 128)]
+    pub hidden: usize,
+}
+
+#[derive(Module, Debug)]
+pub struct BaselineCnn {
+    conv: Conv2d,
+    pool: MaxPool2d,
+    fc: Linear,
+    output: Linear,
+    activation: Relu,
+}
+
+/// Valid 3×3 convolution turns 28 into 26, the pool halves it.
+const POOLED_SIDE: usize = 13;
+
+impl BaselineCnnConfig {
+    pub fn init(&self, device: &Device) -> BaselineCnn {
+        BaselineCnn {
+            conv: Conv2dConfig::new([1, self.channels], [3, 3]).init(device),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            fc: LinearConfig::new(self.channels * POOLED_SIDE * POOLED_SIDE, self.hidden).init(device),
+            output: LinearConfig::new(self.hidden, NUM_CLASSES).init(device),
+            activation: Relu::new(),
+        }
+    }
+}
+
+impl BaselineCnn {
+    /// - images: `[batch, 1, 28, 28]`
+    /// - output: logits `[batch, 10]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let x = self.activation.forward(self.conv.forward(images)); // [batch, 32, 26, 26]
+        let x = self.pool.forward(x); // [batch, 32, 13, 13]
+        let x: Tensor<2> = x.flatten(1, 3); // [batch, 5408]
+        let x = self.activation.forward(self.fc.forward(x)); // [batch, 128]
+        self.output.forward(x) // [batch, 10]
+    }
+}

@@ -1,0 +1,143 @@
+//! The models a user can train, behind one serde config and one forward interface.
+//!
+//! Every model takes images `[batch, 1, 28, 28]` (or flat pixels `[batch, 784]`) and returns
+//! logits `[batch, 10]`. [`Model`] is an enum rather than a trait object so that it is itself a
+//! Burn [`Module`]: the optimizer, `valid()` and the record (save/load) see one type.
+
+mod activation;
+mod atelier_cnn;
+mod baseline_cnn;
+mod dense;
+
+pub use activation::ActivationKind;
+pub use atelier_cnn::{AtelierCnn, AtelierCnnConfig, ConvBlock, ConvBlockConfig};
+pub use baseline_cnn::{BaselineCnn, BaselineCnnConfig};
+pub use dense::{Dense, DenseConfig};
+
+use burn::prelude::*;
+use burn::store::{ModuleRecord, RecordError};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{IMAGE_SIDE, PIXELS_PER_IMAGE};
+
+/// Which model to build, with its hyper-parameters. Serialises as
+/// `{"kind": "atelier-cnn", ...}` so the UI can send it to the worker as JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ModelConfig {
+    Dense(DenseConfig),
+    BaselineCnn(BaselineCnnConfig),
+    AtelierCnn(AtelierCnnConfig),
+}
+
+/// The model names without hyper-parameters, for pickers and the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    Dense,
+    BaselineCnn,
+    #[default]
+    AtelierCnn,
+}
+
+impl ModelKind {
+    pub const ALL: [ModelKind; 3] = [Self::Dense, Self::BaselineCnn, Self::AtelierCnn];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Dense => "dense",
+            Self::BaselineCnn => "baseline-cnn",
+            Self::AtelierCnn => "atelier-cnn",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The model with its default hyper-parameters.
+    pub fn default_config(self) -> ModelConfig {
+        match self {
+            Self::Dense => ModelConfig::Dense(DenseConfig::new()),
+            Self::BaselineCnn => ModelConfig::BaselineCnn(BaselineCnnConfig::new()),
+            Self::AtelierCnn => ModelConfig::AtelierCnn(AtelierCnnConfig::new()),
+        }
+    }
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelKind::default().default_config()
+    }
+}
+
+impl ModelConfig {
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            Self::Dense(_) => ModelKind::Dense,
+            Self::BaselineCnn(_) => ModelKind::BaselineCnn,
+            Self::AtelierCnn(_) => ModelKind::AtelierCnn,
+        }
+    }
+
+    /// Initialises the weights with the device's RNG: seed the device first for reproducibility.
+    pub fn init(&self, device: &Device) -> Model {
+        match self {
+            Self::Dense(config) => Model::Dense(config.init(device)),
+            Self::BaselineCnn(config) => Model::BaselineCnn(config.init(device)),
+            Self::AtelierCnn(config) => Model::AtelierCnn(config.init(device)),
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub enum Model {
+    Dense(Dense),
+    BaselineCnn(BaselineCnn),
+    AtelierCnn(AtelierCnn),
+}
+
+impl Model {
+    /// - images: `[batch, 1, 28, 28]`
+    /// - output: logits `[batch, 10]`
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Self::Dense(model) => model.forward(images),
+            Self::BaselineCnn(model) => model.forward(images),
+            Self::AtelierCnn(model) => model.forward(images),
+        }
+    }
+
+    /// - pixels: `[batch, 784]`
+    /// - output: logits `[batch, 10]`
+    pub fn forward_flat(&self, pixels: Tensor<2>) -> Tensor<2> {
+        debug_assert_eq!(pixels.dims()[1], PIXELS_PER_IMAGE);
+        match self {
+            Self::Dense(model) => model.forward_flat(pixels),
+            _ => {
+                let [batch, _] = pixels.dims();
+                self.forward(pixels.reshape([batch, 1, IMAGE_SIDE, IMAGE_SIDE]))
+            }
+        }
+    }
+
+    /// The weights as burnpack bytes (Burn's record format), e.g. to ship a pre-trained model.
+    ///
+    /// Reads every parameter synchronously: in a browser on WebGPU, move the model to a CPU
+    /// device first (sync readback panics there).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, RecordError> {
+        Ok(self.valid().into_record().into_bytes()?.to_vec())
+    }
+
+    /// Loads weights saved by [`Model::to_bytes`] into a model built from the same config.
+    pub fn load_bytes(self, bytes: Vec<u8>) -> Result<Self, RecordError> {
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))?;
+        self.try_load_record(record)
+    }
+}

@@ -1,0 +1,107 @@
+//! Everything that defines a training run, as one serde config the UI sends to the worker.
+
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, ModuleOptimizer, SgdConfig};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::Normalization;
+use crate::model::ModelConfig;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// Plain SGD with (optional) momentum: the lessons' reference point.
+    Sgd,
+    #[default]
+    Adam,
+}
+
+impl OptimizerKind {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Sgd => "sgd",
+            Self::Adam => "adam",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Sgd, Self::Adam].into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
+    }
+
+    /// A sensible learning rate for each, used when the user has not picked one.
+    pub const fn default_learning_rate(self) -> f64 {
+        match self {
+            Self::Sgd => 0.05,
+            Self::Adam => 1e-3,
+        }
+    }
+}
+
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    #[config(default = "ModelConfig::default()")]
+    pub model: ModelConfig,
+    #[config(default = "OptimizerKind::Adam")]
+    pub optimizer: OptimizerKind,
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// SGD only; 0 is plain SGD.
+    #[config(default = 0.9)]
+    pub momentum: f64,
+    #[config(default = 64)]
+    pub batch_size: usize,
+    #[config(default = 5)]
+    pub epochs: usize,
+    /// Images held out of the train split for validation (taken before the subset).
+    #[config(default = 5000)]
+    pub validation_size: usize,
+    /// Training images per epoch, from what the validation leaves; `None` is all of it.
+    #[config(default = "None")]
+    pub train_subset: Option<usize>,
+    /// Random ±2 px shifts of the training images.
+    #[config(default = false)]
+    pub augment: bool,
+    #[config(default = "Normalization::Standard")]
+    pub normalization: Normalization,
+    /// Seeds the weights, dropout, the split, shuffling and augmentation.
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Evaluation has no graph to keep, so it can use bigger batches.
+    #[config(default = 500)]
+    pub eval_batch_size: usize,
+}
+
+impl TrainingConfig {
+    /// Checks what would otherwise panic deep inside Burn or the batcher.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.batch_size == 0 || self.eval_batch_size == 0 {
+            return Err("batch sizes must be at least 1".into());
+        }
+        if self.epochs == 0 {
+            return Err("at least one epoch is needed".into());
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(format!("learning rate must be positive, got {}", self.learning_rate));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(format!("momentum must be in [0, 1), got {}", self.momentum));
+        }
+        if self.train_subset == Some(0) {
+            return Err("the training subset is empty".into());
+        }
+        Ok(())
+    }
+
+    /// The optimizer, type-erased: Burn 0.22's `ModuleOptimizer` is one type for all of them.
+    pub fn optimizer(&self) -> ModuleOptimizer {
+        match self.optimizer {
+            OptimizerKind::Adam => AdamConfig::new().init(),
+            OptimizerKind::Sgd if self.momentum > 0.0 => SgdConfig::new()
+                // No dampening: the textbook (and PyTorch) momentum, so lessons' numbers carry over.
+                .with_momentum(Some(MomentumConfig::new().with_momentum(self.momentum).with_dampening(0.0)))
+                .init(),
+            OptimizerKind::Sgd => SgdConfig::new().init(),
+        }
+    }
+}

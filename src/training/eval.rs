@@ -1,0 +1,102 @@
+//! Evaluating a model on a set of images, a few batches at a time.
+//!
+//! A browser worker cannot block for the whole 10k-image test set without freezing its message
+//! handling, so an [`Evaluation`] can be advanced in slices with [`Evaluation::advance`];
+//! natively [`Evaluation::finish`] simply runs it to the end.
+
+use std::sync::Arc;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::prelude::*;
+
+use super::{Batcher, PendingEval};
+use crate::data::Split;
+use crate::model::Model;
+
+pub struct Evaluation {
+    model: Model,
+    split: Arc<Split>,
+    indices: Vec<u32>,
+    cursor: usize,
+    batch_size: usize,
+    batcher: Batcher,
+    device: Device,
+    loss_sum: Option<Tensor<1>>,
+    correct: Option<Tensor<1, Int>>,
+}
+
+impl std::fmt::Debug for Evaluation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Evaluation({}/{} images)", self.cursor, self.indices.len())
+    }
+}
+
+impl Evaluation {
+    /// Evaluates `model` (switched to inference: no autodiff, no dropout, batch-norm running
+    /// statistics) on `indices` of `split`, or on all of it.
+    pub fn new(model: &Model, split: Arc<Split>, indices: Option<Vec<u32>>, batch_size: usize, batcher: Batcher) -> Self {
+        let model = model.valid();
+        let device = model.devices().first().cloned().expect("a model has parameters").inner();
+        let indices = indices.unwrap_or_else(|| (0..split.len() as u32).collect());
+        Self { model, split, indices, cursor: 0, batch_size: batch_size.max(1), batcher, device, loss_sum: None, correct: None }
+    }
+
+    pub fn images(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Images evaluated so far.
+    pub fn done(&self) -> usize {
+        self.cursor
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.cursor >= self.indices.len()
+    }
+
+    /// Runs up to `max_batches` batches; returns whether the evaluation is complete.
+    pub fn advance(&mut self, max_batches: usize) -> bool {
+        for _ in 0..max_batches {
+            if self.is_done() {
+                break;
+            }
+            let end = (self.cursor + self.batch_size).min(self.indices.len());
+            let indices = &self.indices[self.cursor..end];
+            let batch = self.batcher.batch(&self.split, indices, None, &self.device);
+            let logits = self.model.forward(batch.images);
+            let (loss_sum, correct) = batch_sums(logits, batch.targets);
+            self.loss_sum = Some(match self.loss_sum.take() {
+                Some(sum) => sum + loss_sum,
+                None => loss_sum,
+            });
+            self.correct = Some(match self.correct.take() {
+                Some(sum) => sum + correct,
+                None => correct,
+            });
+            self.cursor = end;
+        }
+        self.is_done()
+    }
+
+    /// Runs what is left and hands back the device-side sums.
+    pub fn finish(mut self) -> PendingEval {
+        self.advance(usize::MAX);
+        PendingEval { images: self.indices.len(), loss_sum: self.loss_sum, correct: self.correct }
+    }
+}
+
+/// Sum of the batch's cross-entropy (not the mean, so batches of any size add up) and the number
+/// of correct predictions, both `[1]` and without autodiff.
+fn batch_sums(logits: Tensor<2>, targets: Tensor<1, Int>) -> (Tensor<1>, Tensor<1, Int>) {
+    let [batch, _] = logits.dims();
+    let logits = logits.inner();
+    let targets = targets.inner();
+    let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), targets.clone());
+    (loss * batch as f32, correct_count(logits, targets))
+}
+
+/// `[1]`: how many rows of `logits` have their maximum at the target class.
+pub(crate) fn correct_count(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1, Int> {
+    let predictions: Tensor<1, Int> = logits.argmax(1).squeeze_dim(1);
+    predictions.equal(targets).int().sum()
+}

@@ -1,0 +1,190 @@
+//! What a step or an epoch reports, in two stages: tensors still on the device, then numbers.
+//!
+//! Reading a tensor back is the one place native and browser code must differ: natively a
+//! blocking read is fine, in a wasm worker on WebGPU it panics and only the `async` read works.
+//! So every report is first a `Pending…` value holding device tensors plus the host-side facts,
+//! with `read()` (native) and `read_async()` (both) to turn it into plain numbers. Each read is
+//! one [`Transaction`], i.e. one round trip however many tensors it holds.
+
+use burn::prelude::*;
+use burn::tensor::{ExecutionError, Transaction};
+use serde::{Deserialize, Serialize};
+
+/// Host-side facts about one training step, known without touching the device.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepInfo {
+    /// 1-based.
+    pub epoch: usize,
+    /// 1-based, within the epoch.
+    pub step: usize,
+    pub steps_per_epoch: usize,
+    /// 1-based, over the whole run.
+    pub global_step: usize,
+    pub batch_size: usize,
+    /// This step's images over its wall time, batching included. On a lazy GPU backend the
+    /// step returns before the device is done, so only averages over many steps mean much.
+    pub images_per_second: f64,
+    /// Training time so far, evaluations excluded.
+    pub elapsed_seconds: f64,
+    /// Remaining training steps at the average step time so far (evaluations excluded).
+    pub eta_seconds: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    pub info: StepInfo,
+    /// Mean cross-entropy of the batch.
+    pub loss: f32,
+    /// Fraction of the batch classified correctly, in [0, 1].
+    pub accuracy: f32,
+}
+
+/// A step whose loss and accuracy are still on the device.
+#[derive(Debug)]
+pub struct PendingStep {
+    pub info: StepInfo,
+    pub(crate) loss: Tensor<1>,
+    pub(crate) correct: Tensor<1, Int>,
+}
+
+impl PendingStep {
+    /// Blocking read; native only (panics in a browser on WebGPU).
+    pub fn read(self) -> StepReport {
+        let transaction = self.transaction();
+        self.report(transaction.execute())
+    }
+
+    pub async fn read_async(self) -> Result<StepReport, ExecutionError> {
+        let data = self.transaction().execute_async().await?;
+        Ok(self.report(data))
+    }
+
+    fn transaction(&self) -> Transaction {
+        Transaction::default().register(self.loss.clone()).register(self.correct.clone())
+    }
+
+    fn report(&self, data: Vec<TensorData>) -> StepReport {
+        let correct = scalar(&data[1]);
+        StepReport {
+            info: self.info,
+            loss: scalar(&data[0]) as f32,
+            accuracy: (correct / self.info.batch_size as f64) as f32,
+        }
+    }
+}
+
+/// Loss and accuracy over a whole set (validation or test).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    pub images: usize,
+    /// Mean cross-entropy.
+    pub loss: f32,
+    /// In [0, 1].
+    pub accuracy: f32,
+}
+
+/// An evaluation whose sums are still on the device.
+#[derive(Debug, Clone)]
+pub struct PendingEval {
+    pub images: usize,
+    /// Sum over images of the cross-entropy; `None` for an empty set.
+    pub(crate) loss_sum: Option<Tensor<1>>,
+    pub(crate) correct: Option<Tensor<1, Int>>,
+}
+
+impl PendingEval {
+    pub fn read(self) -> EvalReport {
+        match (&self.loss_sum, &self.correct) {
+            (Some(loss), Some(correct)) => {
+                let data = Transaction::default().register(loss.clone()).register(correct.clone()).execute();
+                self.report(&data)
+            }
+            _ => self.report(&[]),
+        }
+    }
+
+    pub async fn read_async(self) -> Result<EvalReport, ExecutionError> {
+        match (&self.loss_sum, &self.correct) {
+            (Some(loss), Some(correct)) => {
+                let transaction = Transaction::default().register(loss.clone()).register(correct.clone());
+                Ok(self.report(&transaction.execute_async().await?))
+            }
+            _ => Ok(self.report(&[])),
+        }
+    }
+
+    fn report(&self, data: &[TensorData]) -> EvalReport {
+        if data.is_empty() || self.images == 0 {
+            return EvalReport { images: 0, loss: f32::NAN, accuracy: f32::NAN };
+        }
+        let n = self.images as f64;
+        EvalReport { images: self.images, loss: (scalar(&data[0]) / n) as f32, accuracy: (scalar(&data[1]) / n) as f32 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    /// 1-based.
+    pub epoch: usize,
+    pub epochs: usize,
+    /// Mean over the epoch's batches (with dropout active, so not comparable to validation).
+    pub train_loss: f32,
+    pub train_accuracy: f32,
+    pub validation: Option<EvalReport>,
+    pub test: Option<EvalReport>,
+    /// Training images per second over the epoch, evaluations excluded.
+    pub images_per_second: f64,
+    /// This epoch, its evaluations included.
+    pub epoch_seconds: f64,
+    /// The run so far, evaluations included.
+    pub elapsed_seconds: f64,
+    /// Remaining epochs at the mean epoch time so far.
+    pub eta_seconds: f64,
+}
+
+/// An epoch whose numbers are still on the device.
+#[derive(Debug, Clone)]
+pub struct PendingEpoch {
+    /// Every field but the losses and accuracies, which are filled in by the read.
+    pub(crate) report: EpochReport,
+    pub(crate) train_images: usize,
+    pub(crate) train: PendingEval,
+    pub(crate) validation: Option<PendingEval>,
+    pub(crate) test: Option<PendingEval>,
+}
+
+impl PendingEpoch {
+    pub fn epoch(&self) -> usize {
+        self.report.epoch
+    }
+
+    pub fn read(self) -> EpochReport {
+        let train = self.train.clone().read();
+        let validation = self.validation.clone().map(PendingEval::read);
+        let test = self.test.clone().map(PendingEval::read);
+        self.fill(train, validation, test)
+    }
+
+    pub async fn read_async(self) -> Result<EpochReport, ExecutionError> {
+        let train = self.train.clone().read_async().await?;
+        let validation = match self.validation.clone() {
+            Some(pending) => Some(pending.read_async().await?),
+            None => None,
+        };
+        let test = match self.test.clone() {
+            Some(pending) => Some(pending.read_async().await?),
+            None => None,
+        };
+        Ok(self.fill(train, validation, test))
+    }
+
+    fn fill(&self, train: EvalReport, validation: Option<EvalReport>, test: Option<EvalReport>) -> EpochReport {
+        debug_assert_eq!(train.images, self.train_images);
+        EpochReport { train_loss: train.loss, train_accuracy: train.accuracy, validation, test, ..self.report }
+    }
+}
+
+/// The single value of a one-element tensor, whatever its dtype.
+fn scalar(data: &TensorData) -> f64 {
+    data.iter::<f64>().next().unwrap_or(f64::NAN)
+}

@@ -1,0 +1,21 @@
+//! Training: batching, the step-wise trainer, its reports and the run state machine.
+//!
+//! Written once for both targets: natively the `train` binary drives a [`Trainer`] in a plain
+//! loop; in the browser a Web Worker calls [`Trainer::step`] between messages and reads the
+//! [`PendingStep`]s with `read_async`.
+
+mod batch;
+mod config;
+mod eval;
+mod metrics;
+mod rng;
+mod state;
+mod trainer;
+
+pub use batch::{Batch, Batcher, MAX_SHIFT, Normalization, PIXEL_MEAN, PIXEL_STD};
+pub use config::{OptimizerKind, TrainingConfig};
+pub use eval::Evaluation;
+pub use metrics::{EpochReport, EvalReport, PendingEpoch, PendingEval, PendingStep, StepInfo, StepReport};
+pub use rng::SplitMix64;
+pub use state::{RunEvent, RunState, TransitionError};
+pub use trainer::{Clock, EvalSet, TrainError, Trainer, TrainingData, default_clock};

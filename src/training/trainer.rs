@@ -1,0 +1,332 @@
+//! The training loop, turned inside out: one call per batch.
+//!
+//! A browser worker has to answer "pause", "stop" and "send me the numbers" between batches, and
+//! cannot block on the device to read a loss. So [`Trainer::step`] trains exactly one batch and
+//! returns a [`PendingStep`] whose loss and accuracy stay on the device until the caller reads
+//! them (synchronously natively, with `read_async` in the browser). The epoch boundary is the
+//! caller's too: when `step` returns `None`, [`Trainer::end_epoch`] evaluates and moves on.
+
+use std::sync::Arc;
+
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+
+use super::eval::correct_count;
+use super::{Batcher, EpochReport, Evaluation, PendingEpoch, PendingEval, PendingStep, SplitMix64, StepInfo, TrainingConfig};
+use crate::data::Split;
+use crate::model::Model;
+
+/// Seconds since some fixed origin. The browser passes `performance.now() / 1000`
+/// (`std::time::Instant` panics on `wasm32-unknown-unknown`).
+pub type Clock = fn() -> f64;
+
+/// The default [`Clock`]: monotonic time natively; a stopped clock in wasm, where the worker
+/// must supply its own with [`Trainer::with_clock`].
+pub fn default_clock() -> f64 {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        ORIGIN.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        0.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrainError {
+    #[error("invalid training config: {0}")]
+    InvalidConfig(String),
+    #[error("the train split has {available} images, fewer than the {validation} held out for validation plus one")]
+    NotEnoughImages { available: usize, validation: usize },
+}
+
+/// The images a run trains and is tested on; shared (not copied) with evaluations.
+#[derive(Debug, Clone)]
+pub struct TrainingData {
+    pub train: Arc<Split>,
+    pub test: Option<Arc<Split>>,
+}
+
+impl TrainingData {
+    pub fn new(train: Split, test: Option<Split>) -> Self {
+        Self { train: Arc::new(train), test: test.map(Arc::new) }
+    }
+}
+
+/// Which images to evaluate on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvalSet {
+    Validation,
+    Test,
+}
+
+/// Running sums of one epoch's training batches, kept on the device.
+struct EpochSums {
+    loss: Option<Tensor<1>>,
+    correct: Option<Tensor<1, Int>>,
+    images: usize,
+}
+
+impl EpochSums {
+    const EMPTY: Self = Self { loss: None, correct: None, images: 0 };
+
+    fn add(&mut self, loss: Tensor<1>, correct: Tensor<1, Int>, images: usize) {
+        self.loss = Some(self.loss.take().map_or(loss.clone(), |sum| sum + loss));
+        self.correct = Some(self.correct.take().map_or(correct.clone(), |sum| sum + correct));
+        self.images += images;
+    }
+}
+
+pub struct Trainer {
+    config: TrainingConfig,
+    device: Device,
+    model: Model,
+    optimizer: ModuleOptimizer,
+    loss: CrossEntropyLoss,
+    batcher: Batcher,
+    data: TrainingData,
+    train_indices: Vec<u32>,
+    validation_indices: Vec<u32>,
+    /// This epoch's shuffled `train_indices`.
+    order: Vec<u32>,
+    cursor: usize,
+    /// Epochs completed (0-based index of the current one).
+    epoch: usize,
+    global_step: usize,
+    shuffle_rng: SplitMix64,
+    augment_rng: SplitMix64,
+    sums: EpochSums,
+    clock: Clock,
+    /// Training time (steps only, so pauses don't count), over the run and this epoch.
+    train_seconds: f64,
+    epoch_train_seconds: f64,
+    run_started: Option<f64>,
+    epoch_started: Option<f64>,
+}
+
+impl std::fmt::Debug for Trainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trainer")
+            .field("model", &self.config.model.kind())
+            .field("epoch", &self.epoch)
+            .field("step", &self.global_step)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Trainer {
+    /// Seeds the device, builds the model and optimizer, and splits off the validation images.
+    /// `device` may be plain or autodiff; training always runs on its autodiff form.
+    pub fn new(config: TrainingConfig, data: TrainingData, device: &Device) -> Result<Self, TrainError> {
+        config.validate().map_err(TrainError::InvalidConfig)?;
+        let available = data.train.len();
+        if available <= config.validation_size {
+            return Err(TrainError::NotEnoughImages { available, validation: config.validation_size });
+        }
+        let device = device.clone().autodiff();
+        device.seed(config.seed);
+        let model = config.model.init(&device);
+
+        let mut seeds = SplitMix64::new(config.seed);
+        let mut indices: Vec<u32> = (0..available as u32).collect();
+        seeds.fork().shuffle(&mut indices);
+        let mut train_indices = indices.split_off(config.validation_size);
+        let validation_indices = indices;
+        if let Some(subset) = config.train_subset {
+            train_indices.truncate(subset);
+        }
+
+        Ok(Self {
+            optimizer: config.optimizer(),
+            loss: CrossEntropyLossConfig::new().init(&device),
+            batcher: Batcher::new(config.normalization),
+            shuffle_rng: seeds.fork(),
+            augment_rng: seeds.fork(),
+            order: Vec::new(),
+            cursor: 0,
+            epoch: 0,
+            global_step: 0,
+            sums: EpochSums::EMPTY,
+            clock: default_clock,
+            train_seconds: 0.0,
+            epoch_train_seconds: 0.0,
+            run_started: None,
+            epoch_started: None,
+            config,
+            device,
+            model,
+            data,
+            train_indices,
+            validation_indices,
+        })
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn config(&self) -> &TrainingConfig {
+        &self.config
+    }
+
+    /// The model being trained (autodiff); use `.valid()` for inference.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn into_model(self) -> Model {
+        self.model
+    }
+
+    pub fn train_images(&self) -> usize {
+        self.train_indices.len()
+    }
+
+    pub fn validation_images(&self) -> usize {
+        self.validation_indices.len()
+    }
+
+    pub fn steps_per_epoch(&self) -> usize {
+        self.train_indices.len().div_ceil(self.config.batch_size)
+    }
+
+    /// Epochs completed so far.
+    pub fn epochs_done(&self) -> usize {
+        self.epoch
+    }
+
+    pub fn global_step(&self) -> usize {
+        self.global_step
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.epoch >= self.config.epochs
+    }
+
+    /// All of this epoch's batches are trained; [`Trainer::end_epoch`] is next.
+    pub fn epoch_complete(&self) -> bool {
+        !self.order.is_empty() && self.cursor >= self.order.len()
+    }
+
+    /// Trains one batch. `None` when the epoch is complete (call [`Trainer::end_epoch`]) or the
+    /// run is finished.
+    pub fn step(&mut self) -> Option<PendingStep> {
+        if self.is_finished() || self.epoch_complete() {
+            return None;
+        }
+        let start = (self.clock)();
+        if self.order.is_empty() {
+            self.begin_epoch(start);
+        }
+        let end = (self.cursor + self.config.batch_size).min(self.order.len());
+        let indices = &self.order[self.cursor..end];
+        let augment = self.config.augment.then_some(&mut self.augment_rng);
+        let batch = self.batcher.batch(&self.data.train, indices, augment, &self.device);
+        let images = end - self.cursor;
+        self.cursor = end;
+
+        let logits = self.model.forward(batch.images);
+        let loss = self.loss.forward(logits.clone(), batch.targets.clone());
+        let correct = correct_count(logits.detach(), batch.targets);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self.optimizer.step(self.config.learning_rate, self.model.clone(), grads);
+
+        let loss = loss.inner();
+        self.sums.add(loss.clone() * images as f32, correct.clone(), images);
+        self.global_step += 1;
+
+        let now = (self.clock)();
+        let step_seconds = now - start;
+        self.train_seconds += now - start;
+        self.epoch_train_seconds += now - start;
+        let total_steps = self.steps_per_epoch() * self.config.epochs;
+        let mean_step = self.train_seconds / self.global_step as f64;
+        let info = StepInfo {
+            epoch: self.epoch + 1,
+            step: self.cursor.div_ceil(self.config.batch_size),
+            steps_per_epoch: self.steps_per_epoch(),
+            global_step: self.global_step,
+            batch_size: images,
+            images_per_second: images as f64 / step_seconds.max(1e-9),
+            elapsed_seconds: self.train_seconds,
+            eta_seconds: mean_step * total_steps.saturating_sub(self.global_step) as f64,
+        };
+        Some(PendingStep { info, loss, correct })
+    }
+
+    fn begin_epoch(&mut self, now: f64) {
+        self.order = self.train_indices.clone();
+        self.shuffle_rng.shuffle(&mut self.order);
+        self.cursor = 0;
+        self.sums = EpochSums::EMPTY;
+        self.epoch_train_seconds = 0.0;
+        self.run_started.get_or_insert(now);
+        self.epoch_started = Some(now);
+    }
+
+    /// Trains whatever is left of the epoch, evaluates on the validation and test images and
+    /// moves on to the next epoch. Natively this is the whole epoch in one call.
+    pub fn end_epoch(&mut self) -> PendingEpoch {
+        while self.step().is_some() {}
+        let validation = self.evaluation(EvalSet::Validation).map(Evaluation::finish);
+        let test = self.evaluation(EvalSet::Test).map(Evaluation::finish);
+        let sums = std::mem::replace(&mut self.sums, EpochSums::EMPTY);
+        let train = PendingEval { images: sums.images, loss_sum: sums.loss, correct: sums.correct };
+
+        let now = (self.clock)();
+        let run_started = self.run_started.unwrap_or(now);
+        let epoch_seconds = now - self.epoch_started.unwrap_or(now);
+        self.epoch += 1;
+        let elapsed = now - run_started;
+        let report = EpochReport {
+            epoch: self.epoch,
+            epochs: self.config.epochs,
+            train_loss: f32::NAN,
+            train_accuracy: f32::NAN,
+            validation: None,
+            test: None,
+            images_per_second: sums.images as f64 / self.epoch_train_seconds.max(1e-9),
+            epoch_seconds,
+            elapsed_seconds: elapsed,
+            eta_seconds: elapsed / self.epoch as f64 * self.config.epochs.saturating_sub(self.epoch) as f64,
+        };
+        self.order.clear();
+        self.cursor = 0;
+        PendingEpoch { report, train_images: sums.images, train, validation, test }
+    }
+
+    /// An evaluation of the current weights, to run in slices; `None` when that set is empty.
+    pub fn evaluation(&self, set: EvalSet) -> Option<Evaluation> {
+        let batcher = self.batcher.clone();
+        let batch = self.config.eval_batch_size;
+        match set {
+            EvalSet::Validation if !self.validation_indices.is_empty() => Some(Evaluation::new(
+                &self.model,
+                self.data.train.clone(),
+                Some(self.validation_indices.clone()),
+                batch,
+                batcher,
+            )),
+            EvalSet::Test => {
+                let test = self.data.test.clone().filter(|test| !test.is_empty())?;
+                Some(Evaluation::new(&self.model, test, None, batch, batcher))
+            }
+            EvalSet::Validation => None,
+        }
+    }
+
+    /// Evaluates the current weights on a whole set in one call.
+    pub fn evaluate(&self, set: EvalSet) -> Option<PendingEval> {
+        self.evaluation(set).map(Evaluation::finish)
+    }
+
+    /// Evaluates the current weights on chosen images of any split (e.g. a fixed probe set).
+    pub fn evaluate_indices(&self, split: &Arc<Split>, indices: Vec<u32>) -> PendingEval {
+        Evaluation::new(&self.model, split.clone(), Some(indices), self.config.eval_batch_size, self.batcher.clone())
+            .finish()
+    }
+}

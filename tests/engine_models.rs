@@ -1,0 +1,71 @@
+//! Every model maps `[batch, 1, 28, 28]` (or `[batch, 784]`) to logits `[batch, 10]`, and the
+//! configs survive the JSON trip the UI and worker make.
+
+use atelier::data::{NUM_CLASSES, PIXELS_PER_IMAGE};
+use atelier::model::{ActivationKind, AtelierCnnConfig, DenseConfig, Model, ModelConfig, ModelKind};
+use burn::prelude::*;
+
+fn configs() -> Vec<ModelConfig> {
+    let mut configs: Vec<_> = ModelKind::ALL.into_iter().map(ModelKind::default_config).collect();
+    for activation in ActivationKind::ALL {
+        let dense = DenseConfig::new().with_hidden(vec![64, 32]).with_activation(activation).with_dropout(0.2);
+        configs.push(ModelConfig::Dense(dense));
+    }
+    configs.push(ModelConfig::Dense(DenseConfig::new().with_hidden(vec![])));
+    configs
+}
+
+#[test]
+fn every_model_outputs_ten_logits_per_image() {
+    for device in [Device::flex(), Device::flex().autodiff()] {
+        for config in configs() {
+            let model = config.init(&device);
+            let images = Tensor::<4>::random([3, 1, 28, 28], burn::tensor::Distribution::Default, &device);
+            assert_eq!(model.forward(images.clone()).dims(), [3, NUM_CLASSES], "{config:?}");
+            let flat = images.reshape([3, PIXELS_PER_IMAGE]);
+            assert_eq!(model.forward_flat(flat).dims(), [3, NUM_CLASSES], "{config:?}");
+            assert_eq!(model.valid().forward(Tensor::zeros([1, 1, 28, 28], &device)).dims(), [1, NUM_CLASSES]);
+        }
+    }
+}
+
+#[test]
+fn model_configs_round_trip_through_json() {
+    for config in configs() {
+        let json = serde_json::to_string(&config).unwrap();
+        let back: ModelConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{config:?}"));
+    }
+    let json = serde_json::to_string(&ModelConfig::default()).unwrap();
+    assert!(json.contains(r#""kind":"atelier-cnn""#), "{json}");
+}
+
+#[test]
+fn names_parse_back() {
+    for kind in ModelKind::ALL {
+        assert_eq!(ModelKind::from_name(kind.name()), Some(kind));
+    }
+    for activation in ActivationKind::ALL {
+        assert_eq!(ActivationKind::from_name(activation.name()), Some(activation));
+    }
+    assert_eq!(ModelKind::from_name("resnet"), None);
+}
+
+#[test]
+fn the_default_model_stays_browser_sized() {
+    let model = AtelierCnnConfig::new().init(&Device::flex());
+    let params = Model::AtelierCnn(model).num_params();
+    assert!(params < 600_000, "{params} parameters");
+}
+
+#[test]
+fn weights_round_trip_through_bytes() {
+    let device = Device::flex();
+    let config = ModelKind::AtelierCnn.default_config();
+    let images = Tensor::<4>::random([2, 1, 28, 28], burn::tensor::Distribution::Default, &device);
+    let trained = config.init(&device);
+    let bytes = trained.to_bytes().unwrap();
+    let loaded = config.init(&device).load_bytes(bytes).unwrap();
+    let expected = trained.valid().forward(images.clone()).into_data();
+    loaded.valid().forward(images).into_data().assert_approx_eq::<f32>(&expected, Default::default());
+}
