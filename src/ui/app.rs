@@ -3,7 +3,7 @@ use yew::prelude::*;
 
 use super::data_status::DataStatus;
 use super::gallery::Gallery;
-use super::state::{Action, AppState};
+use super::state::{Action, AppState, DataPhase};
 use crate::web::{DatasetEvent, load_dataset, mark, query_param};
 
 /// Where the four `.gz` files live: `data/` beside the app, or `?data=<url>`.
@@ -59,6 +59,7 @@ pub fn App() -> Html {
                     train={state.train.clone()}
                     test={state.test.clone()}
                     view={state.gallery.clone()}
+                    data_failed={matches!(state.phase, DataPhase::Error(_))}
                     {dispatch}
                 />
             </main>

@@ -14,7 +14,11 @@ pub struct DataStatusProps {
 }
 
 fn megabytes(bytes: f64) -> String {
-    format!("{:.1} MB", bytes / 1_000_000.0)
+    if bytes < 1_000_000.0 {
+        format!("{:.0} kB", bytes / 1_000.0)
+    } else {
+        format!("{:.1} MB", bytes / 1_000_000.0)
+    }
 }
 
 /// Fraction of all bytes downloaded; files whose size is not known yet count as not started.

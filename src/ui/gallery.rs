@@ -16,6 +16,8 @@ pub struct GalleryProps {
     pub test: Option<SplitRef>,
     pub view: GalleryView,
     pub dispatch: Callback<Action>,
+    /// The dataset failed to load: say so instead of "loading".
+    pub data_failed: bool,
 }
 
 fn thousands(n: usize) -> String {
@@ -32,7 +34,7 @@ fn thousands(n: usize) -> String {
 
 #[component]
 pub fn Gallery(props: &GalleryProps) -> Html {
-    let GalleryProps { train, test, view, dispatch } = props;
+    let GalleryProps { train, test, view, dispatch, data_failed } = props;
     let split = match view.split {
         SplitKind::Train => train,
         SplitKind::Test => test,
@@ -118,7 +120,9 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                 <div class="grid" ref={grid} data-testid="gallery" role="group"
                      data-split={view.split.label()} data-count={indices.len().to_string()}
                      aria-label="Images; arrow keys move, Page Up/Down turn pages" {onkeydown}>
-                    if split.is_none() {
+                    if split.is_none() && *data_failed {
+                        <p class="placeholder">{"No images to show: the dataset could not be loaded (see above)."}</p>
+                    } else if split.is_none() {
                         <p class="placeholder">{format!("The {} images are still loading…", view.split)}</p>
                     }
                     { for tiles }
@@ -253,7 +257,7 @@ fn Pager(props: &PagerProps) -> Html {
     };
     html! {
         <nav class="pager" aria-label="Gallery pages" data-testid="gallery-pager" data-page={page.to_string()}>
-            <button class="button" disabled={page == 0} onclick={go(0)} aria-label="First page">{"⏮"}</button>
+            <button class="button" disabled={page == 0} onclick={go(0)} aria-label="First page">{"« First"}</button>
             <button class="button" disabled={page == 0} onclick={go(page.saturating_sub(1))}
                     data-testid="page-prev">{"‹ Prev"}</button>
             <label class="page-input">
@@ -263,8 +267,11 @@ fn Pager(props: &PagerProps) -> Html {
             </label>
             <button class="button" disabled={page + 1 >= pages} onclick={go(page + 1)}
                     data-testid="page-next">{"Next ›"}</button>
-            <button class="button" disabled={page + 1 >= pages} onclick={go(pages - 1)} aria-label="Last page">{"⏭"}</button>
-            <span class="shown">{format!("{}–{} of {}", thousands(shown.0 + (*total > 0) as usize), thousands(shown.1), thousands(*total))}</span>
+            <button class="button" disabled={page + 1 >= pages} onclick={go(pages - 1)} aria-label="Last page">{"Last »"}</button>
+            <span class="shown">
+                if *total == 0 { {"No images"} }
+                else { {format!("{}–{} of {}", thousands(shown.0 + 1), thousands(shown.1), thousands(*total))} }
+            </span>
         </nav>
     }
 }
