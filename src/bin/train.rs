@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use atelier::data::load_dir;
 use atelier::model::{ActivationKind, DenseConfig, ModelConfig, ModelKind};
-use atelier::training::{Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData};
+use atelier::training::{LrSchedule, Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData};
 use burn::prelude::*;
 
 const USAGE: &str = "\
@@ -23,6 +23,7 @@ usage: train [options]
   --optimizer NAME    adam (default) or sgd
   --lr X              (default 1e-3 for adam, 0.05 for sgd)
   --momentum X        sgd momentum (default 0.9)
+  --schedule NAME     cosine (default) or constant learning rate
   --subset N          training images per epoch (default: all)
   --validation N      images held out of the train split (default 5000)
   --augment           random ±2 px shifts
@@ -66,6 +67,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--lr" => lr = Some(number(&value()?)?),
             "--momentum" => config.momentum = number(&value()?)?,
+            "--schedule" => {
+                let name = value()?;
+                config.schedule = LrSchedule::from_name(&name).ok_or_else(|| format!("unknown schedule {name}"))?;
+            }
             "--subset" => config.train_subset = Some(number(&value()?)?),
             "--validation" => config.validation_size = number(&value()?)?,
             "--augment" => config.augment = true,

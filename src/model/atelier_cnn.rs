@@ -21,8 +21,8 @@ pub struct AtelierCnnConfig {
     pub channels_2: usize,
     #[config(default = 128)]
     pub hidden: usize,
-    /// Before each dense layer.
-    #[config(default = 0.25)]
+    /// Before each dense layer. Light: in five epochs this model underfits rather than overfits.
+    #[config(default = 0.1)]
     pub dropout: f64,
 }
 

@@ -38,14 +38,50 @@ impl OptimizerKind {
     }
 }
 
+/// How the learning rate evolves over the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrSchedule {
+    /// The configured rate throughout.
+    Constant,
+    /// From the configured rate down to zero along half a cosine over all steps: the last epochs
+    /// take small steps and settle, worth about a point of test accuracy in a short run.
+    #[default]
+    Cosine,
+}
+
+impl LrSchedule {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Constant => "constant",
+            Self::Cosine => "cosine",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Constant, Self::Cosine].into_iter().find(|s| s.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The rate for a step, `progress` being the fraction of the run's steps already taken.
+    pub fn rate(self, base: f64, progress: f64) -> f64 {
+        match self {
+            Self::Constant => base,
+            Self::Cosine => base * 0.5 * (1.0 + (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos()),
+        }
+    }
+}
+
 #[derive(Config, Debug)]
 pub struct TrainingConfig {
     #[config(default = "ModelConfig::default()")]
     pub model: ModelConfig,
     #[config(default = "OptimizerKind::Adam")]
     pub optimizer: OptimizerKind,
+    /// The peak rate; see `schedule`.
     #[config(default = 1e-3)]
     pub learning_rate: f64,
+    #[config(default = "LrSchedule::Cosine")]
+    pub schedule: LrSchedule,
     /// SGD only; 0 is plain SGD.
     #[config(default = 0.9)]
     pub momentum: f64,
@@ -103,5 +139,25 @@ impl TrainingConfig {
                 .init(),
             OptimizerKind::Sgd => SgdConfig::new().init(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_schedule_goes_from_the_peak_to_zero() {
+        assert_eq!(LrSchedule::Cosine.rate(0.1, 0.0), 0.1);
+        assert!((LrSchedule::Cosine.rate(0.1, 0.5) - 0.05).abs() < 1e-12);
+        assert!(LrSchedule::Cosine.rate(0.1, 1.0).abs() < 1e-12);
+        assert_eq!(LrSchedule::Constant.rate(0.1, 0.7), 0.1);
+    }
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_are_named() {
+        assert_eq!(TrainingConfig::new().validate(), Ok(()));
+        let err = TrainingConfig::new().with_momentum(1.5).validate().unwrap_err();
+        assert!(err.contains("momentum"), "{err}");
     }
 }

@@ -96,7 +96,8 @@ fn batch_sums(logits: Tensor<2>, targets: Tensor<1, Int>) -> (Tensor<1>, Tensor<
 }
 
 /// `[1]`: how many rows of `logits` have their maximum at the target class.
+/// Without autodiff: nothing to differentiate, so no graph bookkeeping to pay for.
 pub(crate) fn correct_count(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1, Int> {
-    let predictions: Tensor<1, Int> = logits.argmax(1).squeeze_dim(1);
-    predictions.equal(targets).int().sum()
+    let predictions: Tensor<1, Int> = logits.inner().argmax(1).squeeze_dim(1);
+    predictions.equal(targets.inner()).int().sum()
 }

@@ -21,6 +21,8 @@ pub struct StepInfo {
     /// 1-based, over the whole run.
     pub global_step: usize,
     pub batch_size: usize,
+    /// The rate this step used (after the schedule).
+    pub learning_rate: f64,
     /// This step's images over its wall time, batching included. On a lazy GPU backend the
     /// step returns before the device is done, so only averages over many steps mean much.
     pub images_per_second: f64,

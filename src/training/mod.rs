@@ -13,7 +13,7 @@ mod state;
 mod trainer;
 
 pub use batch::{Batch, Batcher, MAX_SHIFT, Normalization, PIXEL_MEAN, PIXEL_STD};
-pub use config::{OptimizerKind, TrainingConfig};
+pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use eval::Evaluation;
 pub use metrics::{EpochReport, EvalReport, PendingEpoch, PendingEval, PendingStep, StepInfo, StepReport};
 pub use rng::SplitMix64;

@@ -231,9 +231,10 @@ impl Trainer {
 
         let logits = self.model.forward(batch.images);
         let loss = self.loss.forward(logits.clone(), batch.targets.clone());
-        let correct = correct_count(logits.detach(), batch.targets);
+        let correct = correct_count(logits, batch.targets);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-        self.model = self.optimizer.step(self.config.learning_rate, self.model.clone(), grads);
+        let learning_rate = self.learning_rate();
+        self.model = self.optimizer.step(learning_rate, self.model.clone(), grads);
 
         let loss = loss.inner();
         self.sums.add(loss.clone() * images as f32, correct.clone(), images);
@@ -251,11 +252,18 @@ impl Trainer {
             steps_per_epoch: self.steps_per_epoch(),
             global_step: self.global_step,
             batch_size: images,
+            learning_rate,
             images_per_second: images as f64 / step_seconds.max(1e-9),
             elapsed_seconds: self.train_seconds,
             eta_seconds: mean_step * total_steps.saturating_sub(self.global_step) as f64,
         };
         Some(PendingStep { info, loss, correct })
+    }
+
+    /// The scheduled rate for the next step.
+    pub fn learning_rate(&self) -> f64 {
+        let total = (self.steps_per_epoch() * self.config.epochs).max(1);
+        self.config.schedule.rate(self.config.learning_rate, self.global_step as f64 / total as f64)
     }
 
     fn begin_epoch(&mut self, now: f64) {
