@@ -1,8 +1,9 @@
 //! Atelier: train a neural network on Fashion-MNIST in the browser.
 //!
-//! Everything outside `web` and `ui` is plain Rust that builds and tests natively.
+//! Everything outside `web`, `engine` and `ui` is plain Rust that builds and tests natively.
 
 pub mod data;
+pub mod protocol;
 
 #[cfg(feature = "engine")]
 pub mod model;
@@ -11,6 +12,9 @@ pub mod training;
 
 #[cfg(feature = "web")]
 pub mod web;
+
+#[cfg(any(feature = "ui", feature = "worker"))]
+pub mod engine;
 
 #[cfg(feature = "ui")]
 pub mod ui;

@@ -2,8 +2,11 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::data_status::DataStatus;
+use super::engine_link::use_engine;
 use super::gallery::Gallery;
+use super::train_panel::TrainPanel;
 use super::state::{Action, AppState, DataPhase};
+use crate::protocol::ToEngine;
 use crate::web::{DatasetEvent, load_dataset, mark, query_param};
 
 /// Where the four `.gz` files live: `data/` beside the app, or `?data=<url>`.
@@ -43,6 +46,20 @@ pub fn App() -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |action| dispatcher.dispatch(action))
     };
+    let engine = use_engine(state.dispatcher(), data_base_url());
+    let on_command = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |command: ToEngine| {
+            if matches!(command, ToEngine::Start(_)) {
+                dispatcher.dispatch(Action::RunRequested);
+            }
+            engine.emit(command);
+        })
+    };
+    let on_settings = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |settings| dispatcher.dispatch(Action::EditSettings(settings)))
+    };
 
     html! {
         <>
@@ -55,6 +72,7 @@ pub fn App() -> Html {
             </header>
             <main class="page">
                 <DataStatus files={state.files} phase={state.phase.clone()} {on_retry} />
+                <TrainPanel run={state.run.clone()} data_ready={state.phase == DataPhase::Ready} {on_command} {on_settings} />
                 <Gallery
                     train={state.train.clone()}
                     test={state.test.clone()}

@@ -2,8 +2,12 @@
 
 mod app;
 mod data_status;
+mod engine_link;
 mod gallery;
+mod metrics;
 mod pixels;
+mod run_state;
 mod state;
+mod train_panel;
 
 pub use app::App;

@@ -4,7 +4,9 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use super::run_state::RunView;
 use crate::data::{DataFile, Split, SplitKind};
+use crate::protocol::{FromEngine, RunSettings};
 use crate::web::FileProgress;
 
 /// A shared split. Compared by pointer: a deep compare of 47 MB per render would be absurd.
@@ -61,6 +63,7 @@ pub struct AppState {
     pub gallery: GalleryView,
     /// Bumped by Retry: the loading effect depends on it.
     pub attempt: u32,
+    pub run: RunView,
 }
 
 impl Default for AppState {
@@ -72,6 +75,7 @@ impl Default for AppState {
             train: None,
             gallery: GalleryView { split: SplitKind::Test, class: None, page: 0, selected: None },
             attempt: 0,
+            run: RunView::default(),
         }
     }
 }
@@ -85,6 +89,10 @@ pub enum Action {
     FilterClass(Option<u8>),
     GoToPage(usize),
     Select(Option<usize>),
+    Engine(FromEngine),
+    EditSettings(RunSettings),
+    /// The page asked the engine for a new run: clear the old curves now.
+    RunRequested,
 }
 
 impl Reducible for AppState {
@@ -123,6 +131,12 @@ impl Reducible for AppState {
                 next.gallery.selected = None;
             }
             Action::Select(selected) => next.gallery.selected = selected,
+            Action::Engine(event) => next.run.apply(event),
+            Action::EditSettings(settings) => {
+                next.run.settings = settings;
+                next.run.notice = None;
+            }
+            Action::RunRequested => next.run.clear_run(),
         }
         Rc::new(next)
     }

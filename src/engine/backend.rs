@@ -1,0 +1,113 @@
+//! Choosing the compute backend: WebGPU through Burn's wgpu runtime when the browser has an
+//! adapter, otherwise (or on request) the Flex CPU backend, always with a reason to show.
+//!
+//! The subgroups fix: CubeCL's WGSL kernels declare `enable subgroups;` on the web, but wgpu's
+//! browser backend cannot ask for that feature, so Chromium refuses the shaders and training
+//! silently computes garbage. Before Burn requests its device we shadow `navigator.gpu
+//! .requestAdapter` with a wrapper that, on adapters offering `subgroups`, shadows
+//! `requestDevice` to add `'subgroups'` to the required features. wgpu looks both methods up
+//! by name at call time, so the own properties take effect. No JS is evaluated or injected.
+
+use burn::prelude::Device;
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+
+use crate::protocol::BackendKind;
+
+pub struct Backend {
+    pub kind: BackendKind,
+    pub device: Device,
+    /// Why this backend, in words for the page.
+    pub detail: String,
+}
+
+fn cpu(detail: impl Into<String>) -> Backend {
+    Backend { kind: BackendKind::Cpu, device: Device::flex(), detail: detail.into() }
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `navigator.gpu` in this worker, if the browser exposes WebGPU.
+fn navigator_gpu() -> Option<JsValue> {
+    let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
+    (!gpu.is_undefined() && !gpu.is_null()).then_some(gpu)
+}
+
+pub async fn choose_backend(force_cpu: bool) -> Backend {
+    if force_cpu {
+        return cpu("CPU chosen (?backend=cpu) — training on the CPU");
+    }
+    let Some(gpu) = navigator_gpu() else {
+        return cpu("WebGPU not available in this browser — training on the CPU");
+    };
+    if let Err(err) = request_subgroups(&gpu) {
+        web_sys::console::warn_1(&err);
+    }
+    match Device::wgpu_options().init_async().await {
+        Ok(device) => {
+            let detail = adapter_description(&gpu).await.unwrap_or_else(|| "WebGPU".into());
+            Backend { kind: BackendKind::WebGpu, device, detail: format!("WebGPU on {detail}") }
+        }
+        Err(err) => cpu(format!("WebGPU could not start ({err}) — training on the CPU")),
+    }
+}
+
+/// Installs the `requestAdapter` / `requestDevice` wrappers described in the module docs.
+fn request_subgroups(gpu: &JsValue) -> Result<(), JsValue> {
+    let real_request_adapter: Function = get(gpu, "requestAdapter").dyn_into()?;
+    let gpu_for_call = gpu.clone();
+    let wrapper = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |options: JsValue| {
+        let pending = real_request_adapter.call1(&gpu_for_call, &options);
+        future_to_promise(async move {
+            let adapter = JsFuture::from(Promise::from(pending?)).await?;
+            if !adapter.is_null() && !adapter.is_undefined() {
+                let _ = add_subgroups_to_device_requests(&adapter);
+            }
+            Ok(adapter)
+        })
+    });
+    Reflect::set(gpu, &"requestAdapter".into(), wrapper.as_ref())?;
+    wrapper.forget(); // lives as long as the worker
+    Ok(())
+}
+
+fn add_subgroups_to_device_requests(adapter: &JsValue) -> Result<(), JsValue> {
+    let features = get(adapter, "features");
+    let has: Function = get(&features, "has").dyn_into()?;
+    if !has.call1(&features, &"subgroups".into())?.is_truthy() {
+        return Ok(());
+    }
+    let real_request_device: Function = get(adapter, "requestDevice").dyn_into()?;
+    let adapter_for_call = adapter.clone();
+    let wrapper = Closure::<dyn FnMut(JsValue) -> Result<JsValue, JsValue>>::new(move |descriptor: JsValue| {
+        let descriptor = if descriptor.is_object() { descriptor } else { Object::new().into() };
+        let required = get(&descriptor, "requiredFeatures");
+        let list = if required.is_undefined() { Array::new() } else { Array::from(&required) };
+        if !list.includes(&"subgroups".into(), 0) {
+            list.push(&"subgroups".into());
+        }
+        Reflect::set(&descriptor, &"requiredFeatures".into(), &list)?;
+        real_request_device.call1(&adapter_for_call, &descriptor)
+    });
+    Reflect::set(adapter, &"requestDevice".into(), wrapper.as_ref())?;
+    wrapper.forget();
+    Ok(())
+}
+
+/// "SwiftShader (Google)" or similar, from a fresh adapter's `info`.
+async fn adapter_description(gpu: &JsValue) -> Option<String> {
+    let request: Function = get(gpu, "requestAdapter").dyn_into().ok()?;
+    let adapter = JsFuture::from(Promise::from(request.call0(gpu).ok()?)).await.ok()?;
+    let info = get(&adapter, "info");
+    let text = |key| get(&info, key).as_string().filter(|s: &String| !s.is_empty());
+    match (text("description"), text("vendor"), text("architecture")) {
+        (Some(d), _, _) => Some(d),
+        (None, Some(v), Some(a)) => Some(format!("{v} {a}")),
+        (None, Some(v), None) => Some(v),
+        _ => None,
+    }
+}

@@ -1,0 +1,11 @@
+//! The engine's Web Worker. The page and the worker share [`EngineWorker`] (gloo-worker needs
+//! the same type on both sides to spawn and to register); only the worker bundle, built with
+//! the `worker` feature, holds the Burn half.
+
+#[cfg(feature = "worker")]
+mod backend;
+#[cfg(feature = "worker")]
+mod runner;
+mod worker;
+
+pub use worker::{ENGINE_LOADER, EngineWorker};

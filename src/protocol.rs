@@ -1,0 +1,202 @@
+//! Messages between the page and the engine worker: plain serde types, so the page's bundle
+//! never links Burn. The worker turns [`RunSettings`] into the engine's `TrainingConfig`.
+
+use serde::{Deserialize, Serialize};
+
+/// Which compute backend the engine runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendKind {
+    WebGpu,
+    Cpu,
+}
+
+impl BackendKind {
+    /// The `data-value` of the `backend` element.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::WebGpu => "webgpu",
+            Self::Cpu => "cpu",
+        }
+    }
+}
+
+/// The three models a user can pick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ModelChoice {
+    /// Flatten → Dense(h₁) → act → [Dense(h₂) → act] → Dense(10).
+    Dense,
+    /// Conv 32×3×3 → MaxPool → Dense 128 → Dense 10 (the inspiring blog's CNN).
+    BaselineCnn,
+    #[default]
+    AtelierCnn,
+}
+
+impl ModelChoice {
+    pub const ALL: [ModelChoice; 3] = [Self::Dense, Self::BaselineCnn, Self::AtelierCnn];
+
+    /// Matches the engine's `ModelKind::name` (the trainer's `--model`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Dense => "dense",
+            Self::BaselineCnn => "baseline-cnn",
+            Self::AtelierCnn => "atelier-cnn",
+        }
+    }
+
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Dense => "Dense network",
+            Self::BaselineCnn => "Baseline CNN",
+            Self::AtelierCnn => "Atelier CNN",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// Activation of the dense model's hidden layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Activation {
+    #[default]
+    Relu,
+    Sigmoid,
+    Tanh,
+    Gelu,
+}
+
+impl Activation {
+    pub const ALL: [Activation; 4] = [Self::Relu, Self::Sigmoid, Self::Tanh, Self::Gelu];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Relu => "relu",
+            Self::Sigmoid => "sigmoid",
+            Self::Tanh => "tanh",
+            Self::Gelu => "gelu",
+        }
+    }
+}
+
+/// Everything the user chooses for a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    pub model: ModelChoice,
+    /// Dense only: one or two hidden layer sizes.
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    /// Dense only: dropout after each hidden layer.
+    pub dropout: f64,
+    /// `"adam"` or `"sgd"`.
+    pub optimizer: String,
+    pub learning_rate: f64,
+    /// SGD only.
+    pub momentum: f64,
+    pub batch_size: usize,
+    pub epochs: usize,
+    /// Images held out of the train split for validation.
+    pub validation_size: usize,
+    /// Training images per epoch (`None`: all that validation leaves).
+    pub train_subset: Option<usize>,
+    pub augment: bool,
+    pub seed: u64,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            model: ModelChoice::AtelierCnn,
+            hidden: vec![128, 128],
+            activation: Activation::Relu,
+            dropout: 0.0,
+            optimizer: "adam".into(),
+            learning_rate: 1e-3,
+            momentum: 0.9,
+            batch_size: 64,
+            epochs: 5,
+            validation_size: 5_000,
+            train_subset: Some(10_000),
+            augment: false,
+            seed: 42,
+        }
+    }
+}
+
+/// Page → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToEngine {
+    /// Pick a backend (`None`: WebGPU when available) and where the data files are.
+    Init { force_cpu: bool, data_base: String },
+    Start(RunSettings),
+    Pause,
+    Resume,
+    Stop,
+    Reset,
+}
+
+/// One training step as the charts and readouts need it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepPoint {
+    pub epoch: usize,
+    pub step: usize,
+    pub steps_per_epoch: usize,
+    pub global_step: usize,
+    pub total_steps: usize,
+    pub loss: f32,
+    pub accuracy: f32,
+    pub images_per_second: f64,
+    pub elapsed_seconds: f64,
+    pub eta_seconds: f64,
+}
+
+/// The end of an epoch: held-out figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochPoint {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub validation_loss: f32,
+    pub validation_accuracy: f32,
+    pub test_loss: f32,
+    pub test_accuracy: f32,
+    pub elapsed_seconds: f64,
+    pub eta_seconds: f64,
+}
+
+/// Where a run is, mirroring the engine's run state machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RunPhase {
+    Idle,
+    /// Loading data or compiling kernels before the first step.
+    Preparing(String),
+    Running,
+    Paused,
+    Done { stopped_early: bool },
+    Error(String),
+}
+
+impl RunPhase {
+    /// The `data-state` of `train-state`.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Preparing(_) | Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Done { .. } => "done",
+            Self::Error(_) => "error",
+        }
+    }
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromEngine {
+    /// The backend in use and why (e.g. "WebGPU not available in this browser — training on the CPU").
+    Backend { kind: BackendKind, detail: String },
+    Phase(RunPhase),
+    /// Steps since the last message (batched so a fast model cannot flood the page).
+    Steps(Vec<StepPoint>),
+    Epoch(EpochPoint),
+    /// A request was refused, with the reason (e.g. a config change during a run).
+    Refused(String),
+}

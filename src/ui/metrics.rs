@@ -1,0 +1,69 @@
+//! The live figures of a run: numbers a class can read from the back of the room.
+
+use yew::prelude::*;
+
+use super::run_state::RunView;
+
+#[derive(Properties, PartialEq)]
+pub struct MetricsProps {
+    pub run: RunView,
+}
+
+fn readout(testid: &str, label: &str, value: Option<f64>, text: String) -> Html {
+    html! {
+        <div class="metric" data-testid={testid.to_string()}
+             data-value={value.map(|v| format!("{v}")).unwrap_or_default()}>
+            <span class="metric-label">{label}</span>
+            <span class="metric-value">{value.map(|_| text).unwrap_or_else(|| "–".into())}</span>
+        </div>
+    }
+}
+
+fn duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s >= 60 { format!("{}m {:02}s", s / 60, s % 60) } else { format!("{s}s") }
+}
+
+#[component]
+pub fn Metrics(props: &MetricsProps) -> Html {
+    let run = &props.run;
+    let step = run.last_step();
+    let epoch = run.last_epoch();
+    // Averaged over the last 20 batches: one batch is too noisy to read.
+    let recent = run.recent(20);
+    let throughput = {
+        let tail = &run.steps[run.steps.len().saturating_sub(20)..];
+        (!tail.is_empty()).then(|| tail.iter().map(|s| s.images_per_second).sum::<f64>() / tail.len() as f64)
+    };
+    let epoch_progress = step.map(|s| s.step as f64 / s.steps_per_epoch.max(1) as f64).unwrap_or(0.0);
+    let run_progress = step.map(|s| s.global_step as f64 / s.total_steps.max(1) as f64).unwrap_or(0.0);
+
+    html! {
+        <div class="metrics">
+            <div class="metric-grid">
+                { readout("metric-epoch", "Epoch", step.map(|s| s.epoch as f64),
+                    step.map(|s| format!("{} / {}", s.epoch, s.total_steps / s.steps_per_epoch.max(1))).unwrap_or_default()) }
+                { readout("metric-loss", "Loss", recent.map(|r| r.0 as f64), recent.map(|r| format!("{:.3}", r.0)).unwrap_or_default()) }
+                { readout("metric-accuracy", "Batch accuracy", recent.map(|r| r.1 as f64),
+                    recent.map(|r| format!("{:.1}%", r.1 * 100.0)).unwrap_or_default()) }
+                { readout("metric-test-accuracy", "Test accuracy", epoch.map(|e| e.test_accuracy as f64),
+                    epoch.map(|e| format!("{:.2}%", e.test_accuracy * 100.0)).unwrap_or_default()) }
+                { readout("metric-throughput", "Images / s", throughput, throughput.map(|t| format!("{t:.0}")).unwrap_or_default()) }
+                { readout("metric-eta", "Time left", step.map(|s| s.eta_seconds),
+                    step.map(|s| format!("{} (ran {})", duration(s.eta_seconds), duration(s.elapsed_seconds))).unwrap_or_default()) }
+            </div>
+            <div class="progress-row">
+                <span>{"Epoch"}</span>
+                <progress data-testid="progress-epoch" value={epoch_progress.to_string()} max="1" />
+                <span>{"Run"}</span>
+                <progress data-testid="progress-run" value={run_progress.to_string()} max="1" />
+            </div>
+            if let Some(e) = epoch {
+                <p class="epoch-line" data-testid="epoch-summary">
+                    {format!("After epoch {}: validation {:.2}% (loss {:.3}), test {:.2}%", e.epoch,
+                        e.validation_accuracy * 100.0, e.validation_loss, e.test_accuracy * 100.0)}
+                </p>
+            }
+        </div>
+    }
+}

@@ -1,0 +1,73 @@
+//! What the page knows about training: the settings being edited and what the engine reported.
+
+use std::rc::Rc;
+
+use crate::protocol::{BackendKind, EpochPoint, FromEngine, RunPhase, RunSettings, StepPoint};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunView {
+    pub settings: RunSettings,
+    /// The engine's backend and why it was chosen; `None` until the worker has started.
+    pub backend: Option<(BackendKind, String)>,
+    pub phase: RunPhase,
+    /// Every step of the current run (the charts of a later view read it).
+    pub steps: Rc<Vec<StepPoint>>,
+    pub epochs: Rc<Vec<EpochPoint>>,
+    /// The last refusal or warning, shown until the next command.
+    pub notice: Option<String>,
+}
+
+impl Default for RunView {
+    fn default() -> Self {
+        Self {
+            settings: RunSettings::default(),
+            backend: None,
+            phase: RunPhase::Idle,
+            steps: Rc::default(),
+            epochs: Rc::default(),
+            notice: None,
+        }
+    }
+}
+
+impl RunView {
+    pub fn apply(&mut self, event: FromEngine) {
+        match event {
+            FromEngine::Backend { kind, detail } => self.backend = Some((kind, detail)),
+            FromEngine::Phase(phase) => {
+                if phase == RunPhase::Idle {
+                    self.steps = Rc::default();
+                    self.epochs = Rc::default();
+                }
+                self.phase = phase;
+            }
+            FromEngine::Steps(points) => Rc::make_mut(&mut self.steps).extend(points),
+            FromEngine::Epoch(point) => Rc::make_mut(&mut self.epochs).push(point),
+            FromEngine::Refused(reason) => self.notice = Some(reason),
+        }
+    }
+
+    /// A new run starts from empty curves.
+    pub fn clear_run(&mut self) {
+        self.steps = Rc::default();
+        self.epochs = Rc::default();
+        self.notice = None;
+    }
+
+    pub fn last_step(&self) -> Option<&StepPoint> {
+        self.steps.last()
+    }
+
+    pub fn last_epoch(&self) -> Option<&EpochPoint> {
+        self.epochs.last()
+    }
+
+    /// Mean loss and accuracy over the last `window` steps: a single batch is too noisy to read.
+    pub fn recent(&self, window: usize) -> Option<(f32, f32)> {
+        let tail = &self.steps[self.steps.len().saturating_sub(window)..];
+        (!tail.is_empty()).then(|| {
+            let n = tail.len() as f32;
+            (tail.iter().map(|s| s.loss).sum::<f32>() / n, tail.iter().map(|s| s.accuracy).sum::<f32>() / n)
+        })
+    }
+}

@@ -1,0 +1,85 @@
+// Training in the browser: the engine worker on WebGPU (SwiftShader here) and on the CPU.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, launch, screenshot, record, status } from './harness.mjs';
+
+let server;
+before(async () => { server = await serveDist(); });
+after(async () => { await server?.close(); });
+
+const value = async (page, id) => Number(await page.getByTestId(id).getAttribute('data-value'));
+const steps = async (page) => Number(await page.getByTestId('train-state').getAttribute('data-step'));
+
+async function waitFor(page, predicate, timeout, what) {
+  const start = Date.now();
+  while (Date.now() - start < timeout) {
+    if (await predicate()) return;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+}
+
+/** Trains a Dense 128 model on 1,000 images and checks what a learner would watch. */
+async function trainAndWatch(query, backend, name) {
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}${query}`);
+    await status(page).and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    const badge = page.getByTestId('backend');
+    await waitFor(page, async () => (await badge.getAttribute('data-value')) !== '', 120_000, 'the engine to start');
+    assert.equal(await badge.getAttribute('data-value'), backend, await badge.textContent());
+
+    await page.getByTestId('model-select').selectOption('dense');
+    await page.getByTestId('subset-select').selectOption('1000');
+    await page.getByTestId('epochs-select').selectOption('3');
+    await page.getByTestId('train-start').click();
+    const state = page.getByTestId('train-state');
+    await waitFor(page, async () => (await steps(page)) >= 3, 300_000, 'the first steps');
+    const firstLoss = await value(page, 'metric-loss');
+    const startedAt = Date.now();
+
+    // The page stays responsive: the gallery turns pages while the worker trains.
+    const pager = page.getByTestId('gallery-pager');
+    await page.getByTestId('page-next').click();
+    assert.equal(await pager.getAttribute('data-page'), '1');
+
+    await waitFor(page, async () => (await steps(page)) >= 30, 300_000, '30 steps');
+    const laterLoss = await value(page, 'metric-loss');
+    assert.ok(laterLoss < firstLoss * 0.8, `loss ${firstLoss} → ${laterLoss} should fall`);
+    assert.ok((await value(page, 'metric-throughput')) > 0);
+
+    // Pause stops the steps; Resume continues them.
+    await page.getByTestId('train-pause').click();
+    await waitFor(page, async () => (await state.getAttribute('data-state')) === 'paused', 30_000, 'paused');
+    const pausedAt = await steps(page);
+    await page.waitForTimeout(1500);
+    assert.equal(await steps(page), pausedAt, 'no steps while paused');
+    await screenshot(page, `train-${name}-paused`);
+    await page.getByTestId('train-pause').click();
+    await waitFor(page, async () => (await steps(page)) > pausedAt + 3, 120_000, 'steps after Resume');
+
+    await waitFor(page, async () => (await state.getAttribute('data-state')) === 'done', 600_000, 'the run to finish');
+    const testAccuracy = await value(page, 'metric-test-accuracy');
+    assert.ok(testAccuracy > 0.5, `test accuracy ${testAccuracy}`);
+    assert.equal(await value(page, 'metric-epoch'), 3);
+    await screenshot(page, `train-${name}-done`);
+    assert.deepEqual(errors, []);
+    await record(`train_dense128_1000img_${name}`, {
+      steps: await steps(page), firstLoss, laterLoss, testAccuracy,
+      imagesPerSecond: await value(page, 'metric-throughput'), secondsAfterFirstSteps: (Date.now() - startedAt) / 1000,
+    });
+  } finally {
+    await context.close();
+  }
+}
+
+test('training on the CPU fallback (?backend=cpu): loss falls, Pause and Resume work', async () => {
+  await trainAndWatch('?backend=cpu', 'cpu', 'cpu');
+});
+
+test('training on WebGPU: loss falls, Pause and Resume work', async () => {
+  await trainAndWatch('', 'webgpu', 'webgpu');
+});
