@@ -84,7 +84,7 @@ cmd_test() {
   ensure_data
   ensure_browser
   say "Native tests (cargo test)"
-  ATELIER_DATA_DIR="$PWD/$DATA_DIR" ATELIER_REQUIRE_DATA=1 cargo test --locked
+  ATELIER_DATA_DIR="$PWD/$DATA_DIR" ATELIER_REQUIRE_DATA=1 cargo test --locked --features engine
   say "Building the release app (trunk build --release)"
   trunk build --release
   say "End-to-end tests in headless Chromium"

@@ -123,6 +123,16 @@ impl Default for RunSettings {
     }
 }
 
+/// One forward + backward pass on WebGPU compared with the CPU, run when WebGPU starts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DeviceCheck {
+    pub loss_cpu: f32,
+    pub loss_gpu: f32,
+    /// Largest input-gradient difference relative to the largest CPU gradient.
+    pub gradient_difference: f32,
+    pub agrees: bool,
+}
+
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
@@ -191,8 +201,9 @@ impl RunPhase {
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FromEngine {
-    /// The backend in use and why (e.g. "WebGPU not available in this browser — training on the CPU").
-    Backend { kind: BackendKind, detail: String },
+    /// The backend in use and why (e.g. "WebGPU not available in this browser — training on the CPU"),
+    /// with the WebGPU-vs-CPU check when WebGPU was tried.
+    Backend { kind: BackendKind, detail: String, check: Option<DeviceCheck> },
     Phase(RunPhase),
     /// Steps since the last message (batched so a fast model cannot flood the page).
     Steps(Vec<StepPoint>),

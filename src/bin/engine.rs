@@ -11,5 +11,6 @@ fn main() {
 fn console_error_panic_hook_lite() {
     std::panic::set_hook(Box::new(|info| {
         web_sys::console::error_1(&format!("Atelier engine panicked: {info}").into());
+        atelier::engine::report_crash(&info.to_string());
     }));
 }

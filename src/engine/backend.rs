@@ -14,17 +14,19 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
-use crate::protocol::BackendKind;
+use crate::protocol::{BackendKind, DeviceCheck};
+use crate::training::cross_check;
 
 pub struct Backend {
     pub kind: BackendKind,
     pub device: Device,
     /// Why this backend, in words for the page.
     pub detail: String,
+    pub check: Option<DeviceCheck>,
 }
 
 fn cpu(detail: impl Into<String>) -> Backend {
-    Backend { kind: BackendKind::Cpu, device: Device::flex(), detail: detail.into() }
+    Backend { kind: BackendKind::Cpu, device: Device::flex(), detail: detail.into(), check: None }
 }
 
 fn get(target: &JsValue, key: &str) -> JsValue {
@@ -47,13 +49,27 @@ pub async fn choose_backend(force_cpu: bool) -> Backend {
     if let Err(err) = request_subgroups(&gpu) {
         web_sys::console::warn_1(&err);
     }
-    match Device::wgpu_options().init_async().await {
-        Ok(device) => {
-            let detail = adapter_description(&gpu).await.unwrap_or_else(|| "WebGPU".into());
-            Backend { kind: BackendKind::WebGpu, device, detail: format!("WebGPU on {detail}") }
-        }
-        Err(err) => cpu(format!("WebGPU could not start ({err}) — training on the CPU")),
+    let device = match Device::wgpu_options().init_async().await {
+        Ok(device) => device,
+        Err(err) => return cpu(format!("WebGPU could not start ({err}) — training on the CPU")),
+    };
+    // Never train on a GPU that computes something else than the CPU.
+    let check = match cross_check(&Device::flex(), &device, 7).await {
+        Ok(check) => DeviceCheck {
+            loss_cpu: check.loss_reference,
+            loss_gpu: check.loss_candidate,
+            gradient_difference: check.gradient_difference,
+            agrees: check.agrees(),
+        },
+        Err(err) => return cpu(format!("WebGPU failed its first computation ({err:?}) — training on the CPU")),
+    };
+    if !check.agrees {
+        let mut fallback = cpu("WebGPU gave wrong results on this GPU — training on the CPU");
+        fallback.check = Some(check);
+        return fallback;
     }
+    let name = adapter_description(&gpu).await.unwrap_or_else(|| "this GPU".into());
+    Backend { kind: BackendKind::WebGpu, device, detail: format!("WebGPU on {name} · checked against the CPU"), check: Some(check) }
 }
 
 /// Installs the `requestAdapter` / `requestDevice` wrappers described in the module docs.

@@ -8,4 +8,6 @@ mod backend;
 mod runner;
 mod worker;
 
+#[cfg(feature = "worker")]
+pub use runner::report_crash;
 pub use worker::{ENGINE_LOADER, EngineWorker};

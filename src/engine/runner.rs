@@ -57,6 +57,21 @@ pub struct Engine {
     shared: Rc<RefCell<Shared>>,
 }
 
+thread_local! {
+    /// Where a panic report goes: a panic poisons the wasm instance, but the hook still runs.
+    static PAGE: RefCell<Option<(WorkerScope<EngineWorker>, HandlerId)>> = const { RefCell::new(None) };
+}
+
+/// Tells the page the engine died (called from the panic hook), so it never waits on "training".
+pub fn report_crash(message: &str) {
+    PAGE.with(|page| {
+        if let Some((scope, id)) = page.borrow().as_ref() {
+            let text = format!("The engine stopped unexpectedly ({message}). Reload the page to start it again.");
+            scope.respond(*id, FromEngine::Phase(RunPhase::Error(text)));
+        }
+    });
+}
+
 impl Engine {
     pub fn new(scope: WorkerScope<EngineWorker>) -> Self {
         let shared = Shared {
@@ -74,13 +89,14 @@ impl Engine {
     pub fn command(&mut self, command: ToEngine, from: HandlerId) {
         let shared = self.shared.clone();
         shared.borrow_mut().page = Some(from);
+        PAGE.with(|page| *page.borrow_mut() = Some((shared.borrow().scope.clone(), from)));
         match command {
             ToEngine::Init { force_cpu, data_base } => {
                 shared.borrow_mut().data_base = data_base;
                 spawn_local(async move {
                     let backend = choose_backend(force_cpu).await;
                     let mut s = shared.borrow_mut();
-                    s.send(FromEngine::Backend { kind: backend.kind, detail: backend.detail.clone() });
+                    s.send(FromEngine::Backend { kind: backend.kind, detail: backend.detail.clone(), check: backend.check });
                     s.backend = Some(backend);
                 });
             }
@@ -164,7 +180,7 @@ use wasm_bindgen::JsCast;
 
 /// Lets queued messages (Pause, Stop) in before the next step.
 async fn yield_to_events(ms: u32) {
-    gloo::timers::future::TimeoutFuture::new(ms).await;
+    gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
 async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<TrainingData, String> {

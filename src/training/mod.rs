@@ -6,6 +6,7 @@
 
 mod batch;
 mod config;
+mod crosscheck;
 mod eval;
 mod metrics;
 mod rng;
@@ -14,6 +15,7 @@ mod trainer;
 
 pub use batch::{Batch, Batcher, MAX_SHIFT, Normalization, PIXEL_MEAN, PIXEL_STD};
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
+pub use crosscheck::{CrossCheck, cross_check};
 pub use eval::Evaluation;
 pub use metrics::{EpochReport, EvalReport, PendingEpoch, PendingEval, PendingStep, StepInfo, StepReport};
 pub use rng::SplitMix64;

@@ -2,13 +2,15 @@
 
 use std::rc::Rc;
 
-use crate::protocol::{BackendKind, EpochPoint, FromEngine, RunPhase, RunSettings, StepPoint};
+use crate::protocol::{BackendKind, DeviceCheck, EpochPoint, FromEngine, RunPhase, RunSettings, StepPoint};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunView {
     pub settings: RunSettings,
     /// The engine's backend and why it was chosen; `None` until the worker has started.
     pub backend: Option<(BackendKind, String)>,
+    /// WebGPU compared with the CPU when the engine started.
+    pub device_check: Option<DeviceCheck>,
     pub phase: RunPhase,
     /// Every step of the current run (the charts of a later view read it).
     pub steps: Rc<Vec<StepPoint>>,
@@ -22,6 +24,7 @@ impl Default for RunView {
         Self {
             settings: RunSettings::default(),
             backend: None,
+            device_check: None,
             phase: RunPhase::Idle,
             steps: Rc::default(),
             epochs: Rc::default(),
@@ -33,7 +36,10 @@ impl Default for RunView {
 impl RunView {
     pub fn apply(&mut self, event: FromEngine) {
         match event {
-            FromEngine::Backend { kind, detail } => self.backend = Some((kind, detail)),
+            FromEngine::Backend { kind, detail, check } => {
+                self.backend = Some((kind, detail));
+                self.device_check = check;
+            }
             FromEngine::Phase(phase) => {
                 if phase == RunPhase::Idle {
                     self.steps = Rc::default();

@@ -140,9 +140,13 @@ struct BadgeProps {
 
 #[component]
 fn BackendBadge(props: &BadgeProps) -> Html {
+    let check = props.run.device_check;
+    let loss_difference = check.map(|c| (c.loss_gpu - c.loss_cpu).abs().to_string()).unwrap_or_default();
+    let gradient_difference = check.map(|c| c.gradient_difference.to_string()).unwrap_or_default();
     match &props.run.backend {
         Some((kind, detail)) => html! {
-            <span class={classes!("backend", kind.name())} data-testid="backend" data-value={kind.name()} title={detail.clone()}>
+            <span class={classes!("backend", kind.name())} data-testid="backend" data-value={kind.name()} title={detail.clone()}
+                  data-check-loss-difference={loss_difference} data-check-gradient-difference={gradient_difference}>
                 <strong>{if kind.name() == "webgpu" { "WebGPU" } else { "CPU" }}</strong>
                 <span class="backend-detail">{detail}</span>
             </span>

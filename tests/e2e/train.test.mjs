@@ -31,6 +31,14 @@ async function trainAndWatch(query, backend, name) {
     const badge = page.getByTestId('backend');
     await waitFor(page, async () => (await badge.getAttribute('data-value')) !== '', 120_000, 'the engine to start');
     assert.equal(await badge.getAttribute('data-value'), backend, await badge.textContent());
+    if (backend === 'webgpu') {
+      // The engine ran one forward + backward on WebGPU and on the CPU with the same weights.
+      const lossDifference = Number(await badge.getAttribute('data-check-loss-difference'));
+      const gradientDifference = Number(await badge.getAttribute('data-check-gradient-difference'));
+      assert.ok(lossDifference < 1e-4, `loss difference ${lossDifference}`);
+      assert.ok(gradientDifference < 1e-3, `relative gradient difference ${gradientDifference}`);
+      await record('webgpu_vs_cpu_check', { lossDifference, gradientDifference });
+    }
 
     await page.getByTestId('model-select').selectOption('dense');
     await page.getByTestId('subset-select').selectOption('1000');

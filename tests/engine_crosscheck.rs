@@ -1,0 +1,35 @@
+//! The device cross-check the browser runs between WebGPU and Flex, here between two Flex
+//! devices: identical kernels must agree exactly, and the check must notice different weights.
+
+#![cfg(feature = "engine")]
+
+use atelier::training::{CrossCheck, cross_check};
+use burn::prelude::Device;
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    // Flex computes eagerly: the future is ready at its first poll.
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => panic!("Flex readback should be immediate"),
+    }
+}
+
+#[test]
+fn identical_devices_agree() {
+    let check = block_on(cross_check(&Device::flex(), &Device::flex(), 7)).unwrap();
+    assert!(check.loss_reference.is_finite() && check.loss_reference > 0.0, "{check:?}");
+    assert_eq!(check.loss_reference, check.loss_candidate);
+    assert!(check.gradient_difference < 1e-6, "{check:?}");
+    assert!(check.agrees());
+}
+
+#[test]
+fn a_wrong_result_is_caught() {
+    let wrong = CrossCheck { loss_reference: 2.30, loss_candidate: 2.39, gradient_difference: 0.0 };
+    assert!(!wrong.agrees());
+    let wrong = CrossCheck { loss_reference: 2.30, loss_candidate: 2.30, gradient_difference: 0.4 };
+    assert!(!wrong.agrees());
+}
