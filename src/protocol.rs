@@ -138,6 +138,8 @@ pub struct DeviceCheck {
 pub enum ToEngine {
     /// Pick a backend (`None`: WebGPU when available) and where the data files are.
     Init { force_cpu: bool, data_base: String },
+    /// Switch between WebGPU (`cpu: false`, when available) and the CPU between runs.
+    ChooseBackend { cpu: bool },
     Start(RunSettings),
     Pause,
     Resume,
@@ -171,6 +173,11 @@ pub struct EpochPoint {
     pub test_accuracy: f32,
     pub elapsed_seconds: f64,
     pub eta_seconds: f64,
+    /// The worker's wasm memory after the epoch (it only grows: a leak shows here).
+    pub wasm_memory_bytes: f64,
+    /// Bytes the GPU allocator holds for live tensors / in all, where the backend reports it.
+    pub device_bytes_in_use: Option<u64>,
+    pub device_bytes_reserved: Option<u64>,
 }
 
 /// Where a run is, mirroring the engine's run state machine.

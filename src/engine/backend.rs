@@ -17,6 +17,7 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use crate::protocol::{BackendKind, DeviceCheck};
 use crate::training::cross_check;
 
+#[derive(Clone)]
 pub struct Backend {
     pub kind: BackendKind,
     pub device: Device,
@@ -25,7 +26,7 @@ pub struct Backend {
     pub check: Option<DeviceCheck>,
 }
 
-fn cpu(detail: impl Into<String>) -> Backend {
+pub fn cpu(detail: impl Into<String>) -> Backend {
     Backend { kind: BackendKind::Cpu, device: Device::flex(), detail: detail.into(), check: None }
 }
 
@@ -39,10 +40,8 @@ fn navigator_gpu() -> Option<JsValue> {
     (!gpu.is_undefined() && !gpu.is_null()).then_some(gpu)
 }
 
-pub async fn choose_backend(force_cpu: bool) -> Backend {
-    if force_cpu {
-        return cpu("CPU chosen (?backend=cpu) — training on the CPU");
-    }
+/// WebGPU when it starts and passes the check, else the CPU with the reason.
+pub async fn choose_backend() -> Backend {
     let Some(gpu) = navigator_gpu() else {
         return cpu("WebGPU not available in this browser — training on the CPU");
     };

@@ -8,11 +8,11 @@ use burn::prelude::Device;
 use gloo_worker::{HandlerId, WorkerScope};
 use wasm_bindgen_futures::spawn_local;
 
-use super::backend::{Backend, choose_backend};
+use super::backend::{Backend, choose_backend, cpu};
 use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
 use crate::model::{ActivationKind, BaselineCnnConfig, AtelierCnnConfig, DenseConfig, ModelConfig};
-use crate::protocol::{Activation, EpochPoint, FromEngine, ModelChoice, RunPhase, RunSettings, StepPoint, ToEngine};
+use crate::protocol::{Activation, BackendKind, EpochPoint, FromEngine, ModelChoice, RunPhase, RunSettings, StepPoint, ToEngine};
 use crate::training::{EpochReport, OptimizerKind, RunEvent, RunState, StepReport, Trainer, TrainingConfig, TrainingData};
 use crate::web::{DatasetEvent, load_dataset};
 
@@ -24,6 +24,8 @@ struct Shared {
     scope: WorkerScope<EngineWorker>,
     page: Option<HandlerId>,
     backend: Option<Backend>,
+    /// The checked WebGPU backend once started (a wgpu runtime starts only once per worker).
+    webgpu: Option<Backend>,
     data_base: String,
     data: Option<TrainingData>,
     state: RunState,
@@ -78,6 +80,7 @@ impl Engine {
             scope,
             page: None,
             backend: None,
+            webgpu: None,
             data_base: "data/".into(),
             data: None,
             state: RunState::Idle,
@@ -93,12 +96,24 @@ impl Engine {
         match command {
             ToEngine::Init { force_cpu, data_base } => {
                 shared.borrow_mut().data_base = data_base;
-                spawn_local(async move {
-                    let backend = choose_backend(force_cpu).await;
-                    let mut s = shared.borrow_mut();
-                    s.send(FromEngine::Backend { kind: backend.kind, detail: backend.detail.clone(), check: backend.check });
-                    s.backend = Some(backend);
-                });
+                if force_cpu {
+                    use_backend(&shared, cpu("CPU chosen (?backend=cpu) — training on the CPU"));
+                } else {
+                    spawn_local(start_webgpu(shared));
+                }
+            }
+            ToEngine::ChooseBackend { cpu: want_cpu } => {
+                if shared.borrow().state.is_active() {
+                    shared.borrow().send(FromEngine::Refused("Stop the run before switching backends.".into()));
+                } else if want_cpu {
+                    use_backend(&shared, cpu("CPU chosen in the settings — training on the CPU"));
+                } else {
+                    let started = shared.borrow().webgpu.clone();
+                    match started {
+                        Some(webgpu) => use_backend(&shared, webgpu),
+                        None => spawn_local(start_webgpu(shared)),
+                    }
+                }
             }
             ToEngine::Start(settings) => {
                 let mut s = shared.borrow_mut();
@@ -136,6 +151,20 @@ impl Engine {
             Err(err) => s.send(FromEngine::Refused(err.to_string())),
         }
     }
+}
+
+fn use_backend(shared: &Rc<RefCell<Shared>>, backend: Backend) {
+    let mut s = shared.borrow_mut();
+    s.send(FromEngine::Backend { kind: backend.kind, detail: backend.detail.clone(), check: backend.check });
+    if backend.kind == BackendKind::WebGpu {
+        s.webgpu = Some(backend.clone());
+    }
+    s.backend = Some(backend);
+}
+
+async fn start_webgpu(shared: Rc<RefCell<Shared>>) {
+    let backend = choose_backend().await;
+    use_backend(&shared, backend);
 }
 
 fn training_config(s: &RunSettings) -> TrainingConfig {
@@ -219,8 +248,18 @@ fn step_point(report: &StepReport, total_steps: usize) -> StepPoint {
     }
 }
 
-fn epoch_point(report: &EpochReport) -> EpochPoint {
+/// The worker's wasm linear memory, in bytes.
+fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
+}
+
+fn epoch_point(report: &EpochReport, device: &Device) -> EpochPoint {
     let (val, test) = (report.validation, report.test);
+    let pool = device.memory_pool_usage();
     EpochPoint {
         epoch: report.epoch,
         epochs: report.epochs,
@@ -230,6 +269,9 @@ fn epoch_point(report: &EpochReport) -> EpochPoint {
         test_accuracy: test.map_or(f32::NAN, |r| r.accuracy),
         elapsed_seconds: report.elapsed_seconds,
         eta_seconds: report.eta_seconds,
+        wasm_memory_bytes: wasm_memory_bytes(),
+        device_bytes_in_use: pool.map(|p| p.bytes_in_use),
+        device_bytes_reserved: pool.map(|p| p.bytes_reserved),
     }
 }
 
@@ -294,7 +336,7 @@ async fn run(shared: Rc<RefCell<Shared>>, settings: RunSettings, run_id: u64) {
             None => {
                 flush(&shared, &mut buffer);
                 match trainer.end_epoch().read_async().await {
-                    Ok(report) => shared.borrow().send(FromEngine::Epoch(epoch_point(&report))),
+                    Ok(report) => shared.borrow().send(FromEngine::Epoch(epoch_point(&report, &device))),
                     Err(err) => return fail(&shared, format!("Evaluation failed ({err:?})")),
                 }
             }

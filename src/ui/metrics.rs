@@ -35,6 +35,7 @@ pub fn Metrics(props: &MetricsProps) -> Html {
         let tail = &run.steps[run.steps.len().saturating_sub(20)..];
         (!tail.is_empty()).then(|| tail.iter().map(|s| s.images_per_second).sum::<f64>() / tail.len() as f64)
     };
+    let finished = matches!(run.phase, crate::protocol::RunPhase::Done { .. });
     let epoch_progress = step.map(|s| s.step as f64 / s.steps_per_epoch.max(1) as f64).unwrap_or(0.0);
     let run_progress = step.map(|s| s.global_step as f64 / s.total_steps.max(1) as f64).unwrap_or(0.0);
 
@@ -49,8 +50,13 @@ pub fn Metrics(props: &MetricsProps) -> Html {
                 { readout("metric-test-accuracy", "Test accuracy", epoch.map(|e| e.test_accuracy as f64),
                     epoch.map(|e| format!("{:.2}%", e.test_accuracy * 100.0)).unwrap_or_default()) }
                 { readout("metric-throughput", "Images / s", throughput, throughput.map(|t| format!("{t:.0}")).unwrap_or_default()) }
-                { readout("metric-eta", "Time left", step.map(|s| s.eta_seconds),
-                    step.map(|s| format!("{} (ran {})", duration(s.eta_seconds), duration(s.elapsed_seconds))).unwrap_or_default()) }
+                if finished {
+                    { readout("metric-eta", "Took", epoch.map(|e| e.elapsed_seconds),
+                        epoch.map(|e| duration(e.elapsed_seconds)).unwrap_or_default()) }
+                } else {
+                    { readout("metric-eta", "Time left", step.map(|s| s.eta_seconds),
+                        step.map(|s| duration(s.eta_seconds)).unwrap_or_default()) }
+                }
             </div>
             <div class="progress-row">
                 <span>{"Epoch"}</span>
@@ -62,6 +68,12 @@ pub fn Metrics(props: &MetricsProps) -> Html {
                 <p class="epoch-line" data-testid="epoch-summary">
                     {format!("After epoch {}: validation {:.2}% (loss {:.3}), test {:.2}%", e.epoch,
                         e.validation_accuracy * 100.0, e.validation_loss, e.test_accuracy * 100.0)}
+                    <span class="memory" data-testid="engine-memory" data-wasm-bytes={e.wasm_memory_bytes.to_string()}
+                          data-device-bytes={e.device_bytes_in_use.map(|b| b.to_string()).unwrap_or_default()}
+                          data-device-reserved={e.device_bytes_reserved.map(|b| b.to_string()).unwrap_or_default()}>
+                        {format!(" · engine memory {:.0} MB", e.wasm_memory_bytes / 1e6)}
+                        {e.device_bytes_reserved.map(|b| format!(", GPU {:.0} MB", b as f64 / 1e6)).unwrap_or_default()}
+                    </span>
                 </p>
             }
         </div>

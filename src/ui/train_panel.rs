@@ -78,6 +78,10 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         vec![("1000".into(), "1,000 (a quick look)".into()), ("5000".into(), "5,000".into()), ("10000".into(), "10,000".into()),
              ("all".into(), "55,000 (all)".into())],
         locked, edit(|s, v| s.train_subset = v.parse().ok()));
+    let backend_value = run.backend.as_ref().map(|(kind, _)| kind.name()).unwrap_or("webgpu").to_string();
+    let backend = select("backend-select", "Compute on", backend_value,
+        vec![("webgpu".into(), "GPU (WebGPU)".into()), ("cpu".into(), "CPU".into())], locked || run.backend.is_none(),
+        on_command.reform(|v: String| ToEngine::ChooseBackend { cpu: v == "cpu" }));
     let on_augment = {
         let (settings, on_settings) = (s.clone(), on_settings.clone());
         Callback::from(move |e: Event| {
@@ -105,7 +109,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             <fieldset class="settings" disabled={locked}>
                 {model}
                 {dense_fields.unwrap_or_default()}
-                {optimizer}{lr}{batch}{epochs}{subset}
+                {optimizer}{lr}{batch}{epochs}{subset}{backend}
                 <label class="field check">
                     <input type="checkbox" data-testid="augment-toggle" checked={s.augment} onchange={on_augment} />
                     <span>{"Random shifts (augmentation)"}</span>
