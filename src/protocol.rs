@@ -217,4 +217,6 @@ pub enum FromEngine {
     Epoch(EpochPoint),
     /// A request was refused, with the reason (e.g. a config change during a run).
     Refused(String),
+    /// The worker's wasm instance panicked and is dead; the page restarts it on the CPU.
+    Crashed(String),
 }

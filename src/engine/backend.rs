@@ -45,6 +45,11 @@ pub async fn choose_backend() -> Backend {
     let Some(gpu) = navigator_gpu() else {
         return cpu("WebGPU not available in this browser — training on the CPU");
     };
+    // Burn's WGSL kernels need subgroups (and `subgroup_id`); without them they cannot compile.
+    match adapter_support(&gpu).await {
+        Ok(()) => {}
+        Err(reason) => return cpu(format!("{reason} — training on the CPU")),
+    }
     if let Err(err) = request_subgroups(&gpu) {
         web_sys::console::warn_1(&err);
     }
@@ -110,6 +115,27 @@ fn add_subgroups_to_device_requests(adapter: &JsValue) -> Result<(), JsValue> {
     });
     Reflect::set(adapter, &"requestDevice".into(), wrapper.as_ref())?;
     wrapper.forget();
+    Ok(())
+}
+
+async fn adapter_support(gpu: &JsValue) -> Result<(), String> {
+    let request: Function = get(gpu, "requestAdapter").dyn_into().map_err(|_| "WebGPU has no requestAdapter")?;
+    let adapter = match request.call0(gpu) {
+        Ok(promise) => JsFuture::from(Promise::from(promise)).await.unwrap_or(JsValue::NULL),
+        Err(_) => JsValue::NULL,
+    };
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("WebGPU is present but found no usable GPU".into());
+    }
+    let has = |set: JsValue, name: &str| {
+        get(&set, "has").dyn_into::<Function>().ok().and_then(|f| f.call1(&set, &name.into()).ok()).is_some_and(|v| v.is_truthy())
+    };
+    if !has(get(&adapter, "features"), "subgroups") {
+        return Err("This GPU's WebGPU lacks subgroups, which the training kernels need".into());
+    }
+    if !has(get(gpu, "wgslLanguageFeatures"), "subgroup_id") {
+        return Err("This browser's WebGPU is too old for the training kernels (no subgroup_id)".into());
+    }
     Ok(())
 }
 

@@ -11,9 +11,10 @@ use wasm_bindgen_futures::spawn_local;
 use super::backend::{Backend, choose_backend, cpu};
 use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
-use crate::model::{ActivationKind, BaselineCnnConfig, AtelierCnnConfig, DenseConfig, ModelConfig};
-use crate::protocol::{Activation, BackendKind, EpochPoint, FromEngine, ModelChoice, RunPhase, RunSettings, StepPoint, ToEngine};
-use crate::training::{EpochReport, OptimizerKind, RunEvent, RunState, StepReport, Trainer, TrainingConfig, TrainingData};
+use super::convert::{epoch_point, step_point, training_config};
+use crate::model::Model;
+use crate::protocol::{BackendKind, FromEngine, RunPhase, RunSettings, StepPoint, ToEngine};
+use crate::training::{RunEvent, RunState, Trainer, TrainingData};
 use crate::web::{DatasetEvent, load_dataset};
 
 /// How often step metrics go to the page: often enough for smooth charts, rarely enough that a
@@ -31,6 +32,8 @@ struct Shared {
     state: RunState,
     /// Bumped by every Start and Reset so a superseded loop ends.
     run_id: u64,
+    /// The weights of the last run, kept when it finishes, stops or fails.
+    model: Option<Model>,
 }
 
 impl Shared {
@@ -68,8 +71,7 @@ thread_local! {
 pub fn report_crash(message: &str) {
     PAGE.with(|page| {
         if let Some((scope, id)) = page.borrow().as_ref() {
-            let text = format!("The engine stopped unexpectedly ({message}). Reload the page to start it again.");
-            scope.respond(*id, FromEngine::Phase(RunPhase::Error(text)));
+            scope.respond(*id, FromEngine::Crashed(message.to_string()));
         }
     });
 }
@@ -85,6 +87,7 @@ impl Engine {
             data: None,
             state: RunState::Idle,
             run_id: 0,
+            model: None,
         };
         Self { shared: Rc::new(RefCell::new(shared)) }
     }
@@ -167,35 +170,6 @@ async fn start_webgpu(shared: Rc<RefCell<Shared>>) {
     use_backend(&shared, backend);
 }
 
-fn training_config(s: &RunSettings) -> TrainingConfig {
-    let model = match s.model {
-        ModelChoice::Dense => ModelConfig::Dense(
-            DenseConfig::new()
-                .with_hidden(s.hidden.clone())
-                .with_activation(match s.activation {
-                    Activation::Relu => ActivationKind::Relu,
-                    Activation::Sigmoid => ActivationKind::Sigmoid,
-                    Activation::Tanh => ActivationKind::Tanh,
-                    Activation::Gelu => ActivationKind::Gelu,
-                })
-                .with_dropout(s.dropout),
-        ),
-        ModelChoice::BaselineCnn => ModelConfig::BaselineCnn(BaselineCnnConfig::new()),
-        ModelChoice::AtelierCnn => ModelConfig::AtelierCnn(AtelierCnnConfig::new()),
-    };
-    TrainingConfig::new()
-        .with_model(model)
-        .with_optimizer(OptimizerKind::from_name(&s.optimizer).unwrap_or_default())
-        .with_learning_rate(s.learning_rate)
-        .with_momentum(s.momentum)
-        .with_batch_size(s.batch_size)
-        .with_epochs(s.epochs)
-        .with_validation_size(s.validation_size)
-        .with_train_subset(s.train_subset)
-        .with_augment(s.augment)
-        .with_seed(s.seed)
-}
-
 /// Seconds on the worker's monotonic clock (`Instant` panics in wasm).
 fn now() -> f64 {
     js_sys::Reflect::get(&js_sys::global(), &"performance".into())
@@ -232,49 +206,6 @@ async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<TrainingData, Strin
     Ok(data)
 }
 
-fn step_point(report: &StepReport, total_steps: usize) -> StepPoint {
-    let i = &report.info;
-    StepPoint {
-        epoch: i.epoch,
-        step: i.step,
-        steps_per_epoch: i.steps_per_epoch,
-        global_step: i.global_step,
-        total_steps,
-        loss: report.loss,
-        accuracy: report.accuracy,
-        images_per_second: i.images_per_second,
-        elapsed_seconds: i.elapsed_seconds,
-        eta_seconds: i.eta_seconds,
-    }
-}
-
-/// The worker's wasm linear memory, in bytes.
-fn wasm_memory_bytes() -> f64 {
-    wasm_bindgen::memory()
-        .unchecked_into::<js_sys::WebAssembly::Memory>()
-        .buffer()
-        .unchecked_into::<js_sys::ArrayBuffer>()
-        .byte_length() as f64
-}
-
-fn epoch_point(report: &EpochReport, device: &Device) -> EpochPoint {
-    let (val, test) = (report.validation, report.test);
-    let pool = device.memory_pool_usage();
-    EpochPoint {
-        epoch: report.epoch,
-        epochs: report.epochs,
-        validation_loss: val.map_or(f32::NAN, |r| r.loss),
-        validation_accuracy: val.map_or(f32::NAN, |r| r.accuracy),
-        test_loss: test.map_or(f32::NAN, |r| r.loss),
-        test_accuracy: test.map_or(f32::NAN, |r| r.accuracy),
-        elapsed_seconds: report.elapsed_seconds,
-        eta_seconds: report.eta_seconds,
-        wasm_memory_bytes: wasm_memory_bytes(),
-        device_bytes_in_use: pool.map(|p| p.bytes_in_use),
-        device_bytes_reserved: pool.map(|p| p.bytes_reserved),
-    }
-}
-
 fn fail(shared: &Rc<RefCell<Shared>>, message: String) {
     let mut s = shared.borrow_mut();
     let _ = s.state.transition(&RunEvent::Fail(message));
@@ -282,7 +213,6 @@ fn fail(shared: &Rc<RefCell<Shared>>, message: String) {
 }
 
 async fn run(shared: Rc<RefCell<Shared>>, settings: RunSettings, run_id: u64) {
-    let current = |shared: &Rc<RefCell<Shared>>| shared.borrow().run_id == run_id;
     shared.borrow().send(FromEngine::Phase(RunPhase::Preparing("Loading the training images…".into())));
     let data = match ensure_data(&shared).await {
         Ok(data) => data,
@@ -296,27 +226,44 @@ async fn run(shared: Rc<RefCell<Shared>>, settings: RunSettings, run_id: u64) {
     let total_steps = trainer.steps_per_epoch() * settings.epochs;
     shared.borrow().send(FromEngine::Phase(RunPhase::Preparing("Preparing the first step…".into())));
 
+    let outcome = train(&shared, &mut trainer, total_steps, &device, run_id).await;
+    let superseded = shared.borrow().run_id != run_id;
+    shared.borrow_mut().model = Some(trainer.into_model());
+    match outcome {
+        _ if superseded => {}
+        Ok(()) => shared.borrow().send_phase(),
+        Err(message) => fail(&shared, message),
+    }
+}
+
+/// Steps until the run finishes or is stopped; an error message when the device fails.
+async fn train(
+    shared: &Rc<RefCell<Shared>>,
+    trainer: &mut Trainer,
+    total_steps: usize,
+    device: &Device,
+    run_id: u64,
+) -> Result<(), String> {
     let mut buffer: Vec<StepPoint> = Vec::new();
     let mut last_flush = now();
     let mut announced = false;
-    loop {
-        if !current(&shared) {
-            return;
+    let result = loop {
+        if shared.borrow().run_id != run_id {
+            break Ok(());
         }
         let state = shared.borrow().state.clone();
         match state {
             RunState::Running => {}
             RunState::Paused => {
-                flush(&shared, &mut buffer);
+                flush(shared, &mut buffer);
                 yield_to_events(50).await;
                 continue;
             }
-            _ => break,
+            _ => break Ok(()),
         }
         if trainer.is_finished() {
-            let mut s = shared.borrow_mut();
-            let _ = s.state.transition(&RunEvent::Finish);
-            break;
+            let _ = shared.borrow_mut().state.transition(&RunEvent::Finish);
+            break Ok(());
         }
         match trainer.step() {
             Some(pending) => match pending.read_async().await {
@@ -327,26 +274,24 @@ async fn run(shared: Rc<RefCell<Shared>>, settings: RunSettings, run_id: u64) {
                     }
                     buffer.push(step_point(&report, total_steps));
                     if now() - last_flush >= FLUSH_SECONDS {
-                        flush(&shared, &mut buffer);
+                        flush(shared, &mut buffer);
                         last_flush = now();
                     }
                 }
-                Err(err) => return fail(&shared, format!("The GPU stopped responding ({err:?}); the last good weights are kept.")),
+                Err(err) => break Err(format!("The GPU stopped responding ({err:?}); the last good weights are kept.")),
             },
             None => {
-                flush(&shared, &mut buffer);
+                flush(shared, &mut buffer);
                 match trainer.end_epoch().read_async().await {
-                    Ok(report) => shared.borrow().send(FromEngine::Epoch(epoch_point(&report, &device))),
-                    Err(err) => return fail(&shared, format!("Evaluation failed ({err:?})")),
+                    Ok(report) => shared.borrow().send(FromEngine::Epoch(epoch_point(&report, device))),
+                    Err(err) => break Err(format!("Evaluation failed ({err:?}); the last good weights are kept.")),
                 }
             }
         }
         yield_to_events(0).await;
-    }
-    flush(&shared, &mut buffer);
-    if current(&shared) {
-        shared.borrow().send_phase();
-    }
+    };
+    flush(shared, &mut buffer);
+    result
 }
 
 fn flush(shared: &Rc<RefCell<Shared>>, buffer: &mut Vec<StepPoint>) {

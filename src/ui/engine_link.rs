@@ -5,13 +5,36 @@ use yew::prelude::*;
 
 use super::state::{Action, AppState};
 use crate::engine::{ENGINE_LOADER, EngineWorker};
-use crate::protocol::ToEngine;
+use crate::protocol::{FromEngine, ToEngine};
+use std::cell::RefCell;
+use std::rc::Rc;
 use crate::web::query_param;
 
 /// `base` resolved against the page, so the worker (whose own URL differs) finds the same files.
 fn absolute(base: &str) -> String {
     let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     web_sys::Url::new_with_base(base, &href).map(|u| u.href()).unwrap_or_else(|_| base.to_string())
+}
+
+type Slot = Rc<RefCell<Option<WorkerBridge<EngineWorker>>>>;
+
+/// Starts a worker in `slot`. A crashed worker (its wasm instance is dead after a panic) is
+/// replaced by a CPU-only one, so the page never waits on an engine that cannot answer.
+fn spawn(slot: Slot, dispatcher: UseReducerDispatcher<AppState>, data_base: String, force_cpu: bool) {
+    let (respawn_slot, respawn_dispatcher, respawn_base) = (slot.clone(), dispatcher.clone(), data_base.clone());
+    let worker = EngineWorker::spawner()
+        .callback(move |event| {
+            let crashed = matches!(event, FromEngine::Crashed(_));
+            dispatcher.dispatch(Action::Engine(event));
+            if crashed {
+                let (slot, dispatcher, base) = (respawn_slot.clone(), respawn_dispatcher.clone(), respawn_base.clone());
+                // Not from inside the dying bridge's own callback.
+                yew::platform::spawn_local(async move { spawn(slot, dispatcher, base, true) });
+            }
+        })
+        .spawn_with_loader(ENGINE_LOADER);
+    worker.send(ToEngine::Init { force_cpu, data_base });
+    *slot.borrow_mut() = Some(worker);
 }
 
 /// Spawns the engine and returns the way to talk to it.
@@ -21,12 +44,8 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
     {
         let bridge = bridge.clone();
         use_effect_with((), move |_| {
-            let worker = EngineWorker::spawner()
-                .callback(move |event| dispatcher.dispatch(Action::Engine(event)))
-                .spawn_with_loader(ENGINE_LOADER);
             let force_cpu = query_param("backend").as_deref() == Some("cpu");
-            worker.send(ToEngine::Init { force_cpu, data_base: absolute(&data_base) });
-            *bridge.borrow_mut() = Some(worker);
+            spawn(bridge, dispatcher, absolute(&data_base), force_cpu);
         });
     }
     Callback::from(move |command| {

@@ -50,6 +50,11 @@ impl RunView {
             FromEngine::Steps(points) => Rc::make_mut(&mut self.steps).extend(points),
             FromEngine::Epoch(point) => Rc::make_mut(&mut self.epochs).push(point),
             FromEngine::Refused(reason) => self.notice = Some(reason),
+            FromEngine::Crashed(reason) => {
+                self.phase = RunPhase::Error(format!("The engine crashed ({reason})"));
+                self.backend = None;
+                self.notice = Some("The engine crashed and was restarted on the CPU; the run was lost.".into());
+            }
         }
     }
 
