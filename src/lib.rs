@@ -3,6 +3,7 @@
 //! Everything outside `web`, `engine` and `ui` is plain Rust that builds and tests natively.
 
 pub mod data;
+pub mod metrics;
 pub mod protocol;
 
 #[cfg(feature = "engine")]

@@ -133,6 +133,9 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 <p class="notice" role="status" data-testid="train-notice">{notice}</p>
             }
             <super::metrics::Metrics run={run.clone()} />
+            if !run.steps.is_empty() {
+                <super::training_charts::TrainingCharts run={run.clone()} />
+            }
         </section>
     }
 }

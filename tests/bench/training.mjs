@@ -19,6 +19,9 @@ async function openApp(server, query) {
     }).observe({ type: 'longtask', buffered: true });
   });
   await page.goto(`${server.url}${query}`);
+  // Calibrate: a deliberate 120 ms task must be seen, or the long-task figures mean nothing.
+  await page.evaluate(() => { const t = performance.now(); while (performance.now() - t < 120); });
+  await page.waitForFunction(() => window.__longTasks.some((t) => t.duration >= 100), null, { timeout: 5_000 });
   await page.locator('[data-testid="data-status"][data-state="ready"]').waitFor({ timeout: 180_000 });
   await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.dataset.value, null, { timeout: 300_000 });
   return { context, page };

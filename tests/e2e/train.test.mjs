@@ -73,6 +73,21 @@ async function trainAndWatch(query, backend, name) {
     const testAccuracy = await value(page, 'metric-test-accuracy');
     assert.ok(testAccuracy > 0.5, `test accuracy ${testAccuracy}`);
     assert.equal(await value(page, 'metric-epoch'), 3);
+    // Both charts hold what was drawn: every step, and one point per epoch for held-out sets.
+    const totalSteps = await steps(page);
+    for (const id of ['chart-loss', 'chart-accuracy']) {
+      const series = JSON.parse(await page.getByTestId(id).getAttribute('data-series'));
+      assert.equal(series.training.points, totalSteps, `${id}: ${JSON.stringify(series)}`);
+      assert.equal(series.validation.points, 3, id);
+      assert.equal(series.test.points, 3, id);
+      assert.ok(Number.isFinite(series.training.last), id);
+    }
+    const chartTest = JSON.parse(await page.getByTestId('chart-accuracy').getAttribute('data-series')).test.last;
+    assert.ok(Math.abs(chartTest - testAccuracy) < 1e-6, `chart ${chartTest} vs readout ${testAccuracy}`);
+    // The readout under the pointer names the values there.
+    const box = await page.getByTestId('chart-loss').locator('canvas').boundingBox();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
+    assert.match(await page.getByTestId('chart-loss').locator('.chart-readout').textContent(), /^step \d+: training \d/);
     await screenshot(page, `train-${name}-done`);
     assert.deepEqual(errors, []);
     await record(`train_dense128_1000img_${name}`, {

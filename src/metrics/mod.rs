@@ -1,0 +1,5 @@
+//! Plain maths over reported metrics, shared by the charts and tests (no Burn, no browser).
+
+mod smoothing;
+
+pub use smoothing::smooth;

@@ -1,0 +1,204 @@
+//! A line chart drawn by plotters on a canvas: axes with units, a legend, a readout of the
+//! values under the pointer, and at most one redraw per animation frame.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo::render::{AnimationFrame, request_animation_frame};
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+use yew::prelude::*;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: &'static str,
+    pub color: RGBColor,
+    /// `(x, y)` sorted by `x`.
+    pub points: Rc<Vec<(f64, f64)>>,
+    /// Thin and faint (raw per-step values under their smoothed line).
+    pub faint: bool,
+    /// Draw a dot per point (per-epoch values).
+    pub markers: bool,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LineChartProps {
+    pub testid: AttrValue,
+    pub title: AttrValue,
+    pub x_label: AttrValue,
+    pub y_label: AttrValue,
+    pub series: Vec<Series>,
+    /// Fixed y range (e.g. 0–1 for accuracy); otherwise fitted to the data.
+    #[prop_or_default]
+    pub y_range: Option<(f64, f64)>,
+    /// Show y values as percentages.
+    #[prop_or_default]
+    pub percent: bool,
+    /// Legend at the lower right (for rising curves), else the upper right.
+    #[prop_or_default]
+    pub legend_low: bool,
+}
+
+/// Pixel span of the plotting area and the x range it shows, for the pointer readout.
+#[derive(Clone, Copy, Default, PartialEq)]
+struct Frame {
+    left: i32,
+    right: i32,
+    x_min: f64,
+    x_max: f64,
+}
+
+fn ranges(props: &LineChartProps) -> (f64, f64, f64, f64) {
+    let all = props.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite());
+    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in all {
+        x_max = x_max.max(x);
+        y_min = y_min.min(y);
+        y_max = y_max.max(y);
+    }
+    let (y_min, y_max) = match props.y_range {
+        Some(range) => range,
+        None if y_min.is_finite() => (0f64.min(y_min), (y_max * 1.08).max(y_min + 1e-3)),
+        None => (0.0, 1.0),
+    };
+    (0.0, x_max, y_min, y_max)
+}
+
+fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps) -> Option<Frame> {
+    // Render at device pixels so lines and text stay sharp on a projector or a phone.
+    let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
+    let (w, h) = (canvas.client_width().max(300) as f64, canvas.client_height().max(200) as f64);
+    canvas.set_width((w * ratio) as u32);
+    canvas.set_height((h * ratio) as u32);
+    let font = |size: f64| ("system-ui, sans-serif", size * ratio);
+    let backend = CanvasBackend::with_canvas_object(canvas.clone())?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).ok()?;
+    let (x_min, x_max, y_min, y_max) = ranges(props);
+    let mut chart = ChartBuilder::on(&root)
+        .margin((10.0 * ratio) as i32)
+        .x_label_area_size((44.0 * ratio) as i32)
+        .y_label_area_size((62.0 * ratio) as i32)
+        .build_cartesian_2d(x_min..x_max, y_min..y_max)
+        .ok()?;
+    let percent = props.percent;
+    chart
+        .configure_mesh()
+        .x_desc(props.x_label.as_str())
+        .y_desc(props.y_label.as_str())
+        .label_style(font(14.0))
+        .axis_desc_style(font(15.0))
+        .light_line_style(RGBColor(238, 236, 230))
+        .y_label_formatter(&|y| if percent { format!("{:.0}%", y * 100.0) } else { format!("{y:.2}") })
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()
+        .ok()?;
+    for series in &props.series {
+        let points = series.points.iter().copied().filter(|p| p.1.is_finite());
+        let width = if series.faint { 1.0 } else { 3.0 } * ratio;
+        let color = if series.faint { series.color.mix(0.35) } else { series.color.to_rgba() };
+        let style = ShapeStyle { color, filled: false, stroke_width: width as u32 };
+        let drawn = chart.draw_series(LineSeries::new(points.clone(), style)).ok()?;
+        if !series.faint {
+            let legend_color = series.color;
+            drawn.label(series.name).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + (20.0 * ratio) as i32, y)], legend_color.stroke_width((3.0 * ratio) as u32))
+            });
+        }
+        if series.markers {
+            let radius = (5.0 * ratio) as i32;
+            chart.draw_series(points.map(|p| Circle::new(p, radius, series.color.filled()))).ok()?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(if props.legend_low { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight })
+        .label_font(font(14.0))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(220, 216, 206))
+        .draw()
+        .ok()?;
+    let (pixels_x, _) = chart.plotting_area().get_pixel_range();
+    root.present().ok()?;
+    Some(Frame { left: (pixels_x.start as f64 / ratio) as i32, right: (pixels_x.end as f64 / ratio) as i32, x_min, x_max })
+}
+
+/// The value of each series nearest to `x`, as "name value" pairs.
+fn readout(series: &[Series], x: f64, percent: bool) -> String {
+    let parts: Vec<String> = series
+        .iter()
+        .filter(|s| !s.faint)
+        .filter_map(|s| {
+            let nearest = s.points.iter().min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()))?;
+            let value = if percent { format!("{:.1}%", nearest.1 * 100.0) } else { format!("{:.3}", nearest.1) };
+            Some(format!("{} {value}", s.name))
+        })
+        .collect();
+    format!("step {x:.0}: {}", parts.join(" · "))
+}
+
+#[component]
+pub fn LineChart(props: &LineChartProps) -> Html {
+    let canvas = use_node_ref();
+    let frame = use_mut_ref(Frame::default);
+    let pending: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
+    let hover = use_state(|| None::<String>);
+    {
+        let (canvas, frame, pending) = (canvas.clone(), frame.clone(), pending.clone());
+        let props_snapshot =
+            (props.series.clone(), props.y_range, props.percent, props.x_label.clone(), props.y_label.clone(), props.legend_low);
+        use_effect_with(props_snapshot, move |(series, y_range, percent, x_label, y_label, legend_low)| {
+            let props = LineChartProps {
+                testid: AttrValue::default(),
+                title: AttrValue::default(),
+                x_label: x_label.clone(),
+                y_label: y_label.clone(),
+                series: series.clone(),
+                y_range: *y_range,
+                percent: *percent,
+                legend_low: *legend_low,
+            };
+            // A newer request replaces (cancels) a pending one: one draw per frame at most.
+            *pending.borrow_mut() = Some(request_animation_frame(move |_| {
+                if let Some(el) = canvas.cast::<HtmlCanvasElement>()
+                    && let Some(drawn) = draw(&el, &props)
+                {
+                    *frame.borrow_mut() = drawn;
+                }
+            }));
+        });
+    }
+    let onmousemove = {
+        let (frame, hover, series, percent) = (frame.clone(), hover.clone(), props.series.clone(), props.percent);
+        Callback::from(move |e: MouseEvent| {
+            let f = *frame.borrow();
+            if f.right <= f.left {
+                return;
+            }
+            let t = ((e.offset_x() - f.left) as f64 / (f.right - f.left) as f64).clamp(0.0, 1.0);
+            hover.set(Some(readout(&series, f.x_min + t * (f.x_max - f.x_min), percent)));
+        })
+    };
+    let onmouseleave = {
+        let hover = hover.clone();
+        Callback::from(move |_| hover.set(None))
+    };
+    let summary = props
+        .series
+        .iter()
+        .map(|s| format!("\"{}\":{{\"points\":{},\"last\":{}}}", s.name, s.points.len(),
+            s.points.last().map(|p| p.1).filter(|v| v.is_finite()).map(|v| v.to_string()).unwrap_or_else(|| "null".into())))
+        .collect::<Vec<_>>()
+        .join(",");
+    html! {
+        <figure class="chart" data-testid={props.testid.clone()} data-series={format!("{{{summary}}}")}>
+            <figcaption>{props.title.clone()}</figcaption>
+            <canvas ref={canvas} class="chart-canvas" {onmousemove} {onmouseleave}
+                    role="img" aria-label={props.title.clone()} />
+            <p class="chart-readout" aria-live="polite">
+                {(*hover).clone().unwrap_or_else(|| "Point at the chart to read its values.".into())}
+            </p>
+        </figure>
+    }
+}
