@@ -145,6 +145,8 @@ pub enum ToEngine {
     Resume,
     Stop,
     Reset,
+    /// Fault injection for tests: destroy the WebGPU device as a driver reset would.
+    LoseGpuForTest,
 }
 
 /// One training step as the charts and readouts need it.

@@ -30,6 +30,19 @@ pub fn cpu(detail: impl Into<String>) -> Backend {
     Backend { kind: BackendKind::Cpu, device: Device::flex(), detail: detail.into(), check: None }
 }
 
+thread_local! {
+    static GPU_DEVICE: std::cell::RefCell<Option<JsValue>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Destroys the WebGPU device, as a driver reset or an unplugged GPU would. For fault-injection
+/// tests (`?debug=1` on the page); `false` when there is no WebGPU device.
+pub fn lose_gpu_device() -> bool {
+    GPU_DEVICE.with(|slot| {
+        let Some(device) = slot.borrow().clone() else { return false };
+        get(&device, "destroy").dyn_into::<Function>().is_ok_and(|destroy| destroy.call0(&device).is_ok())
+    })
+}
+
 fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
@@ -111,7 +124,14 @@ fn add_subgroups_to_device_requests(adapter: &JsValue) -> Result<(), JsValue> {
             list.push(&"subgroups".into());
         }
         Reflect::set(&descriptor, &"requiredFeatures".into(), &list)?;
-        real_request_device.call1(&adapter_for_call, &descriptor)
+        let pending = real_request_device.call1(&adapter_for_call, &descriptor)?;
+        // Keep a handle on the device so a test can simulate its loss (`lose_gpu_device`).
+        let remember = Closure::once_into_js(|device: JsValue| {
+            GPU_DEVICE.with(|slot| *slot.borrow_mut() = Some(device.clone()));
+            device
+        });
+        let then: Function = get(&pending, "then").dyn_into()?;
+        then.call1(&pending, &remember)
     });
     Reflect::set(adapter, &"requestDevice".into(), wrapper.as_ref())?;
     wrapper.forget();

@@ -8,7 +8,7 @@ use burn::prelude::Device;
 use gloo_worker::{HandlerId, WorkerScope};
 use wasm_bindgen_futures::spawn_local;
 
-use super::backend::{Backend, choose_backend, cpu};
+use super::backend::{Backend, choose_backend, cpu, lose_gpu_device};
 use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
 use super::convert::{epoch_point, step_point, training_config};
@@ -137,6 +137,11 @@ impl Engine {
                 drop(s);
                 spawn_local(run(shared, settings, run_id));
             }
+            ToEngine::LoseGpuForTest => {
+                if !lose_gpu_device() {
+                    shared.borrow().send(FromEngine::Refused("There is no WebGPU device to lose.".into()));
+                }
+            }
             ToEngine::Pause => self.transition(RunEvent::Pause),
             ToEngine::Resume => self.transition(RunEvent::Resume),
             ToEngine::Stop => self.transition(RunEvent::Stop),
@@ -232,7 +237,14 @@ async fn run(shared: Rc<RefCell<Shared>>, settings: RunSettings, run_id: u64) {
     match outcome {
         _ if superseded => {}
         Ok(()) => shared.borrow().send_phase(),
-        Err(message) => fail(&shared, message),
+        Err(message) => {
+            fail(&shared, message);
+            // A failed GPU is not trusted again in this worker: later runs use the CPU.
+            if shared.borrow().backend.as_ref().is_some_and(|b| b.kind == BackendKind::WebGpu) {
+                shared.borrow_mut().webgpu = None;
+                use_backend(&shared, cpu("The GPU stopped working — training on the CPU"));
+            }
+        }
     }
 }
 
@@ -278,13 +290,13 @@ async fn train(
                         last_flush = now();
                     }
                 }
-                Err(err) => break Err(format!("The GPU stopped responding ({err:?}); the last good weights are kept.")),
+                Err(err) => break Err(device_failure("training", &err.to_string())),
             },
             None => {
                 flush(shared, &mut buffer);
                 match trainer.end_epoch().read_async().await {
                     Ok(report) => shared.borrow().send(FromEngine::Epoch(epoch_point(&report, device))),
-                    Err(err) => break Err(format!("Evaluation failed ({err:?}); the last good weights are kept.")),
+                    Err(err) => break Err(device_failure("evaluation", &err.to_string())),
                 }
             }
         }
@@ -292,6 +304,17 @@ async fn train(
     };
     flush(shared, &mut buffer);
     result
+}
+
+/// A device error in words a learner can act on, with the first line of the details.
+fn device_failure(during: &str, details: &str) -> String {
+    let first = details
+        .lines()
+        .map(|l| l.trim().trim_start_matches("Caused by:").trim())
+        .find(|l| !l.is_empty() && !l.starts_with("An error happened") && !l.starts_with("Backtrace"));
+    let details: String = first.unwrap_or(details).chars().take(140).collect();
+    format!("The device stopped responding during {during} (lost GPU or out of memory), so the run ended. \
+             The last good weights are kept; Start again to train on the CPU. Details: {details}")
 }
 
 fn flush(shared: &Rc<RefCell<Shared>>, buffer: &mut Vec<StepPoint>) {

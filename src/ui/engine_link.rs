@@ -48,9 +48,29 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
             spawn(bridge, dispatcher, absolute(&data_base), force_cpu);
         });
     }
-    Callback::from(move |command| {
+    let send = Callback::from(move |command| {
         if let Some(worker) = bridge.borrow().as_ref() {
             worker.send(command);
         }
-    })
+    });
+    {
+        let send = send.clone();
+        use_effect_with((), move |_| install_debug_hooks(send));
+    }
+    send
+}
+
+/// With `?debug=1`, `window.atelierDebug.loseGpu()` destroys the engine's WebGPU device, so
+/// tests can check that a lost GPU ends the run cleanly.
+fn install_debug_hooks(send: Callback<ToEngine>) {
+    use wasm_bindgen::closure::Closure;
+    if query_param("debug").as_deref() != Some("1") {
+        return;
+    }
+    let Some(window) = web_sys::window() else { return };
+    let hooks = js_sys::Object::new();
+    let lose = Closure::<dyn Fn()>::new(move || send.emit(ToEngine::LoseGpuForTest));
+    let _ = js_sys::Reflect::set(&hooks, &"loseGpu".into(), lose.as_ref());
+    lose.forget();
+    let _ = js_sys::Reflect::set(&window, &"atelierDebug".into(), &hooks);
 }

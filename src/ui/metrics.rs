@@ -36,6 +36,7 @@ pub fn Metrics(props: &MetricsProps) -> Html {
         (!tail.is_empty()).then(|| tail.iter().map(|s| s.images_per_second).sum::<f64>() / tail.len() as f64)
     };
     let finished = matches!(run.phase, crate::protocol::RunPhase::Done { .. });
+    let running = matches!(run.phase, crate::protocol::RunPhase::Running | crate::protocol::RunPhase::Paused);
     let epoch_progress = step.map(|s| s.step as f64 / s.steps_per_epoch.max(1) as f64).unwrap_or(0.0);
     let run_progress = step.map(|s| s.global_step as f64 / s.total_steps.max(1) as f64).unwrap_or(0.0);
 
@@ -54,7 +55,7 @@ pub fn Metrics(props: &MetricsProps) -> Html {
                     { readout("metric-eta", "Took", epoch.map(|e| e.elapsed_seconds),
                         epoch.map(|e| duration(e.elapsed_seconds)).unwrap_or_default()) }
                 } else {
-                    { readout("metric-eta", "Time left", step.map(|s| s.eta_seconds),
+                    { readout("metric-eta", "Time left", step.filter(|_| running).map(|s| s.eta_seconds),
                         step.map(|s| duration(s.eta_seconds)).unwrap_or_default()) }
                 }
             </div>

@@ -106,3 +106,33 @@ test('training on the CPU fallback (?backend=cpu): loss falls, Pause and Resume 
 test('training on WebGPU: loss falls, Pause and Resume work', async () => {
   await trainAndWatch('', 'webgpu', 'webgpu');
 });
+
+test('a lost WebGPU device ends the run with a message, and training goes on on the CPU', async () => {
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}?debug=1`);
+    await status(page).and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    const badge = page.getByTestId('backend');
+    await waitFor(page, async () => (await badge.getAttribute('data-value')) === 'webgpu', 120_000, 'WebGPU');
+    await page.getByTestId('model-select').selectOption('dense');
+    await page.getByTestId('subset-select').selectOption('1000');
+    await page.getByTestId('epochs-select').selectOption('3');
+    await page.getByTestId('train-start').click();
+    await waitFor(page, async () => (await steps(page)) >= 3, 300_000, 'the first steps');
+
+    await page.evaluate(() => window.atelierDebug.loseGpu());
+    const state = page.getByTestId('train-state');
+    await waitFor(page, async () => (await state.getAttribute('data-state')) === 'error', 120_000, 'the error state');
+    assert.ok((await state.textContent()).length > 10, await state.textContent());
+    await waitFor(page, async () => (await badge.getAttribute('data-value')) === 'cpu', 60_000, 'the CPU fallback');
+    await screenshot(page, 'train-gpu-lost');
+
+    // Nothing is stuck: a new run starts and trains on the CPU.
+    await page.getByTestId('train-start').click();
+    await waitFor(page, async () => (await state.getAttribute('data-state')) === 'done', 300_000, 'the CPU run');
+    assert.ok((await value(page, 'metric-test-accuracy')) > 0.5);
+  } finally {
+    await context.close();
+  }
+});
