@@ -39,6 +39,8 @@ ensure_toolchain() {
     say "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (the version in Cargo.lock)"
     # Not --locked: one of its locked dependencies is missing from the registry mirror.
     cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"; }
+  # Trunk builds offline: fetch every target's crates (the wasm-only ones too) beforehand.
+  cargo fetch --locked --quiet
 }
 
 # Decompressed SHA-256 of one file in $DATA_DIR matches static/fashion-mnist.sha256.
