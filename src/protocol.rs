@@ -20,8 +20,9 @@ impl BackendKind {
     }
 }
 
-/// The three models a user can pick.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The three models a user can pick (the engine's `ModelKind`; the trainer's `--model`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
 pub enum ModelChoice {
     /// Flatten → Dense(h₁) → act → [Dense(h₂) → act] → Dense(10).
     Dense,
@@ -34,7 +35,7 @@ pub enum ModelChoice {
 impl ModelChoice {
     pub const ALL: [ModelChoice; 3] = [Self::Dense, Self::BaselineCnn, Self::AtelierCnn];
 
-    /// Matches the engine's `ModelKind::name` (the trainer's `--model`).
+    /// Stable lower-case name (the serde name), for command lines and `<select>` values.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Dense => "dense",
@@ -52,12 +53,19 @@ impl ModelChoice {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.name() == name)
+        Self::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(name))
     }
 }
 
-/// Activation of the dense model's hidden layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+impl std::fmt::Display for ModelChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Hidden-layer non-linearity of the dense model (the engine's `ActivationKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
 pub enum Activation {
     #[default]
     Relu,
@@ -69,6 +77,7 @@ pub enum Activation {
 impl Activation {
     pub const ALL: [Activation; 4] = [Self::Relu, Self::Sigmoid, Self::Tanh, Self::Gelu];
 
+    /// Stable lower-case name (the serde name), for command lines and labels.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Relu => "relu",
@@ -76,6 +85,16 @@ impl Activation {
             Self::Tanh => "tanh",
             Self::Gelu => "gelu",
         }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
+    }
+}
+
+impl std::fmt::Display for Activation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -3,8 +3,8 @@
 use burn::prelude::Device;
 use wasm_bindgen::JsCast;
 
-use crate::model::{ActivationKind, AtelierCnnConfig, BaselineCnnConfig, DenseConfig, ModelConfig};
-use crate::protocol::{Activation, EpochPoint, ModelChoice, RunSettings, StepPoint};
+use crate::model::{AtelierCnnConfig, BaselineCnnConfig, DenseConfig, ModelConfig};
+use crate::protocol::{EpochPoint, ModelChoice, RunSettings, StepPoint};
 use crate::training::{EpochReport, OptimizerKind, StepReport, TrainingConfig};
 
 pub fn training_config(s: &RunSettings) -> TrainingConfig {
@@ -12,12 +12,7 @@ pub fn training_config(s: &RunSettings) -> TrainingConfig {
         ModelChoice::Dense => ModelConfig::Dense(
             DenseConfig::new()
                 .with_hidden(s.hidden.clone())
-                .with_activation(match s.activation {
-                    Activation::Relu => ActivationKind::Relu,
-                    Activation::Sigmoid => ActivationKind::Sigmoid,
-                    Activation::Tanh => ActivationKind::Tanh,
-                    Activation::Gelu => ActivationKind::Gelu,
-                })
+                .with_activation(s.activation)
                 .with_dropout(s.dropout),
         ),
         ModelChoice::BaselineCnn => ModelConfig::BaselineCnn(BaselineCnnConfig::new()),

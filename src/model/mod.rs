@@ -30,31 +30,10 @@ pub enum ModelConfig {
     AtelierCnn(AtelierCnnConfig),
 }
 
-/// The model names without hyper-parameters, for pickers and the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ModelKind {
-    Dense,
-    BaselineCnn,
-    #[default]
-    AtelierCnn,
-}
+/// The model names without hyper-parameters (the protocol's enum, so the page can offer them).
+pub use crate::protocol::ModelChoice as ModelKind;
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 3] = [Self::Dense, Self::BaselineCnn, Self::AtelierCnn];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Dense => "dense",
-            Self::BaselineCnn => "baseline-cnn",
-            Self::AtelierCnn => "atelier-cnn",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
-    }
-
     /// The model with its default hyper-parameters.
     pub fn default_config(self) -> ModelConfig {
         match self {
@@ -62,12 +41,6 @@ impl ModelKind {
             Self::BaselineCnn => ModelConfig::BaselineCnn(BaselineCnnConfig::new()),
             Self::AtelierCnn => ModelConfig::AtelierCnn(AtelierCnnConfig::new()),
         }
-    }
-}
-
-impl std::fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }
 

@@ -56,7 +56,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             edit(|s, v| s.hidden = v.split('-').filter_map(|h| h.parse().ok()).collect())) }
         { select("activation-select", "Activation", s.activation.name().into(),
             Activation::ALL.iter().map(|a| (a.name().to_string(), a.name().to_uppercase())).collect(), locked,
-            edit(|s, v| s.activation = Activation::ALL.into_iter().find(|a| a.name() == v).unwrap_or_default())) }
+            edit(|s, v| s.activation = Activation::from_name(v).unwrap_or_default())) }
         { select("dropout-select", "Dropout", s.dropout.to_string(), choices(&[0.0, 0.2, 0.5], |d| format!("{d}")), locked,
             edit(|s, v| s.dropout = v.parse().unwrap_or(0.0))) }
     </> });
