@@ -133,9 +133,9 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 <p class="notice" role="status" data-testid="train-notice">{notice}</p>
             }
             <super::metrics::Metrics run={run.clone()} />
-            if !run.steps.is_empty() {
-                <super::training_charts::TrainingCharts run={run.clone()} />
-            }
+            // Mounted from the start: the first canvas draw is the costly one, so it happens at
+            // page load rather than as a long task in the middle of training.
+            <super::training_charts::TrainingCharts run={run.clone()} />
         </section>
     }
 }

@@ -1,11 +1,14 @@
 // Measures training in headless Chromium: throughput per model and backend, time to the first
 // step, the longest main-thread task while training, and memory per epoch.
-// Run after `trunk build --release`:  node tests/bench/training.mjs [--quick]
+// Run after `trunk build --release`:  node tests/bench/training.mjs [--quick] [--only cpu|webgpu]
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serveDist, launch, ARTIFACTS } from '../e2e/harness.mjs';
 
 const quick = process.argv.includes('--quick');
+// `--only cpu` or `--only webgpu` measures one backend.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
+const BACKENDS = ['webgpu', 'cpu'].filter((b) => !only || b === only);
 const MEASURE_STEPS = quick ? 8 : 20;
 
 async function openApp(server, query) {
@@ -90,14 +93,14 @@ async function memory(server, backend, epochs) {
 const server = await serveDist();
 const results = { throughput: [], memory: [] };
 try {
-  for (const backend of ['webgpu', 'cpu']) {
+  for (const backend of BACKENDS) {
     for (const model of ['dense', 'baseline-cnn', 'atelier-cnn']) {
       const r = await throughput(server, backend, model);
       console.log(JSON.stringify(r));
       results.throughput.push(r);
     }
   }
-  for (const backend of ['webgpu', 'cpu']) {
+  for (const backend of BACKENDS) {
     const r = await memory(server, backend, quick ? 3 : 5);
     console.log(JSON.stringify(r));
     results.memory.push(r);
@@ -107,4 +110,4 @@ try {
 }
 console.table(results.throughput);
 await mkdir(ARTIFACTS, { recursive: true });
-await writeFile(join(ARTIFACTS, 'bench-training.json'), JSON.stringify(results, null, 2));
+await writeFile(join(ARTIFACTS, `bench-training${only ? `-${only}` : ''}.json`), JSON.stringify(results, null, 2));
