@@ -51,7 +51,8 @@ struct Frame {
 
 fn ranges(props: &LineChartProps) -> (f64, f64, f64, f64) {
     let all = props.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite());
-    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    // At least ten steps wide, so an empty or young chart has whole-number step labels.
+    let (mut x_max, mut y_min, mut y_max) = (10.0f64, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in all {
         x_max = x_max.max(x);
         y_min = y_min.min(y);
@@ -184,6 +185,7 @@ pub fn LineChart(props: &LineChartProps) -> Html {
         let hover = hover.clone();
         Callback::from(move |_| hover.set(None))
     };
+    let empty = props.series.iter().all(|s| s.points.is_empty());
     let summary = props
         .series
         .iter()
@@ -197,7 +199,11 @@ pub fn LineChart(props: &LineChartProps) -> Html {
             <canvas ref={canvas} class="chart-canvas" {onmousemove} {onmouseleave}
                     role="img" aria-label={props.title.clone()} />
             <p class="chart-readout" aria-live="polite">
-                {(*hover).clone().unwrap_or_else(|| "Point at the chart to read its values.".into())}
+                {(*hover).clone().unwrap_or_else(|| if empty {
+                    "The curves appear here when training starts.".into()
+                } else {
+                    "Point at the chart to read its values.".into()
+                })}
             </p>
         </figure>
     }
