@@ -59,10 +59,10 @@ pub async fn choose_backend() -> Backend {
         return cpu("WebGPU not available in this browser — training on the CPU");
     };
     // Burn's WGSL kernels need subgroups (and `subgroup_id`); without them they cannot compile.
-    match adapter_support(&gpu).await {
-        Ok(()) => {}
+    let name = match inspect_adapter(&gpu).await {
+        Ok(name) => name,
         Err(reason) => return cpu(format!("{reason} — training on the CPU")),
-    }
+    };
     if let Err(err) = request_subgroups(&gpu) {
         web_sys::console::warn_1(&err);
     }
@@ -85,7 +85,6 @@ pub async fn choose_backend() -> Backend {
         fallback.check = Some(check);
         return fallback;
     }
-    let name = adapter_description(&gpu).await.unwrap_or_else(|| "this GPU".into());
     Backend { kind: BackendKind::WebGpu, device, detail: format!("WebGPU on {name} · checked against the CPU"), check: Some(check) }
 }
 
@@ -138,7 +137,8 @@ fn add_subgroups_to_device_requests(adapter: &JsValue) -> Result<(), JsValue> {
     Ok(())
 }
 
-async fn adapter_support(gpu: &JsValue) -> Result<(), String> {
+/// Checks the adapter can run Burn's kernels; its name for the badge, or why it cannot.
+async fn inspect_adapter(gpu: &JsValue) -> Result<String, String> {
     let request: Function = get(gpu, "requestAdapter").dyn_into().map_err(|_| "WebGPU has no requestAdapter")?;
     let adapter = match request.call0(gpu) {
         Ok(promise) => JsFuture::from(Promise::from(promise)).await.unwrap_or(JsValue::NULL),
@@ -156,14 +156,12 @@ async fn adapter_support(gpu: &JsValue) -> Result<(), String> {
     if !has(get(gpu, "wgslLanguageFeatures"), "subgroup_id") {
         return Err("This browser's WebGPU is too old for the training kernels (no subgroup_id)".into());
     }
-    Ok(())
+    Ok(adapter_name(&adapter).unwrap_or_else(|| "this GPU".into()))
 }
 
-/// "SwiftShader (Google)" or similar, from a fresh adapter's `info`.
-async fn adapter_description(gpu: &JsValue) -> Option<String> {
-    let request: Function = get(gpu, "requestAdapter").dyn_into().ok()?;
-    let adapter = JsFuture::from(Promise::from(request.call0(gpu).ok()?)).await.ok()?;
-    let info = get(&adapter, "info");
+/// "SwiftShader (Google)" or similar, from the adapter's `info`.
+fn adapter_name(adapter: &JsValue) -> Option<String> {
+    let info = get(adapter, "info");
     let text = |key| get(&info, key).as_string().filter(|s: &String| !s.is_empty());
     match (text("description"), text("vendor"), text("architecture")) {
         (Some(d), _, _) => Some(d),

@@ -21,16 +21,17 @@ fn data_base_url() -> String {
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(AppState::default);
+    let data_base = use_memo((), |_| data_base_url());
 
     {
-        let dispatcher = state.dispatcher();
+        let (dispatcher, data_base) = (state.dispatcher(), data_base.clone());
         use_effect_with(state.attempt, move |_| {
             spawn_local(async move {
                 let on_event = |event| match event {
                     DatasetEvent::Progress(file, progress) => dispatcher.dispatch(Action::Progress(file, progress)),
                     DatasetEvent::Split(split) => dispatcher.dispatch(Action::SplitLoaded(split)),
                 };
-                match load_dataset(&data_base_url(), &on_event).await {
+                match load_dataset(&data_base, &on_event).await {
                     Ok(()) => mark("atelier:data-ready"),
                     Err(err) => dispatcher.dispatch(Action::DataFailed(err.to_string())),
                 }
@@ -46,7 +47,7 @@ pub fn App() -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |action| dispatcher.dispatch(action))
     };
-    let engine = use_engine(state.dispatcher(), data_base_url());
+    let engine = use_engine(state.dispatcher(), (*data_base).clone());
     let on_command = {
         let dispatcher = state.dispatcher();
         Callback::from(move |command: ToEngine| {
