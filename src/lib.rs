@@ -4,8 +4,11 @@
 
 pub mod data;
 pub mod metrics;
+pub mod preprocess;
 pub mod protocol;
 
+#[cfg(feature = "engine")]
+pub mod inference;
 #[cfg(feature = "engine")]
 pub mod model;
 #[cfg(feature = "engine")]

@@ -1,0 +1,1 @@
+//! Classifying one image, with saliency (filled in next).
