@@ -112,6 +112,8 @@ pub struct RunSettings {
     pub learning_rate: f64,
     /// SGD only.
     pub momentum: f64,
+    /// `"cosine"` (decay to zero over the run) or `"constant"`.
+    pub schedule: String,
     pub batch_size: usize,
     pub epochs: usize,
     /// Images held out of the train split for validation.
@@ -132,6 +134,7 @@ impl Default for RunSettings {
             optimizer: "adam".into(),
             learning_rate: 1e-3,
             momentum: 0.9,
+            schedule: "cosine".into(),
             batch_size: 64,
             epochs: 5,
             validation_size: 5_000,
@@ -201,6 +204,13 @@ pub struct EpochPoint {
     pub device_bytes_reserved: Option<u64>,
 }
 
+/// Every test image's class probabilities after an epoch: row `i` (10 values) is test image `i`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestPredictions {
+    pub epoch: usize,
+    pub probabilities: Vec<f32>,
+}
+
 /// Where a run is, mirroring the engine's run state machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RunPhase {
@@ -236,6 +246,8 @@ pub enum FromEngine {
     /// Steps since the last message (batched so a fast model cannot flood the page).
     Steps(Vec<StepPoint>),
     Epoch(EpochPoint),
+    /// Sent right after the [`FromEngine::Epoch`] it belongs to.
+    TestPredictions(TestPredictions),
     /// A request was refused, with the reason (e.g. a config change during a run).
     Refused(String),
     /// The worker's wasm instance panicked and is dead; the page restarts it on the CPU.

@@ -111,8 +111,18 @@ fn step_wise_api_walks_epochs_and_reads_async() {
     assert!(trainer.epoch_complete() && !trainer.is_finished());
     assert!(infos.iter().all(|i| i.images_per_second > 0.0 && i.steps_per_epoch == 3));
 
-    let epoch = burn::tensor::read_sync(trainer.end_epoch().read_async()).unwrap();
+    let mut pending = trainer.end_epoch();
+    let probabilities = pending.take_test_probabilities().expect("the test set's probabilities").read();
+    let epoch = burn::tensor::read_sync(pending.read_async()).unwrap();
     assert_eq!((epoch.epoch, epoch.epochs), (1, 2));
+    // Every test image has 10 probabilities summing to 1, and their argmax gives the reported accuracy.
+    assert_eq!(probabilities.indices, (0..TEST_IMAGES as u32).collect::<Vec<_>>());
+    let labels = &data_labels()[..TEST_IMAGES];
+    let classified = atelier::metrics::ClassifiedSet::new(labels, &probabilities.probabilities);
+    assert_eq!(classified.len(), TEST_IMAGES);
+    assert!(probabilities.probabilities.chunks(10).all(|row| (row.iter().sum::<f32>() - 1.0).abs() < 1e-4));
+    let accuracy = classified.confusion.accuracy().unwrap();
+    assert!((accuracy - epoch.test.unwrap().accuracy).abs() < 1e-6, "{accuracy} vs {:?}", epoch.test);
     assert_eq!(epoch.validation.unwrap().images, 300);
     assert_eq!(epoch.test.unwrap().images, TEST_IMAGES);
     assert!(epoch.train_loss.is_finite() && epoch.eta_seconds >= 0.0);
@@ -130,6 +140,11 @@ fn step_wise_api_walks_epochs_and_reads_async() {
     assert_eq!((step.info.epoch, step.info.global_step), (2, 4));
     trainer.end_epoch().read();
     assert!(trainer.is_finished() && trainer.step().is_none());
+}
+
+/// The labels of the test images `data()` uses.
+fn data_labels() -> Vec<u8> {
+    data().0.test.expect("a test split").labels().to_vec()
 }
 
 #[test]

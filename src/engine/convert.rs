@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 
 use crate::model::{AtelierCnnConfig, BaselineCnnConfig, DenseConfig, ModelConfig};
 use crate::protocol::{EpochPoint, ModelChoice, RunSettings, StepPoint};
-use crate::training::{EpochReport, OptimizerKind, StepReport, TrainingConfig};
+use crate::training::{EpochReport, LrSchedule, OptimizerKind, StepReport, TrainingConfig};
 
 pub fn training_config(s: &RunSettings) -> TrainingConfig {
     let model = match s.model {
@@ -23,6 +23,7 @@ pub fn training_config(s: &RunSettings) -> TrainingConfig {
         .with_optimizer(OptimizerKind::from_name(&s.optimizer).unwrap_or_default())
         .with_learning_rate(s.learning_rate)
         .with_momentum(s.momentum)
+        .with_schedule(LrSchedule::from_name(&s.schedule).unwrap_or_default())
         .with_batch_size(s.batch_size)
         .with_epochs(s.epochs)
         .with_validation_size(s.validation_size)

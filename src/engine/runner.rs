@@ -13,7 +13,7 @@ use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
 use super::convert::{epoch_point, step_point, training_config};
 use crate::model::Model;
-use crate::protocol::{BackendKind, FromEngine, RunPhase, RunSettings, StepPoint, ToEngine};
+use crate::protocol::{BackendKind, FromEngine, RunPhase, RunSettings, StepPoint, TestPredictions, ToEngine};
 use crate::training::{RunEvent, RunState, Trainer, TrainingData};
 use crate::web::{DatasetEvent, load_dataset};
 
@@ -294,9 +294,20 @@ async fn train(
             },
             None => {
                 flush(shared, &mut buffer);
-                match trainer.end_epoch().read_async().await {
+                let mut pending = trainer.end_epoch();
+                let probabilities = pending.take_test_probabilities();
+                match pending.read_async().await {
                     Ok(report) => shared.borrow().send(FromEngine::Epoch(epoch_point(&report, device))),
                     Err(err) => break Err(device_failure("evaluation", &err.to_string())),
+                }
+                if let Some(probabilities) = probabilities {
+                    let epoch = trainer.epochs_done();
+                    match probabilities.read_async().await {
+                        Ok(read) => shared
+                            .borrow()
+                            .send(FromEngine::TestPredictions(TestPredictions { epoch, probabilities: read.probabilities })),
+                        Err(err) => break Err(device_failure("evaluation", &err.to_string())),
+                    }
                 }
             }
         }

@@ -1,5 +1,7 @@
 //! Plain maths over reported metrics, shared by the charts and tests (no Burn, no browser).
 
+mod evaluation;
 mod smoothing;
 
+pub use evaluation::{ClassifiedSet, ConfusionMatrix, Probabilities, predicted_class};
 pub use smoothing::smooth;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 
-use super::{Batcher, PendingEval};
+use super::{Batcher, PendingEval, PendingProbabilities};
 use crate::data::Split;
 use crate::model::Model;
 
@@ -23,6 +23,8 @@ pub struct Evaluation {
     device: Device,
     loss_sum: Option<Tensor<1>>,
     correct: Option<Tensor<1, Int>>,
+    /// Per-batch softmax outputs `[batch, 10]`, kept when the page wants per-image results.
+    probabilities: Option<Vec<Tensor<2>>>,
 }
 
 impl std::fmt::Debug for Evaluation {
@@ -38,7 +40,14 @@ impl Evaluation {
         let model = model.valid();
         let device = model.devices().first().cloned().expect("a model has parameters").inner();
         let indices = indices.unwrap_or_else(|| (0..split.len() as u32).collect());
-        Self { model, split, indices, cursor: 0, batch_size: batch_size.max(1), batcher, device, loss_sum: None, correct: None }
+        Self { model, split, indices, cursor: 0, batch_size: batch_size.max(1), batcher, device, loss_sum: None, correct: None, probabilities: None }
+    }
+
+    /// Also keeps every image's class probabilities (for the confusion matrix and the image
+    /// views), read with [`Evaluation::take_probabilities`]. 10,000 images are 400 kB.
+    pub fn with_probabilities(mut self) -> Self {
+        self.probabilities = Some(Vec::new());
+        self
     }
 
     pub fn images(&self) -> usize {
@@ -64,6 +73,9 @@ impl Evaluation {
             let indices = &self.indices[self.cursor..end];
             let batch = self.batcher.batch(&self.split, indices, None, &self.device);
             let logits = self.model.forward(batch.images);
+            if let Some(kept) = self.probabilities.as_mut() {
+                kept.push(burn::tensor::activation::softmax(logits.clone().inner(), 1));
+            }
             let (loss_sum, correct) = batch_sums(logits, batch.targets);
             self.loss_sum = Some(match self.loss_sum.take() {
                 Some(sum) => sum + loss_sum,
@@ -79,9 +91,19 @@ impl Evaluation {
     }
 
     /// Runs what is left and hands back the device-side sums.
-    pub fn finish(mut self) -> PendingEval {
+    pub fn finish(self) -> PendingEval {
+        self.finish_with_probabilities().0
+    }
+
+    /// Runs what is left; the sums, and the probabilities when they were asked for.
+    pub fn finish_with_probabilities(mut self) -> (PendingEval, Option<PendingProbabilities>) {
         self.advance(usize::MAX);
-        PendingEval { images: self.indices.len(), loss_sum: self.loss_sum, correct: self.correct }
+        let probabilities = self
+            .probabilities
+            .take()
+            .filter(|kept| !kept.is_empty())
+            .map(|kept| PendingProbabilities { indices: self.indices.clone(), probabilities: Tensor::cat(kept, 0) });
+        (PendingEval { images: self.indices.len(), loss_sum: self.loss_sum, correct: self.correct }, probabilities)
     }
 }
 

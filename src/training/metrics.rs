@@ -124,6 +124,38 @@ impl PendingEval {
     }
 }
 
+/// Every evaluated image's class probabilities, still on the device.
+#[derive(Debug, Clone)]
+pub struct PendingProbabilities {
+    /// The split's image indices, in the order of the rows.
+    pub indices: Vec<u32>,
+    /// `[images, 10]`
+    pub(crate) probabilities: Tensor<2>,
+}
+
+/// Row `i` of `probabilities` (10 values) belongs to image `indices[i]` of the split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageProbabilities {
+    pub indices: Vec<u32>,
+    pub probabilities: Vec<f32>,
+}
+
+impl PendingProbabilities {
+    pub fn read(self) -> ImageProbabilities {
+        let data = self.probabilities.clone().into_data();
+        self.report(data)
+    }
+
+    pub async fn read_async(self) -> Result<ImageProbabilities, ExecutionError> {
+        let data = self.probabilities.clone().into_data_async().await?;
+        Ok(self.report(data))
+    }
+
+    fn report(self, data: TensorData) -> ImageProbabilities {
+        ImageProbabilities { indices: self.indices, probabilities: data.iter::<f32>().collect() }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EpochReport {
     /// 1-based.
@@ -153,11 +185,17 @@ pub struct PendingEpoch {
     pub(crate) train: PendingEval,
     pub(crate) validation: Option<PendingEval>,
     pub(crate) test: Option<PendingEval>,
+    pub(crate) test_probabilities: Option<PendingProbabilities>,
 }
 
 impl PendingEpoch {
     pub fn epoch(&self) -> usize {
         self.report.epoch
+    }
+
+    /// The test images' probabilities after this epoch (a separate read: 400 kB for 10k images).
+    pub fn take_test_probabilities(&mut self) -> Option<PendingProbabilities> {
+        self.test_probabilities.take()
     }
 
     pub fn read(self) -> EpochReport {

@@ -17,7 +17,10 @@ pub use batch::{Batch, Batcher, MAX_SHIFT, Normalization, PIXEL_MEAN, PIXEL_STD}
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{CrossCheck, cross_check};
 pub use eval::Evaluation;
-pub use metrics::{EpochReport, EvalReport, PendingEpoch, PendingEval, PendingStep, StepInfo, StepReport};
+pub use metrics::{
+    EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities, PendingStep, StepInfo,
+    StepReport,
+};
 pub use rng::SplitMix64;
 pub use state::{RunEvent, RunState, TransitionError};
 pub use trainer::{Clock, EvalSet, TrainError, Trainer, TrainingData, default_clock};

@@ -281,7 +281,13 @@ impl Trainer {
     pub fn end_epoch(&mut self) -> PendingEpoch {
         while self.step().is_some() {}
         let validation = self.evaluation(EvalSet::Validation).map(Evaluation::finish);
-        let test = self.evaluation(EvalSet::Test).map(Evaluation::finish);
+        let (test, test_probabilities) = match self.evaluation(EvalSet::Test) {
+            Some(evaluation) => {
+                let (test, probabilities) = evaluation.with_probabilities().finish_with_probabilities();
+                (Some(test), probabilities)
+            }
+            None => (None, None),
+        };
         let sums = std::mem::replace(&mut self.sums, EpochSums::EMPTY);
         let train = PendingEval { images: sums.images, loss_sum: sums.loss, correct: sums.correct };
 
@@ -304,7 +310,7 @@ impl Trainer {
         };
         self.order.clear();
         self.cursor = 0;
-        PendingEpoch { report, train_images: sums.images, train, validation, test }
+        PendingEpoch { report, train_images: sums.images, train, validation, test, test_probabilities }
     }
 
     /// An evaluation of the current weights, to run in slices; `None` when that set is empty.

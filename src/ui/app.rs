@@ -3,10 +3,13 @@ use yew::prelude::*;
 
 use super::data_status::DataStatus;
 use super::engine_link::use_engine;
+use super::evaluation::Evaluation;
 use super::gallery::Gallery;
+use super::presets::Presets;
+use super::runs::RunList;
 use super::train_panel::TrainPanel;
 use super::state::{Action, AppState, DataPhase};
-use crate::protocol::ToEngine;
+use crate::protocol::{RunPhase, RunSettings, ToEngine};
 use crate::web::{DatasetEvent, load_dataset, mark, query_param};
 
 /// Where the four `.gz` files live: `data/` beside the app, or `?data=<url>`.
@@ -49,14 +52,62 @@ pub fn App() -> Html {
     };
     let engine = use_engine(state.dispatcher(), (*data_base).clone());
     let on_command = {
-        let dispatcher = state.dispatcher();
+        let (dispatcher, engine) = (state.dispatcher(), engine.clone());
         Callback::from(move |command: ToEngine| {
-            if matches!(command, ToEngine::Start(_)) {
-                dispatcher.dispatch(Action::RunRequested);
+            if let ToEngine::Start(settings) = &command {
+                dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: false });
             }
             engine.emit(command);
         })
     };
+    // A preset lists its runs for the overlay and starts the first; the rest wait in the queue.
+    let start_listed = {
+        let (dispatcher, engine) = (state.dispatcher(), engine.clone());
+        Callback::from(move |settings: RunSettings| {
+            dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: true });
+            engine.emit(ToEngine::Start(settings));
+        })
+    };
+    let on_preset = {
+        let (dispatcher, start_listed) = (state.dispatcher(), start_listed.clone());
+        Callback::from(move |mut runs: Vec<RunSettings>| {
+            if runs.is_empty() {
+                return;
+            }
+            let first = runs.remove(0);
+            dispatcher.dispatch(Action::QueueRuns(runs));
+            start_listed.emit(first);
+        })
+    };
+    {
+        // The next queued run starts when one finishes; Stop or a failure cancels the rest.
+        let (dispatcher, queue) = (state.dispatcher(), state.queue.clone());
+        use_effect_with((state.run.phase.clone(), state.runs.len()), move |(phase, _)| match phase {
+            RunPhase::Done { stopped_early: false } if !queue.is_empty() => {
+                dispatcher.dispatch(Action::DequeueRun);
+                start_listed.emit(queue[0].clone());
+            }
+            RunPhase::Done { stopped_early: true } | RunPhase::Error(_) if !queue.is_empty() => {
+                dispatcher.dispatch(Action::CancelQueue)
+            }
+            _ => {}
+        });
+    }
+    let on_compare = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |(id, on)| dispatcher.dispatch(Action::SetCompare(id, on)))
+    };
+    let on_show = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |id| dispatcher.dispatch(Action::ShowRun(id)))
+    };
+    let on_cell = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |cell| dispatcher.dispatch(Action::SelectCell(cell)))
+    };
+    let run_active = matches!(state.run.phase, RunPhase::Running | RunPhase::Paused | RunPhase::Preparing(_));
+    let can_preset = state.phase == DataPhase::Ready && state.run.backend.is_some() && !run_active;
+    let evaluated = state.evaluated_run().cloned();
     let on_settings = {
         let dispatcher = state.dispatcher();
         Callback::from(move |settings| dispatcher.dispatch(Action::EditSettings(settings)))
@@ -73,7 +124,15 @@ pub fn App() -> Html {
             </header>
             <main class="page">
                 <DataStatus files={state.files} phase={state.phase.clone()} {on_retry} />
-                <TrainPanel run={state.run.clone()} data_ready={state.phase == DataPhase::Ready} {on_command} {on_settings} />
+                <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}
+                            {on_command} {on_settings} />
+                <section class="card runs-card" aria-label="Runs">
+                    <div class="card-head"><h2>{"Runs and comparisons"}</h2></div>
+                    <Presets disabled={!can_preset} {on_preset} />
+                    <RunList runs={state.runs.clone()} shown={evaluated.as_ref().map(|r| r.id)} queued={state.queue.len()}
+                             {on_compare} {on_show} />
+                </section>
+                <Evaluation run={evaluated} test={state.test.clone()} cell={state.cell} {on_cell} />
                 <Gallery
                     train={state.train.clone()}
                     test={state.test.clone()}

@@ -12,12 +12,16 @@ use yew::prelude::*;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
-    pub name: &'static str,
+    pub name: AttrValue,
     pub color: RGBColor,
     /// `(x, y)` sorted by `x`.
     pub points: Rc<Vec<(f64, f64)>>,
-    /// Thin and faint (raw per-step values under their smoothed line).
-    pub faint: bool,
+    /// Line width in CSS pixels.
+    pub width: f64,
+    /// 1 opaque; lower for raw values under their smoothed line.
+    pub opacity: f64,
+    /// Listed in the legend and the pointer readout.
+    pub legend: bool,
     /// Draw a dot per point (per-epoch values).
     pub markers: bool,
 }
@@ -38,6 +42,12 @@ pub struct LineChartProps {
     /// Legend at the lower right (for rising curves), else the upper right.
     #[prop_or_default]
     pub legend_low: bool,
+    /// What x counts, for the readout ("step", "epoch").
+    #[prop_or(AttrValue::Static("step"))]
+    pub x_unit: AttrValue,
+    /// The x axis spans at least this much, so a young chart has sensible labels.
+    #[prop_or(10.0)]
+    pub x_min_span: f64,
 }
 
 /// Pixel span of the plotting area and the x range it shows, for the pointer readout.
@@ -52,7 +62,7 @@ struct Frame {
 fn ranges(props: &LineChartProps) -> (f64, f64, f64, f64) {
     let all = props.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite());
     // At least ten steps wide, so an empty or young chart has whole-number step labels.
-    let (mut x_max, mut y_min, mut y_max) = (10.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut x_max, mut y_min, mut y_max) = (props.x_min_span, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in all {
         x_max = x_max.max(x);
         y_min = y_min.min(y);
@@ -92,18 +102,18 @@ fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps) -> Option<Frame> {
         .axis_desc_style(font(15.0))
         .light_line_style(RGBColor(238, 236, 230))
         .y_label_formatter(&|y| if percent { format!("{:.0}%", y * 100.0) } else { format!("{y:.2}") })
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_label_formatter(&|x| if x_max - x_min <= 5.0 { format!("{x:.1}") } else { format!("{x:.0}") })
         .draw()
         .ok()?;
     for series in &props.series {
         let points = series.points.iter().copied().filter(|p| p.1.is_finite());
-        let width = if series.faint { 1.0 } else { 3.0 } * ratio;
-        let color = if series.faint { series.color.mix(0.35) } else { series.color.to_rgba() };
+        let width = (series.width * ratio).max(1.0);
+        let color = series.color.mix(series.opacity);
         let style = ShapeStyle { color, filled: false, stroke_width: width as u32 };
         let drawn = chart.draw_series(LineSeries::new(points.clone(), style)).ok()?;
-        if !series.faint {
+        if series.legend {
             let legend_color = series.color;
-            drawn.label(series.name).legend(move |(x, y)| {
+            drawn.label(series.name.as_str()).legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + (20.0 * ratio) as i32, y)], legend_color.stroke_width((3.0 * ratio) as u32))
             });
         }
@@ -126,17 +136,18 @@ fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps) -> Option<Frame> {
 }
 
 /// The value of each series nearest to `x`, as "name value" pairs.
-fn readout(series: &[Series], x: f64, percent: bool) -> String {
+fn readout(series: &[Series], x: f64, percent: bool, unit: &str) -> String {
     let parts: Vec<String> = series
         .iter()
-        .filter(|s| !s.faint)
+        .filter(|s| s.legend)
         .filter_map(|s| {
             let nearest = s.points.iter().min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()))?;
             let value = if percent { format!("{:.1}%", nearest.1 * 100.0) } else { format!("{:.3}", nearest.1) };
             Some(format!("{} {value}", s.name))
         })
         .collect();
-    format!("step {x:.0}: {}", parts.join(" · "))
+    let x = if unit == "step" { format!("{x:.0}") } else { format!("{x:.2}") };
+    format!("{unit} {x}: {}", parts.join(" · "))
 }
 
 #[component]
@@ -147,9 +158,16 @@ pub fn LineChart(props: &LineChartProps) -> Html {
     let hover = use_state(|| None::<String>);
     {
         let (canvas, frame, pending) = (canvas.clone(), frame.clone(), pending.clone());
-        let props_snapshot =
-            (props.series.clone(), props.y_range, props.percent, props.x_label.clone(), props.y_label.clone(), props.legend_low);
-        use_effect_with(props_snapshot, move |(series, y_range, percent, x_label, y_label, legend_low)| {
+        let props_snapshot = (
+            props.series.clone(),
+            props.y_range,
+            props.percent,
+            props.x_label.clone(),
+            props.y_label.clone(),
+            props.legend_low,
+            props.x_min_span.to_bits(),
+        );
+        use_effect_with(props_snapshot, move |(series, y_range, percent, x_label, y_label, legend_low, x_min_span)| {
             let props = LineChartProps {
                 testid: AttrValue::default(),
                 title: AttrValue::default(),
@@ -159,6 +177,8 @@ pub fn LineChart(props: &LineChartProps) -> Html {
                 y_range: *y_range,
                 percent: *percent,
                 legend_low: *legend_low,
+                x_unit: AttrValue::default(),
+                x_min_span: f64::from_bits(*x_min_span),
             };
             // A newer request replaces (cancels) a pending one: one draw per frame at most.
             *pending.borrow_mut() = Some(request_animation_frame(move |_| {
@@ -171,14 +191,15 @@ pub fn LineChart(props: &LineChartProps) -> Html {
         });
     }
     let onmousemove = {
-        let (frame, hover, series, percent) = (frame.clone(), hover.clone(), props.series.clone(), props.percent);
+        let (frame, hover, series, percent, unit) =
+            (frame.clone(), hover.clone(), props.series.clone(), props.percent, props.x_unit.clone());
         Callback::from(move |e: MouseEvent| {
             let f = *frame.borrow();
             if f.right <= f.left {
                 return;
             }
             let t = ((e.offset_x() - f.left) as f64 / (f.right - f.left) as f64).clamp(0.0, 1.0);
-            hover.set(Some(readout(&series, f.x_min + t * (f.x_max - f.x_min), percent)));
+            hover.set(Some(readout(&series, f.x_min + t * (f.x_max - f.x_min), percent, &unit)));
         })
     };
     let onmouseleave = {
@@ -189,7 +210,7 @@ pub fn LineChart(props: &LineChartProps) -> Html {
     let summary = props
         .series
         .iter()
-        .map(|s| format!("\"{}\":{{\"points\":{},\"last\":{}}}", s.name, s.points.len(),
+        .map(|s| format!("\"{}\":{{\"points\":{},\"last\":{}}}", s.name.replace('"', "'"), s.points.len(),
             s.points.last().map(|p| p.1).filter(|v| v.is_finite()).map(|v| v.to_string()).unwrap_or_else(|| "null".into())))
         .collect::<Vec<_>>()
         .join(",");

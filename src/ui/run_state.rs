@@ -50,6 +50,8 @@ impl RunView {
             FromEngine::Steps(points) => Rc::make_mut(&mut self.steps).extend(points),
             FromEngine::Epoch(point) => Rc::make_mut(&mut self.epochs).push(point),
             FromEngine::Refused(reason) => self.notice = Some(reason),
+            // Kept per run by the page state, not in the live view.
+            FromEngine::TestPredictions(_) => {}
             FromEngine::Crashed(reason) => {
                 self.phase = RunPhase::Error(format!("The engine crashed ({reason})"));
                 self.backend = None;

@@ -1,12 +1,15 @@
-//! The page's state in one `Reducible`: data loading and the gallery view.
+//! The page's state in one `Reducible`: data loading, the gallery view, the current run and
+//! every earlier one.
 
 use std::rc::Rc;
 
 use yew::Reducible;
 
 use super::run_state::RunView;
+use super::runs::{EvalRef, RunRecord};
 use crate::data::{DataFile, Split, SplitKind};
-use crate::protocol::{FromEngine, RunSettings};
+use crate::metrics::ClassifiedSet;
+use crate::protocol::{FromEngine, RunPhase, RunSettings};
 use crate::web::FileProgress;
 
 /// A shared split. Compared by pointer: a deep compare of 47 MB per render would be absurd.
@@ -64,6 +67,30 @@ pub struct AppState {
     /// Bumped by Retry: the loading effect depends on it.
     pub attempt: u32,
     pub run: RunView,
+    /// Every run of the session, oldest first; the engine's current run is the last.
+    pub runs: Rc<Vec<RunRecord>>,
+    /// Settings of preset runs still to start, in order.
+    pub queue: Rc<Vec<RunSettings>>,
+    /// The run the evaluation views show (`None`: the newest with an evaluation).
+    pub shown_run: Option<u32>,
+    /// The confusion-matrix cell whose images are open: (true, predicted).
+    pub cell: Option<(u8, u8)>,
+}
+
+impl AppState {
+    /// The run whose evaluation is on screen.
+    pub fn evaluated_run(&self) -> Option<&RunRecord> {
+        let with_evaluation = |r: &&RunRecord| r.evaluation.is_some();
+        match self.shown_run {
+            Some(id) => self.runs.iter().find(|r| r.id == id).filter(with_evaluation),
+            None => self.runs.iter().rev().find(with_evaluation),
+        }
+    }
+
+    /// The run the engine is working on, if the page started one.
+    fn current_run(&mut self) -> Option<&mut RunRecord> {
+        Rc::make_mut(&mut self.runs).last_mut().filter(|r| r.is_active())
+    }
 }
 
 impl Default for AppState {
@@ -76,6 +103,10 @@ impl Default for AppState {
             gallery: GalleryView { split: SplitKind::Test, class: None, page: 0, selected: None },
             attempt: 0,
             run: RunView::default(),
+            runs: Rc::default(),
+            queue: Rc::default(),
+            shown_run: None,
+            cell: None,
         }
     }
 }
@@ -91,8 +122,17 @@ pub enum Action {
     Select(Option<usize>),
     Engine(FromEngine),
     EditSettings(RunSettings),
-    /// The page asked the engine for a new run: clear the old curves now.
-    RunRequested,
+    /// The page asked the engine for a new run: clear the old curves now and list it
+    /// (`compare`: overlaid from the start, as preset runs are).
+    RunRequested { settings: RunSettings, compare: bool },
+    /// A preset: these runs start one after another once the current one finishes.
+    QueueRuns(Vec<RunSettings>),
+    /// The first queued run is being started.
+    DequeueRun,
+    CancelQueue,
+    SetCompare(u32, bool),
+    ShowRun(u32),
+    SelectCell(Option<(u8, u8)>),
 }
 
 impl Reducible for AppState {
@@ -131,13 +171,71 @@ impl Reducible for AppState {
                 next.gallery.selected = None;
             }
             Action::Select(selected) => next.gallery.selected = selected,
-            Action::Engine(event) => next.run.apply(event),
+            Action::Engine(event) => next.apply_engine(event),
             Action::EditSettings(settings) => {
                 next.run.settings = settings;
                 next.run.notice = None;
             }
-            Action::RunRequested => next.run.clear_run(),
+            Action::RunRequested { settings, compare } => {
+                next.run.clear_run();
+                next.run.settings = settings.clone();
+                let id = next.runs.len() as u32 + 1;
+                let backend = next.run.backend.as_ref().map(|(kind, _)| *kind);
+                Rc::make_mut(&mut next.runs).push(RunRecord::new(id, settings, backend, compare));
+            }
+            Action::QueueRuns(runs) => next.queue = Rc::new(runs),
+            Action::DequeueRun => {
+                if !next.queue.is_empty() {
+                    Rc::make_mut(&mut next.queue).remove(0);
+                }
+            }
+            Action::CancelQueue => next.queue = Rc::default(),
+            Action::SetCompare(id, on) => {
+                if let Some(run) = Rc::make_mut(&mut next.runs).iter_mut().find(|r| r.id == id) {
+                    run.compare = on;
+                }
+            }
+            Action::ShowRun(id) => {
+                next.shown_run = Some(id);
+                next.cell = None;
+            }
+            Action::SelectCell(cell) => next.cell = cell,
         }
         Rc::new(next)
+    }
+}
+
+impl AppState {
+    /// Applies an engine report to the live view and to the run it belongs to.
+    fn apply_engine(&mut self, event: FromEngine) {
+        if let FromEngine::TestPredictions(predictions) = &event {
+            let labels = self.test.as_ref().map(|t| t.labels().to_vec());
+            if let (Some(labels), Some(run)) = (labels, self.current_run()) {
+                let set = ClassifiedSet::new(&labels, &predictions.probabilities);
+                run.evaluation = Some((predictions.epoch, EvalRef(Rc::new(set))));
+            }
+            return;
+        }
+        if matches!(event, FromEngine::Refused(_)) && self.runs.last().is_some_and(RunRecord::is_unstarted) {
+            // The engine refused the Start that listed this run.
+            Rc::make_mut(&mut self.runs).pop();
+        }
+        let reset = matches!(event, FromEngine::Phase(RunPhase::Idle));
+        let crashed = matches!(event, FromEngine::Crashed(_));
+        self.run.apply(event);
+        let (steps, epochs, phase) = (self.run.steps.clone(), self.run.epochs.clone(), self.run.phase.clone());
+        if let Some(run) = self.current_run() {
+            if reset {
+                // Reset wipes the live curves; the listed run keeps what it had.
+                run.phase = RunPhase::Done { stopped_early: true };
+            } else {
+                run.steps = steps;
+                run.epochs = epochs;
+                run.phase = phase;
+            }
+            if crashed {
+                run.phase = RunPhase::Error("the engine crashed".into());
+            }
+        }
     }
 }

@@ -10,6 +10,8 @@ use crate::protocol::{Activation, ModelChoice, RunPhase, RunSettings, ToEngine};
 #[derive(Properties, PartialEq)]
 pub struct TrainPanelProps {
     pub run: RunView,
+    /// Every run, for the comparison overlay of the charts.
+    pub runs: std::rc::Rc<Vec<super::runs::RunRecord>>,
     pub data_ready: bool,
     pub on_command: Callback<ToEngine>,
     pub on_settings: Callback<RunSettings>,
@@ -34,7 +36,7 @@ fn choices<T: ToString>(values: &[T], label: impl Fn(&T) -> String) -> Vec<(Stri
 
 #[component]
 pub fn TrainPanel(props: &TrainPanelProps) -> Html {
-    let TrainPanelProps { run, data_ready, on_command, on_settings } = props;
+    let TrainPanelProps { run, runs, data_ready, on_command, on_settings } = props;
     let s = &run.settings;
     let active = matches!(run.phase, RunPhase::Running | RunPhase::Paused | RunPhase::Preparing(_));
     let locked = active;
@@ -135,7 +137,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             <super::metrics::Metrics run={run.clone()} />
             // Mounted from the start: the first canvas draw is the costly one, so it happens at
             // page load rather than as a long task in the middle of training.
-            <super::training_charts::TrainingCharts run={run.clone()} />
+            <super::training_charts::TrainingCharts run={run.clone()} runs={runs.clone()} />
         </section>
     }
 }

@@ -1,4 +1,5 @@
-//! The live loss and accuracy charts of the current run.
+//! The loss and accuracy charts: the live run by training step, or, when two or more runs are
+//! ticked for overlay, those runs together by epoch (batch sizes differ, epochs compare).
 
 use std::rc::Rc;
 
@@ -7,6 +8,7 @@ use yew::prelude::*;
 
 use super::chart::{LineChart, Series};
 use super::run_state::RunView;
+use super::runs::{RunRecord, run_color};
 use crate::metrics::smooth;
 use crate::protocol::{EpochPoint, StepPoint};
 
@@ -16,54 +18,96 @@ const TEST: RGBColor = RGBColor(31, 138, 76);
 /// TensorBoard-like light smoothing of the per-step curves.
 const SMOOTHING: f32 = 0.8;
 
+type Points = Rc<Vec<(f64, f64)>>;
+
 #[derive(Properties, PartialEq)]
 pub struct TrainingChartsProps {
     pub run: RunView,
+    pub runs: Rc<Vec<RunRecord>>,
 }
 
-fn per_step(steps: &[StepPoint], value: fn(&StepPoint) -> f32) -> (Rc<Vec<(f64, f64)>>, Rc<Vec<(f64, f64)>>) {
+/// Raw and smoothed per-step values against `x` of each step.
+fn per_step(steps: &[StepPoint], x: fn(&StepPoint) -> f64, value: fn(&StepPoint) -> f32) -> (Points, Points) {
     let raw: Vec<f32> = steps.iter().map(value).collect();
-    let x = |i: usize| steps[i].global_step as f64;
     let smoothed = smooth(&raw, SMOOTHING);
-    (
-        Rc::new(raw.iter().enumerate().map(|(i, &v)| (x(i), v as f64)).collect()),
-        Rc::new(smoothed.iter().enumerate().map(|(i, &v)| (x(i), v as f64)).collect()),
-    )
+    let pair = |values: &[f32]| Rc::new(values.iter().zip(steps).map(|(&v, s)| (x(s), v as f64)).collect::<Vec<_>>());
+    (pair(&raw), pair(&smoothed))
 }
 
-fn per_epoch(epochs: &[EpochPoint], steps_per_epoch: usize, value: fn(&EpochPoint) -> f32) -> Rc<Vec<(f64, f64)>> {
-    Rc::new(epochs.iter().map(|e| ((e.epoch * steps_per_epoch) as f64, value(e) as f64)).collect())
+fn per_epoch(epochs: &[EpochPoint], x: impl Fn(&EpochPoint) -> f64, value: fn(&EpochPoint) -> f32) -> Points {
+    Rc::new(epochs.iter().map(|e| (x(e), value(e) as f64)).collect())
 }
 
-fn series(name: &'static str, color: RGBColor, points: Rc<Vec<(f64, f64)>>, faint: bool, markers: bool) -> Series {
-    Series { name, color, points, faint, markers }
+fn line(name: impl Into<AttrValue>, color: RGBColor, points: Points, width: f64, opacity: f64, legend: bool, markers: bool) -> Series {
+    Series { name: name.into(), color, points, width, opacity, legend, markers }
+}
+
+fn global_step(s: &StepPoint) -> f64 {
+    s.global_step as f64
+}
+
+fn fractional_epoch(s: &StepPoint) -> f64 {
+    (s.epoch - 1) as f64 + s.step as f64 / s.steps_per_epoch.max(1) as f64
+}
+
+/// The live run: raw and smoothed training values per step, validation and test per epoch.
+fn live_series(run: &RunView, value: fn(&StepPoint) -> f32, epoch_value: [fn(&EpochPoint) -> f32; 2]) -> Vec<Series> {
+    let steps_per_epoch = run.last_step().map_or(1, |s| s.steps_per_epoch) as f64;
+    let at_epoch_end = |e: &EpochPoint| e.epoch as f64 * steps_per_epoch;
+    let (raw, smoothed) = per_step(&run.steps, global_step, value);
+    vec![
+        line("training (per batch)", TRAIN, raw, 1.0, 0.35, false, false),
+        line("training", TRAIN, smoothed, 3.0, 1.0, true, false),
+        line("validation", VALIDATION, per_epoch(&run.epochs, at_epoch_end, epoch_value[0]), 3.0, 1.0, true, true),
+        line("test", TEST, per_epoch(&run.epochs, at_epoch_end, epoch_value[1]), 3.0, 1.0, true, true),
+    ]
+}
+
+/// Overlaid runs: each run's smoothed training curve (thin) and its test values per epoch
+/// (bold, with dots), in the run's colour.
+fn overlay_series(runs: &[&RunRecord], value: fn(&StepPoint) -> f32, test_value: fn(&EpochPoint) -> f32) -> Vec<Series> {
+    runs.iter()
+        .flat_map(|run| {
+            let (r, g, b) = run_color(run.id);
+            let color = RGBColor(r, g, b);
+            let (_, smoothed) = per_step(&run.steps, fractional_epoch, value);
+            let test = per_epoch(&run.epochs, |e| e.epoch as f64, test_value);
+            [
+                line(format!("{} training", run.label()), color, smoothed, 1.5, 0.55, false, false),
+                line(format!("{} test", run.label()), color, test, 3.0, 1.0, true, true),
+            ]
+        })
+        .collect()
 }
 
 #[component]
 pub fn TrainingCharts(props: &TrainingChartsProps) -> Html {
-    let run = &props.run;
-    let steps_per_epoch = run.last_step().map_or(1, |s| s.steps_per_epoch);
-    let (loss_raw, loss_smooth) = per_step(&run.steps, |s| s.loss);
-    let (acc_raw, acc_smooth) = per_step(&run.steps, |s| s.accuracy);
-    let loss = vec![
-        series("training (per batch)", TRAIN, loss_raw, true, false),
-        series("training", TRAIN, loss_smooth, false, false),
-        series("validation", VALIDATION, per_epoch(&run.epochs, steps_per_epoch, |e| e.validation_loss), false, true),
-        series("test", TEST, per_epoch(&run.epochs, steps_per_epoch, |e| e.test_loss), false, true),
-    ];
-    let accuracy = vec![
-        series("training (per batch)", TRAIN, acc_raw, true, false),
-        series("training", TRAIN, acc_smooth, false, false),
-        series("validation", VALIDATION, per_epoch(&run.epochs, steps_per_epoch, |e| e.validation_accuracy), false, true),
-        series("test", TEST, per_epoch(&run.epochs, steps_per_epoch, |e| e.test_accuracy), false, true),
-    ];
+    let compared: Vec<&RunRecord> = props.runs.iter().filter(|r| r.compare).collect();
+    let overlay = compared.len() >= 2;
+    let (loss, accuracy) = if overlay {
+        (overlay_series(&compared, |s| s.loss, |e| e.test_loss), overlay_series(&compared, |s| s.accuracy, |e| e.test_accuracy))
+    } else {
+        (
+            live_series(&props.run, |s| s.loss, [|e| e.validation_loss, |e| e.test_loss]),
+            live_series(&props.run, |s| s.accuracy, [|e| e.validation_accuracy, |e| e.test_accuracy]),
+        )
+    };
+    let (x_label, x_unit, x_min_span) =
+        if overlay { ("epoch", "epoch", 1.0) } else { ("training step (batches)", "step", 10.0) };
     html! {
-        <div class="charts">
-            <LineChart testid="chart-loss" title="Loss (cross-entropy, lower is better)"
-                       x_label="training step (batches)" y_label="loss" series={loss} />
-            <LineChart testid="chart-accuracy" title="Accuracy (higher is better)"
-                       x_label="training step (batches)" y_label="accuracy" series={accuracy}
-                       y_range={Some((0.0, 1.0))} percent=true legend_low=true />
+        <div class="charts-wrap" data-testid="charts" data-mode={if overlay { "overlay" } else { "live" }}
+             data-runs={compared.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(",")}>
+            if overlay {
+                <p class="hint">{format!("Comparing {} runs by epoch: thin lines are training (smoothed), dots are the test set. \
+                                          Untick runs in the table below to go back to the live view.", compared.len())}</p>
+            }
+            <div class="charts">
+                <LineChart testid="chart-loss" title="Loss (cross-entropy, lower is better)"
+                           {x_label} y_label="loss" series={loss} {x_unit} {x_min_span} />
+                <LineChart testid="chart-accuracy" title="Accuracy (higher is better)"
+                           {x_label} y_label="accuracy" series={accuracy} {x_unit} {x_min_span}
+                           y_range={Some((0.0, 1.0))} percent=true legend_low=true />
+            </div>
         </div>
     }
 }

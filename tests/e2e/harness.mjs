@@ -70,3 +70,28 @@ export function markTime(page, name) {
 }
 
 export const status = (page) => page.getByTestId('data-status');
+
+/** A number attribute (`data-value` by default) of the element with that test id. */
+export const value = async (page, id, attribute = 'data-value') => Number(await page.getByTestId(id).getAttribute(attribute));
+/** Training steps reported so far in the current run. */
+export const steps = async (page) => Number(await page.getByTestId('train-state').getAttribute('data-step'));
+
+/** Polls `predicate` every 250 ms; fails naming `what` after `timeout` ms. */
+export async function waitFor(page, predicate, timeout, what) {
+  const start = Date.now();
+  while (Date.now() - start < timeout) {
+    if (await predicate()) return;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+}
+
+/** Opens the app with `query`, waits for the data and the engine; returns the page. */
+export async function openReady(context, url, query = '') {
+  const page = await context.newPage();
+  await page.goto(`${url}${query}`);
+  await status(page).and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+  const badge = page.getByTestId('backend');
+  await waitFor(page, async () => (await badge.getAttribute('data-value')) !== '', 120_000, 'the engine to start');
+  return page;
+}

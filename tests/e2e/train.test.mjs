@@ -1,23 +1,11 @@
 // Training in the browser: the engine worker on WebGPU (SwiftShader here) and on the CPU.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, screenshot, record, status } from './harness.mjs';
+import { serveDist, launch, screenshot, record, status, value, steps, waitFor } from './harness.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
 after(async () => { await server?.close(); });
-
-const value = async (page, id) => Number(await page.getByTestId(id).getAttribute('data-value'));
-const steps = async (page) => Number(await page.getByTestId('train-state').getAttribute('data-step'));
-
-async function waitFor(page, predicate, timeout, what) {
-  const start = Date.now();
-  while (Date.now() - start < timeout) {
-    if (await predicate()) return;
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-}
 
 /** Trains a Dense 128 model on 1,000 images and checks what a learner would watch. */
 async function trainAndWatch(query, backend, name) {
