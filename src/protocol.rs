@@ -155,11 +155,65 @@ pub struct DeviceCheck {
     pub agrees: bool,
 }
 
+/// Which weights classify the user's drawings and uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ClassifierChoice {
+    /// The Atelier CNN shipped with the app, ready before any training.
+    #[default]
+    Pretrained,
+    /// The weights of the last run in this session.
+    LastRun,
+}
+
+impl ClassifierChoice {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Pretrained => "pretrained",
+            Self::LastRun => "last-run",
+        }
+    }
+}
+
+/// One image to classify: the model's 28×28 input (light on black), already preprocessed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassifyRequest {
+    /// Grows with every request; the answer carries it back.
+    pub seq: u64,
+    pub pixels: Vec<u8>,
+    pub model: ClassifierChoice,
+    /// `performance.now()` of the input event on the page, for the latency readout.
+    pub input_at: f64,
+}
+
+/// The answer to a [`ClassifyRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    pub seq: u64,
+    pub model: ClassifierChoice,
+    pub input_at: f64,
+    /// Ten probabilities summing to 1.
+    pub probabilities: Vec<f32>,
+    /// 784 values in [0, 1]: how much each pixel drove the top class.
+    pub saliency: Vec<f32>,
+    pub backend: BackendKind,
+}
+
+/// What the engine can classify with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClassifierStatus {
+    /// The shipped weights are loaded (with their size in bytes) or failed to load.
+    Pretrained(Result<usize, String>),
+    /// A run left weights behind (its model, for the picker).
+    LastRun(ModelChoice),
+}
+
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
-    /// Pick a backend (`None`: WebGPU when available) and where the data files are.
-    Init { force_cpu: bool, data_base: String },
+    /// Pick a backend (`None`: WebGPU when available), where the data files and the shipped
+    /// pre-trained weights are.
+    Init { force_cpu: bool, data_base: String, pretrained_url: String },
+    Classify(ClassifyRequest),
     /// Switch between WebGPU (`cpu: false`, when available) and the CPU between runs.
     ChooseBackend { cpu: bool },
     Start(RunSettings),
@@ -248,6 +302,10 @@ pub enum FromEngine {
     Epoch(EpochPoint),
     /// Sent right after the [`FromEngine::Epoch`] it belongs to.
     TestPredictions(TestPredictions),
+    Classifier(ClassifierStatus),
+    Classified(Classification),
+    /// A classification could not be made (e.g. no trained model yet); carries the request's seq.
+    ClassifyFailed { seq: u64, message: String },
     /// A request was refused, with the reason (e.g. a config change during a run).
     Refused(String),
     /// The worker's wasm instance panicked and is dead; the page restarts it on the CPU.

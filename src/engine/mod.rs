@@ -5,6 +5,8 @@
 #[cfg(feature = "worker")]
 mod backend;
 #[cfg(feature = "worker")]
+mod classify;
+#[cfg(feature = "worker")]
 mod convert;
 #[cfg(feature = "worker")]
 mod runner;

@@ -9,22 +9,23 @@ use gloo_worker::{HandlerId, WorkerScope};
 use wasm_bindgen_futures::spawn_local;
 
 use super::backend::{Backend, choose_backend, cpu, lose_gpu_device};
+use super::classify::{Pretrained, classify, fetch_pretrained};
 use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
 use super::convert::{epoch_point, step_point, training_config};
 use crate::model::Model;
-use crate::protocol::{BackendKind, FromEngine, RunPhase, RunSettings, StepPoint, TestPredictions, ToEngine};
-use crate::training::{RunEvent, RunState, Trainer, TrainingData};
+use crate::protocol::{BackendKind, ClassifierStatus, FromEngine, RunPhase, RunSettings, StepPoint, TestPredictions, ToEngine};
+use crate::training::{Normalization, RunEvent, RunState, Trainer, TrainingData};
 use crate::web::{DatasetEvent, load_dataset};
 
 /// How often step metrics go to the page: often enough for smooth charts, rarely enough that a
 /// fast model cannot flood the main thread.
 const FLUSH_SECONDS: f64 = 0.1;
 
-struct Shared {
+pub(super) struct Shared {
     scope: WorkerScope<EngineWorker>,
     page: Option<HandlerId>,
-    backend: Option<Backend>,
+    pub(super) backend: Option<Backend>,
     /// The checked WebGPU backend once started (a wgpu runtime starts only once per worker).
     webgpu: Option<Backend>,
     data_base: String,
@@ -32,12 +33,15 @@ struct Shared {
     state: RunState,
     /// Bumped by every Start and Reset so a superseded loop ends.
     run_id: u64,
-    /// The weights of the last run, kept when it finishes, stops or fails.
-    model: Option<Model>,
+    /// The weights of the last run, kept when it finishes, stops or fails, and how that run
+    /// normalised its inputs.
+    pub(super) model: Option<Model>,
+    pub(super) last_normalization: Option<Normalization>,
+    pub(super) pretrained: Pretrained,
 }
 
 impl Shared {
-    fn send(&self, event: FromEngine) {
+    pub(super) fn send(&self, event: FromEngine) {
         if let Some(page) = self.page {
             self.scope.respond(page, event);
         }
@@ -88,6 +92,8 @@ impl Engine {
             state: RunState::Idle,
             run_id: 0,
             model: None,
+            last_normalization: None,
+            pretrained: Pretrained::default(),
         };
         Self { shared: Rc::new(RefCell::new(shared)) }
     }
@@ -97,8 +103,9 @@ impl Engine {
         shared.borrow_mut().page = Some(from);
         PAGE.with(|page| *page.borrow_mut() = Some((shared.borrow().scope.clone(), from)));
         match command {
-            ToEngine::Init { force_cpu, data_base } => {
+            ToEngine::Init { force_cpu, data_base, pretrained_url } => {
                 shared.borrow_mut().data_base = data_base;
+                fetch_pretrained(shared.clone(), pretrained_url);
                 if force_cpu {
                     use_backend(&shared, cpu("CPU chosen (?backend=cpu) — training on the CPU"));
                 } else {
@@ -137,6 +144,7 @@ impl Engine {
                 drop(s);
                 spawn_local(run(shared, settings, run_id));
             }
+            ToEngine::Classify(request) => classify(shared, request),
             ToEngine::LoseGpuForTest => {
                 if !lose_gpu_device() {
                     shared.borrow().send(FromEngine::Refused("There is no WebGPU device to lose.".into()));
@@ -233,7 +241,12 @@ async fn run(shared: Rc<RefCell<Shared>>, settings: RunSettings, run_id: u64) {
 
     let outcome = train(&shared, &mut trainer, total_steps, &device, run_id).await;
     let superseded = shared.borrow().run_id != run_id;
-    shared.borrow_mut().model = Some(trainer.into_model());
+    {
+        let mut s = shared.borrow_mut();
+        s.last_normalization = Some(trainer.config().normalization);
+        s.model = Some(trainer.into_model());
+        s.send(FromEngine::Classifier(ClassifierStatus::LastRun(settings.model)));
+    }
     match outcome {
         _ if superseded => {}
         Ok(()) => shared.borrow().send_phase(),

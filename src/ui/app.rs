@@ -1,6 +1,7 @@
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use super::classify::ClassifyPanel;
 use super::data_status::DataStatus;
 use super::engine_link::use_engine;
 use super::evaluation::Evaluation;
@@ -80,14 +81,17 @@ pub fn App() -> Html {
         })
     };
     {
-        // The next queued run starts when one finishes; Stop or a failure cancels the rest.
+        // The next queued run starts when the newest listed run finishes (the newest, so that a
+        // just-listed run still waiting for the engine cannot trigger a second start); Stop or a
+        // failure cancels the rest.
         let (dispatcher, queue) = (state.dispatcher(), state.queue.clone());
-        use_effect_with((state.run.phase.clone(), state.runs.len()), move |(phase, _)| match phase {
-            RunPhase::Done { stopped_early: false } if !queue.is_empty() => {
+        let newest = state.runs.last().map(|r| (r.id, r.phase.clone()));
+        use_effect_with(newest, move |newest| match newest.as_ref().map(|(_, phase)| phase) {
+            Some(RunPhase::Done { stopped_early: false }) if !queue.is_empty() => {
                 dispatcher.dispatch(Action::DequeueRun);
                 start_listed.emit(queue[0].clone());
             }
-            RunPhase::Done { stopped_early: true } | RunPhase::Error(_) if !queue.is_empty() => {
+            Some(RunPhase::Done { stopped_early: true } | RunPhase::Error(_)) if !queue.is_empty() => {
                 dispatcher.dispatch(Action::CancelQueue)
             }
             _ => {}
@@ -124,6 +128,7 @@ pub fn App() -> Html {
             </header>
             <main class="page">
                 <DataStatus files={state.files} phase={state.phase.clone()} {on_retry} />
+                <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()} />
                 <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}
                             {on_command} {on_settings} />
                 <section class="card runs-card" aria-label="Runs">

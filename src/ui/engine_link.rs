@@ -18,41 +18,86 @@ fn absolute(base: &str) -> String {
 
 type Slot = Rc<RefCell<Option<WorkerBridge<EngineWorker>>>>;
 
+/// At most one classification in flight: while the worker is busy, only the newest request
+/// waits (older ones are dropped), so a fast-moving pen never builds a queue of stale images.
+#[derive(Default)]
+struct ClassifyGate {
+    in_flight: bool,
+    waiting: Option<ToEngine>,
+}
+
+type Gate = Rc<RefCell<ClassifyGate>>;
+
+/// Sends `command` unless it is a classification that must wait for the one in flight.
+fn send_through(slot: &Slot, gate: &Gate, command: ToEngine) {
+    if matches!(command, ToEngine::Classify(_)) {
+        let mut gate = gate.borrow_mut();
+        if gate.in_flight {
+            gate.waiting = Some(command);
+            return;
+        }
+        gate.in_flight = true;
+    }
+    if let Some(worker) = slot.borrow().as_ref() {
+        worker.send(command);
+    }
+}
+
+/// An answer arrived: let the waiting request (if any) go.
+fn release(slot: &Slot, gate: &Gate) {
+    let waiting = {
+        let mut g = gate.borrow_mut();
+        g.in_flight = false;
+        g.waiting.take()
+    };
+    if let Some(command) = waiting {
+        send_through(slot, gate, command);
+    }
+}
+
 /// Starts a worker in `slot`. A crashed worker (its wasm instance is dead after a panic) is
 /// replaced by a CPU-only one, so the page never waits on an engine that cannot answer.
-fn spawn(slot: Slot, dispatcher: UseReducerDispatcher<AppState>, data_base: String, force_cpu: bool) {
-    let (respawn_slot, respawn_dispatcher, respawn_base) = (slot.clone(), dispatcher.clone(), data_base.clone());
+fn spawn(slot: Slot, gate: Gate, dispatcher: UseReducerDispatcher<AppState>, data_base: String, force_cpu: bool) {
+    let (respawn_slot, respawn_gate, respawn_dispatcher, respawn_base) =
+        (slot.clone(), gate.clone(), dispatcher.clone(), data_base.clone());
     let worker = EngineWorker::spawner()
         .callback(move |event| {
             let crashed = matches!(event, FromEngine::Crashed(_));
+            let answered = matches!(event, FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. });
             dispatcher.dispatch(Action::Engine(event));
+            if answered {
+                release(&respawn_slot, &respawn_gate);
+            }
             if crashed {
-                let (slot, dispatcher, base) = (respawn_slot.clone(), respawn_dispatcher.clone(), respawn_base.clone());
+                *respawn_gate.borrow_mut() = ClassifyGate::default();
+                let (slot, gate, dispatcher, base) =
+                    (respawn_slot.clone(), respawn_gate.clone(), respawn_dispatcher.clone(), respawn_base.clone());
                 // Not from inside the dying bridge's own callback.
-                yew::platform::spawn_local(async move { spawn(slot, dispatcher, base, true) });
+                yew::platform::spawn_local(async move { spawn(slot, gate, dispatcher, base, true) });
             }
         })
         .spawn_with_loader(ENGINE_LOADER);
-    worker.send(ToEngine::Init { force_cpu, data_base });
+    let pretrained_url = absolute(PRETRAINED_MODEL);
+    worker.send(ToEngine::Init { force_cpu, data_base, pretrained_url });
     *slot.borrow_mut() = Some(worker);
 }
+
+/// The shipped weights, beside the page (Trunk copies `static/models`).
+const PRETRAINED_MODEL: &str = "models/atelier-cnn.bpk";
 
 /// Spawns the engine and returns the way to talk to it.
 #[hook]
 pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String) -> Callback<ToEngine> {
-    let bridge = use_mut_ref(|| None::<WorkerBridge<EngineWorker>>);
+    let bridge: Slot = use_mut_ref(|| None::<WorkerBridge<EngineWorker>>);
+    let gate: Gate = use_mut_ref(ClassifyGate::default);
     {
-        let bridge = bridge.clone();
+        let (bridge, gate) = (bridge.clone(), gate.clone());
         use_effect_with((), move |_| {
             let force_cpu = query_param("backend").as_deref() == Some("cpu");
-            spawn(bridge, dispatcher, absolute(&data_base), force_cpu);
+            spawn(bridge, gate, dispatcher, absolute(&data_base), force_cpu);
         });
     }
-    let send = Callback::from(move |command| {
-        if let Some(worker) = bridge.borrow().as_ref() {
-            worker.send(command);
-        }
-    });
+    let send = Callback::from(move |command| send_through(&bridge, &gate, command));
     {
         let send = send.clone();
         use_effect_with((), move |_| install_debug_hooks(send));

@@ -2,11 +2,15 @@
 
 mod app;
 mod chart;
+mod classify;
+mod classify_state;
 mod confusion;
 mod data_status;
+mod draw;
 mod engine_link;
 mod evaluation;
 mod gallery;
+mod input_image;
 mod metrics;
 mod pixels;
 mod presets;

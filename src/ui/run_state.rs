@@ -51,7 +51,10 @@ impl RunView {
             FromEngine::Epoch(point) => Rc::make_mut(&mut self.epochs).push(point),
             FromEngine::Refused(reason) => self.notice = Some(reason),
             // Kept per run by the page state, not in the live view.
-            FromEngine::TestPredictions(_) => {}
+            FromEngine::TestPredictions(_)
+            | FromEngine::Classifier(_)
+            | FromEngine::Classified(_)
+            | FromEngine::ClassifyFailed { .. } => {}
             FromEngine::Crashed(reason) => {
                 self.phase = RunPhase::Error(format!("The engine crashed ({reason})"));
                 self.backend = None;

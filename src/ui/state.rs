@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use super::classify_state::ClassifyView;
 use super::run_state::RunView;
 use super::runs::{EvalRef, RunRecord};
 use crate::data::{DataFile, Split, SplitKind};
@@ -75,6 +76,7 @@ pub struct AppState {
     pub shown_run: Option<u32>,
     /// The confusion-matrix cell whose images are open: (true, predicted).
     pub cell: Option<(u8, u8)>,
+    pub classify: ClassifyView,
 }
 
 impl AppState {
@@ -107,6 +109,7 @@ impl Default for AppState {
             queue: Rc::default(),
             shown_run: None,
             cell: None,
+            classify: ClassifyView::default(),
         }
     }
 }
@@ -133,6 +136,13 @@ pub enum Action {
     SetCompare(u32, bool),
     ShowRun(u32),
     SelectCell(Option<(u8, u8)>),
+    /// A classification request went to the engine for this 28×28 input.
+    ClassifyRequested { seq: u64, pixels: Rc<Vec<u8>> },
+    /// The drawing is blank: no prediction.
+    ClassifyCleared,
+    /// The input could not become a model input (a message for the page).
+    InputFailed(String),
+    ChooseClassifier(crate::protocol::ClassifierChoice),
 }
 
 impl Reducible for AppState {
@@ -200,6 +210,10 @@ impl Reducible for AppState {
                 next.cell = None;
             }
             Action::SelectCell(cell) => next.cell = cell,
+            Action::ClassifyRequested { seq, pixels } => next.classify.requested(seq, pixels),
+            Action::ClassifyCleared => next.classify.cleared(),
+            Action::InputFailed(message) => next.classify.failed(message),
+            Action::ChooseClassifier(choice) => next.classify.model = choice,
         }
         Rc::new(next)
     }
@@ -208,6 +222,10 @@ impl Reducible for AppState {
 impl AppState {
     /// Applies an engine report to the live view and to the run it belongs to.
     fn apply_engine(&mut self, event: FromEngine) {
+        if matches!(event, FromEngine::Classifier(_) | FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. }) {
+            self.classify.apply(&event);
+            return;
+        }
         if let FromEngine::TestPredictions(predictions) = &event {
             let labels = self.test.as_ref().map(|t| t.labels().to_vec());
             if let (Some(labels), Some(run)) = (labels, self.current_run()) {

@@ -63,7 +63,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             edit(|s, v| s.dropout = v.parse().unwrap_or(0.0))) }
     </> });
     let optimizer = select("optimizer-select", "Optimizer", s.optimizer.clone(),
-        vec![("adam".into(), "Adam".into()), ("sgd".into(), "SGD + momentum".into())], locked,
+        vec![("adam".into(), "Adam".into()), ("sgd".into(), "SGD".into())], locked,
         edit(|s, v| {
             s.optimizer = v.into();
             s.learning_rate = if v == "sgd" { 0.01 } else { 1e-3 };

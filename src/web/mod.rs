@@ -7,4 +7,4 @@ mod dataset;
 
 pub use dataset::{DatasetEvent, load_dataset};
 pub use download::{DATA_CACHE, FileProgress};
-pub use global::{mark, query_param};
+pub use global::{fetch_bytes, mark, query_param};

@@ -143,18 +143,41 @@ test('after an epoch: per-class accuracy, a confusion matrix whose cells open th
   }
 });
 
-test('a preset queues its runs, overlays them, and Stop cancels the rest', async () => {
+test('the activation preset runs its three runs one after another, overlaid: ReLU beats Sigmoid', async () => {
   const context = await launch();
   try {
     const page = await openReady(context, server.url, '?backend=cpu');
+    const started = Date.now();
     await page.getByTestId('preset-activations').click();
     const first = page.locator('[data-testid="run-item"][data-run-id="1"]');
     await first.waitFor();
     assert.equal(await first.getAttribute('data-compare'), 'true');
     assert.match(await first.textContent(), /Dense 128-128 SIGMOID.*SGD 0\.01 · batch 1000 · 10 epochs · all images/);
     assert.match(await page.getByTestId('run-queue').textContent(), /2 more run/);
-    assert.equal(await page.getByTestId('model-select').inputValue(), 'dense');
     assert.equal(await page.getByTestId('batch-select').inputValue(), '1000');
+    const third = page.locator('[data-testid="run-item"][data-run-id="3"]');
+    await waitFor(page, async () => (await third.count()) === 1 && (await third.getAttribute('data-state')) === 'done', 900_000, 'all three runs');
+    const accuracy = async (id) => Number(await page.locator(`[data-testid="run-item"][data-run-id="${id}"]`).getAttribute('data-test-accuracy'));
+    const figures = { sigmoid: await accuracy(1), relu: await accuracy(2), reluDropout: await accuracy(3), seconds: (Date.now() - started) / 1000 };
+    await record('preset_activations_cpu', figures);
+    assert.ok(figures.relu > figures.sigmoid + 0.1, JSON.stringify(figures));
+    assert.equal(await page.getByTestId('charts').getAttribute('data-runs'), '1,2,3');
+    const series = JSON.parse(await page.getByTestId('chart-accuracy').getAttribute('data-series'));
+    assert.equal(Object.keys(series).filter((n) => n.endsWith(' test') && series[n].points === 10).length, 3, JSON.stringify(series));
+    await screenshot(page, 'preset-activations');
+  } finally {
+    await context.close();
+  }
+});
+
+test('Stop cancels the rest of a preset', async () => {
+  const context = await launch();
+  try {
+    const page = await openReady(context, server.url, '?backend=cpu');
+    await page.getByTestId('preset-cnn').click();
+    const first = page.locator('[data-testid="run-item"][data-run-id="1"]');
+    await first.waitFor();
+    assert.match(await page.getByTestId('run-queue').textContent(), /2 more run/);
     await waitFor(page, async () => (await page.getByTestId('train-state').getAttribute('data-state')) === 'running', 60_000, 'running');
     await page.getByTestId('train-stop').click();
     await waitFor(page, async () => (await first.getAttribute('data-state')) === 'stopped', 120_000, 'stopped');

@@ -1,0 +1,104 @@
+//! Classifying the page's drawings and uploads in the worker, with the shipped pre-trained model
+//! or the weights of the last run, on whichever backend the engine uses.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen_futures::spawn_local;
+
+use super::runner::Shared;
+use crate::data::PIXELS_PER_IMAGE;
+use crate::inference::{Classifier, PRETRAINED_NORMALIZATION, load_pretrained};
+use crate::model::Model;
+use crate::protocol::{BackendKind, Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, FromEngine};
+use crate::training::Normalization;
+use crate::web::fetch_bytes;
+
+/// The shipped weights: their bytes once downloaded, and the model built from them for the
+/// backend in use (rebuilt when the backend changes, e.g. after a lost GPU).
+#[derive(Default)]
+pub struct Pretrained {
+    pub bytes: Option<Result<Rc<Vec<u8>>, String>>,
+    pub model: Option<(BackendKind, Model)>,
+}
+
+/// Downloads the shipped weights and tells the page whether they are usable.
+pub fn fetch_pretrained(shared: Rc<RefCell<Shared>>, url: String) {
+    spawn_local(async move {
+        let bytes = fetch_bytes(&url).await.map(Rc::new).map_err(|e| format!("the pre-trained model did not download: {e}"));
+        let status = ClassifierStatus::Pretrained(bytes.as_ref().map(|b| b.len()).map_err(Clone::clone));
+        let mut s = shared.borrow_mut();
+        s.pretrained.bytes = Some(bytes);
+        s.send(FromEngine::Classifier(status));
+    });
+}
+
+/// Answers one request; failures become `ClassifyFailed` with a message for the page.
+pub fn classify(shared: Rc<RefCell<Shared>>, request: ClassifyRequest) {
+    spawn_local(async move {
+        let answer = match run(&shared, &request).await {
+            Ok(classification) => FromEngine::Classified(classification),
+            Err(message) => FromEngine::ClassifyFailed { seq: request.seq, message },
+        };
+        shared.borrow().send(answer);
+    });
+}
+
+async fn run(shared: &Rc<RefCell<Shared>>, request: &ClassifyRequest) -> Result<Classification, String> {
+    let pixels: &[u8; PIXELS_PER_IMAGE] =
+        request.pixels.as_slice().try_into().map_err(|_| format!("expected {PIXELS_PER_IMAGE} pixels, got {}", request.pixels.len()))?;
+    let backend = wait_for_backend(shared).await?;
+    let (model, normalization) = match request.model {
+        ClassifierChoice::Pretrained => (pretrained_model(shared, backend).await?, PRETRAINED_NORMALIZATION),
+        ClassifierChoice::LastRun => {
+            let s = shared.borrow();
+            let model = s.model.clone().ok_or("No run has finished yet: train a model first, or pick the pre-trained one.")?;
+            (model, s.last_normalization.unwrap_or(Normalization::Standard))
+        }
+    };
+    let prediction = Classifier::new(&model, normalization)
+        .predict_with_saliency(pixels)
+        .read_async()
+        .await
+        .map_err(|e| format!("the device could not classify the image ({e})"))?;
+    Ok(Classification {
+        seq: request.seq,
+        model: request.model,
+        input_at: request.input_at,
+        probabilities: prediction.probabilities.to_vec(),
+        saliency: prediction.saliency.unwrap_or_default(),
+        backend,
+    })
+}
+
+/// The engine picks its backend asynchronously at start; a classification may come first.
+async fn wait_for_backend(shared: &Rc<RefCell<Shared>>) -> Result<BackendKind, String> {
+    for _ in 0..1200 {
+        if let Some(backend) = shared.borrow().backend.as_ref() {
+            return Ok(backend.kind);
+        }
+        gloo_timers::future::TimeoutFuture::new(50).await;
+    }
+    Err("the engine did not start".into())
+}
+
+async fn pretrained_model(shared: &Rc<RefCell<Shared>>, backend: BackendKind) -> Result<Model, String> {
+    let bytes = loop {
+        match &shared.borrow().pretrained.bytes {
+            Some(Ok(bytes)) => break bytes.clone(),
+            Some(Err(message)) => return Err(message.clone()),
+            None => {}
+        }
+        gloo_timers::future::TimeoutFuture::new(50).await;
+    };
+    let mut s = shared.borrow_mut();
+    if let Some((kind, model)) = &s.pretrained.model
+        && *kind == backend
+    {
+        return Ok(model.clone());
+    }
+    let device = s.backend.as_ref().ok_or("no backend")?.device.clone();
+    let model = load_pretrained(bytes.to_vec(), &device).map_err(|e| format!("the pre-trained model could not be loaded: {e}"))?;
+    s.pretrained.model = Some((backend, model.clone()));
+    Ok(model)
+}

@@ -1,0 +1,265 @@
+//! "What does the model think?": draw or upload a garment, see the 28×28 image the model gets,
+//! its ten probabilities live, and which pixels drove the answer.
+
+use std::rc::Rc;
+
+use gloo::events::EventListener;
+use wasm_bindgen::JsCast;
+use web_sys::{ClipboardEvent, DragEvent, File, HtmlInputElement, HtmlSelectElement};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use super::classify_state::ClassifyView;
+use super::draw::{BaseImage, DrawCanvas};
+use super::input_image::{InputImage, decode, now_ms};
+use super::pixels::{GreyImage, SaliencyImage};
+use super::state::Action;
+use crate::data::CLASS_NAMES;
+use crate::metrics::predicted_class;
+use crate::preprocess::{PreprocessError, RgbaImage, preprocess};
+use crate::protocol::{ClassifierChoice, ClassifyRequest, ToEngine};
+
+#[derive(Properties, PartialEq)]
+pub struct ClassifyPanelProps {
+    pub view: ClassifyView,
+    pub dispatch: Callback<Action>,
+    pub on_command: Callback<ToEngine>,
+}
+
+/// Preprocesses `image` and asks the engine; a blank image clears the prediction instead.
+fn classify(image: Option<InputImage>, seq: &std::cell::Cell<u64>, model: ClassifierChoice, dispatch: &Callback<Action>,
+            on_command: &Callback<ToEngine>) {
+    let Some(image) = image else { return dispatch.emit(Action::ClassifyCleared) };
+    let result = RgbaImage::new(image.width as usize, image.height as usize, &image.rgba).and_then(|rgba| preprocess(&rgba));
+    match result {
+        Ok(pixels) => {
+            seq.set(seq.get() + 1);
+            let pixels = Rc::new(pixels.to_vec());
+            dispatch.emit(Action::ClassifyRequested { seq: seq.get(), pixels: pixels.clone() });
+            let request = ClassifyRequest { seq: seq.get(), pixels: pixels.to_vec(), model, input_at: image.input_at };
+            on_command.emit(ToEngine::Classify(request));
+        }
+        Err(PreprocessError::Empty) => dispatch.emit(Action::ClassifyCleared),
+        Err(other) => dispatch.emit(Action::InputFailed(format!("This image cannot be classified: {other}."))),
+    }
+}
+
+/// The callbacks a document-level paste listener needs, refreshed every render.
+type Latest = Rc<std::cell::RefCell<Option<(UseStateHandle<Option<BaseImage>>, Callback<Option<InputImage>>, Callback<String>)>>>;
+
+#[component]
+pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
+    let seq = use_memo((), |_| std::cell::Cell::new(0u64));
+    let base = use_state(|| None::<BaseImage>);
+    let dragging = use_state(|| false);
+    let last_image = use_mut_ref(|| None::<InputImage>);
+    let view = &props.view;
+
+    let on_image = {
+        let (seq, last_image, dispatch, on_command, model) =
+            (seq.clone(), last_image.clone(), props.dispatch.clone(), props.on_command.clone(), view.model);
+        Callback::from(move |image: Option<InputImage>| {
+            *last_image.borrow_mut() = image.clone();
+            classify(image, &seq, model, &dispatch, &on_command);
+        })
+    };
+    let reclassify = {
+        let (seq, last_image, dispatch, on_command) = (seq.clone(), last_image.clone(), props.dispatch.clone(), props.on_command.clone());
+        Callback::from(move |model: ClassifierChoice| {
+            let image = last_image.borrow().clone().map(|i| InputImage { input_at: now_ms(), ..i });
+            if image.is_some() {
+                classify(image, &seq, model, &dispatch, &on_command);
+            }
+        })
+    };
+    let on_error = props.dispatch.reform(Action::InputFailed);
+    let latest: Latest = use_mut_ref(|| None);
+    *latest.borrow_mut() = Some((base.clone(), on_image.clone(), on_error.clone()));
+    {
+        let latest = latest.clone();
+        use_effect_with((), move |_| {
+            let document = gloo::utils::document();
+            let listener = EventListener::new(&document, "paste", move |event| {
+                let Some(event) = event.dyn_ref::<ClipboardEvent>() else { return };
+                if let (Some(file), Some((base, on_image, on_error))) =
+                    (first_file(event.clipboard_data().and_then(|d| d.files())), latest.borrow().clone())
+                {
+                    load_file(file, base, on_image, on_error);
+                }
+            });
+            move || drop(listener)
+        });
+    }
+    let on_file = {
+        let (base, on_image, on_error) = (base.clone(), on_image.clone(), on_error.clone());
+        Callback::from(move |e: Event| {
+            let input = e.target_unchecked_into::<HtmlInputElement>();
+            if let Some(file) = first_file(input.files()) {
+                load_file(file, base.clone(), on_image.clone(), on_error.clone());
+            }
+            input.set_value("");
+        })
+    };
+    let ondragover = {
+        let dragging = dragging.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(true);
+        })
+    };
+    let ondragleave = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: DragEvent| dragging.set(false))
+    };
+    let ondrop = {
+        let (base, on_image, on_error, dragging) = (base.clone(), on_image.clone(), on_error.clone(), dragging.clone());
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(false);
+            match first_file(e.data_transfer().and_then(|d| d.files())) {
+                Some(file) => load_file(file, base.clone(), on_image.clone(), on_error.clone()),
+                None => on_error.emit("Only files can be dropped here: drop a picture file.".into()),
+            }
+        })
+    };
+    let saliency = view.answer.as_ref().filter(|a| a.saliency.len() == 784).map(|a| Rc::new(a.saliency.clone()));
+    html! {
+        <section class={classes!("card", "classify-card", (*dragging).then_some("dragging"))} aria-label="Classify a drawing or a picture"
+                 {ondragover} {ondragleave} {ondrop}>
+            <div class="card-head">
+                <h2>{"What does the model think?"}</h2>
+                { model_select(view, &props.dispatch, reclassify) }
+            </div>
+            <div class="classify-grid">
+                <div class="input-col">
+                    <DrawCanvas on_change={on_image} base={(*base).clone()} />
+                    <div class="upload-row">
+                        <label class="button upload-button">
+                            {"Upload a picture"}
+                            <input type="file" accept="image/*" data-testid="upload-input" onchange={on_file} />
+                        </label>
+                        <span class="hint">{"or drop or paste one here (PNG, JPEG, WebP, GIF, BMP)"}</span>
+                    </div>
+                    if let Some(error) = &view.error {
+                        <p class="input-error" data-testid="input-error" role="alert">{error}</p>
+                    }
+                </div>
+                <div class="seen-col">
+                    <figure class="seen">
+                        <h3>{"What the model sees (28 × 28)"}</h3>
+                        if let Some(input) = &view.input {
+                            <GreyImage pixels={input.clone()} class="large" testid="model-input-preview" />
+                        } else {
+                            <div class="pixels large placeholder-square">{"28 × 28"}</div>
+                        }
+                    </figure>
+                    <figure class="seen">
+                        <h3>{"Why: the pixels that drove the answer"}</h3>
+                        if let (Some(input), Some(saliency)) = (&view.input, saliency) {
+                            <SaliencyImage input={input.clone()} {saliency} />
+                        } else {
+                            <div class="pixels large placeholder-square">{"saliency"}</div>
+                        }
+                    </figure>
+                </div>
+                <Probabilities view={view.clone()} />
+            </div>
+        </section>
+    }
+}
+
+/// The upload's outcome, shared by the file picker, drag-and-drop and paste.
+fn load_file(file: File, base: UseStateHandle<Option<BaseImage>>, on_image: Callback<Option<InputImage>>, on_error: Callback<String>) {
+    let input_at = now_ms();
+    spawn_local(async move {
+        match decode(&file, input_at).await {
+            Ok(decoded) => {
+                let id = base.as_ref().map_or(1, |b| b.id + 1);
+                base.set(Some(BaseImage { id, bitmap: decoded.bitmap }));
+                on_image.emit(Some(decoded.image));
+            }
+            Err(message) => on_error.emit(message),
+        }
+    });
+}
+
+fn first_file(files: Option<web_sys::FileList>) -> Option<File> {
+    files.and_then(|f| f.get(0))
+}
+
+#[derive(Properties, PartialEq)]
+struct ProbabilitiesProps {
+    view: ClassifyView,
+}
+
+/// Ten labelled bars, the top class highlighted.
+#[component]
+fn Probabilities(props: &ProbabilitiesProps) -> Html {
+    let view = &props.view;
+    let Some(answer) = view.answer.as_ref().filter(|_| view.input.is_some()) else {
+        return html! {
+            <div class="probabilities empty" data-testid="prediction" data-seq={view.answers.to_string()}>
+                <p class="hint">{"Draw a garment or drop a picture: the model's answer appears here as you draw."}</p>
+            </div>
+        };
+    };
+    let probabilities: [f32; 10] = answer.probabilities.as_slice().try_into().unwrap_or([0.0; 10]);
+    let top = predicted_class(&probabilities);
+    html! {
+        <div class="probabilities" data-testid="prediction" data-class={top.to_string()} data-prob={probabilities[top as usize].to_string()}
+             data-seq={view.answers.to_string()} data-latency-ms={view.latency_ms.map(|l| format!("{l:.2}")).unwrap_or_default()}
+             data-backend={answer.backend.name()} data-model={answer.model.name()}>
+            <p class="verdict">
+                <span class="verdict-class">{CLASS_NAMES[top as usize]}</span>
+                <span class="verdict-prob">{format!("{:.1}%", probabilities[top as usize] * 100.0)}</span>
+            </p>
+            <ul class="prob-bars">
+                { for probabilities.iter().enumerate().map(|(class, &p)| html! {
+                    <li data-testid="prob-bar" data-class={class.to_string()} data-prob={p.to_string()}
+                        class={classes!((class == top as usize).then_some("top"))}>
+                        <span class="pb-name">{CLASS_NAMES[class]}</span>
+                        <span class="pb-track"><span class="pb-fill" style={format!("width: {:.1}%", p * 100.0)} /></span>
+                        <span class="pb-value">{format!("{:.1}%", p * 100.0)}</span>
+                    </li>
+                }) }
+            </ul>
+            <p class="hint latency">
+                {format!("Answered on {} in {}", if answer.backend.name() == "webgpu" { "WebGPU" } else { "the CPU" },
+                    view.latency_ms.map(|l| format!("{l:.0} ms")).unwrap_or_default())}
+            </p>
+        </div>
+    }
+}
+
+fn model_select(view: &ClassifyView, dispatch: &Callback<Action>, reclassify: Callback<ClassifierChoice>) -> Html {
+    let pretrained_label = match &view.pretrained {
+        None => "Pre-trained Atelier CNN (loading…)".to_string(),
+        Some(Ok(_)) => "Pre-trained Atelier CNN (92.6% test accuracy)".to_string(),
+        Some(Err(_)) => "Pre-trained Atelier CNN (unavailable)".to_string(),
+    };
+    let pretrained_state = match &view.pretrained {
+        None => "loading",
+        Some(Ok(_)) => "ready",
+        Some(Err(_)) => "error",
+    };
+    let last_label = match view.last_run {
+        Some(model) => format!("Your last run ({})", model.title()),
+        None => "Your last run (train one first)".to_string(),
+    };
+    let dispatch = dispatch.clone();
+    let onchange = Callback::from(move |e: Event| {
+        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+        let choice = if value == ClassifierChoice::LastRun.name() { ClassifierChoice::LastRun } else { ClassifierChoice::Pretrained };
+        dispatch.emit(Action::ChooseClassifier(choice));
+        reclassify.emit(choice);
+    });
+    html! {
+        <label class="field">
+            <span>{"Classify with"}</span>
+            <select data-testid="classify-model-select" {onchange} data-pretrained={pretrained_state}>
+                <option value="pretrained" selected={view.model == ClassifierChoice::Pretrained}>{pretrained_label}</option>
+                <option value="last-run" selected={view.model == ClassifierChoice::LastRun} disabled={view.last_run.is_none()}>{last_label}</option>
+            </select>
+        </label>
+    }
+}

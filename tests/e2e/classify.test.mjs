@@ -1,0 +1,169 @@
+// Doodle or upload: live classification with the shipped pre-trained model, in the worker, on
+// WebGPU (SwiftShader here) and on the CPU fallback.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, launch, screenshot, record, waitFor, openReady } from './harness.mjs';
+import { testImages, imagePng, greyPng } from './images.mjs';
+
+let server;
+before(async () => { server = await serveDist(); });
+after(async () => { await server?.close(); });
+
+const prediction = (page) => page.getByTestId('prediction');
+const seq = async (page) => Number(await prediction(page).getAttribute('data-seq'));
+
+async function ready(query) {
+  const context = await launch();
+  const page = await openReady(context, server.url, query);
+  const select = page.getByTestId('classify-model-select');
+  await waitFor(page, async () => (await select.getAttribute('data-pretrained')) === 'ready', 60_000, 'the pre-trained model');
+  return { context, page };
+}
+
+/** Waits for an answer newer than `after` and returns it. */
+async function nextAnswer(page, after, timeout = 120_000) {
+  await waitFor(page, async () => (await seq(page)) > after, timeout, `an answer after #${after}`);
+  const el = prediction(page);
+  return {
+    seq: await seq(page),
+    cls: Number(await el.getAttribute('data-class')),
+    prob: Number(await el.getAttribute('data-prob')),
+    latency: Number(await el.getAttribute('data-latency-ms')),
+    backend: await el.getAttribute('data-backend'),
+    model: await el.getAttribute('data-model'),
+  };
+}
+
+/** A stroke with real pointer events, in canvas fractions. */
+async function stroke(page, points) {
+  const box = await page.getByTestId('draw-canvas').boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  await page.mouse.move(...at(points[0]));
+  await page.mouse.down();
+  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 4 });
+  await page.mouse.up();
+}
+
+const percentile = (values, q) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
+
+async function drawAndMeasure(query, backend) {
+  const { context, page } = await ready(query);
+  try {
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    assert.equal(await page.getByTestId('backend').getAttribute('data-value'), backend);
+    // Trousers: two legs from a waistband.
+    await stroke(page, [[0.35, 0.15], [0.65, 0.15]]);
+    let answer = await nextAnswer(page, 0);
+    await stroke(page, [[0.38, 0.15], [0.36, 0.5], [0.34, 0.88]]);
+    await stroke(page, [[0.62, 0.15], [0.64, 0.5], [0.66, 0.88]]);
+    answer = await nextAnswer(page, answer.seq - 1);
+    await page.waitForTimeout(500);
+    const bars = await page.getByTestId('prob-bar').evaluateAll((els) => els.map((el) => Number(el.dataset.prob)));
+    assert.equal(bars.length, 10);
+    const sum = bars.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-4, `probabilities sum to ${sum}`);
+    assert.equal(answer.backend, backend);
+    assert.equal(answer.model, 'pretrained');
+    await page.getByTestId('model-input-preview').waitFor();
+    await page.getByTestId('saliency').waitFor();
+    await screenshot(page, `classify-drawing-${backend}`);
+
+    // Latency from the input event to the answer on the page, over many small strokes.
+    const latencies = [];
+    for (let i = 0; i < 25; i++) {
+      const before = await seq(page);
+      const x = 0.2 + (i % 5) * 0.15;
+      await stroke(page, [[x, 0.9], [x + 0.02, 0.92]]);
+      latencies.push((await nextAnswer(page, before)).latency);
+      await page.waitForTimeout(50);
+    }
+    const figures = { median: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), samples: latencies.length };
+    await record(`classify_latency_ms_${backend}`, figures);
+    assert.ok(figures.median > 0, JSON.stringify(figures));
+
+    // A cleared canvas gives no prediction.
+    await page.getByTestId('draw-clear').click();
+    await waitFor(page, async () => (await prediction(page).getAttribute('data-class')) === null, 10_000, 'no prediction');
+    assert.deepEqual(errors, []);
+    return figures;
+  } finally {
+    await context.close();
+  }
+}
+
+test('drawing on WebGPU: probabilities sum to 1, preview and saliency shown, latency measured', async () => {
+  await drawAndMeasure('', 'webgpu');
+});
+
+test('drawing on the CPU fallback', async () => {
+  await drawAndMeasure('?backend=cpu', 'cpu');
+});
+
+test('100 real test images uploaded as PNG files: at least 90 % right; bad files get a message', async () => {
+  const { context, page } = await ready('?backend=cpu');
+  try {
+    const input = page.getByTestId('upload-input');
+    const images = await testImages(100);
+    let correct = 0;
+    let last = await seq(page);
+    for (const [i, image] of images.entries()) {
+      await input.setInputFiles({ name: `test-${i}.png`, mimeType: 'image/png', buffer: imagePng(image.pixels) });
+      const answer = await nextAnswer(page, last, 30_000);
+      last = answer.seq;
+      if (answer.cls === image.label) correct++;
+    }
+    await record('upload_100_test_pngs', { correct, of: images.length });
+    assert.ok(correct >= 90, `${correct} of 100 right`);
+    await screenshot(page, 'classify-upload');
+
+    const error = page.getByTestId('input-error');
+    const refused = async (file, pattern) => {
+      await input.setInputFiles(file);
+      await waitFor(page, async () => (await error.count()) > 0 && pattern.test(await error.textContent()), 20_000, `a message for ${file.name}`);
+    };
+    await refused({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture') }, /notes\.txt.*not an image/);
+    await refused({ name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) }, /empty\.png.*empty/);
+    await refused({ name: 'broken.png', mimeType: 'image/png', buffer: imagePng(images[0].pixels).subarray(0, 60) }, /broken\.png.*could not be read/);
+    await screenshot(page, 'classify-error');
+
+    // 10,000 × 10,000: a dark bag-like block on white. Either classified or refused, never frozen.
+    const huge = greyPng(10_000, 10_000, (y) => {
+      const row = Buffer.alloc(10_000, 255);
+      if (y > 3000 && y < 7000) row.fill(20, 2500, 7500);
+      return row;
+    });
+    const before = await seq(page);
+    await input.setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: huge });
+    await waitFor(page, async () => (await seq(page)) > before || /huge\.png/.test((await error.count()) ? await error.textContent() : ''),
+      60_000, 'the huge image to be classified or refused');
+    assert.equal(await page.evaluate(() => 1 + 1), 2, 'the page still answers');
+    await record('upload_10000x10000', { classified: (await seq(page)) > before });
+  } finally {
+    await context.close();
+  }
+});
+
+test('after a run, the user can classify with the model just trained', async () => {
+  const { context, page } = await ready('?backend=cpu');
+  try {
+    const select = page.getByTestId('classify-model-select');
+    assert.equal(await select.locator('option[value="last-run"]').isDisabled(), true);
+    await stroke(page, [[0.3, 0.3], [0.7, 0.3], [0.7, 0.7], [0.3, 0.7], [0.3, 0.3]]);
+    const first = await nextAnswer(page, 0);
+    await page.getByTestId('model-select').selectOption('dense');
+    await page.getByTestId('subset-select').selectOption('1000');
+    await page.getByTestId('epochs-select').selectOption('1');
+    await page.getByTestId('train-start').click();
+    await waitFor(page, async () => (await page.getByTestId('train-state').getAttribute('data-state')) === 'done', 300_000, 'the run');
+    await waitFor(page, async () => !(await select.locator('option[value="last-run"]').isDisabled()), 10_000, 'the option');
+    await select.selectOption('last-run');
+    const answer = await nextAnswer(page, first.seq);
+    assert.equal(answer.model, 'last-run');
+  } finally {
+    await context.close();
+  }
+});

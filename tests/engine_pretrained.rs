@@ -1,0 +1,78 @@
+//! The shipped weights (`static/models/atelier-cnn.bpk`) on the real 10,000 test images: they
+//! must still fit the current architecture and score what they scored when trained (92.62 %),
+//! and the browser's upload path (`preprocess` first) must cost little of that.
+//! Needs the dataset: skipped without it unless `ATELIER_REQUIRE_DATA=1`.
+
+#![cfg(feature = "engine")]
+
+use atelier::data::{DataFile, IMAGE_SIDE, PIXELS_PER_IMAGE, Split, SplitKind, load_split_gz};
+use atelier::inference::{Classifier, PRETRAINED_NORMALIZATION, load_pretrained, top_class};
+use atelier::preprocess::{RgbaImage, preprocess};
+use burn::prelude::Device;
+use std::path::PathBuf;
+use std::time::Instant;
+
+const PRETRAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/atelier-cnn.bpk");
+
+fn real_test_split() -> Option<Split> {
+    let dir = std::env::var("ATELIER_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("/usr/share/datasets/fashion-mnist"));
+    let read = |is_labels| std::fs::read(dir.join(DataFile { split: SplitKind::Test, is_labels }.file_name())).ok();
+    match (read(false), read(true)) {
+        (Some(images), Some(labels)) => Some(load_split_gz(SplitKind::Test, &images, &labels).expect("real test set")),
+        _ => {
+            assert!(
+                std::env::var("ATELIER_REQUIRE_DATA").is_err(),
+                "ATELIER_REQUIRE_DATA is set but no data in {}",
+                dir.display()
+            );
+            eprintln!("skipping: no Fashion-MNIST files in {}", dir.display());
+            None
+        }
+    }
+}
+
+/// Fraction of `images` the classifier labels as `split` does.
+fn accuracy(classifier: &Classifier, images: &[[u8; PIXELS_PER_IMAGE]], split: &Split) -> f64 {
+    let probabilities = classifier.classify(images).read();
+    let correct = probabilities.iter().enumerate().filter(|(i, p)| top_class(p) == split.label(*i) as usize).count();
+    correct as f64 / images.len() as f64
+}
+
+/// A test image as the page would get it from an uploaded 28×28 PNG, through `preprocess`.
+fn uploaded(image: &[u8]) -> [u8; PIXELS_PER_IMAGE] {
+    let rgba: Vec<u8> = image.iter().flat_map(|&v| [v, v, v, 255]).collect();
+    preprocess(&RgbaImage::new(IMAGE_SIDE, IMAGE_SIDE, &rgba).unwrap()).expect("a garment, not a blank")
+}
+
+#[test]
+fn shipped_weights_score_as_trained_raw_and_through_preprocessing() {
+    let Some(test) = real_test_split() else { return };
+    let started = Instant::now();
+    let model =
+        load_pretrained(std::fs::read(PRETRAINED).expect("shipped weights"), &Device::flex()).expect("weights fit");
+    let classifier = Classifier::new(&model, PRETRAINED_NORMALIZATION);
+
+    let raw: Vec<[u8; PIXELS_PER_IMAGE]> = (0..test.len()).map(|i| test.image(i).try_into().unwrap()).collect();
+    let raw_accuracy = accuracy(&classifier, &raw, &test);
+    let raw_seconds = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let preprocessed: Vec<[u8; PIXELS_PER_IMAGE]> = (0..test.len()).map(|i| uploaded(test.image(i))).collect();
+    let preprocess_seconds = started.elapsed().as_secs_f64();
+    let preprocessed_accuracy = accuracy(&classifier, &preprocessed, &test);
+    let first_hundred = accuracy(&classifier, &preprocessed[..100], &test);
+
+    println!(
+        "shipped Atelier CNN on {} test images: {:.2} % raw ({raw_seconds:.1} s), {:.2} % through preprocess \
+         ({preprocess_seconds:.1} s to preprocess), {:.0} % of the first 100 through preprocess",
+        test.len(),
+        100.0 * raw_accuracy,
+        100.0 * preprocessed_accuracy,
+        100.0 * first_hundred,
+    );
+    assert!(raw_accuracy >= 0.92, "raw accuracy {raw_accuracy}");
+    assert!(preprocessed_accuracy >= 0.90, "accuracy through preprocess {preprocessed_accuracy}");
+    assert!(first_hundred >= 0.90, "the browser test's 100 images: {first_hundred}");
+}
