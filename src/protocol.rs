@@ -122,6 +122,9 @@ pub struct RunSettings {
     pub train_subset: Option<usize>,
     pub augment: bool,
     pub seed: u64,
+    /// Read the loss back every N steps (1: every step, as the live chart wants; more: fewer
+    /// device round trips). Set from the page's `?readback=N`.
+    pub readback_every: usize,
 }
 
 impl Default for RunSettings {
@@ -141,6 +144,7 @@ impl Default for RunSettings {
             train_subset: Some(10_000),
             augment: false,
             seed: 42,
+            readback_every: 1,
         }
     }
 }

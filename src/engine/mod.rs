@@ -10,6 +10,8 @@ mod classify;
 mod convert;
 #[cfg(feature = "worker")]
 mod runner;
+#[cfg(feature = "worker")]
+mod stepping;
 mod worker;
 
 #[cfg(feature = "worker")]

@@ -12,15 +12,16 @@ use super::backend::{Backend, choose_backend, cpu, lose_gpu_device};
 use super::classify::{Pretrained, classify, fetch_pretrained};
 use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
-use super::convert::{epoch_point, step_point, training_config};
+use super::convert::training_config;
+use super::stepping::train;
 use crate::model::Model;
-use crate::protocol::{BackendKind, ClassifierStatus, FromEngine, RunPhase, RunSettings, StepPoint, TestPredictions, ToEngine};
+use crate::protocol::{BackendKind, ClassifierStatus, FromEngine, RunPhase, RunSettings, ToEngine};
 use crate::training::{Normalization, RunEvent, RunState, Trainer, TrainingData};
 use crate::web::{DatasetEvent, load_dataset};
 
 /// How often step metrics go to the page: often enough for smooth charts, rarely enough that a
 /// fast model cannot flood the main thread.
-const FLUSH_SECONDS: f64 = 0.1;
+pub(super) const FLUSH_SECONDS: f64 = 0.1;
 
 pub(super) struct Shared {
     scope: WorkerScope<EngineWorker>,
@@ -30,9 +31,9 @@ pub(super) struct Shared {
     webgpu: Option<Backend>,
     data_base: String,
     data: Option<TrainingData>,
-    state: RunState,
+    pub(super) state: RunState,
     /// Bumped by every Start and Reset so a superseded loop ends.
-    run_id: u64,
+    pub(super) run_id: u64,
     /// The weights of the last run, kept when it finishes, stops or fails, and how that run
     /// normalised its inputs.
     pub(super) model: Option<Model>,
@@ -47,7 +48,7 @@ impl Shared {
         }
     }
 
-    fn send_phase(&self) {
+    pub(super) fn send_phase(&self) {
         self.send(FromEngine::Phase(phase_of(&self.state)));
     }
 }
@@ -150,7 +151,13 @@ impl Engine {
                     shared.borrow().send(FromEngine::Refused("There is no WebGPU device to lose.".into()));
                 }
             }
-            ToEngine::Pause => self.transition(RunEvent::Pause),
+            // The run loop announces the pause once its last step reads are in.
+            ToEngine::Pause => {
+                let mut s = self.shared.borrow_mut();
+                if let Err(err) = s.state.transition(&RunEvent::Pause) {
+                    s.send(FromEngine::Refused(err.to_string()));
+                }
+            }
             ToEngine::Resume => self.transition(RunEvent::Resume),
             ToEngine::Stop => self.transition(RunEvent::Stop),
             ToEngine::Reset => {
@@ -184,7 +191,7 @@ async fn start_webgpu(shared: Rc<RefCell<Shared>>) {
 }
 
 /// Seconds on the worker's monotonic clock (`Instant` panics in wasm).
-fn now() -> f64 {
+pub(super) fn now() -> f64 {
     js_sys::Reflect::get(&js_sys::global(), &"performance".into())
         .ok()
         .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
@@ -195,7 +202,7 @@ fn now() -> f64 {
 use wasm_bindgen::JsCast;
 
 /// Lets queued messages (Pause, Stop) in before the next step.
-async fn yield_to_events(ms: u32) {
+pub(super) async fn yield_to_events(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
@@ -239,7 +246,7 @@ async fn run(shared: Rc<RefCell<Shared>>, settings: RunSettings, run_id: u64) {
     let total_steps = trainer.steps_per_epoch() * settings.epochs;
     shared.borrow().send(FromEngine::Phase(RunPhase::Preparing("Preparing the first step…".into())));
 
-    let outcome = train(&shared, &mut trainer, total_steps, &device, run_id).await;
+    let outcome = train(&shared, &mut trainer, total_steps, &device, run_id, settings.readback_every).await;
     let superseded = shared.borrow().run_id != run_id;
     {
         let mut s = shared.borrow_mut();
@@ -258,91 +265,5 @@ async fn run(shared: Rc<RefCell<Shared>>, settings: RunSettings, run_id: u64) {
                 use_backend(&shared, cpu("The GPU stopped working — training on the CPU"));
             }
         }
-    }
-}
-
-/// Steps until the run finishes or is stopped; an error message when the device fails.
-async fn train(
-    shared: &Rc<RefCell<Shared>>,
-    trainer: &mut Trainer,
-    total_steps: usize,
-    device: &Device,
-    run_id: u64,
-) -> Result<(), String> {
-    let mut buffer: Vec<StepPoint> = Vec::new();
-    let mut last_flush = now();
-    let mut announced = false;
-    let result = loop {
-        if shared.borrow().run_id != run_id {
-            break Ok(());
-        }
-        let state = shared.borrow().state.clone();
-        match state {
-            RunState::Running => {}
-            RunState::Paused => {
-                flush(shared, &mut buffer);
-                yield_to_events(50).await;
-                continue;
-            }
-            _ => break Ok(()),
-        }
-        if trainer.is_finished() {
-            let _ = shared.borrow_mut().state.transition(&RunEvent::Finish);
-            break Ok(());
-        }
-        match trainer.step() {
-            Some(pending) => match pending.read_async().await {
-                Ok(report) => {
-                    if !announced {
-                        announced = true;
-                        shared.borrow().send_phase();
-                    }
-                    buffer.push(step_point(&report, total_steps));
-                    if now() - last_flush >= FLUSH_SECONDS {
-                        flush(shared, &mut buffer);
-                        last_flush = now();
-                    }
-                }
-                Err(err) => break Err(device_failure("training", &err.to_string())),
-            },
-            None => {
-                flush(shared, &mut buffer);
-                let mut pending = trainer.end_epoch();
-                let probabilities = pending.take_test_probabilities();
-                match pending.read_async().await {
-                    Ok(report) => shared.borrow().send(FromEngine::Epoch(epoch_point(&report, device))),
-                    Err(err) => break Err(device_failure("evaluation", &err.to_string())),
-                }
-                if let Some(probabilities) = probabilities {
-                    let epoch = trainer.epochs_done();
-                    match probabilities.read_async().await {
-                        Ok(read) => shared
-                            .borrow()
-                            .send(FromEngine::TestPredictions(TestPredictions { epoch, probabilities: read.probabilities })),
-                        Err(err) => break Err(device_failure("evaluation", &err.to_string())),
-                    }
-                }
-            }
-        }
-        yield_to_events(0).await;
-    };
-    flush(shared, &mut buffer);
-    result
-}
-
-/// A device error in words a learner can act on, with the first line of the details.
-fn device_failure(during: &str, details: &str) -> String {
-    let first = details
-        .lines()
-        .map(|l| l.trim().trim_start_matches("Caused by:").trim())
-        .find(|l| !l.is_empty() && !l.starts_with("An error happened") && !l.starts_with("Backtrace"));
-    let details: String = first.unwrap_or(details).chars().take(140).collect();
-    format!("The device stopped responding during {during} (lost GPU or out of memory), so the run ended. \
-             The last good weights are kept; Start again to train on the CPU. Details: {details}")
-}
-
-fn flush(shared: &Rc<RefCell<Shared>>, buffer: &mut Vec<StepPoint>) {
-    if !buffer.is_empty() {
-        shared.borrow().send(FromEngine::Steps(std::mem::take(buffer)));
     }
 }

@@ -82,6 +82,11 @@ fn spawn(slot: Slot, gate: Gate, dispatcher: UseReducerDispatcher<AppState>, dat
     *slot.borrow_mut() = Some(worker);
 }
 
+/// `?readback=N`: the worker reads the loss back only every N steps (benchmarks; 1 by default).
+pub fn readback_every() -> usize {
+    query_param("readback").and_then(|v| v.parse().ok()).filter(|&n| n >= 1).unwrap_or(1)
+}
+
 /// The shipped weights, beside the page (Trunk copies `static/models`).
 const PRETRAINED_MODEL: &str = "models/atelier-cnn.bpk";
 
@@ -97,7 +102,13 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
             spawn(bridge, gate, dispatcher, absolute(&data_base), force_cpu);
         });
     }
-    let send = Callback::from(move |command| send_through(&bridge, &gate, command));
+    let readback = readback_every();
+    let send = Callback::from(move |mut command| {
+        if let ToEngine::Start(settings) = &mut command {
+            settings.readback_every = readback;
+        }
+        send_through(&bridge, &gate, command)
+    });
     {
         let send = send.clone();
         use_effect_with((), move |_| install_debug_hooks(send));

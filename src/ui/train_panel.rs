@@ -184,6 +184,7 @@ fn RunStateBadge(props: &StateProps) -> Html {
     };
     html! {
         <span class={classes!("run-state", props.phase.name())} data-testid="train-state" data-state={props.phase.name()}
-              data-step={props.step.to_string()} role="status">{text}</span>
+              data-step={props.step.to_string()} data-readback={super::engine_link::readback_every().to_string()}
+              role="status">{text}</span>
     }
 }

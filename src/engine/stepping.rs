@@ -1,0 +1,169 @@
+//! The stepping loop of a run, with the step losses read back in the background.
+//!
+//! Awaiting each step's loss before encoding the next would leave the GPU idle during every
+//! round trip. Instead a read is started (as its own task) and the loop goes on to the next
+//! step; at most [`MAX_READS_IN_FLIGHT`] reads are outstanding, so a slow device still
+//! applies back-pressure. With `readback_every` > 1 only every N-th step is read at all.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use burn::prelude::Device;
+use wasm_bindgen_futures::spawn_local;
+
+use super::convert::{epoch_point, step_point};
+use super::runner::{FLUSH_SECONDS, Shared, now, yield_to_events};
+use crate::protocol::{FromEngine, StepPoint, TestPredictions};
+use crate::training::{PendingStep, RunEvent, RunState, StepReport, Trainer};
+
+/// Enough to overlap one step's read with the next step's work, few enough to stay live.
+const MAX_READS_IN_FLIGHT: usize = 2;
+
+/// Step reads started and not yet awaited by the loop.
+#[derive(Default)]
+struct Reads {
+    in_flight: Cell<usize>,
+    done: RefCell<Vec<Result<StepReport, String>>>,
+}
+
+impl Reads {
+    fn start(self: &Rc<Self>, pending: PendingStep) {
+        self.in_flight.set(self.in_flight.get() + 1);
+        let reads = self.clone();
+        spawn_local(async move {
+            let result = pending.read_async().await.map_err(|e| e.to_string());
+            reads.done.borrow_mut().push(result);
+            reads.in_flight.set(reads.in_flight.get() - 1);
+        });
+    }
+
+    /// Waits until at most `limit` reads are outstanding.
+    async fn settle(&self, limit: usize) {
+        while self.in_flight.get() > limit {
+            yield_to_events(0).await;
+        }
+    }
+
+    /// Finished reads in step order, or the first device error.
+    fn take(&self) -> Result<Vec<StepReport>, String> {
+        let mut reports = std::mem::take(&mut *self.done.borrow_mut()).into_iter().collect::<Result<Vec<_>, _>>()?;
+        reports.sort_by_key(|r| r.info.global_step);
+        Ok(reports)
+    }
+}
+
+/// Steps until the run finishes or is stopped; an error message when the device fails.
+pub(super) async fn train(
+    shared: &Rc<RefCell<Shared>>,
+    trainer: &mut Trainer,
+    total_steps: usize,
+    device: &Device,
+    run_id: u64,
+    readback_every: usize,
+) -> Result<(), String> {
+    let reads = Rc::new(Reads::default());
+    let every = readback_every.max(1);
+    let mut buffer: Vec<StepPoint> = Vec::new();
+    let mut last_flush = now();
+    let mut announced = false;
+    let mut pause_announced = false;
+    let mut collect = |buffer: &mut Vec<StepPoint>| -> Result<(), String> {
+        let reports = reads.take().map_err(|e| device_failure("training", &e))?;
+        if !reports.is_empty() && !announced {
+            announced = true;
+            shared.borrow().send_phase();
+        }
+        buffer.extend(reports.iter().map(|r| step_point(r, total_steps)));
+        Ok(())
+    };
+    let result = loop {
+        if shared.borrow().run_id != run_id {
+            break Ok(());
+        }
+        let state = shared.borrow().state.clone();
+        match state {
+            RunState::Running => pause_announced = false,
+            RunState::Paused => {
+                reads.settle(0).await;
+                if let Err(e) = collect(&mut buffer) {
+                    break Err(e);
+                }
+                flush(shared, &mut buffer);
+                // Announced only now, so that no step arrives after the page shows "paused".
+                if !pause_announced {
+                    pause_announced = true;
+                    shared.borrow().send_phase();
+                }
+                yield_to_events(50).await;
+                continue;
+            }
+            _ => break Ok(()),
+        }
+        if trainer.is_finished() {
+            let _ = shared.borrow_mut().state.transition(&RunEvent::Finish);
+            break Ok(());
+        }
+        match trainer.step() {
+            Some(pending) => {
+                let last_of_epoch = pending.info.step == pending.info.steps_per_epoch;
+                if pending.info.global_step % every == 0 || last_of_epoch || pending.info.global_step == 1 {
+                    reads.start(pending);
+                }
+                reads.settle(MAX_READS_IN_FLIGHT - 1).await;
+            }
+            None => {
+                reads.settle(0).await;
+                if let Err(e) = collect(&mut buffer) {
+                    break Err(e);
+                }
+                flush(shared, &mut buffer);
+                if let Err(e) = end_epoch(shared, trainer, device).await {
+                    break Err(e);
+                }
+            }
+        }
+        if let Err(e) = collect(&mut buffer) {
+            break Err(e);
+        }
+        if now() - last_flush >= FLUSH_SECONDS {
+            flush(shared, &mut buffer);
+            last_flush = now();
+        }
+        yield_to_events(0).await;
+    };
+    reads.settle(0).await;
+    let last = collect(&mut buffer);
+    flush(shared, &mut buffer);
+    result.and(last)
+}
+
+/// Evaluates, then sends the epoch's figures and every test image's probabilities.
+async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: &Device) -> Result<(), String> {
+    let mut pending = trainer.end_epoch();
+    let probabilities = pending.take_test_probabilities();
+    let report = pending.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
+    shared.borrow().send(FromEngine::Epoch(epoch_point(&report, device)));
+    if let Some(probabilities) = probabilities {
+        let read = probabilities.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
+        let epoch = trainer.epochs_done();
+        shared.borrow().send(FromEngine::TestPredictions(TestPredictions { epoch, probabilities: read.probabilities }));
+    }
+    Ok(())
+}
+
+/// A device error in words a learner can act on, with the first line of the details.
+pub(super) fn device_failure(during: &str, details: &str) -> String {
+    let first = details
+        .lines()
+        .map(|l| l.trim().trim_start_matches("Caused by:").trim())
+        .find(|l| !l.is_empty() && !l.starts_with("An error happened") && !l.starts_with("Backtrace"));
+    let details: String = first.unwrap_or(details).chars().take(140).collect();
+    format!("The device stopped responding during {during} (lost GPU or out of memory), so the run ended. \
+             The last good weights are kept; Start again to train on the CPU. Details: {details}")
+}
+
+fn flush(shared: &Rc<RefCell<Shared>>, buffer: &mut Vec<StepPoint>) {
+    if !buffer.is_empty() {
+        shared.borrow().send(FromEngine::Steps(std::mem::take(buffer)));
+    }
+}
