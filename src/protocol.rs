@@ -202,6 +202,15 @@ pub struct Classification {
     pub backend: BackendKind,
 }
 
+/// Batch inference over the test set, for the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct InferenceFigures {
+    pub images: usize,
+    pub seconds: f64,
+    pub accuracy: f32,
+    pub backend: BackendKind,
+}
+
 /// What the engine can classify with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClassifierStatus {
@@ -218,6 +227,13 @@ pub enum ToEngine {
     /// pre-trained weights are.
     Init { force_cpu: bool, data_base: String, pretrained_url: String },
     Classify(ClassifyRequest),
+    /// Continue a run from a checkpoint the page stored (bytes from [`FromEngine::Checkpoint`]).
+    ResumeRun { checkpoint: Vec<u8>, readback_every: usize },
+    /// Send the last run's (or the imported) model as a file.
+    ExportModel,
+    /// Use a model file (exported earlier, or restored from storage when `quiet`) as the last
+    /// run's model. Refused with a message when the bytes are not a valid model file.
+    ImportModel { bytes: Vec<u8>, quiet: bool },
     /// Switch between WebGPU (`cpu: false`, when available) and the CPU between runs.
     ChooseBackend { cpu: bool },
     Start(RunSettings),
@@ -225,6 +241,8 @@ pub enum ToEngine {
     Resume,
     Stop,
     Reset,
+    /// Benchmark: classify all 10,000 test images with the pre-trained model and report the time.
+    MeasureInference,
     /// Fault injection for tests: destroy the WebGPU device as a driver reset would.
     LoseGpuForTest,
 }
@@ -308,6 +326,15 @@ pub enum FromEngine {
     TestPredictions(TestPredictions),
     Classifier(ClassifierStatus),
     Classified(Classification),
+    /// Everything needed to resume the current run, and its weights as a model file; sent after
+    /// every epoch and when a run stops.
+    Checkpoint { epoch: usize, global_step: usize, checkpoint: Vec<u8>, model_file: Vec<u8> },
+    /// The answer to [`ToEngine::ExportModel`].
+    ModelFile { model: ModelChoice, bytes: Vec<u8> },
+    /// The answer to [`ToEngine::ImportModel`]: the imported model, or why it was refused.
+    ModelImported { result: Result<ModelChoice, String>, quiet: bool },
+    /// The answer to [`ToEngine::MeasureInference`] (`Err`: why it could not run).
+    InferenceMeasured(Result<InferenceFigures, String>),
     /// A classification could not be made (e.g. no trained model yet); carries the request's seq.
     ClassifyFailed { seq: u64, message: String },
     /// A request was refused, with the reason (e.g. a config change during a run).

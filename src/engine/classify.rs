@@ -6,11 +6,12 @@ use std::rc::Rc;
 
 use wasm_bindgen_futures::spawn_local;
 
-use super::runner::Shared;
+use super::runner::{Shared, ensure_data, now};
 use crate::data::PIXELS_PER_IMAGE;
 use crate::inference::{Classifier, PRETRAINED_NORMALIZATION, load_pretrained};
 use crate::model::Model;
-use crate::protocol::{BackendKind, Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, FromEngine};
+use crate::metrics::predicted_class;
+use crate::protocol::{BackendKind, Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, FromEngine, InferenceFigures};
 use crate::training::Normalization;
 use crate::web::fetch_bytes;
 
@@ -71,8 +72,33 @@ async fn run(shared: &Rc<RefCell<Shared>>, request: &ClassifyRequest) -> Result<
     })
 }
 
+/// Classifies the whole test set with the pre-trained model, timed (reading the answers back
+/// included), for the benchmark.
+pub fn measure_inference(shared: Rc<RefCell<Shared>>) {
+    spawn_local(async move {
+        let result = async {
+            let backend = wait_for_backend(&shared).await?;
+            let model = pretrained_model(&shared, backend).await?;
+            let test = ensure_data(&shared).await?.test.ok_or("no test images")?;
+            let images: Vec<[u8; PIXELS_PER_IMAGE]> =
+                (0..test.len()).map(|i| test.image(i).try_into().expect("784 pixels")).collect();
+            let start = now();
+            let probabilities = Classifier::new(&model, PRETRAINED_NORMALIZATION)
+                .classify(&images)
+                .read_async()
+                .await
+                .map_err(|e| format!("the device failed ({e})"))?;
+            let seconds = now() - start;
+            let correct = probabilities.iter().zip(test.labels()).filter(|(p, l)| predicted_class(p) == **l).count();
+            Ok(InferenceFigures { images: images.len(), seconds, accuracy: correct as f32 / images.len().max(1) as f32, backend })
+        }
+        .await;
+        shared.borrow().send(FromEngine::InferenceMeasured(result));
+    });
+}
+
 /// The engine picks its backend asynchronously at start; a classification may come first.
-async fn wait_for_backend(shared: &Rc<RefCell<Shared>>) -> Result<BackendKind, String> {
+pub(super) async fn wait_for_backend(shared: &Rc<RefCell<Shared>>) -> Result<BackendKind, String> {
     for _ in 0..1200 {
         if let Some(backend) = shared.borrow().backend.as_ref() {
             return Ok(backend.kind);

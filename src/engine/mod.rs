@@ -11,6 +11,8 @@ mod convert;
 #[cfg(feature = "worker")]
 mod runner;
 #[cfg(feature = "worker")]
+mod saving;
+#[cfg(feature = "worker")]
 mod stepping;
 mod worker;
 

@@ -9,7 +9,8 @@ use gloo_worker::{HandlerId, WorkerScope};
 use wasm_bindgen_futures::spawn_local;
 
 use super::backend::{Backend, choose_backend, cpu, lose_gpu_device};
-use super::classify::{Pretrained, classify, fetch_pretrained};
+use super::classify::{Pretrained, classify, fetch_pretrained, measure_inference};
+use super::saving::{export_model, import_model, resume_trainer, send_checkpoint};
 use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
 use super::convert::training_config;
@@ -38,6 +39,8 @@ pub(super) struct Shared {
     /// normalised its inputs.
     pub(super) model: Option<Model>,
     pub(super) last_normalization: Option<Normalization>,
+    /// The same weights as a model file, for Export.
+    pub(super) last_model_file: Option<Vec<u8>>,
     pub(super) pretrained: Pretrained,
 }
 
@@ -94,6 +97,7 @@ impl Engine {
             run_id: 0,
             model: None,
             last_normalization: None,
+            last_model_file: None,
             pretrained: Pretrained::default(),
         };
         Self { shared: Rc::new(RefCell::new(shared)) }
@@ -126,26 +130,18 @@ impl Engine {
                     }
                 }
             }
-            ToEngine::Start(settings) => {
-                let mut s = shared.borrow_mut();
-                if s.backend.is_none() {
-                    s.send(FromEngine::Refused("The engine is still starting; try again in a moment.".into()));
-                    return;
+            ToEngine::Start(settings) => begin(shared, RunStart::Fresh(settings)),
+            ToEngine::ResumeRun { checkpoint, readback_every } => begin(shared, RunStart::Resume { checkpoint, readback_every }),
+            ToEngine::ExportModel => export_model(&shared),
+            ToEngine::ImportModel { bytes, quiet } => {
+                if shared.borrow().state.is_active() {
+                    shared.borrow().send(FromEngine::ModelImported { result: Err("a run is training: stop it first".into()), quiet });
+                } else {
+                    import_model(shared, bytes, quiet);
                 }
-                // A finished, stopped or failed run makes way for the new one.
-                if matches!(s.state, RunState::Done { .. } | RunState::Error(_)) {
-                    s.state = RunState::Idle;
-                }
-                if let Err(err) = s.state.transition(&RunEvent::Start) {
-                    s.send(FromEngine::Refused(err.to_string()));
-                    return;
-                }
-                s.run_id += 1;
-                let run_id = s.run_id;
-                drop(s);
-                spawn_local(run(shared, settings, run_id));
             }
             ToEngine::Classify(request) => classify(shared, request),
+            ToEngine::MeasureInference => measure_inference(shared),
             ToEngine::LoseGpuForTest => {
                 if !lose_gpu_device() {
                     shared.borrow().send(FromEngine::Refused("There is no WebGPU device to lose.".into()));
@@ -174,6 +170,33 @@ impl Engine {
             Err(err) => s.send(FromEngine::Refused(err.to_string())),
         }
     }
+}
+
+/// A new run, or one continuing from a checkpoint the page kept.
+enum RunStart {
+    Fresh(RunSettings),
+    Resume { checkpoint: Vec<u8>, readback_every: usize },
+}
+
+/// Starts a run unless the engine is not ready or already training.
+fn begin(shared: Rc<RefCell<Shared>>, start: RunStart) {
+    let mut s = shared.borrow_mut();
+    if s.backend.is_none() {
+        s.send(FromEngine::Refused("The engine is still starting; try again in a moment.".into()));
+        return;
+    }
+    // A finished, stopped or failed run makes way for the new one.
+    if matches!(s.state, RunState::Done { .. } | RunState::Error(_)) {
+        s.state = RunState::Idle;
+    }
+    if let Err(err) = s.state.transition(&RunEvent::Start) {
+        s.send(FromEngine::Refused(err.to_string()));
+        return;
+    }
+    s.run_id += 1;
+    let run_id = s.run_id;
+    drop(s);
+    spawn_local(run(shared, start, run_id));
 }
 
 fn use_backend(shared: &Rc<RefCell<Shared>>, backend: Backend) {
@@ -206,7 +229,7 @@ pub(super) async fn yield_to_events(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
-async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<TrainingData, String> {
+pub(super) async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<TrainingData, String> {
     if let Some(data) = shared.borrow().data.clone() {
         return Ok(data);
     }
@@ -232,27 +255,39 @@ fn fail(shared: &Rc<RefCell<Shared>>, message: String) {
     s.send_phase();
 }
 
-async fn run(shared: Rc<RefCell<Shared>>, settings: RunSettings, run_id: u64) {
+async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
     shared.borrow().send(FromEngine::Phase(RunPhase::Preparing("Loading the training images…".into())));
     let data = match ensure_data(&shared).await {
         Ok(data) => data,
         Err(message) => return fail(&shared, format!("Could not load the data: {message}")),
     };
     let device: Device = shared.borrow().backend.as_ref().expect("backend chosen before Start").device.clone();
-    let mut trainer = match Trainer::new(training_config(&settings), data, &device) {
-        Ok(trainer) => trainer.with_clock(now),
-        Err(err) => return fail(&shared, err.to_string()),
+    let (trainer, readback_every) = match start {
+        RunStart::Fresh(settings) => {
+            (Trainer::new(training_config(&settings), data, &device).map_err(|e| e.to_string()), settings.readback_every)
+        }
+        RunStart::Resume { checkpoint, readback_every } => (resume_trainer(&checkpoint, data, &device), readback_every),
     };
-    let total_steps = trainer.steps_per_epoch() * settings.epochs;
+    let mut trainer = match trainer {
+        Ok(trainer) => trainer.with_clock(now),
+        Err(message) => return fail(&shared, message),
+    };
+    let total_steps = trainer.steps_per_epoch() * trainer.config().epochs;
     shared.borrow().send(FromEngine::Phase(RunPhase::Preparing("Preparing the first step…".into())));
 
-    let outcome = train(&shared, &mut trainer, total_steps, &device, run_id, settings.readback_every).await;
+    let outcome = train(&shared, &mut trainer, total_steps, &device, run_id, readback_every).await;
     let superseded = shared.borrow().run_id != run_id;
+    // Stopped or failed mid-way: the state at this step is the one to resume from (a dead GPU
+    // cannot be read, and then the last epoch's checkpoint stays).
+    if !trainer.is_finished() && !superseded {
+        send_checkpoint(&shared, &trainer).await;
+    }
+    let model_kind = trainer.config().model.kind();
     {
         let mut s = shared.borrow_mut();
         s.last_normalization = Some(trainer.config().normalization);
         s.model = Some(trainer.into_model());
-        s.send(FromEngine::Classifier(ClassifierStatus::LastRun(settings.model)));
+        s.send(FromEngine::Classifier(ClassifierStatus::LastRun(model_kind)));
     }
     match outcome {
         _ if superseded => {}

@@ -148,6 +148,7 @@ async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: 
         let epoch = trainer.epochs_done();
         shared.borrow().send(FromEngine::TestPredictions(TestPredictions { epoch, probabilities: read.probabilities }));
     }
+    super::saving::send_checkpoint(shared, trainer).await;
     Ok(())
 }
 

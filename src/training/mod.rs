@@ -5,6 +5,7 @@
 //! [`PendingStep`]s with `read_async`.
 
 mod batch;
+mod checkpoint;
 mod config;
 mod crosscheck;
 mod eval;
@@ -14,6 +15,7 @@ mod state;
 mod trainer;
 
 pub use batch::{Batch, Batcher, MAX_SHIFT, Normalization, PIXEL_MEAN, PIXEL_STD};
+pub use checkpoint::{Checkpoint, CheckpointError, FORMAT_VERSION, FileKind, ModelFile, PendingCheckpoint, PendingModelFile};
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{CrossCheck, cross_check};
 pub use eval::Evaluation;

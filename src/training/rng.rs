@@ -10,8 +10,15 @@ pub struct SplitMix64 {
 }
 
 impl SplitMix64 {
+    /// A generator at `state`: a seed, or a [`SplitMix64::state`] saved in a checkpoint.
     pub fn new(seed: u64) -> Self {
         Self { state: seed }
+    }
+
+    /// Everything the generator remembers: `SplitMix64::new(rng.state())` continues the stream
+    /// exactly where `rng` is, which is how a checkpoint restores shuffling and augmentation.
+    pub fn state(&self) -> u64 {
+        self.state
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -59,6 +66,14 @@ mod tests {
         assert_ne!(items, (0..1000).collect::<Vec<_>>());
         items.sort_unstable();
         assert_eq!(items, (0..1000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn state_restores_the_stream() {
+        let mut rng = SplitMix64::new(11);
+        rng.next_u64();
+        let mut restored = SplitMix64::new(rng.state());
+        assert!((0..100).all(|_| rng.next_u64() == restored.next_u64()));
     }
 
     #[test]

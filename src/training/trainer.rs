@@ -9,9 +9,10 @@
 use std::sync::Arc;
 
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 
+use super::checkpoint::TrainingOptimizer;
 use super::eval::correct_count;
 use super::{Batcher, EpochReport, Evaluation, PendingEpoch, PendingEval, PendingStep, SplitMix64, StepInfo, TrainingConfig};
 use crate::data::Split;
@@ -64,14 +65,14 @@ pub enum EvalSet {
 }
 
 /// Running sums of one epoch's training batches, kept on the device.
-struct EpochSums {
-    loss: Option<Tensor<1>>,
-    correct: Option<Tensor<1, Int>>,
-    images: usize,
+pub(super) struct EpochSums {
+    pub(super) loss: Option<Tensor<1>>,
+    pub(super) correct: Option<Tensor<1, Int>>,
+    pub(super) images: usize,
 }
 
 impl EpochSums {
-    const EMPTY: Self = Self { loss: None, correct: None, images: 0 };
+    pub(super) const EMPTY: Self = Self { loss: None, correct: None, images: 0 };
 
     fn add(&mut self, loss: Tensor<1>, correct: Tensor<1, Int>, images: usize) {
         self.loss = Some(self.loss.take().map_or(loss.clone(), |sum| sum + loss));
@@ -80,31 +81,36 @@ impl EpochSums {
     }
 }
 
+/// One run's training, a batch at a time. Checkpoint and resume: `super::checkpoint`, which is
+/// why the fields are visible to the `training` module.
 pub struct Trainer {
-    config: TrainingConfig,
-    device: Device,
-    model: Model,
-    optimizer: ModuleOptimizer,
-    loss: CrossEntropyLoss,
-    batcher: Batcher,
-    data: TrainingData,
-    train_indices: Vec<u32>,
-    validation_indices: Vec<u32>,
+    pub(super) config: TrainingConfig,
+    pub(super) device: Device,
+    pub(super) model: Model,
+    pub(super) optimizer: TrainingOptimizer,
+    pub(super) loss: CrossEntropyLoss,
+    pub(super) batcher: Batcher,
+    pub(super) data: TrainingData,
+    pub(super) train_indices: Vec<u32>,
+    pub(super) validation_indices: Vec<u32>,
     /// This epoch's shuffled `train_indices`.
-    order: Vec<u32>,
-    cursor: usize,
+    pub(super) order: Vec<u32>,
+    pub(super) cursor: usize,
     /// Epochs completed (0-based index of the current one).
-    epoch: usize,
-    global_step: usize,
-    shuffle_rng: SplitMix64,
-    augment_rng: SplitMix64,
-    sums: EpochSums,
-    clock: Clock,
+    pub(super) epoch: usize,
+    pub(super) global_step: usize,
+    pub(super) shuffle_rng: SplitMix64,
+    pub(super) augment_rng: SplitMix64,
+    pub(super) sums: EpochSums,
+    pub(super) clock: Clock,
     /// Training time (steps only, so pauses don't count), over the run and this epoch.
-    train_seconds: f64,
-    epoch_train_seconds: f64,
-    run_started: Option<f64>,
-    epoch_started: Option<f64>,
+    pub(super) train_seconds: f64,
+    pub(super) epoch_train_seconds: f64,
+    pub(super) run_started: Option<f64>,
+    pub(super) epoch_started: Option<f64>,
+    /// Wall time of the run and of this epoch before a resume, turned into `run_started` and
+    /// `epoch_started` on the next clock reading (the clock may still be replaced until then).
+    pub(super) resumed_wall: Option<(f64, f64)>,
 }
 
 impl std::fmt::Debug for Trainer {
@@ -129,6 +135,10 @@ impl Trainer {
         let device = device.clone().autodiff();
         device.seed(config.seed);
         let model = config.model.init(&device);
+        // Burn initialises parameters lazily, at first use. Do it now, under the run's seed: at
+        // the first step the device RNG is already reseeded for dropout, and the weights must not
+        // depend on whether a checkpoint touched them first.
+        let _ = model.valid();
 
         let mut seeds = SplitMix64::new(config.seed);
         let mut indices: Vec<u32> = (0..available as u32).collect();
@@ -140,7 +150,7 @@ impl Trainer {
         }
 
         Ok(Self {
-            optimizer: config.optimizer(),
+            optimizer: TrainingOptimizer::new(&config),
             loss: CrossEntropyLossConfig::new().init(&device),
             batcher: Batcher::new(config.normalization),
             shuffle_rng: seeds.fork(),
@@ -155,6 +165,7 @@ impl Trainer {
             epoch_train_seconds: 0.0,
             run_started: None,
             epoch_started: None,
+            resumed_wall: None,
             config,
             device,
             model,
@@ -219,9 +230,11 @@ impl Trainer {
             return None;
         }
         let start = (self.clock)();
+        self.restore_wall_clock(start);
         if self.order.is_empty() {
             self.begin_epoch(start);
         }
+        self.device.seed(dropout_seed(self.config.seed, self.global_step));
         let end = (self.cursor + self.config.batch_size).min(self.order.len());
         let indices = &self.order[self.cursor..end];
         let augment = self.config.augment.then_some(&mut self.augment_rng);
@@ -266,6 +279,14 @@ impl Trainer {
         self.config.schedule.rate(self.config.learning_rate, self.global_step as f64 / total as f64)
     }
 
+    /// After a resume, places the run's and the epoch's start in this session's clock.
+    fn restore_wall_clock(&mut self, now: f64) {
+        if let Some((run, epoch)) = self.resumed_wall.take() {
+            self.run_started = Some(now - run);
+            self.epoch_started = (!self.order.is_empty()).then_some(now - epoch);
+        }
+    }
+
     fn begin_epoch(&mut self, now: f64) {
         self.order = self.train_indices.clone();
         self.shuffle_rng.shuffle(&mut self.order);
@@ -292,6 +313,7 @@ impl Trainer {
         let train = PendingEval { images: sums.images, loss_sum: sums.loss, correct: sums.correct };
 
         let now = (self.clock)();
+        self.restore_wall_clock(now);
         let run_started = self.run_started.unwrap_or(now);
         let epoch_seconds = now - self.epoch_started.unwrap_or(now);
         self.epoch += 1;
@@ -343,4 +365,12 @@ impl Trainer {
         Evaluation::new(&self.model, split.clone(), Some(indices), self.config.eval_batch_size, self.batcher.clone())
             .finish()
     }
+}
+
+/// The device RNG's seed for a step. Burn can neither read nor restore that RNG's state, so the
+/// trainer reseeds it before every step from the run's seed and the step number: dropout then
+/// draws the same masks whether or not the run was interrupted and resumed in between.
+fn dropout_seed(seed: u64, global_step: usize) -> u64 {
+    const DROPOUT_STREAM: u64 = 0xD809_0A57_2A3E_1F6B;
+    SplitMix64::new(seed ^ DROPOUT_STREAM ^ (global_step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).next_u64()
 }

@@ -1,6 +1,7 @@
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use super::autosave::use_autosave;
 use super::classify::ClassifyPanel;
 use super::data_status::DataStatus;
 use super::engine_link::use_engine;
@@ -8,6 +9,8 @@ use super::evaluation::Evaluation;
 use super::gallery::Gallery;
 use super::presets::Presets;
 use super::runs::RunList;
+use super::storage::{self, checkpoint_key};
+use super::storage_panel::StoragePanel;
 use super::train_panel::TrainPanel;
 use super::state::{Action, AppState, DataPhase};
 use crate::protocol::{RunPhase, RunSettings, ToEngine};
@@ -43,6 +46,15 @@ pub fn App() -> Html {
         });
     }
 
+    // Offline after one visit: the service worker keeps the app's files (`?sw=0` leaves it out).
+    use_effect_with((), |_| {
+        if query_param("sw").as_deref() != Some("0")
+            && let Some(window) = web_sys::window()
+        {
+            let _ = window.navigator().service_worker().register("sw.js");
+        }
+    });
+
     let on_retry = {
         let dispatcher = state.dispatcher();
         Callback::from(move |()| dispatcher.dispatch(Action::Retry))
@@ -52,6 +64,7 @@ pub fn App() -> Html {
         Callback::from(move |action| dispatcher.dispatch(action))
     };
     let engine = use_engine(state.dispatcher(), (*data_base).clone());
+    use_autosave(&state, engine.clone());
     let on_command = {
         let (dispatcher, engine) = (state.dispatcher(), engine.clone());
         Callback::from(move |command: ToEngine| {
@@ -110,6 +123,36 @@ pub fn App() -> Html {
         Callback::from(move |cell| dispatcher.dispatch(Action::SelectCell(cell)))
     };
     let run_active = matches!(state.run.phase, RunPhase::Running | RunPhase::Paused | RunPhase::Preparing(_));
+    let on_resume = {
+        let (dispatcher, engine) = (state.dispatcher(), engine.clone());
+        Callback::from(move |id: u32| {
+            let (dispatcher, engine) = (dispatcher.clone(), engine.clone());
+            spawn_local(async move {
+                match storage::get_bytes(&checkpoint_key(id)).await {
+                    Ok(Some(checkpoint)) => {
+                        dispatcher.dispatch(Action::RunResumed(id));
+                        let readback_every = super::engine_link::readback_every();
+                        engine.emit(ToEngine::ResumeRun { checkpoint, readback_every });
+                    }
+                    Ok(None) => dispatcher.dispatch(Action::StorageFailed(format!("Run {id} has no saved checkpoint to resume from."))),
+                    Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("Run {id} could not be resumed: {message}"))),
+                }
+            });
+        })
+    };
+    let on_delete = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |id: u32| {
+            let dispatcher = dispatcher.clone();
+            spawn_local(async move {
+                match storage::delete_run(id).await {
+                    Ok(()) => dispatcher.dispatch(Action::RunDeleted(id)),
+                    Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("Run {id} was not deleted: {message}"))),
+                }
+                dispatcher.dispatch(Action::StorageUsage(storage::usage().await));
+            });
+        })
+    };
     let can_preset = state.phase == DataPhase::Ready && state.run.backend.is_some() && !run_active;
     let evaluated = state.evaluated_run().cloned();
     let on_settings = {
@@ -128,14 +171,16 @@ pub fn App() -> Html {
             </header>
             <main class="page">
                 <DataStatus files={state.files} phase={state.phase.clone()} {on_retry} />
-                <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()} />
+                <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()}
+                               import_error={state.storage.import_error.clone()} />
                 <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}
                             {on_command} {on_settings} />
                 <section class="card runs-card" aria-label="Runs">
                     <div class="card-head"><h2>{"Runs and comparisons"}</h2></div>
                     <Presets disabled={!can_preset} {on_preset} />
                     <RunList runs={state.runs.clone()} shown={evaluated.as_ref().map(|r| r.id)} queued={state.queue.len()}
-                             {on_compare} {on_show} />
+                             {on_compare} {on_show} {on_resume} {on_delete} busy={run_active} />
+                    <StoragePanel storage={state.storage.clone()} runs={state.runs.len()} busy={run_active} dispatch={dispatch.clone()} />
                 </section>
                 <Evaluation run={evaluated} test={state.test.clone()} cell={state.cell} {on_cell} />
                 <Gallery

@@ -14,6 +14,7 @@ use super::draw::{BaseImage, DrawCanvas};
 use super::input_image::{InputImage, decode, now_ms};
 use super::pixels::{GreyImage, SaliencyImage};
 use super::state::Action;
+use super::storage_panel::ModelFiles;
 use crate::data::CLASS_NAMES;
 use crate::metrics::predicted_class;
 use crate::preprocess::{PreprocessError, RgbaImage, preprocess};
@@ -22,6 +23,8 @@ use crate::protocol::{ClassifierChoice, ClassifyRequest, ToEngine};
 #[derive(Properties, PartialEq)]
 pub struct ClassifyPanelProps {
     pub view: ClassifyView,
+    /// Why the last imported model file was refused.
+    pub import_error: Option<String>,
     pub dispatch: Callback<Action>,
     pub on_command: Callback<ToEngine>,
 }
@@ -130,6 +133,8 @@ pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
                 <h2>{"What does the model think?"}</h2>
                 { model_select(view, &props.dispatch, reclassify) }
             </div>
+            <ModelFiles can_export={view.last_run.is_some()} import_error={props.import_error.clone()}
+                        on_command={props.on_command.clone()} dispatch={props.dispatch.clone()} />
             <div class="classify-grid">
                 <div class="input-col">
                     <DrawCanvas on_change={on_image} base={(*base).clone()} />

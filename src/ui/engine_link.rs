@@ -64,6 +64,12 @@ fn spawn(slot: Slot, gate: Gate, dispatcher: UseReducerDispatcher<AppState>, dat
         .callback(move |event| {
             let crashed = matches!(event, FromEngine::Crashed(_));
             let answered = matches!(event, FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. });
+            if let FromEngine::InferenceMeasured(figures) = &event {
+                publish_inference_figures(figures);
+            }
+            if let FromEngine::ModelFile { model, bytes } = &event {
+                super::storage_panel::download(bytes, &super::storage_panel::model_file_name(*model));
+            }
             dispatcher.dispatch(Action::Engine(event));
             if answered {
                 release(&respawn_slot, &respawn_gate);
@@ -116,6 +122,29 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
     send
 }
 
+/// `window.atelierDebug.inference`: the figures of `measureInference()` (debug mode only), as
+/// `{images, seconds, accuracy, backend}` or `{error}`.
+fn publish_inference_figures(figures: &Result<crate::protocol::InferenceFigures, String>) {
+    let Some(hooks) = web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &"atelierDebug".into()).ok()).filter(|h| h.is_object())
+    else {
+        return;
+    };
+    let result = js_sys::Object::new();
+    let set = |key: &str, value: wasm_bindgen::JsValue| {
+        let _ = js_sys::Reflect::set(&result, &key.into(), &value);
+    };
+    match figures {
+        Ok(f) => {
+            set("images", (f.images as f64).into());
+            set("seconds", f.seconds.into());
+            set("accuracy", (f.accuracy as f64).into());
+            set("backend", f.backend.name().into());
+        }
+        Err(message) => set("error", message.as_str().into()),
+    }
+    let _ = js_sys::Reflect::set(&hooks, &"inference".into(), &result);
+}
+
 /// With `?debug=1`, `window.atelierDebug.loseGpu()` destroys the engine's WebGPU device, so
 /// tests can check that a lost GPU ends the run cleanly.
 fn install_debug_hooks(send: Callback<ToEngine>) {
@@ -125,8 +154,14 @@ fn install_debug_hooks(send: Callback<ToEngine>) {
     }
     let Some(window) = web_sys::window() else { return };
     let hooks = js_sys::Object::new();
-    let lose = Closure::<dyn Fn()>::new(move || send.emit(ToEngine::LoseGpuForTest));
+    let lose = {
+        let send = send.clone();
+        Closure::<dyn Fn()>::new(move || send.emit(ToEngine::LoseGpuForTest))
+    };
     let _ = js_sys::Reflect::set(&hooks, &"loseGpu".into(), lose.as_ref());
     lose.forget();
+    let measure = Closure::<dyn Fn()>::new(move || send.emit(ToEngine::MeasureInference));
+    let _ = js_sys::Reflect::set(&hooks, &"measureInference".into(), measure.as_ref());
+    measure.forget();
     let _ = js_sys::Reflect::set(&window, &"atelierDebug".into(), &hooks);
 }

@@ -1,6 +1,7 @@
 //! The Yew page: small function components around one `Reducible` state.
 
 mod app;
+mod autosave;
 mod chart;
 mod classify;
 mod classify_state;
@@ -16,7 +17,10 @@ mod pixels;
 mod presets;
 mod run_state;
 mod runs;
+mod saved;
 mod state;
+mod storage;
+mod storage_panel;
 mod tiles;
 mod train_panel;
 mod training_charts;

@@ -54,7 +54,11 @@ impl RunView {
             FromEngine::TestPredictions(_)
             | FromEngine::Classifier(_)
             | FromEngine::Classified(_)
-            | FromEngine::ClassifyFailed { .. } => {}
+            | FromEngine::ClassifyFailed { .. }
+            | FromEngine::Checkpoint { .. }
+            | FromEngine::ModelFile { .. }
+            | FromEngine::ModelImported { .. }
+            | FromEngine::InferenceMeasured(_) => {}
             FromEngine::Crashed(reason) => {
                 self.phase = RunPhase::Error(format!("The engine crashed ({reason})"));
                 self.backend = None;

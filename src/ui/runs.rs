@@ -34,12 +34,30 @@ pub struct RunRecord {
     pub evaluation: Option<(usize, EvalRef)>,
     /// Drawn in the comparison overlay.
     pub compare: bool,
+    /// The global step of the latest checkpoint (stored, or about to be).
+    pub checkpoint_step: Option<usize>,
+    /// Checkpoint bytes not yet written to storage.
+    pub unsaved_checkpoint: Option<Rc<Vec<u8>>>,
+    /// Restored after a reload while it was training: resumable from its checkpoint.
+    pub interrupted: bool,
 }
 
 impl RunRecord {
     pub fn new(id: u32, settings: RunSettings, backend: Option<BackendKind>, compare: bool) -> Self {
         let phase = RunPhase::Preparing(STARTING.into());
-        Self { id, settings, backend, phase, steps: Rc::default(), epochs: Rc::default(), evaluation: None, compare }
+        Self {
+            id,
+            settings,
+            backend,
+            phase,
+            steps: Rc::default(),
+            epochs: Rc::default(),
+            evaluation: None,
+            compare,
+            checkpoint_step: None,
+            unsaved_checkpoint: None,
+            interrupted: false,
+        }
     }
 
     /// Listed by the page, not yet acknowledged by the engine.
@@ -54,6 +72,13 @@ impl RunRecord {
     /// "#2 Dense 128-128 ReLU", short enough for a legend.
     pub fn label(&self) -> String {
         format!("#{} {}", self.id, short_name(&self.settings))
+    }
+
+    /// Can continue from its checkpoint: stopped, failed or interrupted before its last epoch.
+    pub fn is_resumable(&self) -> bool {
+        let unfinished = self.epochs.last().is_none_or(|e| e.epoch < e.epochs);
+        self.checkpoint_step.is_some() && unfinished && !self.is_active()
+            && (self.interrupted || matches!(self.phase, RunPhase::Done { stopped_early: true } | RunPhase::Error(_)))
     }
 
     pub fn test_accuracy(&self) -> Option<f32> {
@@ -102,8 +127,11 @@ pub fn run_color(id: u32) -> (u8, u8, u8) {
     RUN_COLORS[(id as usize - 1) % RUN_COLORS.len()]
 }
 
-fn status(phase: &RunPhase) -> (&'static str, String) {
-    match phase {
+fn status(run: &RunRecord) -> (&'static str, String) {
+    if run.interrupted {
+        return ("interrupted", "interrupted".into());
+    }
+    match &run.phase {
         RunPhase::Idle => ("idle", "—".into()),
         RunPhase::Preparing(_) | RunPhase::Running => ("running", "training".into()),
         RunPhase::Paused => ("paused", "paused".into()),
@@ -125,6 +153,10 @@ pub struct RunListProps {
     pub queued: usize,
     pub on_compare: Callback<(u32, bool)>,
     pub on_show: Callback<u32>,
+    pub on_resume: Callback<u32>,
+    pub on_delete: Callback<u32>,
+    /// A run is active: no resume, no delete of the current one.
+    pub busy: bool,
 }
 
 #[component]
@@ -138,14 +170,18 @@ pub fn RunList(props: &RunListProps) -> Html {
     }
     let row = |run: &RunRecord| {
         let id = run.id;
-        let (state, text) = status(&run.phase);
+        let (state, text) = status(run);
         let on_compare = props.on_compare.reform(move |e: Event| (id, e.target_unchecked_into::<HtmlInputElement>().checked()));
         let on_show = props.on_show.reform(move |_| id);
+        let on_resume = props.on_resume.reform(move |_| id);
+        let on_delete = props.on_delete.reform(move |_| id);
         let (r, g, b) = run_color(id);
         let accuracy = run.test_accuracy();
         let shown = props.shown == Some(id);
         html! {
-            <tr data-testid="run-item" data-run-id={id.to_string()} data-state={state} class={classes!(shown.then_some("shown"))}
+            <tr data-testid="run-item" data-run-id={id.to_string()} data-state={state}
+                data-checkpoint-step={run.checkpoint_step.map(|s| s.to_string()).unwrap_or_default()}
+                data-steps={run.steps.last().map_or(0, |s| s.global_step).to_string()} class={classes!(shown.then_some("shown"))}
                 data-test-accuracy={accuracy.map(|a| a.to_string()).unwrap_or_default()}
                 data-backend={run.backend.map(|b| b.name()).unwrap_or_default()} data-compare={run.compare.to_string()}>
                 <td>
@@ -166,6 +202,12 @@ pub fn RunList(props: &RunListProps) -> Html {
                     <button class="button small" data-testid="run-show" disabled={run.evaluation.is_none() || shown} onclick={on_show}>
                         {if shown { "Shown" } else { "Evaluate" }}
                     </button>
+                    if run.is_resumable() {
+                        <button class="button small primary" data-testid="run-resume" disabled={props.busy} onclick={on_resume}
+                                title={format!("Continue from step {}", run.checkpoint_step.unwrap_or(0))}>{"Resume"}</button>
+                    }
+                    <button class="button small quiet" data-testid="run-delete" disabled={run.is_active()} onclick={on_delete}
+                            aria-label={format!("Delete run {id}")} title="Delete this run and its checkpoint">{"✕"}</button>
                 </td>
             </tr>
         }

@@ -8,6 +8,7 @@ use yew::Reducible;
 use super::classify_state::ClassifyView;
 use super::run_state::RunView;
 use super::runs::{EvalRef, RunRecord};
+use super::saved::StorageView;
 use crate::data::{DataFile, Split, SplitKind};
 use crate::metrics::ClassifiedSet;
 use crate::protocol::{FromEngine, RunPhase, RunSettings};
@@ -77,6 +78,11 @@ pub struct AppState {
     /// The confusion-matrix cell whose images are open: (true, predicted).
     pub cell: Option<(u8, u8)>,
     pub classify: ClassifyView,
+    pub storage: StorageView,
+    /// A model file (the latest run's or an accepted import) not yet written to storage.
+    pub unsaved_model: Option<Rc<Vec<u8>>>,
+    /// The bytes of a model file the engine is checking, kept to be stored if accepted.
+    pub pending_import: Option<Rc<Vec<u8>>>,
 }
 
 impl AppState {
@@ -110,6 +116,9 @@ impl Default for AppState {
             shown_run: None,
             cell: None,
             classify: ClassifyView::default(),
+            storage: StorageView::default(),
+            unsaved_model: None,
+            pending_import: None,
         }
     }
 }
@@ -143,6 +152,19 @@ pub enum Action {
     /// The input could not become a model input (a message for the page).
     InputFailed(String),
     ChooseClassifier(crate::protocol::ClassifierChoice),
+    /// Runs read back from storage after a reload.
+    RunsRestored(Vec<RunRecord>),
+    /// The run continues from its checkpoint in the engine.
+    RunResumed(u32),
+    RunDeleted(u32),
+    StorageCleared,
+    StorageUsage(Option<(f64, f64)>),
+    /// Saving or loading failed (e.g. a full quota); earlier data is untouched.
+    StorageFailed(String),
+    /// These bytes are stored (newer ones that arrived meanwhile are not).
+    CheckpointStored(u32, Rc<Vec<u8>>),
+    ModelStored(Rc<Vec<u8>>),
+    ImportRequested(Rc<Vec<u8>>),
 }
 
 impl Reducible for AppState {
@@ -189,7 +211,7 @@ impl Reducible for AppState {
             Action::RunRequested { settings, compare } => {
                 next.run.clear_run();
                 next.run.settings = settings.clone();
-                let id = next.runs.len() as u32 + 1;
+                let id = next.runs.iter().map(|r| r.id).max().unwrap_or(0) + 1;
                 let backend = next.run.backend.as_ref().map(|(kind, _)| *kind);
                 Rc::make_mut(&mut next.runs).push(RunRecord::new(id, settings, backend, compare));
             }
@@ -214,6 +236,29 @@ impl Reducible for AppState {
             Action::ClassifyCleared => next.classify.cleared(),
             Action::InputFailed(message) => next.classify.failed(message),
             Action::ChooseClassifier(choice) => next.classify.model = choice,
+            Action::RunsRestored(runs) => next.restore_runs(runs),
+            Action::RunResumed(id) => next.resume_run(id),
+            Action::RunDeleted(id) => next.delete_run(id),
+            Action::StorageCleared => {
+                next.runs = Rc::new(next.runs.iter().filter(|r| r.is_active()).cloned().collect());
+                next.shown_run = None;
+                next.storage.error = None;
+            }
+            Action::StorageUsage(usage) => next.storage.usage = usage,
+            Action::StorageFailed(message) => next.storage.error = Some(message),
+            Action::CheckpointStored(id, bytes) => {
+                if let Some(run) = Rc::make_mut(&mut next.runs).iter_mut().find(|r| r.id == id)
+                    && run.unsaved_checkpoint.as_ref().is_some_and(|c| Rc::ptr_eq(c, &bytes))
+                {
+                    run.unsaved_checkpoint = None;
+                }
+            }
+            Action::ModelStored(bytes) => {
+                if next.unsaved_model.as_ref().is_some_and(|m| Rc::ptr_eq(m, &bytes)) {
+                    next.unsaved_model = None;
+                }
+            }
+            Action::ImportRequested(bytes) => next.pending_import = Some(bytes),
         }
         Rc::new(next)
     }
@@ -225,6 +270,12 @@ impl AppState {
         if matches!(event, FromEngine::Classifier(_) | FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. }) {
             self.classify.apply(&event);
             return;
+        }
+        if matches!(event, FromEngine::Checkpoint { .. } | FromEngine::ModelImported { .. } | FromEngine::ModelFile { .. }) {
+            if let FromEngine::ModelImported { result: Ok(_), quiet: false } = &event {
+                self.unsaved_model = self.pending_import.take();
+            }
+            return self.apply_persistence(event);
         }
         if let FromEngine::TestPredictions(predictions) = &event {
             let labels = self.test.as_ref().map(|t| t.labels().to_vec());

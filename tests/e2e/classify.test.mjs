@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist, launch, screenshot, record, waitFor, openReady } from './harness.mjs';
-import { testImages, imagePng, greyPng } from './images.mjs';
+import { testImages, imagePng, greyPng, photoPng } from './images.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -142,6 +142,29 @@ test('100 real test images uploaded as PNG files: at least 90 % right; bad files
       60_000, 'the huge image to be classified or refused');
     assert.equal(await page.evaluate(() => 1 + 1), 2, 'the page still answers');
     await record('upload_10000x10000', { classified: (await seq(page)) > before });
+  } finally {
+    await context.close();
+  }
+});
+
+test('photo-like pictures (dark garment on an uneven light background, large, off-centre) are understood', async () => {
+  const { context, page } = await ready('?backend=cpu');
+  try {
+    const images = await testImages(60);
+    // The first two test images of each class.
+    const picked = [];
+    for (let c = 0; c < 10; c++) picked.push(...images.filter((i) => i.label === c).slice(0, 2));
+    let correct = 0;
+    let last = await seq(page);
+    for (const [i, image] of picked.entries()) {
+      await page.getByTestId('upload-input').setInputFiles({ name: `photo-${i}.png`, mimeType: 'image/png', buffer: photoPng(image.pixels, i + 1) });
+      const answer = await nextAnswer(page, last, 30_000);
+      last = answer.seq;
+      if (answer.cls === image.label) correct++;
+    }
+    await record('upload_photo_like', { correct, of: picked.length });
+    await screenshot(page, 'classify-photo');
+    assert.ok(correct >= picked.length * 0.75, `${correct} of ${picked.length} right`);
   } finally {
     await context.close();
   }

@@ -1,0 +1,76 @@
+//! Checkpoints and model files in the worker: sent to the page after every epoch and when a
+//! run stops (the page stores them), and taken back to resume a run or to classify with an
+//! exported model. Bytes from the page are validated here before anything is replaced.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use burn::prelude::Device;
+use wasm_bindgen_futures::spawn_local;
+
+use super::classify::wait_for_backend;
+use super::runner::Shared;
+use crate::protocol::{ClassifierStatus, FromEngine};
+use crate::training::{Checkpoint, ModelFile, PendingModelFile, Trainer, TrainingData};
+
+/// Reads the trainer's state and weights (without blocking: this runs on WebGPU too) and
+/// sends them to the page. A failed read (e.g. a lost GPU) sends nothing: the previous
+/// checkpoint stays the one to resume from.
+pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer) {
+    let config = trainer.config();
+    let model_file = PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization);
+    let (Ok(checkpoint), Ok(model_file)) = (trainer.checkpoint().read_async().await, model_file.read_async().await) else {
+        return;
+    };
+    let model_file = model_file.to_bytes();
+    let mut s = shared.borrow_mut();
+    s.last_model_file = Some(model_file.clone());
+    s.send(FromEngine::Checkpoint {
+        epoch: trainer.epochs_done(),
+        global_step: trainer.global_step(),
+        checkpoint: checkpoint.to_bytes(),
+        model_file,
+    });
+}
+
+/// A trainer that continues where `bytes` (a checkpoint from [`send_checkpoint`]) left off.
+pub fn resume_trainer(bytes: &[u8], data: TrainingData, device: &Device) -> Result<Trainer, String> {
+    let checkpoint = Checkpoint::from_bytes(bytes).map_err(|e| format!("the saved checkpoint cannot be used: {e}"))?;
+    Trainer::resume(checkpoint, data, device).map_err(|e| format!("the run cannot be resumed: {e}"))
+}
+
+/// Sends the last run's (or the imported) model file for download.
+pub fn export_model(shared: &Rc<RefCell<Shared>>) {
+    let s = shared.borrow();
+    match s.last_model_file.as_ref().map(|bytes| (ModelFile::from_bytes(bytes), bytes)) {
+        Some((Ok(file), bytes)) => s.send(FromEngine::ModelFile { model: file.kind(), bytes: bytes.clone() }),
+        _ => s.send(FromEngine::Refused("There is no trained model to export yet: train one or import one first.".into())),
+    }
+}
+
+/// Checks `bytes` as a model file and, only if it loads, makes it the model that "last run"
+/// classifies with.
+pub fn import_model(shared: Rc<RefCell<Shared>>, bytes: Vec<u8>, quiet: bool) {
+    spawn_local(async move {
+        let result = async {
+            wait_for_backend(&shared).await?;
+            let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
+            let device = shared.borrow().backend.as_ref().ok_or("no backend")?.device.clone();
+            let model = file.load(&device).map_err(|e| e.to_string())?;
+            Ok::<_, String>((file, model))
+        }
+        .await;
+        let mut s = shared.borrow_mut();
+        match result {
+            Ok((file, model)) => {
+                let kind = file.kind();
+                s.model = Some(model);
+                s.last_normalization = Some(file.normalization);
+                s.last_model_file = Some(bytes);
+                s.send(FromEngine::Classifier(ClassifierStatus::LastRun(kind)));
+                s.send(FromEngine::ModelImported { result: Ok(kind), quiet });
+            }
+            Err(message) => s.send(FromEngine::ModelImported { result: Err(message), quiet }),
+        }
+    });
+}

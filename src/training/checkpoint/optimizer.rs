@@ -1,0 +1,238 @@
+//! The trainer's optimizer — Adam, or SGD with optional momentum — with its state where a
+//! checkpoint can read it.
+//!
+//! Why not Burn's `ModuleOptimizer`: it keeps each parameter's state private, and its only way
+//! out, `to_record`, reads every moment with a blocking `into_data`, which panics in a browser on
+//! WebGPU (moving the state to the CPU first does too: a cross-backend `to_device` is a blocking
+//! read as well). So this walks the model itself, as `ModuleOptimizer` does, and applies the same
+//! arithmetic: Burn's own per-tensor [`Adam`], and SGD's momentum written out (Burn's
+//! `MomentumState` hides its velocity) with the exact operations of Burn's `Sgd`. The state is
+//! kept by parameter path, which survives a reload, and flattened to `[numel]`, so that one map
+//! holds the state of parameters of every rank.
+
+use std::collections::BTreeMap;
+
+use burn::module::{ModuleMapper, Param};
+use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, GradientsParams, Optimizer};
+use burn::prelude::*;
+
+use super::format::{Record, Values};
+use super::tensors::PendingTensors;
+use super::CheckpointError;
+use crate::model::Model;
+use crate::training::{OptimizerKind, TrainingConfig};
+
+/// One parameter's optimizer state, flattened.
+#[derive(Debug, Clone)]
+enum ParamState {
+    /// Adam's step count and moment estimates, `[numel]` each.
+    Adam { steps: usize, moment_1: Tensor<1>, moment_2: Tensor<1> },
+    /// SGD's velocity `[numel]`.
+    Momentum { velocity: Tensor<1> },
+}
+
+#[derive(Clone)]
+enum Rule {
+    Adam(Adam),
+    /// `momentum` as Burn's `Momentum` holds it (f32); `None` is plain SGD, which has no state.
+    Sgd { momentum: Option<f32> },
+}
+
+#[derive(Clone)]
+pub(crate) struct TrainingOptimizer {
+    rule: Rule,
+    /// By parameter path; a parameter without a gradient yet has no entry.
+    states: BTreeMap<String, ParamState>,
+}
+
+impl TrainingOptimizer {
+    /// The optimizer `config` asks for, with the settings of [`TrainingConfig::optimizer`]:
+    /// Adam's defaults, textbook momentum without dampening.
+    pub fn new(config: &TrainingConfig) -> Self {
+        let rule = match config.optimizer {
+            OptimizerKind::Adam => Rule::Adam(AdamConfig::new().build()),
+            OptimizerKind::Sgd => Rule::Sgd { momentum: (config.momentum > 0.0).then_some(config.momentum as f32) },
+        };
+        Self { rule, states: BTreeMap::new() }
+    }
+
+    /// Updates every parameter that has a gradient in `grads`.
+    pub fn step(&mut self, learning_rate: f64, model: Model, grads: GradientsParams) -> Model {
+        let mut mapper = StepMapper { path: Vec::new(), rule: &self.rule, states: &mut self.states, grads, learning_rate };
+        model.map(&mut mapper)
+    }
+
+    /// The state tensors to read for a checkpoint, and Adam's step counts (host-side already).
+    pub fn pending(&self) -> (PendingTensors, BTreeMap<String, usize>) {
+        let mut pending = PendingTensors::default();
+        let mut steps = BTreeMap::new();
+        for (path, state) in &self.states {
+            match state {
+                ParamState::Adam { steps: count, moment_1, moment_2 } => {
+                    pending.push(format!("adam/{path}/moment_1"), moment_1.clone());
+                    pending.push(format!("adam/{path}/moment_2"), moment_2.clone());
+                    steps.insert(path.clone(), *count);
+                }
+                ParamState::Momentum { velocity } => pending.push(format!("momentum/{path}/velocity"), velocity.clone()),
+            }
+        }
+        (pending, steps)
+    }
+
+    /// Restores the state saved by [`TrainingOptimizer::pending`], checking every tensor against
+    /// the model's parameter `shapes`. `device` is the inner (non-autodiff) device, where the
+    /// optimizer's arithmetic runs.
+    pub fn restore(
+        mut self,
+        records: Vec<Record>,
+        adam_steps: &BTreeMap<String, usize>,
+        shapes: &BTreeMap<String, Vec<usize>>,
+        device: &Device,
+    ) -> Result<Self, CheckpointError> {
+        let corrupt = |detail: String| CheckpointError::Corrupt { file: super::FileKind::Checkpoint.title(), detail };
+        let mut moments: BTreeMap<String, [Option<Tensor<1>>; 2]> = BTreeMap::new();
+        for Record { name, shape, values } in records {
+            let Values::F32(values) = values else { return Err(corrupt(format!("optimizer state {name} is not f32"))) };
+            let (rule, rest) = name.split_once('/').unwrap_or_default();
+            let (path, field) = rest.rsplit_once('/').unwrap_or_default();
+            let numel = shapes.get(path).map(|shape| shape.iter().product::<usize>());
+            if numel != Some(values.len()) || shape != [values.len()] {
+                return Err(corrupt(format!("optimizer state {name} does not fit any parameter of the model")));
+            }
+            let tensor = Tensor::<1>::from_data(TensorData::new(values, shape), device);
+            match (&self.rule, rule, field) {
+                (Rule::Adam(_), "adam", "moment_1") => moments.entry(path.to_owned()).or_default()[0] = Some(tensor),
+                (Rule::Adam(_), "adam", "moment_2") => moments.entry(path.to_owned()).or_default()[1] = Some(tensor),
+                (Rule::Sgd { momentum: Some(_) }, "momentum", "velocity") => {
+                    self.states.insert(path.to_owned(), ParamState::Momentum { velocity: tensor });
+                }
+                _ => return Err(corrupt(format!("optimizer state {name} does not belong to this run's optimizer"))),
+            }
+        }
+        for (path, moments) in moments {
+            let (Some(steps), [Some(moment_1), Some(moment_2)]) = (adam_steps.get(&path), moments) else {
+                return Err(corrupt(format!("Adam's state for {path} is incomplete")));
+            };
+            self.states.insert(path, ParamState::Adam { steps: *steps, moment_1, moment_2 });
+        }
+        Ok(self)
+    }
+}
+
+struct StepMapper<'a> {
+    path: Vec<String>,
+    rule: &'a Rule,
+    states: &'a mut BTreeMap<String, ParamState>,
+    grads: GradientsParams,
+    learning_rate: f64,
+}
+
+impl ModuleMapper for StepMapper<'_> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_owned());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        // Batch-norm statistics and frozen parameters have no gradient: left as they are.
+        let Some(grad) = self.grads.remove::<D>(param.id) else { return param };
+        let (id, tensor, mapper) = param.consume();
+        let path = self.path.join(".");
+        let shape = tensor.shape();
+        let numel = shape.num_elements();
+        // Taken before the update leaves the tape, put back after (as Burn's optimizer does).
+        let require_grad = tensor.is_require_grad();
+        let checkpointing = tensor.gradient_checkpointing_strategy();
+        let tensor = tensor.inner();
+        let lr = self.learning_rate;
+
+        let (updated, state) = match (self.rule, self.states.remove(&path)) {
+            (Rule::Adam(adam), previous) => {
+                let previous = match previous {
+                    Some(ParamState::Adam { steps, moment_1, moment_2 }) => Some(AdamState::new(
+                        AdaptiveMomentumState::new(steps, moment_1.reshape(shape.clone()), moment_2.reshape(shape)),
+                    )),
+                    _ => None,
+                };
+                let (updated, state) = adam.step(lr, tensor, grad, previous);
+                let state = state.map(|AdamState { momentum }| ParamState::Adam {
+                    steps: momentum.time,
+                    moment_1: momentum.moment_1.reshape([numel]),
+                    moment_2: momentum.moment_2.reshape([numel]),
+                });
+                (updated, state)
+            }
+            (Rule::Sgd { momentum: Some(momentum) }, previous) => {
+                // Burn's `Momentum` without dampening: v = g·1 + μ·v (the first step: v = g).
+                let velocity = match previous {
+                    Some(ParamState::Momentum { velocity }) => grad + velocity.reshape(shape).mul_scalar(*momentum),
+                    _ => grad,
+                };
+                let updated = tensor - velocity.clone().mul_scalar(lr);
+                (updated, Some(ParamState::Momentum { velocity: velocity.reshape([numel]) }))
+            }
+            (Rule::Sgd { momentum: None }, _) => (tensor - grad.mul_scalar(lr), None),
+        };
+        if let Some(state) = state {
+            self.states.insert(path, state);
+        }
+
+        let mut updated = Tensor::from_inner(updated);
+        if let Some(strategy) = checkpointing {
+            updated = updated.with_gradient_checkpointing_strategy(strategy);
+        }
+        if require_grad {
+            updated = updated.require_grad();
+        }
+        Param::from_mapped_value(id, updated, mapper)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DenseConfig, ModelConfig};
+    use crate::training::checkpoint::PendingModelFile;
+    use crate::training::Normalization;
+
+    /// Steps with Burn's `ModuleOptimizer` and with this one, from the same weights: the same
+    /// weights after each, bit for bit (so swapping them changed no run's numbers).
+    fn matches_burns_optimizer(config: TrainingConfig) {
+        let device = Device::flex().autodiff();
+        let model_config = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![8]));
+        let model = model_config.init(&device);
+        let pixels: Vec<f32> = (0..2 * 784).map(|i| (i % 7) as f32 / 7.0).collect();
+        let images = Tensor::<4>::from_data(TensorData::new(pixels, [2, 1, 28, 28]), &device);
+        let grads = |model: &Model| {
+            let loss = model.forward(images.clone()).powi_scalar(2).mean(); // [1]
+            GradientsParams::from_grads(loss.backward(), model)
+        };
+        let bytes = |model: &Model| PendingModelFile::new(model, model_config.clone(), Normalization::Unit).read().to_bytes();
+
+        let initial = bytes(&model);
+        let (mut burn_model, mut our_model) = (model.clone(), model);
+        let (mut burns, mut ours) = (config.optimizer(), TrainingOptimizer::new(&config));
+        for step in 0..4 {
+            let rate = 0.05 / (step + 1) as f64;
+            burn_model = burns.step(rate, burn_model.clone(), grads(&burn_model));
+            our_model = ours.step(rate, our_model.clone(), grads(&our_model));
+            assert_eq!(bytes(&burn_model), bytes(&our_model), "{:?} step {step}", config.optimizer);
+        }
+        assert_ne!(bytes(&our_model), initial, "the weights moved");
+        assert!(!ours.states.is_empty() || config.momentum == 0.0);
+    }
+
+    #[test]
+    fn adam_matches_burn() {
+        matches_burns_optimizer(TrainingConfig::new());
+    }
+
+    #[test]
+    fn sgd_with_and_without_momentum_matches_burn() {
+        matches_burns_optimizer(TrainingConfig::new().with_optimizer(OptimizerKind::Sgd));
+        matches_burns_optimizer(TrainingConfig::new().with_optimizer(OptimizerKind::Sgd).with_momentum(0.0));
+    }
+}

@@ -1,0 +1,105 @@
+//! Autosave: runs, checkpoints and the latest model go to storage as they change, and come back
+//! after a reload. One hook, so every write to IndexedDB starts here.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use super::runs::RunRecord;
+use super::state::{Action, AppState};
+use super::storage::{self, LATEST_MODEL, SavedRun, checkpoint_key};
+use crate::protocol::ToEngine;
+
+/// What makes a run worth saving again: a new epoch, a new phase, a checkpoint, the overlay
+/// flag, and the final step count once it stops (steps alone would save on every batch).
+type Signature = (usize, String, Option<usize>, bool, usize);
+
+fn signature(run: &RunRecord) -> Signature {
+    let steps = if run.is_active() { 0 } else { run.steps.len() };
+    (run.epochs.len(), format!("{:?}{}", run.phase, run.interrupted), run.checkpoint_step, run.compare, steps)
+}
+
+#[hook]
+pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngine>) {
+    let saved = use_mut_ref(HashMap::<u32, Signature>::new);
+
+    // Restore once: the runs, then the latest model for the engine, then the usage figure.
+    {
+        let (dispatcher, saved) = (state.dispatcher(), saved.clone());
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                match storage::load_runs().await {
+                    Ok(runs) => {
+                        let records: Vec<RunRecord> = runs.into_iter().map(RunRecord::from).collect();
+                        for run in &records {
+                            saved.borrow_mut().insert(run.id, signature(run));
+                        }
+                        dispatcher.dispatch(Action::RunsRestored(records));
+                    }
+                    Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("Saved runs could not be read: {message}"))),
+                }
+                if let Ok(Some(bytes)) = storage::get_bytes(LATEST_MODEL).await {
+                    engine.emit(ToEngine::ImportModel { bytes, quiet: true });
+                }
+                dispatcher.dispatch(Action::StorageUsage(storage::usage().await));
+            });
+        });
+    }
+
+    // After every render: whatever changed since it was last written. One write job at a time,
+    // so an older state can never land after a newer one; the job's last dispatch renders
+    // again, which picks up anything that changed meanwhile.
+    let busy = use_mut_ref(|| false);
+    if *busy.borrow() {
+        return;
+    }
+    let changed: Vec<(u32, Signature, SavedRun)> = if state.storage.restored {
+        let saved = saved.borrow();
+        state
+            .runs
+            .iter()
+            .filter_map(|r| {
+                let sig = signature(r);
+                (saved.get(&r.id) != Some(&sig)).then(|| (r.id, sig, SavedRun::from(r)))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let checkpoints: Vec<(u32, Rc<Vec<u8>>)> =
+        state.runs.iter().filter_map(|r| r.unsaved_checkpoint.clone().map(|c| (r.id, c))).collect();
+    let model = state.unsaved_model.clone();
+    if changed.is_empty() && checkpoints.is_empty() && model.is_none() {
+        return;
+    }
+    for (id, sig, _) in &changed {
+        saved.borrow_mut().insert(*id, sig.clone());
+    }
+    let dispatcher = state.dispatcher();
+    *busy.borrow_mut() = true;
+    spawn_local(async move {
+        // Checkpoints first: a saved run that claims a checkpoint should find it.
+        for (id, bytes) in checkpoints {
+            match storage::put_bytes(&checkpoint_key(id), &bytes).await {
+                Ok(()) => dispatcher.dispatch(Action::CheckpointStored(id, bytes)),
+                Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("The checkpoint of run {id} was not saved: {message}"))),
+            }
+        }
+        if let Some(bytes) = model {
+            match storage::put_bytes(LATEST_MODEL, &bytes).await {
+                Ok(()) => dispatcher.dispatch(Action::ModelStored(bytes)),
+                Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("The model was not saved: {message}"))),
+            }
+        }
+        for (id, _, run) in changed {
+            if let Err(message) = storage::save_run(&run).await {
+                dispatcher.dispatch(Action::StorageFailed(format!("Run {id} was not saved: {message}")));
+            }
+        }
+        let usage = storage::usage().await;
+        *busy.borrow_mut() = false;
+        dispatcher.dispatch(Action::StorageUsage(usage));
+    });
+}

@@ -1,0 +1,125 @@
+//! Runs to and from storage, and what restoring, resuming and deleting do to the page state.
+
+use std::rc::Rc;
+
+use super::runs::RunRecord;
+use super::state::AppState;
+use super::storage::{RUN_FORMAT, SavedRun};
+use crate::protocol::{ClassifierChoice, FromEngine, RunPhase};
+
+impl From<&RunRecord> for SavedRun {
+    fn from(run: &RunRecord) -> Self {
+        Self {
+            format: RUN_FORMAT,
+            id: run.id,
+            settings: run.settings.clone(),
+            backend: run.backend,
+            phase: run.phase.clone(),
+            steps: run.steps.to_vec(),
+            epochs: run.epochs.to_vec(),
+            checkpoint_step: run.checkpoint_step,
+            compare: run.compare,
+        }
+    }
+}
+
+impl From<SavedRun> for RunRecord {
+    /// A run saved while training was cut short by a reload or a closed tab: it is shown as
+    /// interrupted, resumable when it has a checkpoint.
+    fn from(saved: SavedRun) -> Self {
+        let interrupted = matches!(saved.phase, RunPhase::Preparing(_) | RunPhase::Running | RunPhase::Paused);
+        let mut run = RunRecord::new(saved.id, saved.settings, saved.backend, saved.compare);
+        run.phase = if interrupted { RunPhase::Done { stopped_early: true } } else { saved.phase };
+        run.steps = Rc::new(saved.steps);
+        run.epochs = Rc::new(saved.epochs);
+        run.checkpoint_step = saved.checkpoint_step;
+        run.interrupted = interrupted;
+        run
+    }
+}
+
+/// What the storage panel shows.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct StorageView {
+    /// Bytes this site uses and may use (the browser's estimate).
+    pub usage: Option<(f64, f64)>,
+    /// The last storage failure (e.g. a full quota).
+    pub error: Option<String>,
+    /// Why the last imported model file was refused.
+    pub import_error: Option<String>,
+    /// Runs were read back from storage (so saving cannot overwrite them with an empty list).
+    pub restored: bool,
+}
+
+impl AppState {
+    /// Stored runs come back after a reload, below any started in the meantime.
+    pub(super) fn restore_runs(&mut self, restored: Vec<RunRecord>) {
+        let runs = Rc::make_mut(&mut self.runs);
+        let mut all = restored;
+        let first_new = all.iter().map(|r| r.id).max().unwrap_or(0);
+        for (i, run) in runs.drain(..).enumerate() {
+            all.push(RunRecord { id: first_new + 1 + i as u32, ..run });
+        }
+        *runs = all;
+        self.storage.restored = true;
+        // The charts show the newest saved run until a new one starts.
+        if self.run.steps.is_empty()
+            && let Some(last) = self.runs.last().filter(|r| !r.is_active())
+        {
+            self.run.steps = last.steps.clone();
+            self.run.epochs = last.epochs.clone();
+        }
+    }
+
+    /// The run continues in the engine: it becomes the current run, its curves cut back to its
+    /// checkpoint so that the resumed steps follow on.
+    pub(super) fn resume_run(&mut self, id: u32) {
+        let runs = Rc::make_mut(&mut self.runs);
+        let Some(position) = runs.iter().position(|r| r.id == id) else { return };
+        let mut run = runs.remove(position);
+        let step = run.checkpoint_step.unwrap_or(0);
+        run.steps = Rc::new(run.steps.iter().copied().filter(|s| s.global_step <= step).collect());
+        let steps_per_epoch = run.steps.last().map_or(usize::MAX, |s| s.steps_per_epoch.max(1));
+        run.epochs = Rc::new(run.epochs.iter().copied().filter(|e| e.epoch * steps_per_epoch <= step).collect());
+        run.phase = RunPhase::Preparing("Resuming…".into());
+        run.interrupted = false;
+        self.run.clear_run();
+        self.run.settings = run.settings.clone();
+        self.run.steps = run.steps.clone();
+        self.run.epochs = run.epochs.clone();
+        runs.push(run);
+    }
+
+    pub(super) fn delete_run(&mut self, id: u32) {
+        Rc::make_mut(&mut self.runs).retain(|r| r.id != id);
+        if self.shown_run == Some(id) {
+            self.shown_run = None;
+        }
+    }
+
+    /// Reports about checkpoints and model files.
+    pub(super) fn apply_persistence(&mut self, event: FromEngine) {
+        match event {
+            FromEngine::Checkpoint { global_step, checkpoint, model_file, .. } => {
+                if let Some(run) = Rc::make_mut(&mut self.runs).last_mut() {
+                    run.checkpoint_step = Some(global_step);
+                    run.unsaved_checkpoint = Some(Rc::new(checkpoint));
+                }
+                self.unsaved_model = Some(Rc::new(model_file));
+            }
+            FromEngine::ModelImported { result: Ok(model), quiet } => {
+                self.classify.last_run = Some(model);
+                self.storage.import_error = None;
+                if !quiet {
+                    self.classify.model = ClassifierChoice::LastRun;
+                }
+            }
+            FromEngine::ModelImported { result: Err(message), quiet } => {
+                if !quiet {
+                    self.storage.import_error = Some(format!("That model file was refused: {message}. Nothing was changed."));
+                }
+            }
+            _ => {}
+        }
+    }
+}

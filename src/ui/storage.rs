@@ -1,0 +1,138 @@
+//! Persistence in one place: every run (settings and curves), its latest checkpoint and the
+//! latest model file, in the browser's IndexedDB. Nothing here is ever executed: runs are JSON,
+//! checkpoints and models are bytes the engine validates before use.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::Uint8Array;
+use rexie::{ObjectStore, Rexie, TransactionMode};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::protocol::{BackendKind, EpochPoint, RunPhase, RunSettings, StepPoint};
+
+const DB: &str = "atelier";
+const RUNS: &str = "runs";
+const BLOBS: &str = "blobs";
+/// Bumped when [`SavedRun`] changes incompatibly; older records are skipped, not misread.
+pub const RUN_FORMAT: u32 = 1;
+/// The key of the latest trained or imported model file.
+pub const LATEST_MODEL: &str = "model:latest";
+
+pub fn checkpoint_key(run: u32) -> String {
+    format!("checkpoint:{run}")
+}
+
+/// A run as stored: what the run list and the charts need after a reload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedRun {
+    pub format: u32,
+    pub id: u32,
+    pub settings: RunSettings,
+    pub backend: Option<BackendKind>,
+    pub phase: RunPhase,
+    pub steps: Vec<StepPoint>,
+    pub epochs: Vec<EpochPoint>,
+    /// The global step of the stored checkpoint, when there is one.
+    pub checkpoint_step: Option<usize>,
+    pub compare: bool,
+}
+
+thread_local! {
+    static DATABASE: RefCell<Option<Rc<Rexie>>> = const { RefCell::new(None) };
+}
+
+/// A storage failure in words: a full quota is named as such.
+fn message(err: impl std::fmt::Debug) -> String {
+    let details = format!("{err:?}");
+    if details.contains("Quota") {
+        "the browser's storage for this site is full — delete some runs to make room".into()
+    } else {
+        format!("the browser's storage failed ({})", details.chars().take(160).collect::<String>())
+    }
+}
+
+async fn database() -> Result<Rc<Rexie>, String> {
+    if let Some(db) = DATABASE.with(|d| d.borrow().clone()) {
+        return Ok(db);
+    }
+    let db = Rexie::builder(DB)
+        .version(1)
+        .add_object_store(ObjectStore::new(RUNS))
+        .add_object_store(ObjectStore::new(BLOBS))
+        .build()
+        .await
+        .map_err(message)?;
+    let db = Rc::new(db);
+    DATABASE.with(|d| *d.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+async fn put(store: &str, key: &str, value: &JsValue) -> Result<(), String> {
+    let db = database().await?;
+    let tx = db.transaction(&[store], TransactionMode::ReadWrite).map_err(message)?;
+    tx.store(store).map_err(message)?.put(value, Some(&JsValue::from_str(key))).await.map_err(message)?;
+    tx.done().await.map_err(message)?;
+    Ok(())
+}
+
+pub async fn save_run(run: &SavedRun) -> Result<(), String> {
+    let json = serde_json::to_string(run).map_err(|e| e.to_string())?;
+    put(RUNS, &run.id.to_string(), &JsValue::from_str(&json)).await
+}
+
+/// Every stored run of the current format, oldest first.
+pub async fn load_runs() -> Result<Vec<SavedRun>, String> {
+    let db = database().await?;
+    let tx = db.transaction(&[RUNS], TransactionMode::ReadOnly).map_err(message)?;
+    let values = tx.store(RUNS).map_err(message)?.get_all(None, None).await.map_err(message)?;
+    let mut runs: Vec<SavedRun> = values
+        .iter()
+        .filter_map(|v| v.as_string())
+        .filter_map(|json| serde_json::from_str::<SavedRun>(&json).ok())
+        .filter(|run| run.format == RUN_FORMAT)
+        .collect();
+    runs.sort_by_key(|r| r.id);
+    Ok(runs)
+}
+
+pub async fn put_bytes(key: &str, bytes: &[u8]) -> Result<(), String> {
+    put(BLOBS, key, &Uint8Array::from(bytes).into()).await
+}
+
+pub async fn get_bytes(key: &str) -> Result<Option<Vec<u8>>, String> {
+    let db = database().await?;
+    let tx = db.transaction(&[BLOBS], TransactionMode::ReadOnly).map_err(message)?;
+    let value = tx.store(BLOBS).map_err(message)?.get(JsValue::from_str(key)).await.map_err(message)?;
+    Ok(value.and_then(|v| v.dyn_into::<Uint8Array>().ok()).map(|a| a.to_vec()))
+}
+
+/// Deletes a run and its checkpoint.
+pub async fn delete_run(id: u32) -> Result<(), String> {
+    let db = database().await?;
+    let tx = db.transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite).map_err(message)?;
+    tx.store(RUNS).map_err(message)?.delete(JsValue::from_str(&id.to_string())).await.map_err(message)?;
+    tx.store(BLOBS).map_err(message)?.delete(JsValue::from_str(&checkpoint_key(id))).await.map_err(message)?;
+    tx.done().await.map_err(message)?;
+    Ok(())
+}
+
+/// Deletes every run, checkpoint and model (the dataset cache stays: it is not the user's work).
+pub async fn clear() -> Result<(), String> {
+    let db = database().await?;
+    let tx = db.transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite).map_err(message)?;
+    tx.store(RUNS).map_err(message)?.clear().await.map_err(message)?;
+    tx.store(BLOBS).map_err(message)?.clear().await.map_err(message)?;
+    tx.done().await.map_err(message)?;
+    Ok(())
+}
+
+/// What this site stores in all (IndexedDB, the dataset cache, the app): bytes used and allowed.
+pub async fn usage() -> Option<(f64, f64)> {
+    let storage = web_sys::window()?.navigator().storage();
+    let estimate = JsFuture::from(storage.estimate().ok()?).await.ok()?;
+    let number = |name: &str| js_sys::Reflect::get(&estimate, &name.into()).ok().and_then(|v| v.as_f64());
+    Some((number("usage")?, number("quota")?))
+}

@@ -1,0 +1,161 @@
+// Losing nothing: runs and models survive a reload, move between machines as files, resume
+// after an interruption, and the app works offline after one visit.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { serveDist, launch, screenshot, record, waitFor, openReady, steps } from './harness.mjs';
+import { testImages, imagePng } from './images.mjs';
+
+let server;
+before(async () => { server = await serveDist(); });
+after(async () => { await server?.close(); });
+
+const SAMPLES = 5;
+
+async function trainDense(page, epochs) {
+  await page.getByTestId('model-select').selectOption('dense');
+  await page.getByTestId('hidden-select').selectOption('128');
+  await page.getByTestId('subset-select').selectOption('1000');
+  await page.getByTestId('epochs-select').selectOption(String(epochs));
+  await page.getByTestId('train-start').click();
+}
+
+const runState = (page) => page.getByTestId('train-state').getAttribute('data-state');
+const lastRunOption = (page) => page.getByTestId('classify-model-select').locator('option[value="last-run"]');
+
+/** The probabilities `model` gives each of the first test images, uploaded as PNG files. */
+async function probabilities(page, model) {
+  const select = page.getByTestId('classify-model-select');
+  await waitFor(page, async () => !(await lastRunOption(page).isDisabled()), 60_000, 'a trained model to classify with');
+  await select.selectOption(model);
+  const all = [];
+  for (const image of await testImages(SAMPLES)) {
+    const before = Number(await page.getByTestId('prediction').getAttribute('data-seq'));
+    await page.getByTestId('upload-input').setInputFiles({ name: 'x.png', mimeType: 'image/png', buffer: imagePng(image.pixels) });
+    await waitFor(page, async () => Number(await page.getByTestId('prediction').getAttribute('data-seq')) > before, 30_000, 'an answer');
+    assert.equal(await page.getByTestId('prediction').getAttribute('data-model'), model);
+    all.push(await page.getByTestId('prob-bar').evaluateAll((els) => els.map((el) => Number(el.dataset.prob))));
+  }
+  return all;
+}
+
+const same = (a, b) => a.every((row, i) => row.every((p, j) => Math.abs(p - b[i][j]) < 1e-6));
+
+/** What IndexedDB holds: stored run ids and blob keys. */
+const stored = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const open = indexedDB.open('atelier');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    if (!db.objectStoreNames.contains('runs')) return resolve({ runs: [], blobs: [] });
+    const tx = db.transaction(['runs', 'blobs']);
+    const runs = tx.objectStore('runs').getAllKeys();
+    const blobs = tx.objectStore('blobs').getAllKeys();
+    tx.oncomplete = () => resolve({ runs: runs.result, blobs: blobs.result });
+  };
+}));
+
+test('a run and its model survive a reload, export and import, and a corrupt file changes nothing', async () => {
+  const context = await launch();
+  try {
+    let page = await openReady(context, server.url, '?backend=cpu');
+    await trainDense(page, 1);
+    await waitFor(page, async () => (await runState(page)) === 'done', 300_000, 'the run');
+    await waitFor(page, async () => (await stored(page)).blobs.includes('model:latest'), 30_000, 'the model saved');
+    const accuracy = await page.locator('[data-testid="run-item"][data-run-id="1"]').getAttribute('data-test-accuracy');
+    const trainedSteps = await steps(page);
+    const before = await probabilities(page, 'last-run');
+
+    await page.reload();
+    await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    const restored = page.locator('[data-testid="run-item"][data-run-id="1"]');
+    await restored.waitFor({ timeout: 30_000 });
+    assert.equal(await restored.getAttribute('data-state'), 'done');
+    assert.equal(await restored.getAttribute('data-test-accuracy'), accuracy);
+    const series = JSON.parse(await page.getByTestId('chart-loss').getAttribute('data-series'));
+    assert.ok(Object.values(series).some((s) => s.points === trainedSteps), `the curves are back: ${JSON.stringify(series)}`);
+    assert.ok(same(await probabilities(page, 'last-run'), before), 'the restored model classifies identically');
+    await screenshot(page, 'persist-restored');
+
+    // Export, delete everything, import: the same predictions.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('model-export').click()]);
+    const exported = await readFile(await download.path());
+    assert.ok(exported.length > 1000);
+    await page.getByTestId('storage-clear').click();
+    await page.getByTestId('storage-clear').click();
+    await waitFor(page, async () => Number(await page.getByTestId('run-list').getAttribute('data-count')) === 0, 10_000, 'no runs');
+    assert.deepEqual(await stored(page), { runs: [], blobs: [] });
+    await page.reload();
+    await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(1000);
+    assert.equal(await lastRunOption(page).isDisabled(), true, 'nothing to classify with after deleting everything');
+    await page.getByTestId('model-import').setInputFiles({ name: 'model.atelier-model', mimeType: 'application/octet-stream', buffer: exported });
+    assert.ok(same(await probabilities(page, 'last-run'), before), 'the imported model classifies identically');
+
+    // A damaged file is refused with a message; the imported model stays.
+    const damaged = Buffer.from(exported);
+    damaged.fill(7, 40, 400);
+    for (const [name, buffer] of [['damaged', damaged], ['truncated', exported.subarray(0, exported.length / 2)], ['text', Buffer.from('hello')]]) {
+      await page.getByTestId('model-import').setInputFiles({ name: `${name}.atelier-model`, mimeType: 'application/octet-stream', buffer });
+      await page.getByTestId('import-error').waitFor({ timeout: 20_000 });
+    }
+    await screenshot(page, 'persist-import-refused');
+    assert.ok(same(await probabilities(page, 'last-run'), before), 'the model is unchanged after refused imports');
+    await record('persist_model_file_bytes', exported.length);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a run interrupted by a reload resumes from its checkpoint: steps and curve continue', async () => {
+  const context = await launch();
+  try {
+    let page = await openReady(context, server.url, '?backend=cpu');
+    await trainDense(page, 3);
+    const run = () => page.locator('[data-testid="run-item"][data-run-id="1"]');
+    // After the first epoch (16 steps of 64) the checkpoint is stored; interrupt during the second.
+    await waitFor(page, async () => Number(await run().getAttribute('data-checkpoint-step')) === 16, 120_000, 'a checkpoint');
+    await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'the checkpoint stored');
+    await page.reload();
+    await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    await run().waitFor({ timeout: 30_000 });
+    assert.equal(await run().getAttribute('data-state'), 'interrupted');
+    await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
+    await run().getByTestId('run-resume').click();
+    await waitFor(page, async () => (await steps(page)) > 16, 120_000, 'steps after resuming');
+    const firstAfter = await steps(page);
+    assert.ok(firstAfter > 16 && firstAfter < 40, `the step counter continues (${firstAfter})`);
+    await waitFor(page, async () => (await runState(page)) === 'done', 300_000, 'the resumed run');
+    assert.equal(await steps(page), 48);
+    const series = JSON.parse(await page.getByTestId('chart-loss').getAttribute('data-series'));
+    assert.equal(series.training.points, 48, 'one curve from step 1 to 48');
+    assert.equal(series.test.points, 3);
+    assert.equal(await run().getAttribute('data-state'), 'done');
+    assert.ok(Number(await run().getAttribute('data-test-accuracy')) > 0.5);
+    await screenshot(page, 'persist-resumed');
+  } finally {
+    await context.close();
+  }
+});
+
+test('after one visit the app loads and classifies with the network off', async () => {
+  const context = await launch();
+  try {
+    const page = await openReady(context, server.url, '');
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await waitFor(page, async () => (await page.getByTestId('classify-model-select').getAttribute('data-pretrained')) === 'ready', 60_000, 'the model');
+    await context.setOffline(true);
+    await page.reload();
+    await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    await waitFor(page, async () => (await page.getByTestId('classify-model-select').getAttribute('data-pretrained')) === 'ready', 120_000, 'the model offline');
+    const [image] = await testImages(1);
+    await page.getByTestId('upload-input').setInputFiles({ name: 'x.png', mimeType: 'image/png', buffer: imagePng(image.pixels) });
+    await waitFor(page, async () => Number(await page.getByTestId('prediction').getAttribute('data-seq')) > 0, 120_000, 'an answer offline');
+    assert.equal(Number(await page.getByTestId('prediction').getAttribute('data-class')), image.label);
+    await screenshot(page, 'offline');
+  } finally {
+    await context.setOffline(false);
+    await context.close();
+  }
+});

@@ -1,0 +1,332 @@
+//! Lose nothing: a run checkpointed, turned into bytes and resumed takes exactly the steps the
+//! uninterrupted run takes, mid-epoch or at an epoch boundary; bad bytes are errors, never
+//! panics; a model file round-trips. Real Fashion-MNIST when installed, synthetic otherwise
+//! (`ATELIER_REQUIRE_DATA=1` makes their absence a failure).
+//!
+//! Every test that trains holds `SERIAL`: Burn's CPU backend has one global RNG (weights,
+//! dropout), and a test training in parallel would draw from it and break the bit-for-bit
+//! comparisons.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use atelier::data::{PIXELS_PER_IMAGE, Split, SplitKind, load_dir};
+use atelier::model::{DenseConfig, ModelConfig, ModelKind};
+use atelier::training::{
+    Batcher, Checkpoint, CheckpointError, EpochReport, EvalSet, ModelFile, OptimizerKind, PendingModelFile, SplitMix64,
+    StepReport, Trainer, TrainingConfig, TrainingData,
+};
+use burn::prelude::*;
+
+const TEST_IMAGES: usize = 1_000;
+/// 5 full batches of 32 and one of 16: the last batch of an epoch is short.
+const TRAIN_IMAGES: usize = 5 * 32 + 16;
+const STEPS_PER_EPOCH: usize = 6;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Noise images whose class is a brighter horizontal band.
+fn synthetic(kind: SplitKind, count: usize, seed: u64) -> Split {
+    let mut rng = SplitMix64::new(seed);
+    let labels: Vec<u8> = (0..count).map(|_| rng.below(10) as u8).collect();
+    let mut pixels = Vec::with_capacity(count * PIXELS_PER_IMAGE);
+    for &label in &labels {
+        for i in 0..PIXELS_PER_IMAGE {
+            pixels.push(rng.below(100) as u8 + if (i / 28) / 3 == label as usize { 120 } else { 0 });
+        }
+    }
+    Split::from_parts(kind, pixels, labels)
+}
+
+/// The real train split and the first 1,000 test images, loaded once.
+fn data() -> TrainingData {
+    static DATA: OnceLock<TrainingData> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = std::env::var("ATELIER_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from("/usr/share/datasets/fashion-mnist"));
+        if dir.join("t10k-labels-idx1-ubyte.gz").exists() {
+            let data = load_dir(&dir).expect("real data parses");
+            let test = Split::from_parts(
+                SplitKind::Test,
+                data.test.pixels()[..TEST_IMAGES * PIXELS_PER_IMAGE].to_vec(),
+                data.test.labels()[..TEST_IMAGES].to_vec(),
+            );
+            return TrainingData::new(data.train, Some(test));
+        }
+        assert!(std::env::var("ATELIER_REQUIRE_DATA").is_err(), "ATELIER_REQUIRE_DATA is set but no data in {}", dir.display());
+        eprintln!("no Fashion-MNIST files in {}: using synthetic images", dir.display());
+        TrainingData::new(synthetic(SplitKind::Train, 6_000, 1), Some(synthetic(SplitKind::Test, TEST_IMAGES, 2)))
+    })
+    .clone()
+}
+
+fn dense_128_128() -> ModelConfig {
+    ModelConfig::Dense(DenseConfig::new().with_hidden(vec![128, 128]))
+}
+
+/// Two short epochs, with augmentation so the augmentation RNG matters too.
+fn config(model: ModelConfig, optimizer: OptimizerKind) -> TrainingConfig {
+    TrainingConfig::new()
+        .with_model(model)
+        .with_optimizer(optimizer)
+        .with_learning_rate(optimizer.default_learning_rate())
+        .with_batch_size(32)
+        .with_epochs(2)
+        .with_validation_size(200)
+        .with_train_subset(Some(TRAIN_IMAGES))
+        .with_augment(true)
+        .with_seed(9)
+}
+
+/// What a run reports that must not depend on an interruption, as bits.
+#[derive(Debug, Default, PartialEq)]
+struct Trace {
+    /// (global step, learning rate, loss, accuracy)
+    steps: Vec<(usize, u64, u32, u32)>,
+    /// train, validation and test loss and accuracy
+    epochs: Vec<[u32; 6]>,
+}
+
+impl Trace {
+    fn step(&mut self, report: StepReport) {
+        let info = report.info;
+        self.steps.push((info.global_step, info.learning_rate.to_bits(), report.loss.to_bits(), report.accuracy.to_bits()));
+    }
+
+    fn epoch(&mut self, report: EpochReport) {
+        let (validation, test) = (report.validation.unwrap(), report.test.unwrap());
+        let numbers = [report.train_loss, report.train_accuracy, validation.loss, validation.accuracy, test.loss, test.accuracy];
+        self.epochs.push(numbers.map(f32::to_bits));
+    }
+}
+
+/// Trains one batch, ending epochs on the way; `false` once the run is finished.
+fn train_one(trainer: &mut Trainer, trace: &mut Trace) -> bool {
+    loop {
+        if let Some(step) = trainer.step() {
+            trace.step(step.read());
+            return true;
+        }
+        if trainer.is_finished() {
+            return false;
+        }
+        trace.epoch(trainer.end_epoch().read());
+    }
+}
+
+/// The finished run's trace and its final weights and test loss, as bytes.
+fn finish(mut trainer: Trainer, mut trace: Trace) -> (Trace, Vec<u8>, u32) {
+    while train_one(&mut trainer, &mut trace) {}
+    let config = trainer.config().clone();
+    let weights = PendingModelFile::new(trainer.model(), config.model, config.normalization).read().to_bytes();
+    (trace, weights, trainer.evaluate(EvalSet::Test).unwrap().read().loss.to_bits())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cut {
+    /// After this many batches (a multiple of the epoch's: after its last batch, before `end_epoch`).
+    AfterSteps(usize),
+    /// After this many epochs, `end_epoch` included.
+    AfterEpochs(usize),
+}
+
+fn interrupted(config: &TrainingConfig, cut: Cut) -> (Trace, Vec<u8>, u32) {
+    let mut trainer = Trainer::new(config.clone(), data(), &Device::flex()).unwrap();
+    assert_eq!(trainer.steps_per_epoch(), STEPS_PER_EPOCH);
+    let mut trace = Trace::default();
+    let steps = match cut {
+        Cut::AfterSteps(steps) => steps,
+        Cut::AfterEpochs(epochs) => epochs * STEPS_PER_EPOCH,
+    };
+    (0..steps).for_each(|_| assert!(train_one(&mut trainer, &mut trace)));
+    if let Cut::AfterEpochs(_) = cut {
+        trace.epoch(trainer.end_epoch().read());
+    }
+    let bytes = trainer.checkpoint().read().to_bytes();
+    drop(trainer);
+
+    let checkpoint = Checkpoint::from_bytes(&bytes).unwrap();
+    assert_eq!(checkpoint.global_step(), steps);
+    let resumed = Trainer::resume(checkpoint, data(), &Device::flex()).unwrap();
+    assert_eq!((resumed.global_step(), resumed.train_images()), (steps, TRAIN_IMAGES));
+    finish(resumed, trace)
+}
+
+fn assert_resumes_exactly(name: &str, config: TrainingConfig, cuts: &[Cut]) {
+    let _serial = serial();
+    let started = std::time::Instant::now();
+    let (trace, weights, test_loss) = finish(Trainer::new(config.clone(), data(), &Device::flex()).unwrap(), Trace::default());
+    assert_eq!((trace.steps.len(), trace.epochs.len()), (2 * STEPS_PER_EPOCH, 2));
+    for &cut in cuts {
+        let (resumed_trace, resumed_weights, resumed_test_loss) = interrupted(&config, cut);
+        assert_eq!(resumed_trace, trace, "{name}, cut {cut:?}: the steps and epochs differ");
+        assert!(resumed_weights == weights, "{name}, cut {cut:?}: the final weights differ");
+        assert_eq!(f32::from_bits(resumed_test_loss), f32::from_bits(test_loss), "{name}, cut {cut:?}");
+    }
+    eprintln!("{name}: {} cuts resumed exactly in {:.1} s", cuts.len(), started.elapsed().as_secs_f64());
+}
+
+const CUTS: [Cut; 4] = [Cut::AfterSteps(2), Cut::AfterSteps(STEPS_PER_EPOCH), Cut::AfterEpochs(1), Cut::AfterSteps(9)];
+
+#[test]
+fn adam_resumes_exactly_mid_epoch_and_at_epoch_boundaries() {
+    assert_resumes_exactly("dense/adam", config(dense_128_128(), OptimizerKind::Adam), &CUTS);
+}
+
+#[test]
+fn sgd_momentum_with_dropout_resumes_exactly() {
+    let model = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![128, 128]).with_dropout(0.3));
+    assert_resumes_exactly("dense/sgd", config(model, OptimizerKind::Sgd), &CUTS);
+}
+
+#[test]
+fn atelier_cnn_resumes_exactly_with_batch_norm_and_dropout() {
+    let cuts = [Cut::AfterSteps(4), Cut::AfterEpochs(1)];
+    assert_resumes_exactly("atelier-cnn/adam", config(ModelKind::AtelierCnn.default_config(), OptimizerKind::Adam), &cuts);
+}
+
+/// A small trained run, its checkpoint's bytes, and the run (for model files).
+fn small_run(model: ModelConfig, steps: usize) -> (Trainer, Vec<u8>) {
+    let mut trainer = Trainer::new(config(model, OptimizerKind::Adam), data(), &Device::flex()).unwrap().with_clock(|| 0.0);
+    (0..steps).for_each(|_| assert!(train_one(&mut trainer, &mut Trace::default())));
+    let bytes = trainer.checkpoint().read().to_bytes();
+    (trainer, bytes)
+}
+
+#[test]
+fn async_reads_equal_blocking_reads() {
+    let _serial = serial();
+    // A stopped clock, so the two checkpoints' times agree too.
+    let (trainer, blocking) = small_run(dense_128_128(), 3);
+    let asynchronous = burn::tensor::read_sync(trainer.checkpoint().read_async()).unwrap().to_bytes();
+    assert!(asynchronous == blocking, "read_async and read give different checkpoints");
+
+    let config = trainer.config().clone();
+    let pending = || PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization);
+    let asynchronous = burn::tensor::read_sync(pending().read_async()).unwrap().to_bytes();
+    assert!(asynchronous == pending().read().to_bytes());
+    // The checkpoint's weights are the model file's.
+    assert!(Checkpoint::from_bytes(&blocking).unwrap().model_file().to_bytes() == asynchronous);
+}
+
+#[test]
+fn model_file_round_trip_gives_identical_predictions() {
+    let _serial = serial();
+    let (trainer, _) = small_run(ModelKind::AtelierCnn.default_config(), 4);
+    let config = trainer.config().clone();
+    let bytes = PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization).read().to_bytes();
+    let file = ModelFile::from_bytes(&bytes).unwrap();
+    assert_eq!((file.kind(), file.normalization), (ModelKind::AtelierCnn, config.normalization));
+
+    let test = data().test.unwrap();
+    let device = Device::flex();
+    let images = Batcher::new(file.normalization).batch(&test, &(0..64).collect::<Vec<_>>(), None, &device).images;
+    let logits = |model: &atelier::model::Model| model.forward(images.clone()).into_data().iter::<f32>().collect::<Vec<_>>();
+    let trained = logits(&trainer.model().valid());
+    assert!(logits(&file.load(&device).unwrap()) == trained, "the loaded model predicts differently");
+    assert!(logits(&file.load(&device.clone().autodiff()).unwrap().valid()) == trained);
+    assert!(trained.iter().any(|&logit| logit != trained[0]));
+}
+
+/// The error of every malformed input, all without a panic.
+#[test]
+fn bad_bytes_are_errors_with_readable_messages() {
+    let _serial = serial();
+    let (trainer, checkpoint) = small_run(ModelConfig::Dense(DenseConfig::new().with_hidden(vec![16])), 2);
+    let config = trainer.config().clone();
+    let model = PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization).read();
+    let model_bytes = model.to_bytes();
+    let mut messages = Vec::new();
+    let mut expect = |what: &str, result: Result<(), CheckpointError>, matches: fn(&CheckpointError) -> bool| {
+        let error = result.expect_err(what);
+        assert!(matches(&error), "{what}: {error:?}");
+        messages.push(format!("{what}: {error}"));
+    };
+    let as_checkpoint = |bytes: &[u8]| Checkpoint::from_bytes(bytes).map(drop);
+    let as_model = |bytes: &[u8]| ModelFile::from_bytes(bytes).map(drop);
+
+    expect("empty", as_checkpoint(&[]), |e| matches!(e, CheckpointError::Empty { .. }));
+    for cut in [1, 7, 8, 11, 15, 200, checkpoint.len() / 2, checkpoint.len() - 9, checkpoint.len() - 1] {
+        expect(&format!("checkpoint cut at {cut}"), as_checkpoint(&checkpoint[..cut]), |e| matches!(e, CheckpointError::Truncated { .. }));
+    }
+    for cut in [12, model_bytes.len() / 3, model_bytes.len() - 4] {
+        expect(&format!("model cut at {cut}"), as_model(&model_bytes[..cut]), |e| matches!(e, CheckpointError::Truncated { .. }));
+    }
+    expect("a GIF", as_model(b"GIF89a\x01\x00\x01\x00\x00\x00\x00\x00"), |e| matches!(e, CheckpointError::NotAtelier { .. }));
+    let mut future = checkpoint.clone();
+    future[8..12].copy_from_slice(&2u32.to_le_bytes());
+    expect("future version", as_checkpoint(&future), |e| matches!(e, CheckpointError::UnsupportedVersion { found: 2, .. }));
+    let mut flipped = checkpoint.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    expect("a flipped bit", as_checkpoint(&flipped), |e| matches!(e, CheckpointError::Corrupt { .. }));
+    expect("a checkpoint as a model file", as_model(&checkpoint), |e| matches!(e, CheckpointError::WrongFile { .. }));
+    expect("a model file as a checkpoint", as_checkpoint(&model_bytes), |e| matches!(e, CheckpointError::WrongFile { .. }));
+
+    // Dense weights labelled as an Atelier CNN: refused on import and on load.
+    let mut relabelled = model.clone();
+    relabelled.config = ModelKind::AtelierCnn.default_config();
+    expect("dense weights as an Atelier CNN", as_model(&relabelled.to_bytes()), |e| matches!(e, CheckpointError::Architecture { .. }));
+    expect("loading them", relabelled.load(&Device::flex()).map(drop), |e| matches!(e, CheckpointError::Architecture { .. }));
+    let mut huge = model.clone();
+    huge.config = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![1 << 30]));
+    expect("a config asking for 2^30 units", as_model(&huge.to_bytes()), |e| matches!(e, CheckpointError::Corrupt { .. }));
+
+    // Hand-made files whose one array claims 10^12 values, or more than 2^64.
+    expect("10^12 values", as_model(&hostile_file(&[1_000_000, 1_000_000])), |e| matches!(e, CheckpointError::Truncated { .. }));
+    expect("2^256 values", as_model(&hostile_file(&[u32::MAX; 8])), |e| matches!(e, CheckpointError::Truncated { .. }));
+
+    let other = TrainingData::new(synthetic(SplitKind::Train, 900, 5), None);
+    let resumed = Trainer::resume(Checkpoint::from_bytes(&checkpoint).unwrap(), other, &Device::flex());
+    expect("other training data", resumed.map(drop), |e| matches!(e, CheckpointError::OtherData(_)));
+    eprintln!("{}", messages.join("\n"));
+}
+
+/// A model file whose single array has shape `dims` but no values (see `checkpoint/format.rs`).
+fn hostile_file(dims: &[u32]) -> Vec<u8> {
+    let meta = br#"{"model":{"kind":"dense","hidden":[16]},"normalization":"standard"}"#;
+    let name = b"Dense.output.weight";
+    let mut bytes = b"ATLRMODL".to_vec();
+    bytes.extend(1u32.to_le_bytes());
+    bytes.extend((meta.len() as u32).to_le_bytes());
+    bytes.extend(meta);
+    bytes.extend(1u32.to_le_bytes());
+    bytes.extend((name.len() as u16).to_le_bytes());
+    bytes.extend(name);
+    bytes.extend([0, dims.len() as u8]);
+    dims.iter().for_each(|dim| bytes.extend(dim.to_le_bytes()));
+    bytes.extend([0; 64]);
+    bytes
+}
+
+/// Checkpoint sizes of the full runs (all 55,000 training images): the weights and Adam's two
+/// moments (three floats per weight) plus the split and the epoch's order (u32 each).
+#[test]
+fn checkpoint_sizes() {
+    let _serial = serial();
+    for model in [dense_128_128(), ModelKind::AtelierCnn.default_config()] {
+        let config = TrainingConfig::new().with_model(model).with_batch_size(16);
+        let mut trainer = Trainer::new(config, data(), &Device::flex()).unwrap();
+        trainer.step().unwrap().read();
+        let weights = PendingModelFile::new(trainer.model(), trainer.config().model.clone(), trainer.config().normalization).read();
+        let checkpoint = trainer.checkpoint().read();
+        let bytes = checkpoint.to_bytes();
+        let indices = trainer.train_images() * 2 + trainer.validation_images();
+        eprintln!(
+            "{:?}: {} weights, model file {} bytes, checkpoint {} bytes",
+            model_kind(&checkpoint), weights.weight_count(), weights.to_bytes().len(), bytes.len()
+        );
+        // Batch-norm statistics have no moments; names, shapes and the JSON take a few kB.
+        let payload = 4 * (indices + 3 * weights.weight_count());
+        assert!((payload - 8_192..payload + 16_384).contains(&bytes.len()), "{} bytes for a payload of {payload}", bytes.len());
+    }
+}
+
+fn model_kind(checkpoint: &Checkpoint) -> ModelKind {
+    checkpoint.config().model.kind()
+}
