@@ -58,7 +58,11 @@ fn data() -> TrainingData {
             );
             return TrainingData::new(data.train, Some(test));
         }
-        assert!(std::env::var("ATELIER_REQUIRE_DATA").is_err(), "ATELIER_REQUIRE_DATA is set but no data in {}", dir.display());
+        assert!(
+            std::env::var("ATELIER_REQUIRE_DATA").is_err(),
+            "ATELIER_REQUIRE_DATA is set but no data in {}",
+            dir.display()
+        );
         eprintln!("no Fashion-MNIST files in {}: using synthetic images", dir.display());
         TrainingData::new(synthetic(SplitKind::Train, 6_000, 1), Some(synthetic(SplitKind::Test, TEST_IMAGES, 2)))
     })
@@ -95,12 +99,18 @@ struct Trace {
 impl Trace {
     fn step(&mut self, report: StepReport) {
         let info = report.info;
-        self.steps.push((info.global_step, info.learning_rate.to_bits(), report.loss.to_bits(), report.accuracy.to_bits()));
+        self.steps.push((
+            info.global_step,
+            info.learning_rate.to_bits(),
+            report.loss.to_bits(),
+            report.accuracy.to_bits(),
+        ));
     }
 
     fn epoch(&mut self, report: EpochReport) {
         let (validation, test) = (report.validation.unwrap(), report.test.unwrap());
-        let numbers = [report.train_loss, report.train_accuracy, validation.loss, validation.accuracy, test.loss, test.accuracy];
+        let numbers =
+            [report.train_loss, report.train_accuracy, validation.loss, validation.accuracy, test.loss, test.accuracy];
         self.epochs.push(numbers.map(f32::to_bits));
     }
 }
@@ -122,8 +132,7 @@ fn train_one(trainer: &mut Trainer, trace: &mut Trace) -> bool {
 /// The finished run's trace and its final weights and test loss, as bytes.
 fn finish(mut trainer: Trainer, mut trace: Trace) -> (Trace, Vec<u8>, u32) {
     while train_one(&mut trainer, &mut trace) {}
-    let config = trainer.config().clone();
-    let weights = PendingModelFile::new(trainer.model(), config.model, config.normalization).read().to_bytes();
+    let weights = trainer.model_file().read().to_bytes();
     (trace, weights, trainer.evaluate(EvalSet::Test).unwrap().read().loss.to_bits())
 }
 
@@ -160,7 +169,8 @@ fn interrupted(config: &TrainingConfig, cut: Cut) -> (Trace, Vec<u8>, u32) {
 fn assert_resumes_exactly(name: &str, config: TrainingConfig, cuts: &[Cut]) {
     let _serial = serial();
     let started = std::time::Instant::now();
-    let (trace, weights, test_loss) = finish(Trainer::new(config.clone(), data(), &Device::flex()).unwrap(), Trace::default());
+    let (trace, weights, test_loss) =
+        finish(Trainer::new(config.clone(), data(), &Device::flex()).unwrap(), Trace::default());
     assert_eq!((trace.steps.len(), trace.epochs.len()), (2 * STEPS_PER_EPOCH, 2));
     for &cut in cuts {
         let (resumed_trace, resumed_weights, resumed_test_loss) = interrupted(&config, cut);
@@ -187,12 +197,17 @@ fn sgd_momentum_with_dropout_resumes_exactly() {
 #[test]
 fn atelier_cnn_resumes_exactly_with_batch_norm_and_dropout() {
     let cuts = [Cut::AfterSteps(4), Cut::AfterEpochs(1)];
-    assert_resumes_exactly("atelier-cnn/adam", config(ModelKind::AtelierCnn.default_config(), OptimizerKind::Adam), &cuts);
+    assert_resumes_exactly(
+        "atelier-cnn/adam",
+        config(ModelKind::AtelierCnn.default_config(), OptimizerKind::Adam),
+        &cuts,
+    );
 }
 
 /// A small trained run, its checkpoint's bytes, and the run (for model files).
 fn small_run(model: ModelConfig, steps: usize) -> (Trainer, Vec<u8>) {
-    let mut trainer = Trainer::new(config(model, OptimizerKind::Adam), data(), &Device::flex()).unwrap().with_clock(|| 0.0);
+    let mut trainer =
+        Trainer::new(config(model, OptimizerKind::Adam), data(), &Device::flex()).unwrap().with_clock(|| 0.0);
     (0..steps).for_each(|_| assert!(train_one(&mut trainer, &mut Trace::default())));
     let bytes = trainer.checkpoint().read().to_bytes();
     (trainer, bytes)
@@ -226,7 +241,8 @@ fn model_file_round_trip_gives_identical_predictions() {
     let test = data().test.unwrap();
     let device = Device::flex();
     let images = Batcher::new(file.normalization).batch(&test, &(0..64).collect::<Vec<_>>(), None, &device).images;
-    let logits = |model: &atelier::model::Model| model.forward(images.clone()).into_data().iter::<f32>().collect::<Vec<_>>();
+    let logits =
+        |model: &atelier::model::Model| model.forward(images.clone()).into_data().iter::<f32>().collect::<Vec<_>>();
     let trained = logits(&trainer.model().valid());
     assert!(logits(&file.load(&device).unwrap()) == trained, "the loaded model predicts differently");
     assert!(logits(&file.load(&device.clone().autodiff()).unwrap().valid()) == trained);
@@ -247,44 +263,94 @@ fn bad_bytes_are_errors_with_readable_messages() {
         assert!(matches(&error), "{what}: {error:?}");
         messages.push(format!("{what}: {error}"));
     };
+    macro_rules! refused {
+        ($what:expr, $result:expr, $error:pat) => {
+            expect($what, $result, |e| matches!(e, $error))
+        };
+    }
     let as_checkpoint = |bytes: &[u8]| Checkpoint::from_bytes(bytes).map(drop);
     let as_model = |bytes: &[u8]| ModelFile::from_bytes(bytes).map(drop);
 
-    expect("empty", as_checkpoint(&[]), |e| matches!(e, CheckpointError::Empty { .. }));
+    refused!("empty", as_checkpoint(&[]), CheckpointError::Empty { .. });
     for cut in [1, 7, 8, 11, 15, 200, checkpoint.len() / 2, checkpoint.len() - 9, checkpoint.len() - 1] {
-        expect(&format!("checkpoint cut at {cut}"), as_checkpoint(&checkpoint[..cut]), |e| matches!(e, CheckpointError::Truncated { .. }));
+        refused!(
+            &format!("checkpoint cut at {cut}"),
+            as_checkpoint(&checkpoint[..cut]),
+            CheckpointError::Truncated { .. }
+        );
     }
     for cut in [12, model_bytes.len() / 3, model_bytes.len() - 4] {
-        expect(&format!("model cut at {cut}"), as_model(&model_bytes[..cut]), |e| matches!(e, CheckpointError::Truncated { .. }));
+        refused!(&format!("model cut at {cut}"), as_model(&model_bytes[..cut]), CheckpointError::Truncated { .. });
     }
-    expect("a GIF", as_model(b"GIF89a\x01\x00\x01\x00\x00\x00\x00\x00"), |e| matches!(e, CheckpointError::NotAtelier { .. }));
+    refused!("a GIF", as_model(b"GIF89a\x01\x00\x01\x00\x00\x00\x00\x00"), CheckpointError::NotAtelier { .. });
     let mut future = checkpoint.clone();
     future[8..12].copy_from_slice(&2u32.to_le_bytes());
-    expect("future version", as_checkpoint(&future), |e| matches!(e, CheckpointError::UnsupportedVersion { found: 2, .. }));
+    refused!("future version", as_checkpoint(&future), CheckpointError::UnsupportedVersion { found: 2, .. });
     let mut flipped = checkpoint.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
-    expect("a flipped bit", as_checkpoint(&flipped), |e| matches!(e, CheckpointError::Corrupt { .. }));
-    expect("a checkpoint as a model file", as_model(&checkpoint), |e| matches!(e, CheckpointError::WrongFile { .. }));
-    expect("a model file as a checkpoint", as_checkpoint(&model_bytes), |e| matches!(e, CheckpointError::WrongFile { .. }));
+    refused!("a flipped bit", as_checkpoint(&flipped), CheckpointError::Corrupt { .. });
+    refused!("a checkpoint as a model file", as_model(&checkpoint), CheckpointError::WrongFile { .. });
+    refused!("a model file as a checkpoint", as_checkpoint(&model_bytes), CheckpointError::WrongFile { .. });
 
     // Dense weights labelled as an Atelier CNN: refused on import and on load.
     let mut relabelled = model.clone();
     relabelled.config = ModelKind::AtelierCnn.default_config();
-    expect("dense weights as an Atelier CNN", as_model(&relabelled.to_bytes()), |e| matches!(e, CheckpointError::Architecture { .. }));
-    expect("loading them", relabelled.load(&Device::flex()).map(drop), |e| matches!(e, CheckpointError::Architecture { .. }));
+    refused!("dense weights as an Atelier CNN", as_model(&relabelled.to_bytes()), CheckpointError::Architecture { .. });
+    refused!("loading them", relabelled.load(&Device::flex()).map(drop), CheckpointError::Architecture { .. });
     let mut huge = model.clone();
     huge.config = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![1 << 30]));
-    expect("a config asking for 2^30 units", as_model(&huge.to_bytes()), |e| matches!(e, CheckpointError::Corrupt { .. }));
+    refused!("a config asking for 2^30 units", as_model(&huge.to_bytes()), CheckpointError::Corrupt { .. });
 
     // Hand-made files whose one array claims 10^12 values, or more than 2^64.
-    expect("10^12 values", as_model(&hostile_file(&[1_000_000, 1_000_000])), |e| matches!(e, CheckpointError::Truncated { .. }));
-    expect("2^256 values", as_model(&hostile_file(&[u32::MAX; 8])), |e| matches!(e, CheckpointError::Truncated { .. }));
+    refused!("10^12 values", as_model(&hostile_file(&[1_000_000, 1_000_000])), CheckpointError::Truncated { .. });
+    refused!("2^256 values", as_model(&hostile_file(&[u32::MAX; 8])), CheckpointError::Truncated { .. });
 
     let other = TrainingData::new(synthetic(SplitKind::Train, 900, 5), None);
     let resumed = Trainer::resume(Checkpoint::from_bytes(&checkpoint).unwrap(), other, &Device::flex());
-    expect("other training data", resumed.map(drop), |e| matches!(e, CheckpointError::OtherData(_)));
+    refused!("other training data", resumed.map(drop), CheckpointError::OtherData(_));
+
+    // Forged checkpoints, with a valid checksum: refused on reading or on resuming.
+    let forged = |from: &str, to: &str| with_meta(&checkpoint, |meta| meta.replacen(from, to, 1));
+    let batch = forged("\"batch_size\": 32", "\"batch_size\": 18446744073709551615");
+    refused!("a batch of 2^64 - 1", as_checkpoint(&batch), CheckpointError::Corrupt { .. });
+    let units = forged("\"hidden\": [\n        16", "\"hidden\": [\n        1073741824");
+    refused!("a layer of 2^30 units", as_checkpoint(&units), CheckpointError::Corrupt { .. });
+    let resume =
+        |bytes: &[u8]| Trainer::resume(Checkpoint::from_bytes(bytes).unwrap(), data(), &Device::flex()).map(drop);
+    let step = forged("\"global_step\": 2", "\"global_step\": 1000000000");
+    refused!("step 10^9 of 12", resume(&step), CheckpointError::Corrupt { .. });
+    let mut index = checkpoint.clone();
+    let first_index = 16 + meta_len(&checkpoint) + 4 + 2 + "split/train".len() + 2 + 4;
+    index[first_index..first_index + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    refused!("image 2^32 - 1", resume(&reseal(index)), CheckpointError::Corrupt { .. });
     eprintln!("{}", messages.join("\n"));
+}
+
+fn meta_len(file: &[u8]) -> usize {
+    u32::from_le_bytes(file[12..16].try_into().unwrap()) as usize
+}
+
+/// `file` with its metadata JSON rewritten and its checksum recomputed, as a forger would.
+fn with_meta(file: &[u8], rewrite: impl Fn(&str) -> String) -> Vec<u8> {
+    let end = 16 + meta_len(file);
+    let meta = rewrite(std::str::from_utf8(&file[16..end]).unwrap());
+    assert_ne!(meta.as_bytes(), &file[16..end], "the rewrite changed nothing");
+    let mut forged = file[..12].to_vec();
+    forged.extend((meta.len() as u32).to_le_bytes());
+    forged.extend(meta.as_bytes());
+    forged.extend(&file[end..]);
+    reseal(forged)
+}
+
+/// Replaces the trailing checksum: 64-bit FNV-1a of every byte before it.
+fn reseal(mut file: Vec<u8>) -> Vec<u8> {
+    let body = file.len() - 8;
+    let hash = file[..body]
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |hash, &byte| (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3));
+    file[body..].copy_from_slice(&hash.to_le_bytes());
+    file
 }
 
 /// A model file whose single array has shape `dims` but no values (see `checkpoint/format.rs`).
@@ -313,20 +379,23 @@ fn checkpoint_sizes() {
         let config = TrainingConfig::new().with_model(model).with_batch_size(16);
         let mut trainer = Trainer::new(config, data(), &Device::flex()).unwrap();
         trainer.step().unwrap().read();
-        let weights = PendingModelFile::new(trainer.model(), trainer.config().model.clone(), trainer.config().normalization).read();
+        let weights = trainer.model_file().read();
         let checkpoint = trainer.checkpoint().read();
         let bytes = checkpoint.to_bytes();
         let indices = trainer.train_images() * 2 + trainer.validation_images();
         eprintln!(
             "{:?}: {} weights, model file {} bytes, checkpoint {} bytes",
-            model_kind(&checkpoint), weights.weight_count(), weights.to_bytes().len(), bytes.len()
+            checkpoint.config().model.kind(),
+            weights.weight_count(),
+            weights.to_bytes().len(),
+            bytes.len()
         );
         // Batch-norm statistics have no moments; names, shapes and the JSON take a few kB.
         let payload = 4 * (indices + 3 * weights.weight_count());
-        assert!((payload - 8_192..payload + 16_384).contains(&bytes.len()), "{} bytes for a payload of {payload}", bytes.len());
+        assert!(
+            (payload - 8_192..payload + 16_384).contains(&bytes.len()),
+            "{} bytes for a payload of {payload}",
+            bytes.len()
+        );
     }
-}
-
-fn model_kind(checkpoint: &Checkpoint) -> ModelKind {
-    checkpoint.config().model.kind()
 }

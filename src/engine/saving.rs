@@ -11,18 +11,14 @@ use wasm_bindgen_futures::spawn_local;
 use super::classify::wait_for_backend;
 use super::runner::Shared;
 use crate::protocol::{ClassifierStatus, FromEngine};
-use crate::training::{Checkpoint, ModelFile, PendingModelFile, Trainer, TrainingData};
+use crate::training::{Checkpoint, ModelFile, Trainer, TrainingData};
 
 /// Reads the trainer's state and weights (without blocking: this runs on WebGPU too) and
 /// sends them to the page. A failed read (e.g. a lost GPU) sends nothing: the previous
 /// checkpoint stays the one to resume from.
 pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer) {
-    let config = trainer.config();
-    let model_file = PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization);
-    let (Ok(checkpoint), Ok(model_file)) = (trainer.checkpoint().read_async().await, model_file.read_async().await) else {
-        return;
-    };
-    let model_file = model_file.to_bytes();
+    let Ok(checkpoint) = trainer.checkpoint().read_async().await else { return };
+    let model_file = checkpoint.model_file().to_bytes();
     let mut s = shared.borrow_mut();
     s.last_model_file = Some(model_file.clone());
     s.send(FromEngine::Checkpoint {

@@ -36,6 +36,11 @@ use tensors::PendingTensors;
 
 use super::{TrainError, TrainingConfig};
 
+/// Largest batch and most epochs a checkpoint's config may ask for: far beyond the UI's, but
+/// small enough that no step counter or index arithmetic of a hostile file can overflow.
+const MAX_BATCH: usize = 1 << 20;
+const MAX_EPOCHS: usize = 1 << 20;
+
 /// Why bytes are not a usable checkpoint or model file, phrased for the person who sees it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CheckpointError {
@@ -45,7 +50,9 @@ pub enum CheckpointError {
     NotAtelier { expected: &'static str },
     #[error("this is an {found}, not an {expected}")]
     WrongFile { expected: &'static str, found: &'static str },
-    #[error("this {file} was written by another version of Atelier (format {found}; this one reads format {supported})")]
+    #[error(
+        "this {file} was written by another version of Atelier (format {found}; this one reads format {supported})"
+    )]
     UnsupportedVersion { file: &'static str, found: u32, supported: u32 },
     #[error("the {file} is cut short: {detail}")]
     Truncated { file: &'static str, detail: String },
@@ -140,8 +147,16 @@ impl Checkpoint {
         let file = FileKind::Checkpoint;
         let (meta, records) = format::read(file, bytes)?;
         let meta: CheckpointMeta = from_json(file, &meta)?;
-        model_file::check_model_config(&meta.config.model, file)?;
         let corrupt = |detail: String| CheckpointError::Corrupt { file: file.title(), detail };
+        meta.config.validate().map_err(corrupt)?;
+        let config = &meta.config;
+        if config.batch_size.max(config.eval_batch_size) > MAX_BATCH || config.epochs > MAX_EPOCHS {
+            return Err(corrupt(format!(
+                "its run asks for {} epochs of batches of {}",
+                config.epochs, config.batch_size
+            )));
+        }
+        model_file::check_model_config(&config.model, file)?;
         let mut checkpoint = Self {
             meta,
             weights: BTreeMap::new(),

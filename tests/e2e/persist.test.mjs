@@ -139,6 +139,31 @@ test('a run interrupted by a reload resumes from its checkpoint: steps and curve
   }
 });
 
+test('a run whose GPU is lost resumes on the CPU from its last WebGPU checkpoint', async () => {
+  const context = await launch();
+  try {
+    const page = await openReady(context, server.url, '?debug=1');
+    const badge = page.getByTestId('backend');
+    await waitFor(page, async () => (await badge.getAttribute('data-value')) === 'webgpu', 120_000, 'WebGPU');
+    await trainDense(page, 2);
+    const run = page.locator('[data-testid="run-item"][data-run-id="1"]');
+    await waitFor(page, async () => Number(await run.getAttribute('data-checkpoint-step')) === 16, 600_000, 'the epoch-1 checkpoint');
+    await waitFor(page, async () => (await steps(page)) > 17, 120_000, 'steps of epoch 2');
+    await page.evaluate(() => window.atelierDebug.loseGpu());
+    await waitFor(page, async () => (await runState(page)) === 'error', 120_000, 'the error state');
+    await waitFor(page, async () => (await badge.getAttribute('data-value')) === 'cpu', 60_000, 'the CPU fallback');
+    assert.equal(Number(await run.getAttribute('data-checkpoint-step')), 16, 'the lost device could not be read: the epoch checkpoint stays');
+    await run.getByTestId('run-resume').click();
+    await waitFor(page, async () => (await runState(page)) === 'done', 300_000, 'the resumed run on the CPU');
+    assert.equal(await steps(page), 32);
+    assert.equal(await run.getAttribute('data-backend'), 'webgpu', 'the run keeps where it started');
+    assert.ok(Number(await run.getAttribute('data-test-accuracy')) > 0.5);
+    await screenshot(page, 'persist-gpu-lost-resumed');
+  } finally {
+    await context.close();
+  }
+});
+
 test('after one visit the app loads and classifies with the network off', async () => {
   const context = await launch();
   try {

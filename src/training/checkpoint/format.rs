@@ -206,7 +206,9 @@ impl<'a> Cursor<'a> {
         if rank as usize > MAX_RANK {
             return Err(self.corrupt(format!("array {name:?} claims {rank} dimensions")));
         }
-        let shape = (0..rank).map(|_| self.u32(&format!("the shape of {name:?}")).map(|d| d as usize)).collect::<Result<Vec<_>, _>>()?;
+        let shape = (0..rank)
+            .map(|_| self.u32(&format!("the shape of {name:?}")).map(|d| d as usize))
+            .collect::<Result<Vec<_>, _>>()?;
         // Eight dims of up to 2^32 overflow even a u64: multiply with a check.
         let len = shape.iter().try_fold(1u64, |len, &dim| len.checked_mul(dim as u64));
         let available = (self.bytes.len() - self.at) as u64 / 4;
@@ -216,7 +218,9 @@ impl<'a> Cursor<'a> {
                 let claimed = len.map_or_else(|| "more than 2^64".to_owned(), |len| len.to_string());
                 return Err(CheckpointError::Truncated {
                     file: self.title,
-                    detail: format!("array {name:?} of shape {shape:?} claims {claimed} values, only {available} fit in what remains"),
+                    detail: format!(
+                        "array {name:?} of shape {shape:?} claims {claimed} values, only {available} fit in what remains"
+                    ),
                 });
             }
         };

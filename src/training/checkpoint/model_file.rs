@@ -15,7 +15,7 @@ use super::format::{self, FileKind, Record, Writer};
 use super::tensors::{self, PendingTensors};
 use super::{CheckpointError, from_json, to_json};
 use crate::model::{Model, ModelConfig, ModelKind};
-use crate::training::Normalization;
+use crate::training::{Normalization, Trainer};
 
 /// Widest layer (units or channels) and most hidden layers an imported config may ask for: the
 /// app's own models stay far below, and a hostile file must not make the worker allocate.
@@ -40,7 +40,11 @@ pub struct ModelFile {
 }
 
 impl ModelFile {
-    pub(crate) fn from_parts(config: ModelConfig, normalization: Normalization, weights: BTreeMap<String, Record>) -> Self {
+    pub(crate) fn from_parts(
+        config: ModelConfig,
+        normalization: Normalization,
+        weights: BTreeMap<String, Record>,
+    ) -> Self {
         Self { config, normalization, weights }
     }
 
@@ -86,7 +90,10 @@ pub(crate) fn by_name(records: Vec<Record>) -> BTreeMap<String, Record> {
 
 /// Checks `weights` against the architecture `config` describes (built lazily on the CPU, so
 /// no weight is allocated). `config` must have passed [`check_model_config`].
-pub(crate) fn check_weights_fit(config: &ModelConfig, weights: &BTreeMap<String, Record>) -> Result<(), CheckpointError> {
+pub(crate) fn check_weights_fit(
+    config: &ModelConfig,
+    weights: &BTreeMap<String, Record>,
+) -> Result<(), CheckpointError> {
     tensors::check_weights(config.kind().title(), &tensors::shapes(&config.init(&Device::flex())), weights)
 }
 
@@ -95,7 +102,10 @@ pub(crate) fn check_model_config(config: &ModelConfig, file: FileKind) -> Result
     let widths: Vec<usize> = match config {
         ModelConfig::Dense(dense) => {
             if dense.hidden.len() > MAX_HIDDEN_LAYERS {
-                return Err(unbuildable(file, format!("{} hidden layers (at most {MAX_HIDDEN_LAYERS})", dense.hidden.len())));
+                return Err(unbuildable(
+                    file,
+                    format!("{} hidden layers (at most {MAX_HIDDEN_LAYERS})", dense.hidden.len()),
+                ));
             }
             check_dropout(dense.dropout, file)?;
             dense.hidden.clone()
@@ -121,6 +131,13 @@ fn check_dropout(dropout: f64, file: FileKind) -> Result<(), CheckpointError> {
 
 fn unbuildable(file: FileKind, detail: String) -> CheckpointError {
     CheckpointError::Corrupt { file: file.title(), detail: format!("its model has {detail}") }
+}
+
+impl Trainer {
+    /// The model being trained, as a model file still on the device (e.g. for Export).
+    pub fn model_file(&self) -> PendingModelFile {
+        PendingModelFile::new(self.model(), self.config().model.clone(), self.config().normalization)
+    }
 }
 
 /// A model's weights still on the device; read it into a [`ModelFile`].

@@ -16,14 +16,15 @@ use burn::module::{ModuleMapper, Param};
 use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, GradientsParams, Optimizer};
 use burn::prelude::*;
 
+use super::CheckpointError;
 use super::format::{Record, Values};
 use super::tensors::PendingTensors;
-use super::CheckpointError;
 use crate::model::Model;
 use crate::training::{OptimizerKind, TrainingConfig};
 
 /// One parameter's optimizer state, flattened.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant, reason = "one entry per parameter, a dozen at most")]
 enum ParamState {
     /// Adam's step count and moment estimates, `[numel]` each.
     Adam { steps: usize, moment_1: Tensor<1>, moment_2: Tensor<1> },
@@ -35,7 +36,9 @@ enum ParamState {
 enum Rule {
     Adam(Adam),
     /// `momentum` as Burn's `Momentum` holds it (f32); `None` is plain SGD, which has no state.
-    Sgd { momentum: Option<f32> },
+    Sgd {
+        momentum: Option<f32>,
+    },
 }
 
 #[derive(Clone)]
@@ -58,7 +61,8 @@ impl TrainingOptimizer {
 
     /// Updates every parameter that has a gradient in `grads`.
     pub fn step(&mut self, learning_rate: f64, model: Model, grads: GradientsParams) -> Model {
-        let mut mapper = StepMapper { path: Vec::new(), rule: &self.rule, states: &mut self.states, grads, learning_rate };
+        let mut mapper =
+            StepMapper { path: Vec::new(), rule: &self.rule, states: &mut self.states, grads, learning_rate };
         model.map(&mut mapper)
     }
 
@@ -73,7 +77,9 @@ impl TrainingOptimizer {
                     pending.push(format!("adam/{path}/moment_2"), moment_2.clone());
                     steps.insert(path.clone(), *count);
                 }
-                ParamState::Momentum { velocity } => pending.push(format!("momentum/{path}/velocity"), velocity.clone()),
+                ParamState::Momentum { velocity } => {
+                    pending.push(format!("momentum/{path}/velocity"), velocity.clone())
+                }
             }
         }
         (pending, steps)
@@ -195,8 +201,8 @@ impl ModuleMapper for StepMapper<'_> {
 mod tests {
     use super::*;
     use crate::model::{DenseConfig, ModelConfig};
-    use crate::training::checkpoint::PendingModelFile;
     use crate::training::Normalization;
+    use crate::training::checkpoint::PendingModelFile;
 
     /// Steps with Burn's `ModuleOptimizer` and with this one, from the same weights: the same
     /// weights after each, bit for bit (so swapping them changed no run's numbers).
@@ -210,7 +216,8 @@ mod tests {
             let loss = model.forward(images.clone()).powi_scalar(2).mean(); // [1]
             GradientsParams::from_grads(loss.backward(), model)
         };
-        let bytes = |model: &Model| PendingModelFile::new(model, model_config.clone(), Normalization::Unit).read().to_bytes();
+        let bytes =
+            |model: &Model| PendingModelFile::new(model, model_config.clone(), Normalization::Unit).read().to_bytes();
 
         let initial = bytes(&model);
         let (mut burn_model, mut our_model) = (model.clone(), model);

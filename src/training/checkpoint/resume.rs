@@ -51,12 +51,33 @@ impl Trainer {
     ///
     /// Every index and tensor is checked first, so a damaged or foreign checkpoint is an error.
     pub fn resume(checkpoint: Checkpoint, data: TrainingData, device: &Device) -> Result<Self, CheckpointError> {
-        let Checkpoint { meta, weights, optimizer, train_indices, validation_indices, order, epoch_loss_sum, epoch_correct } =
-            checkpoint;
+        let Checkpoint {
+            meta,
+            weights,
+            optimizer,
+            train_indices,
+            validation_indices,
+            order,
+            epoch_loss_sum,
+            epoch_correct,
+        } = checkpoint;
         check_model_config(&meta.config.model, FileKind::Checkpoint)?;
         check_indices(&meta, data.train.len(), [&train_indices, &validation_indices, &order])?;
         if !(order.is_empty() || order.len() == train_indices.len()) || meta.cursor > order.len() {
-            return Err(corrupt(format!("its position {} in an epoch of {} images is impossible", meta.cursor, order.len())));
+            return Err(corrupt(format!(
+                "its position {} in an epoch of {} images is impossible",
+                meta.cursor,
+                order.len()
+            )));
+        }
+        let (epochs, steps_per_epoch) =
+            (meta.config.epochs, train_indices.len().div_ceil(meta.config.batch_size.max(1)));
+        let steps = steps_per_epoch * epochs;
+        if meta.epoch > epochs || meta.global_step > steps || meta.adam_steps.values().any(|&n| n > steps) {
+            let (step, epoch) = (meta.global_step, meta.epoch);
+            return Err(corrupt(format!(
+                "it is at step {step} and epoch {epoch} of a run of {steps} steps in {epochs} epochs"
+            )));
         }
 
         let mut trainer = Trainer::new(meta.config.clone(), data, device)?;

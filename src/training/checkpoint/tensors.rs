@@ -9,8 +9,8 @@ use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::Transaction;
 
-use super::format::{Record, Values};
 use super::CheckpointError;
+use super::format::{Record, Values};
 use crate::model::Model;
 
 /// Named device tensors, each flattened to `[numel]` so tensors of every rank share one list,
@@ -52,7 +52,9 @@ impl PendingTensors {
     /// The records, from this list's share of a transaction's results (in registration order).
     pub fn into_records(self, data: impl Iterator<Item = TensorData>) -> Vec<Record> {
         let records = self.names.into_iter().zip(self.shapes).zip(data);
-        records.map(|((name, shape), data)| Record { name, shape, values: Values::F32(data.iter::<f32>().collect()) }).collect()
+        records
+            .map(|((name, shape), data)| Record { name, shape, values: Values::F32(data.iter::<f32>().collect()) })
+            .collect()
     }
 }
 
@@ -136,7 +138,8 @@ pub(crate) fn load_weights(model: Model, weights: BTreeMap<String, Record>) -> M
             self.path.pop();
         }
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-            let Some(Record { shape, values: Values::F32(values), .. }) = self.weights.remove(&self.path.join(".")) else {
+            let Some(Record { shape, values: Values::F32(values), .. }) = self.weights.remove(&self.path.join("."))
+            else {
                 return param; // unreachable after `check_weights`
             };
             let tensor = Tensor::from_data(TensorData::new(values, shape), &param.lazy_device());
