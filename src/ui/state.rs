@@ -210,6 +210,8 @@ impl Reducible for AppState {
             }
             Action::RunRequested { settings, compare } => {
                 next.run.clear_run();
+                // "Starting" at once, not the previous run's "done" until the engine answers.
+                next.run.phase = RunPhase::Preparing("Starting…".into());
                 next.run.settings = settings.clone();
                 let id = next.runs.iter().map(|r| r.id).max().unwrap_or(0) + 1;
                 let backend = next.run.backend.as_ref().map(|(kind, _)| *kind);
@@ -288,6 +290,7 @@ impl AppState {
         if matches!(event, FromEngine::Refused(_)) && self.runs.last().is_some_and(RunRecord::is_unstarted) {
             // The engine refused the Start that listed this run.
             Rc::make_mut(&mut self.runs).pop();
+            self.run.phase = RunPhase::Idle;
         }
         let reset = matches!(event, FromEngine::Phase(RunPhase::Idle));
         let crashed = matches!(event, FromEngine::Crashed(_));

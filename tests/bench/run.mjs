@@ -126,6 +126,16 @@ function instrument() {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) b.longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
+  // Long animation frames say which scripts ran (to tell a chart redraw from a GC or a message).
+  b.frames = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        b.frames.push({ start: e.startTime, duration: e.duration, blocking: e.blockingDuration,
+          scripts: e.scripts.map((x) => ({ invoker: x.invoker, source: `${x.sourceFunctionName || ''} ${(x.sourceURL || '').split('/').pop()}`.trim(), ms: Math.round(x.duration) })) });
+      }
+    }).observe({ type: 'long-animation-frame', buffered: true });
+  } catch { /* not supported */ }
   const check = () => {
     const now = performance.now();
     const badge = document.querySelector('[data-testid="backend"]');
@@ -212,12 +222,22 @@ async function configure(page, { model, subset, epochs }) {
   await page.getByTestId('epochs-select').selectOption(String(epochs));
 }
 
-/** Clicks Start; returns the page clock at the click and where this run's step records begin. */
+/** Clicks Start; returns the page clock at the click, where this run's step records begin and
+ * the step the badge showed before (the previous run's, until this run reports). */
 async function start(page) {
-  const from = (await bench(page)).steps.length;
+  const { from, stale } = await page.evaluate(() => ({
+    from: window.__bench.steps.length, stale: Number(document.querySelector('[data-testid="train-state"]').dataset.step) }));
   const clicked = await pageNow(page);
   await page.getByTestId('train-start').click();
-  return { clicked, from };
+  return { clicked, from, stale };
+}
+
+/** This run's step records `[pageMs, step, state]`: after the previous run's figure gives way,
+ * steps ≥ 1 only. (Also inlined in `training`'s page-side wait.) */
+function runRecords(all, from, stale) {
+  let records = all.slice(from);
+  if (stale > 0) records = records.slice(Math.max(0, records.findIndex((r) => r[1] < stale)));
+  return records.filter((r) => r[1] > 0);
 }
 
 async function stopAndSettle(page) {
@@ -352,24 +372,31 @@ async function training(server, backend, readback) {
       const loadBefore = load();
       // All 55,000 images (860 steps), so no epoch end (and its evaluation) falls in the window.
       await configure(page, { model, subset: 'all', epochs: 1 });
-      const { clicked, from } = await start(page);
-      await page.waitForFunction(({ from, warm, end, windowMs, cap }) => {
+      const { clicked, from, stale } = await start(page);
+      await page.waitForFunction(({ from, stale, warm, end, windowMs, cap }) => {
         if (document.querySelector('[data-testid="train-state"]').dataset.state === 'error') return true;
-        const records = globalThis.__bench.steps.slice(from).filter((r) => r[1] > 0);
+        let records = globalThis.__bench.steps.slice(from);
+        if (stale > 0) {
+          const fresh = records.findIndex((r) => r[1] < stale);
+          if (fresh < 0) return false;
+          records = records.slice(fresh);
+        }
+        records = records.filter((r) => r[1] > 0);
         const first = records.find((r) => r[1] >= warm);
         const last = records.at(-1);
         return first && last[1] >= end && (last[0] - first[0] >= windowMs || last[1] >= cap);
-      }, { from, warm: WARM_STEP, end: END_STEP, windowMs: MIN_WINDOW_MS, cap: 800 }, { timeout: 30 * MINUTE, polling: 200 });
+      }, { from, stale, warm: WARM_STEP, end: END_STEP, windowMs: MIN_WINDOW_MS, cap: 800 }, { timeout: 30 * MINUTE, polling: 200 });
       const stopped = await pageNow(page);
       const pageFigure = Number(await page.getByTestId('metric-throughput').getAttribute('data-value'));
       await stopAndSettle(page);
       const b = await bench(page);
-      const records = b.steps.slice(from).filter((r) => r[1] > 0 && r[0] <= stopped);
+      const records = runRecords(b.steps, from, stale).filter((r) => r[0] <= stopped);
       const first = firstAt(records, 1);
       const warm = firstAt(records, WARM_STEP);
       const end = records.at(-1);
       if (!warm || end[1] < END_STEP) await fail(page, `${model} on ${backend}`);
       const tasks = b.longTasks.filter((t) => t.start >= clicked && t.start <= stopped);
+      const frames = b.frames.filter((f) => f.start >= clicked && f.start <= stopped).sort((x, y) => y.duration - x.duration);
       const c = {
         backend, readback, model, batch: BATCH,
         imagesPerSecond: round(((end[1] - warm[1]) * BATCH) / ((end[0] - warm[0]) / 1000)),
@@ -382,6 +409,7 @@ async function training(server, backend, readback) {
         longestMainThreadTaskMs: tasks.reduce((m, t) => Math.max(m, t.duration), 0),
         mainThreadTasksOver50ms: tasks.filter((t) => t.duration > 50).length,
         trainingSeconds: round((stopped - clicked) / 1000),
+        longestAnimationFrames: frames.slice(0, 3),
         load: loadBefore,
       };
       log('training', JSON.stringify(c));
@@ -405,7 +433,7 @@ async function memory(server, backend) {
     await waitReady(page);
     const loadBefore = load();
     await configure(page, { model: MEMORY_MODEL, subset: SLICE_IMAGES, epochs: MEMORY_EPOCHS });
-    const { clicked, from } = await start(page);
+    const { clicked, from, stale } = await start(page);
     const stepsPerEpoch = Math.ceil(SLICE_IMAGES / BATCH);
     const perEpoch = [];
     const gcWindows = [];
@@ -427,7 +455,7 @@ async function memory(server, backend) {
       const heap = await jsHeap(page);
       gcWindows.push(heap.gcWindow);
       const b = await bench(page);
-      const stepsDone = firstAt(b.steps.slice(from), e * stepsPerEpoch);
+      const stepsDone = firstAt(runRecords(b.steps, from, stale), e * stepsPerEpoch);
       const shown = b.evals.find((r) => r[2] === e && r[0] >= clicked);
       const evalSeconds = stepsDone && shown ? (shown[0] - stepsDone[0]) / 1000 : null;
       const row = { epoch: e, ...figures, jsHeapBytes: heap.bytes, evalSeconds: round(evalSeconds, 2),
@@ -466,14 +494,14 @@ async function epoch(server, backend, full) {
     const loadBefore = load();
     const images = full ? FULL_IMAGES : SLICE_IMAGES;
     await configure(page, { model: 'atelier-cnn', subset: full ? 'all' : SLICE_IMAGES, epochs: 1 });
-    const { clicked, from } = await start(page);
+    const { clicked, from, stale } = await start(page);
     await page.waitForFunction(() => {
       const ev = document.querySelector('[data-testid="evaluation"]');
       const state = document.querySelector('[data-testid="train-state"]').dataset.state;
       return state === 'error' || (state === 'done' && Number(ev?.dataset.epoch) >= 1);
     }, null, { timeout: (full ? 180 : 60) * MINUTE, polling: 250 });
     const b = await bench(page);
-    const records = b.steps.slice(from).filter((r) => r[1] > 0);
+    const records = runRecords(b.steps, from, stale);
     const steps = Math.ceil(images / BATCH);
     const [first, warm, last] = [firstAt(records, 1), firstAt(records, 3), firstAt(records, steps)];
     const shown = b.evals.find((r) => r[2] === 1 && r[0] >= clicked);

@@ -90,7 +90,8 @@ test('class filter, train/test switch, paging and keyboard navigation', async ()
       await page.evaluate(() => document.activeElement.dataset.index));
     await page.keyboard.press('PageDown');
     assert.equal(await page.getByTestId('gallery-pager').getAttribute('data-page'), '1');
-    assert.equal(await page.evaluate(() => +document.activeElement.dataset.pos), 61 + columns);
+    // Focus moves to the same place on the new page once it has rendered.
+    await page.waitForFunction((pos) => +document.activeElement?.dataset.pos === pos, 61 + columns, { timeout: 5_000 });
     await screenshot(page, 'gallery-train-keyboard');
     // Only one page of tiles is ever in the DOM.
     assert.equal(await page.getByTestId('gallery-item').count(), 60);
