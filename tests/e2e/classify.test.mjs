@@ -147,6 +147,42 @@ test('100 real test images uploaded as PNG files: at least 90 % right; bad files
   }
 });
 
+test('touch drawing does not scroll the page; keyboard shortcuts undo and clear; phone layout', async () => {
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.url}?backend=cpu`);
+    const canvas = page.getByTestId('draw-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    assert.ok(box.width >= 300, `the canvas is ${box.width} px wide on a phone`);
+    const scrollBefore = await page.evaluate(() => window.scrollY);
+    // A finger stroke through the Chrome DevTools Protocol (real touch events, not mouse).
+    const cdp = await context.newCDPSession(page);
+    const touch = (type, x, y) => cdp.send('Input.dispatchTouchEvent', {
+      type, touchPoints: type === 'touchEnd' ? [] : [{ x: box.x + x * box.width, y: box.y + y * box.height }],
+    });
+    await touch('touchStart', 0.3, 0.2);
+    for (let i = 1; i <= 10; i++) await touch('touchMove', 0.3 + i * 0.03, 0.2 + i * 0.06);
+    await touch('touchEnd');
+    await waitFor(page, async () => Number(await canvas.getAttribute('data-strokes')) === 1, 10_000, 'a touch stroke');
+    assert.equal(await page.evaluate(() => window.scrollY), scrollBefore, 'drawing does not scroll the page');
+    await stroke(page, [[0.6, 0.3], [0.6, 0.8]]);
+    await waitFor(page, async () => Number(await canvas.getAttribute('data-strokes')) === 2, 10_000, 'a second stroke');
+    await screenshot(page, 'classify-phone');
+    // Keyboard: U undoes the last stroke, Delete clears, with the drawing area focused.
+    await page.locator('.draw').focus();
+    await page.keyboard.press('u');
+    assert.equal(Number(await canvas.getAttribute('data-strokes')), 1);
+    await page.keyboard.press('Delete');
+    assert.equal(Number(await canvas.getAttribute('data-strokes')), 0);
+    await waitFor(page, async () => (await prediction(page).getAttribute('data-class')) === null, 10_000, 'no prediction');
+  } finally {
+    await context.close();
+  }
+});
+
 test('photo-like pictures (dark garment on an uneven light background, large, off-centre) are understood', async () => {
   const { context, page } = await ready('?backend=cpu');
   try {
