@@ -46,8 +46,8 @@ pub struct StoragePanelProps {
 pub fn StoragePanel(props: &StoragePanelProps) -> Html {
     let confirming = use_state(|| false);
     let usage = match props.storage.usage {
-        Some((used, quota)) => format!("{} run(s) saved · this site uses {} of {} the browser allows", props.runs, megabytes(used), megabytes(quota)),
-        None => format!("{} run(s) saved in this browser", props.runs),
+        Some((used, quota)) => format!("{} run(s) listed · this site stores {} of the {} the browser allows", props.runs, megabytes(used), megabytes(quota)),
+        None => format!("{} run(s) listed", props.runs),
     };
     let on_clear = {
         let (confirming, dispatch) = (confirming.clone(), props.dispatch.clone());

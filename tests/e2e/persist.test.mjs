@@ -164,6 +164,40 @@ test('a run whose GPU is lost resumes on the CPU from its last WebGPU checkpoint
   }
 });
 
+test('a full storage quota is reported and earlier runs are kept', async () => {
+  const context = await launch();
+  try {
+    const page = await openReady(context, server.url, '?backend=cpu&sw=0');
+    await trainDense(page, 1);
+    await waitFor(page, async () => (await runState(page)) === 'done', 300_000, 'run 1');
+    await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'run 1 stored');
+    await page.waitForTimeout(500);
+    const accuracy = await page.locator('[data-testid="run-item"][data-run-id="1"]').getAttribute('data-test-accuracy');
+    // A full disk, injected: every IndexedDB write from now on fails as Chrome fails it when the
+    // quota is used up. (DevTools' Storage.overrideQuotaForOrigin did not make writes fail in
+    // headless Chromium 156.)
+    await page.evaluate(() => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (...args) {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      };
+      window.__restorePut = () => { IDBObjectStore.prototype.put = put; };
+    });
+    await trainDense(page, 1);
+    const error = page.getByTestId('storage-error');
+    await error.waitFor({ timeout: 300_000 });
+    assert.match(await error.textContent(), /full/);
+    await screenshot(page, 'persist-quota-full');
+    await page.reload();
+    const first = page.locator('[data-testid="run-item"][data-run-id="1"]');
+    await first.waitFor({ timeout: 60_000 });
+    assert.equal(await first.getAttribute('data-test-accuracy'), accuracy, 'run 1 is intact');
+    assert.ok((await stored(page)).blobs.includes('checkpoint:1'));
+  } finally {
+    await context.close();
+  }
+});
+
 test('after one visit the app loads and classifies with the network off', async () => {
   const context = await launch();
   try {
