@@ -198,12 +198,22 @@ test('a full storage quota is reported and earlier runs are kept', async () => {
   }
 });
 
-test('after one visit the app loads and classifies with the network off', async () => {
+test('after one visit the app loads and classifies with the network off; a new version replaces old files', async () => {
   const context = await launch();
   try {
     const page = await openReady(context, server.url, '');
     await page.evaluate(() => navigator.serviceWorker.ready);
     await waitFor(page, async () => (await page.getByTestId('classify-model-select').getAttribute('data-pretrained')) === 'ready', 60_000, 'the model');
+    // Files of an older version (hashed names the current page no longer uses) leave the cache
+    // at the next online visit; the current ones stay.
+    const stale = `${server.url}atelier-ui-0123456789abcdef_bg.wasm`;
+    await page.evaluate(async (url) => (await caches.open('atelier-app-v1')).put(url, new Response('old')), stale);
+    await page.reload();
+    await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    const cached = await page.evaluate(async () => (await (await caches.open('atelier-app-v1')).keys()).map((r) => r.url));
+    assert.ok(!cached.includes(stale), 'the old version is gone');
+    assert.ok(cached.some((u) => /atelier-ui-[0-9a-f]{16}_bg\.wasm$/.test(u)), `the current version is cached: ${cached}`);
+    assert.ok(cached.some((u) => u.endsWith('atelier-engine_bg.wasm')) && cached.some((u) => u.endsWith('atelier-cnn.bpk')));
     await context.setOffline(true);
     await page.reload();
     await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
