@@ -93,9 +93,22 @@ cmd_test() {
   node --test --test-concurrency=1 tests/e2e/
 }
 
+# The benchmark (README "Performance"): the release app in headless Chromium, WebGPU and CPU,
+# plus the native criterion benches; extra arguments go to tests/bench/run.mjs (e.g. --quick).
+cmd_bench() {
+  ensure_toolchain
+  ensure_data
+  ensure_browser
+  say "Building the release app (trunk build --release)"
+  trunk build --release
+  say "Measuring in headless Chromium (tests/bench/run.mjs) and natively (cargo bench)"
+  ATELIER_DATA_DIR="$PWD/$DATA_DIR" node tests/bench/run.mjs --native "$@"
+}
+
 case "${1:-}" in
   serve) cmd_serve ;;
   test) cmd_test ;;
+  bench) shift; cmd_bench "$@" ;;
   data) ensure_data ;;
-  *) echo "usage: $0 serve|test|data" >&2; exit 2 ;;
+  *) echo "usage: $0 serve|test|bench|data" >&2; exit 2 ;;
 esac
