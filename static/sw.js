@@ -21,7 +21,7 @@ async function precache() {
   await Promise.all([...new Set([...named, ...EXTRA])].map(async (path) => {
     try {
       const response = await fetch(new URL(path, base).href);
-      if (response.ok) await cache.put(new URL(path, base).href, response);
+      if (response.ok) await cache.put(new URL(path, base).href, await buffered(response));
     } catch { /* offline during install: the next visit caches it */ }
   }));
 }
@@ -39,26 +39,40 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.endsWith('.gz')) return;
-  event.respondWith(networkFirst(request));
+  event.respondWith(networkFirst(event));
 });
 
-async function networkFirst(request) {
-  const cache = await caches.open(CACHE);
+async function networkFirst(event) {
+  const request = event.request;
   const navigation = request.mode === 'navigate';
   // Navigations are cached under the bare page URL, so `?backend=cpu` also works offline.
-  const key = navigation ? new URL('./', self.location.href).href : request;
+  const key = navigation ? new URL('./', self.location.href).href : request.url;
+  let response;
   try {
-    const response = await fetch(request);
-    if (response.ok) {
-      await cache.put(key, response.clone());
-      if (navigation) await prune(cache, await response.clone().text());
-    }
-    return response;
+    response = await fetch(request);
   } catch (error) {
-    const cached = await cache.match(key);
+    const cached = await caches.match(key, { cacheName: CACHE });
     if (cached) return cached;
     throw error;
   }
+  // Caching is best effort and happens beside the answer, never in its way.
+  if (response.ok) event.waitUntil(remember(key, response.clone(), navigation));
+  return response;
+}
+
+async function remember(key, response, navigation) {
+  try {
+    const cache = await caches.open(CACHE);
+    if (navigation) await prune(cache, await response.clone().text());
+    await cache.put(key, await buffered(response));
+  } catch { /* a full disk or a closed page: the previous copy stays */ }
+}
+
+// Headless Chromium 156 refuses to stream a 38 MB body into the cache ("network error"); read
+// into memory first, the same response is stored whole.
+async function buffered(response) {
+  const { status, statusText, headers } = response;
+  return new Response(await response.arrayBuffer(), { status, statusText, headers });
 }
 
 // Trunk hashes the page's files, so each version has new names: drop hashed files the current

@@ -26,7 +26,7 @@ const lastRunOption = (page) => page.getByTestId('classify-model-select').locato
 /** The probabilities `model` gives each of the first test images, uploaded as PNG files. */
 async function probabilities(page, model) {
   const select = page.getByTestId('classify-model-select');
-  await waitFor(page, async () => !(await lastRunOption(page).isDisabled()), 60_000, 'a trained model to classify with');
+  await waitFor(page, async () => !(await lastRunOption(page).isDisabled()), 180_000, 'a trained model to classify with');
   await select.selectOption(model);
   const all = [];
   for (const image of await testImages(SAMPLES)) {
@@ -210,8 +210,9 @@ test('after one visit the app loads and classifies with the network off; a new v
     await page.evaluate(async (url) => (await caches.open('atelier-app-v1')).put(url, new Response('old')), stale);
     await page.reload();
     await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
-    const cached = await page.evaluate(async () => (await (await caches.open('atelier-app-v1')).keys()).map((r) => r.url));
-    assert.ok(!cached.includes(stale), 'the old version is gone');
+    const keys = () => page.evaluate(async () => (await (await caches.open('atelier-app-v1')).keys()).map((r) => r.url));
+    await waitFor(page, async () => !(await keys()).includes(stale), 10_000, 'the old version to leave the cache');
+    const cached = await keys();
     assert.ok(cached.some((u) => /atelier-ui-[0-9a-f]{16}_bg\.wasm$/.test(u)), `the current version is cached: ${cached}`);
     assert.ok(cached.some((u) => u.endsWith('atelier-engine_bg.wasm')) && cached.some((u) => u.endsWith('atelier-cnn.bpk')));
     await context.setOffline(true);
