@@ -1,6 +1,6 @@
 // Shared pieces of the end-to-end tests: a static server for dist/ and Debian's Chromium.
 import { createServer } from 'node:http';
-import { readFile, stat, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { readFile, stat, mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { tmpdir } from 'node:os';
 import { chromium } from 'playwright-core';
@@ -37,7 +37,7 @@ export async function serveDist() {
 /** Headless Debian Chromium with WebGPU allowed, in a fresh profile. */
 export async function launch() {
   const profile = await mkdtemp(join(tmpdir(), 'atelier-chromium-'));
-  return chromium.launchPersistentContext(profile, {
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     ignoreDefaultArgs: ['--disable-gpu'],
@@ -47,6 +47,9 @@ export async function launch() {
       '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
     ],
   });
+  // Each profile holds the dataset, the app and saved models (~150 MB): never leave it behind.
+  context.on('close', () => rm(profile, { recursive: true, force: true }));
+  return context;
 }
 
 export async function screenshot(page, name) {
