@@ -48,7 +48,7 @@ export async function launch() {
     ],
   });
   // Each profile holds the dataset, the app and saved models (~150 MB): never leave it behind.
-  context.on('close', () => rm(profile, { recursive: true, force: true }));
+  context.on('close', () => rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }).catch(() => {}));
   return context;
 }
 
