@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use super::runs::RunRecord;
 use super::state::{Action, AppState};
-use super::storage::{self, LATEST_MODEL, SavedRun, checkpoint_key};
+use super::storage::{self, LATEST_MODEL, SavedRun};
 use crate::protocol::ToEngine;
 
 /// What makes a run worth saving again: a new epoch, a new phase, a checkpoint, the overlay
@@ -68,8 +68,8 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
     } else {
         Vec::new()
     };
-    let checkpoints: Vec<(u32, Rc<Vec<u8>>)> =
-        state.runs.iter().filter_map(|r| r.unsaved_checkpoint.clone().map(|c| (r.id, c))).collect();
+    let checkpoints: Vec<(SavedRun, Rc<Vec<u8>>)> =
+        state.runs.iter().filter_map(|r| r.unsaved_checkpoint.clone().map(|c| (SavedRun::from(r), c))).collect();
     let model = state.unsaved_model.clone();
     if changed.is_empty() && checkpoints.is_empty() && model.is_none() {
         return;
@@ -81,8 +81,9 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
     *busy.borrow_mut() = true;
     spawn_local(async move {
         // Checkpoints first: a saved run that claims a checkpoint should find it.
-        for (id, bytes) in checkpoints {
-            match storage::put_bytes(&checkpoint_key(id), &bytes).await {
+        for (run, bytes) in checkpoints {
+            let id = run.id;
+            match storage::save_run_with_checkpoint(&run, &bytes).await {
                 Ok(()) => dispatcher.dispatch(Action::CheckpointStored(id, bytes)),
                 Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("The checkpoint of run {id} was not saved: {message}"))),
             }

@@ -64,10 +64,18 @@ pub fn Gallery(props: &GalleryProps) -> Html {
         });
     }
 
+    // Where the keyboard cursor is: a held arrow key sends presses faster than the page
+    // re-renders, so each press moves on from the previous press, not from the last render.
+    // A selection made another way (a click, a filter) resets it.
+    let cursor = use_mut_ref(|| (None::<usize>, None::<usize>));
+    if cursor.borrow().0 != view.selected {
+        *cursor.borrow_mut() = (view.selected, view.selected);
+    }
     let onkeydown = {
-        let (dispatch, grid) = (dispatch.clone(), grid.clone());
-        let (total, selected) = (indices.len(), view.selected.unwrap_or(start));
+        let (dispatch, grid, cursor) = (dispatch.clone(), grid.clone(), cursor.clone());
+        let total = indices.len();
         Callback::from(move |e: KeyboardEvent| {
+            let selected = cursor.borrow().1.unwrap_or(start);
             let cols = grid.cast::<HtmlElement>().map(columns).unwrap_or(1);
             let target = match e.key().as_str() {
                 "ArrowRight" => selected.saturating_add(1),
@@ -85,6 +93,7 @@ pub fn Gallery(props: &GalleryProps) -> Html {
                 return;
             }
             let target = target.min(total - 1);
+            cursor.borrow_mut().1 = Some(target);
             if target / PAGE_SIZE != selected / PAGE_SIZE {
                 dispatch.emit(Action::GoToPage(target / PAGE_SIZE));
             }

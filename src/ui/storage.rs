@@ -98,6 +98,19 @@ pub async fn load_runs() -> Result<Vec<SavedRun>, String> {
     Ok(runs)
 }
 
+/// A run together with its checkpoint, in one transaction: a stored checkpoint is never
+/// without the run record that says which step it holds.
+pub async fn save_run_with_checkpoint(run: &SavedRun, checkpoint: &[u8]) -> Result<(), String> {
+    let json = serde_json::to_string(run).map_err(|e| e.to_string())?;
+    let db = database().await?;
+    let tx = db.transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite).map_err(message)?;
+    let blob: JsValue = Uint8Array::from(checkpoint).into();
+    tx.store(BLOBS).map_err(message)?.put(&blob, Some(&JsValue::from_str(&checkpoint_key(run.id)))).await.map_err(message)?;
+    tx.store(RUNS).map_err(message)?.put(&JsValue::from_str(&json), Some(&JsValue::from_str(&run.id.to_string()))).await.map_err(message)?;
+    tx.done().await.map_err(message)?;
+    Ok(())
+}
+
 pub async fn put_bytes(key: &str, bytes: &[u8]) -> Result<(), String> {
     put(BLOBS, key, &Uint8Array::from(bytes).into()).await
 }

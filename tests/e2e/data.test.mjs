@@ -83,9 +83,9 @@ test('class filter, train/test switch, paging and keyboard navigation', async ()
     await page.getByTestId('gallery-item').first().focus();
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowDown');
-    const focused = await page.evaluate(() => +document.activeElement.dataset.pos);
     const columns = await gallery.evaluate((g) => getComputedStyle(g).gridTemplateColumns.split(' ').length);
-    assert.equal(focused, 1 + columns);
+    // Focus follows the selection once the page has rendered.
+    await page.waitForFunction((pos) => +document.activeElement?.dataset.pos === pos, 1 + columns, { timeout: 5_000 });
     assert.equal(await page.getByTestId('gallery-inspector').getAttribute('data-index'),
       await page.evaluate(() => document.activeElement.dataset.index));
     await page.keyboard.press('PageDown');
