@@ -183,6 +183,7 @@ impl ClassifierChoice {
 pub struct ClassifyRequest {
     /// Grows with every request; the answer carries it back.
     pub seq: u64,
+    #[serde(with = "serde_bytes")]
     pub pixels: Vec<u8>,
     pub model: ClassifierChoice,
     /// `performance.now()` of the input event on the page, for the latency readout.
@@ -228,12 +229,20 @@ pub enum ToEngine {
     Init { force_cpu: bool, data_base: String, pretrained_url: String },
     Classify(ClassifyRequest),
     /// Continue a run from a checkpoint the page stored (bytes from [`FromEngine::Checkpoint`]).
-    ResumeRun { checkpoint: Vec<u8>, readback_every: usize },
+    ResumeRun {
+        #[serde(with = "serde_bytes")]
+        checkpoint: Vec<u8>,
+        readback_every: usize,
+    },
     /// Send the last run's (or the imported) model as a file.
     ExportModel,
     /// Use a model file (exported earlier, or restored from storage when `quiet`) as the last
     /// run's model. Refused with a message when the bytes are not a valid model file.
-    ImportModel { bytes: Vec<u8>, quiet: bool },
+    ImportModel {
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+        quiet: bool,
+    },
     /// Switch between WebGPU (`cpu: false`, when available) and the CPU between runs.
     ChooseBackend { cpu: bool },
     Start(RunSettings),
@@ -273,8 +282,15 @@ pub struct EpochPoint {
     pub test_accuracy: f32,
     pub elapsed_seconds: f64,
     pub eta_seconds: f64,
-    /// The worker's wasm memory after the epoch (it only grows: a leak shows here).
-    pub wasm_memory_bytes: f64,
+}
+
+/// The engine's memory once an epoch's work is all done (evaluation, predictions, checkpoint),
+/// so every epoch is measured at the same point and a leak shows as growth.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EngineMemory {
+    pub epoch: usize,
+    /// The worker's wasm linear memory (it never shrinks: it is the high-water mark).
+    pub wasm_bytes: f64,
     /// Bytes the GPU allocator holds for live tensors / in all, where the backend reports it.
     pub device_bytes_in_use: Option<u64>,
     pub device_bytes_reserved: Option<u64>,
@@ -324,13 +340,26 @@ pub enum FromEngine {
     Epoch(EpochPoint),
     /// Sent right after the [`FromEngine::Epoch`] it belongs to.
     TestPredictions(TestPredictions),
+    /// Sent last at the end of every epoch, after its [`FromEngine::Checkpoint`].
+    Memory(EngineMemory),
     Classifier(ClassifierStatus),
     Classified(Classification),
     /// Everything needed to resume the current run, and its weights as a model file; sent after
     /// every epoch and when a run stops.
-    Checkpoint { epoch: usize, global_step: usize, checkpoint: Vec<u8>, model_file: Vec<u8> },
+    Checkpoint {
+        epoch: usize,
+        global_step: usize,
+        #[serde(with = "serde_bytes")]
+        checkpoint: Vec<u8>,
+        #[serde(with = "serde_bytes")]
+        model_file: Vec<u8>,
+    },
     /// The answer to [`ToEngine::ExportModel`].
-    ModelFile { model: ModelChoice, bytes: Vec<u8> },
+    ModelFile {
+        model: ModelChoice,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
     /// The answer to [`ToEngine::ImportModel`]: the imported model, or why it was refused.
     ModelImported { result: Result<ModelChoice, String>, quiet: bool },
     /// The answer to [`ToEngine::MeasureInference`] (`Err`: why it could not run).

@@ -1,29 +1,14 @@
 //! The real Fashion-MNIST files, where they are installed (CI installs them).
 //! Set `ATELIER_DATA_DIR` to point elsewhere; `ATELIER_REQUIRE_DATA=1` makes absence a failure.
 
+mod common;
+
 use atelier::data::{DataFile, NUM_CLASSES, decode_gzip, load_dir};
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
-
-fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var("ATELIER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from("/usr/share/datasets/fashion-mnist"));
-    if dir.join("t10k-labels-idx1-ubyte.gz").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("ATELIER_REQUIRE_DATA").is_err(),
-        "ATELIER_REQUIRE_DATA is set but no data in {}",
-        dir.display()
-    );
-    eprintln!("skipping: no Fashion-MNIST files in {}", dir.display());
-    None
-}
 
 #[test]
 fn real_data_has_published_counts_and_balanced_classes() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = common::data_dir("skipping") else { return };
     let data = load_dir(&dir).expect("real data parses");
     assert_eq!(data.train.len(), 60_000);
     assert_eq!(data.test.len(), 10_000);
@@ -36,7 +21,7 @@ fn real_data_has_published_counts_and_balanced_classes() {
 
 #[test]
 fn real_data_matches_the_checksums_the_setup_script_verifies() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = common::data_dir("skipping") else { return };
     let sums = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/static/fashion-mnist.sha256"))
         .expect("checksum list");
     for file in DataFile::ALL {

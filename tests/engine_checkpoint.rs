@@ -7,13 +7,14 @@
 //! dropout), and a test training in parallel would draw from it and break the bit-for-bit
 //! comparisons.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use atelier::data::{PIXELS_PER_IMAGE, Split, SplitKind, load_dir};
+use atelier::data::SplitKind;
 use atelier::model::{DenseConfig, ModelConfig, ModelKind};
 use atelier::training::{
-    Batcher, Checkpoint, CheckpointError, EpochReport, EvalSet, ModelFile, OptimizerKind, PendingModelFile, SplitMix64,
+    Batcher, Checkpoint, CheckpointError, EpochReport, EvalSet, ModelFile, OptimizerKind, PendingModelFile,
     StepReport, Trainer, TrainingConfig, TrainingData,
 };
 use burn::prelude::*;
@@ -29,44 +30,10 @@ fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Noise images whose class is a brighter horizontal band.
-fn synthetic(kind: SplitKind, count: usize, seed: u64) -> Split {
-    let mut rng = SplitMix64::new(seed);
-    let labels: Vec<u8> = (0..count).map(|_| rng.below(10) as u8).collect();
-    let mut pixels = Vec::with_capacity(count * PIXELS_PER_IMAGE);
-    for &label in &labels {
-        for i in 0..PIXELS_PER_IMAGE {
-            pixels.push(rng.below(100) as u8 + if (i / 28) / 3 == label as usize { 120 } else { 0 });
-        }
-    }
-    Split::from_parts(kind, pixels, labels)
-}
-
 /// The real train split and the first 1,000 test images, loaded once.
 fn data() -> TrainingData {
     static DATA: OnceLock<TrainingData> = OnceLock::new();
-    DATA.get_or_init(|| {
-        let dir = std::env::var("ATELIER_DATA_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from("/usr/share/datasets/fashion-mnist"));
-        if dir.join("t10k-labels-idx1-ubyte.gz").exists() {
-            let data = load_dir(&dir).expect("real data parses");
-            let test = Split::from_parts(
-                SplitKind::Test,
-                data.test.pixels()[..TEST_IMAGES * PIXELS_PER_IMAGE].to_vec(),
-                data.test.labels()[..TEST_IMAGES].to_vec(),
-            );
-            return TrainingData::new(data.train, Some(test));
-        }
-        assert!(
-            std::env::var("ATELIER_REQUIRE_DATA").is_err(),
-            "ATELIER_REQUIRE_DATA is set but no data in {}",
-            dir.display()
-        );
-        eprintln!("no Fashion-MNIST files in {}: using synthetic images", dir.display());
-        TrainingData::new(synthetic(SplitKind::Train, 6_000, 1), Some(synthetic(SplitKind::Test, TEST_IMAGES, 2)))
-    })
-    .clone()
+    DATA.get_or_init(|| common::training_data(TEST_IMAGES, 6_000).0).clone()
 }
 
 fn dense_128_128() -> ModelConfig {
@@ -306,7 +273,7 @@ fn bad_bytes_are_errors_with_readable_messages() {
     refused!("10^12 values", as_model(&hostile_file(&[1_000_000, 1_000_000])), CheckpointError::Truncated { .. });
     refused!("2^256 values", as_model(&hostile_file(&[u32::MAX; 8])), CheckpointError::Truncated { .. });
 
-    let other = TrainingData::new(synthetic(SplitKind::Train, 900, 5), None);
+    let other = TrainingData::new(common::synthetic(SplitKind::Train, 900, 5), None);
     let resumed = Trainer::resume(Checkpoint::from_bytes(&checkpoint).unwrap(), other, &Device::flex());
     refused!("other training data", resumed.map(drop), CheckpointError::OtherData(_));
 

@@ -3,27 +3,15 @@
 //! One test per binary on purpose: Burn's CPU backend keeps one global RNG, so another test
 //! running in parallel in the same process would draw from it and break the comparison.
 
-use atelier::data::{PIXELS_PER_IMAGE, Split, SplitKind};
+mod common;
+
+use atelier::data::SplitKind;
 use atelier::model::{DenseConfig, ModelConfig};
-use atelier::training::{EvalSet, SplitMix64, Trainer, TrainingConfig, TrainingData};
+use atelier::training::{EvalSet, Trainer, TrainingConfig, TrainingData};
 use burn::prelude::*;
 
-/// Noise images whose class is a brighter horizontal band: quick to learn, no files needed.
-fn synthetic(kind: SplitKind, count: usize, seed: u64) -> Split {
-    let mut rng = SplitMix64::new(seed);
-    let mut pixels = Vec::with_capacity(count * PIXELS_PER_IMAGE);
-    let labels: Vec<u8> = (0..count).map(|_| rng.below(10) as u8).collect();
-    for &label in &labels {
-        for i in 0..PIXELS_PER_IMAGE {
-            let band = (i / 28) / 3 == label as usize;
-            pixels.push(rng.below(100) as u8 + if band { 120 } else { 0 });
-        }
-    }
-    Split::from_parts(kind, pixels, labels)
-}
-
 fn run(seed: u64) -> (Vec<f32>, f32) {
-    let data = TrainingData::new(synthetic(SplitKind::Train, 700, 1), Some(synthetic(SplitKind::Test, 200, 2)));
+    let data = TrainingData::new(common::synthetic(SplitKind::Train, 700, 1), Some(common::synthetic(SplitKind::Test, 200, 2)));
     let model = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![32]).with_dropout(0.3));
     let config = TrainingConfig::new()
         .with_model(model)

@@ -4,11 +4,12 @@
 
 #![cfg(feature = "engine")]
 
-use atelier::data::{DataFile, PIXELS_PER_IMAGE, Split, SplitKind, load_split_gz};
+mod common;
+
+use atelier::data::PIXELS_PER_IMAGE;
 use atelier::inference::{Classifier, LoadError, PRETRAINED_NORMALIZATION, load_pretrained};
 use atelier::model::{Model, ModelKind};
 use burn::prelude::*;
-use std::path::PathBuf;
 
 const PRETRAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/atelier-cnn.bpk");
 
@@ -119,28 +120,9 @@ fn bytes_that_are_not_these_weights_are_refused() {
     assert!(error.to_string().contains("Atelier CNN"), "{error}");
 }
 
-fn real_test_split() -> Option<Split> {
-    let dir = std::env::var("ATELIER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from("/usr/share/datasets/fashion-mnist"));
-    let read = |is_labels| std::fs::read(dir.join(DataFile { split: SplitKind::Test, is_labels }.file_name())).ok();
-    match (read(false), read(true)) {
-        (Some(images), Some(labels)) => Some(load_split_gz(SplitKind::Test, &images, &labels).expect("real test set")),
-        _ => {
-            assert!(
-                std::env::var("ATELIER_REQUIRE_DATA").is_err(),
-                "ATELIER_REQUIRE_DATA is set but no data in {}",
-                dir.display()
-            );
-            eprintln!("skipping: no Fashion-MNIST files in {}", dir.display());
-            None
-        }
-    }
-}
-
 #[test]
 fn saliency_falls_on_the_garment_rather_than_the_background() {
-    let Some(test) = real_test_split() else { return };
+    let Some(test) = common::real_test_split() else { return };
     let classifier = Classifier::new(&pretrained(), PRETRAINED_NORMALIZATION);
     let (mut garment_wins, images) = (0, 100);
     let (mut garment_total, mut background_total) = (0f32, 0f32);

@@ -5,33 +5,15 @@
 
 #![cfg(feature = "engine")]
 
-use atelier::data::{DataFile, IMAGE_SIDE, PIXELS_PER_IMAGE, Split, SplitKind, load_split_gz};
+mod common;
+
+use atelier::data::{IMAGE_SIDE, PIXELS_PER_IMAGE, Split};
 use atelier::inference::{Classifier, PRETRAINED_NORMALIZATION, load_pretrained, top_class};
 use atelier::preprocess::{RgbaImage, preprocess};
 use burn::prelude::Device;
-use std::path::PathBuf;
 use std::time::Instant;
 
 const PRETRAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/atelier-cnn.bpk");
-
-fn real_test_split() -> Option<Split> {
-    let dir = std::env::var("ATELIER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from("/usr/share/datasets/fashion-mnist"));
-    let read = |is_labels| std::fs::read(dir.join(DataFile { split: SplitKind::Test, is_labels }.file_name())).ok();
-    match (read(false), read(true)) {
-        (Some(images), Some(labels)) => Some(load_split_gz(SplitKind::Test, &images, &labels).expect("real test set")),
-        _ => {
-            assert!(
-                std::env::var("ATELIER_REQUIRE_DATA").is_err(),
-                "ATELIER_REQUIRE_DATA is set but no data in {}",
-                dir.display()
-            );
-            eprintln!("skipping: no Fashion-MNIST files in {}", dir.display());
-            None
-        }
-    }
-}
 
 /// Fraction of `images` the classifier labels as `split` does.
 fn accuracy(classifier: &Classifier, images: &[[u8; PIXELS_PER_IMAGE]], split: &Split) -> f64 {
@@ -48,7 +30,7 @@ fn uploaded(image: &[u8]) -> [u8; PIXELS_PER_IMAGE] {
 
 #[test]
 fn shipped_weights_score_as_trained_raw_and_through_preprocessing() {
-    let Some(test) = real_test_split() else { return };
+    let Some(test) = common::real_test_split() else { return };
     let started = Instant::now();
     let model =
         load_pretrained(std::fs::read(PRETRAINED).expect("shipped weights"), &Device::flex()).expect("weights fit");

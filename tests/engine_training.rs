@@ -2,47 +2,18 @@
 //! Uses the real Fashion-MNIST files when installed, otherwise synthetic images
 //! (`ATELIER_REQUIRE_DATA=1` makes their absence a failure, as in `data_real.rs`).
 
-use std::path::PathBuf;
+mod common;
 
-use atelier::data::{PIXELS_PER_IMAGE, Split, SplitKind, load_dir};
+
 use atelier::model::{BaselineCnnConfig, DenseConfig, ModelConfig, ModelKind};
-use atelier::training::{EvalSet, OptimizerKind, SplitMix64, StepReport, Trainer, TrainingConfig, TrainingData};
+use atelier::training::{EvalSet, OptimizerKind, StepReport, Trainer, TrainingConfig, TrainingData};
 use burn::prelude::*;
 
 const TEST_IMAGES: usize = 2_000;
 
-/// Noise images whose class is a brighter horizontal band.
-fn synthetic(kind: SplitKind, count: usize, seed: u64) -> Split {
-    let mut rng = SplitMix64::new(seed);
-    let labels: Vec<u8> = (0..count).map(|_| rng.below(10) as u8).collect();
-    let mut pixels = Vec::with_capacity(count * PIXELS_PER_IMAGE);
-    for &label in &labels {
-        for i in 0..PIXELS_PER_IMAGE {
-            let band = (i / 28) / 3 == label as usize;
-            pixels.push(rng.below(100) as u8 + if band { 120 } else { 0 });
-        }
-    }
-    Split::from_parts(kind, pixels, labels)
-}
-
 /// Real train split (all of it: the trainer subsets) and the first 2,000 test images.
 fn data() -> (TrainingData, bool) {
-    let dir = std::env::var("ATELIER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from("/usr/share/datasets/fashion-mnist"));
-    if dir.join("t10k-labels-idx1-ubyte.gz").exists() {
-        let data = load_dir(&dir).expect("real data parses");
-        let test = &data.test;
-        let test = Split::from_parts(
-            SplitKind::Test,
-            test.pixels()[..TEST_IMAGES * PIXELS_PER_IMAGE].to_vec(),
-            test.labels()[..TEST_IMAGES].to_vec(),
-        );
-        return (TrainingData::new(data.train, Some(test)), true);
-    }
-    assert!(std::env::var("ATELIER_REQUIRE_DATA").is_err(), "ATELIER_REQUIRE_DATA is set but no data in {}", dir.display());
-    eprintln!("no Fashion-MNIST files in {}: using synthetic images", dir.display());
-    (TrainingData::new(synthetic(SplitKind::Train, 12_000, 1), Some(synthetic(SplitKind::Test, TEST_IMAGES, 2))), false)
+    common::training_data(TEST_IMAGES, 12_000)
 }
 
 /// Trains `steps` batches of 32 in one epoch; returns every step's report and the test accuracy.

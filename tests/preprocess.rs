@@ -1,9 +1,10 @@
 //! Preprocessing on synthetic images whose right answer is known, and on real Fashion-MNIST
 //! images, which are already in the target form and so must come through almost unchanged.
 
+mod common;
+
 use atelier::data::{DataFile, IMAGE_SIDE, PIXELS_PER_IMAGE, SplitKind, load_split_gz};
 use atelier::preprocess::{MAX_PIXELS, PreprocessError, RgbaImage, preprocess};
-use std::path::PathBuf;
 
 const WHITE: [u8; 4] = [255, 255, 255, 255];
 const BLACK: [u8; 4] = [0, 0, 0, 255];
@@ -176,25 +177,9 @@ fn a_boot_on_a_grey_table_comes_out_clean_on_black() {
     assert!(boot_pixels.iter().all(|&v| v > 150), "the boot is light: {boot_pixels:?}");
 }
 
-fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var("ATELIER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from("/usr/share/datasets/fashion-mnist"));
-    if dir.join("t10k-images-idx3-ubyte.gz").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("ATELIER_REQUIRE_DATA").is_err(),
-        "ATELIER_REQUIRE_DATA is set but no data in {}",
-        dir.display()
-    );
-    eprintln!("skipping: no Fashion-MNIST files in {}", dir.display());
-    None
-}
-
 #[test]
 fn real_test_images_come_through_almost_unchanged() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = common::data_dir("skipping") else { return };
     let read = |is_labels| std::fs::read(dir.join(DataFile { split: SplitKind::Test, is_labels }.file_name())).unwrap();
     let test = load_split_gz(SplitKind::Test, &read(false), &read(true)).expect("real test set");
     let (mut total_difference, mut empty) = (0u64, 0);

@@ -4,7 +4,7 @@ use burn::prelude::Device;
 use wasm_bindgen::JsCast;
 
 use crate::model::{AtelierCnnConfig, BaselineCnnConfig, DenseConfig, ModelConfig};
-use crate::protocol::{EpochPoint, ModelChoice, RunSettings, StepPoint};
+use crate::protocol::{EngineMemory, EpochPoint, ModelChoice, RunSettings, StepPoint};
 use crate::training::{EpochReport, LrSchedule, OptimizerKind, StepReport, TrainingConfig};
 
 pub fn training_config(s: &RunSettings) -> TrainingConfig {
@@ -57,9 +57,8 @@ fn wasm_memory_bytes() -> f64 {
         .byte_length() as f64
 }
 
-pub fn epoch_point(report: &EpochReport, device: &Device) -> EpochPoint {
+pub fn epoch_point(report: &EpochReport) -> EpochPoint {
     let (val, test) = (report.validation, report.test);
-    let pool = device.memory_pool_usage();
     EpochPoint {
         epoch: report.epoch,
         epochs: report.epochs,
@@ -69,7 +68,14 @@ pub fn epoch_point(report: &EpochReport, device: &Device) -> EpochPoint {
         test_accuracy: test.map_or(f32::NAN, |r| r.accuracy),
         elapsed_seconds: report.elapsed_seconds,
         eta_seconds: report.eta_seconds,
-        wasm_memory_bytes: wasm_memory_bytes(),
+    }
+}
+
+pub fn engine_memory(epoch: usize, device: &Device) -> EngineMemory {
+    let pool = device.memory_pool_usage();
+    EngineMemory {
+        epoch,
+        wasm_bytes: wasm_memory_bytes(),
         device_bytes_in_use: pool.map(|p| p.bytes_in_use),
         device_bytes_reserved: pool.map(|p| p.bytes_reserved),
     }

@@ -19,12 +19,16 @@ use crate::training::{Checkpoint, ModelFile, Trainer, TrainingData};
 pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer) {
     let Ok(checkpoint) = trainer.checkpoint().read_async().await else { return };
     let model_file = checkpoint.model_file().to_bytes();
+    // Only the bytes from here on: the decoded tensors would raise the worker's high-water mark
+    // (its memory never shrinks) while the message is encoded.
+    let bytes = checkpoint.to_bytes();
+    drop(checkpoint);
     let mut s = shared.borrow_mut();
     s.last_model_file = Some(model_file.clone());
     s.send(FromEngine::Checkpoint {
         epoch: trainer.epochs_done(),
         global_step: trainer.global_step(),
-        checkpoint: checkpoint.to_bytes(),
+        checkpoint: bytes,
         model_file,
     });
 }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use burn::prelude::Device;
 use wasm_bindgen_futures::spawn_local;
 
-use super::convert::{epoch_point, step_point};
+use super::convert::{engine_memory, epoch_point, step_point};
 use super::runner::{FLUSH_SECONDS, Shared, now, yield_to_events};
 use crate::protocol::{FromEngine, StepPoint, TestPredictions};
 use crate::training::{PendingStep, RunEvent, RunState, StepReport, Trainer};
@@ -137,18 +137,20 @@ pub(super) async fn train(
     result.and(last)
 }
 
-/// Evaluates, then sends the epoch's figures and every test image's probabilities.
+/// Evaluates, then sends the epoch's figures, every test image's probabilities, a checkpoint
+/// and the memory in use.
 async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: &Device) -> Result<(), String> {
     let mut pending = trainer.end_epoch();
     let probabilities = pending.take_test_probabilities();
     let report = pending.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
-    shared.borrow().send(FromEngine::Epoch(epoch_point(&report, device)));
+    shared.borrow().send(FromEngine::Epoch(epoch_point(&report)));
     if let Some(probabilities) = probabilities {
         let read = probabilities.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
         let epoch = trainer.epochs_done();
         shared.borrow().send(FromEngine::TestPredictions(TestPredictions { epoch, probabilities: read.probabilities }));
     }
     super::saving::send_checkpoint(shared, trainer).await;
+    shared.borrow().send(FromEngine::Memory(engine_memory(trainer.epochs_done(), device)));
     Ok(())
 }
 

@@ -69,12 +69,15 @@ pub fn Metrics(props: &MetricsProps) -> Html {
                 <p class="epoch-line" data-testid="epoch-summary">
                     {format!("After epoch {}: validation {:.2}% (loss {:.3}), test {:.2}%", e.epoch,
                         e.validation_accuracy * 100.0, e.validation_loss, e.test_accuracy * 100.0)}
-                    <span class="memory" data-testid="engine-memory" data-wasm-bytes={e.wasm_memory_bytes.to_string()}
-                          data-device-bytes={e.device_bytes_in_use.map(|b| b.to_string()).unwrap_or_default()}
-                          data-device-reserved={e.device_bytes_reserved.map(|b| b.to_string()).unwrap_or_default()}>
-                        {format!(" · engine memory {:.0} MB", e.wasm_memory_bytes / 1e6)}
-                        {e.device_bytes_reserved.map(|b| format!(", GPU {:.0} MB", b as f64 / 1e6)).unwrap_or_default()}
-                    </span>
+                    if let Some(m) = run.memory {
+                        <span class="memory" data-testid="engine-memory" data-epoch={m.epoch.to_string()}
+                              data-wasm-bytes={m.wasm_bytes.to_string()}
+                              data-device-bytes={m.device_bytes_in_use.map(|b| b.to_string()).unwrap_or_default()}
+                              data-device-reserved={m.device_bytes_reserved.map(|b| b.to_string()).unwrap_or_default()}>
+                            {format!(" · engine memory {:.0} MB", m.wasm_bytes / 1e6)}
+                            {m.device_bytes_reserved.map(|b| format!(", GPU {:.0} MB", b as f64 / 1e6)).unwrap_or_default()}
+                        </span>
+                    }
                 </p>
             }
         </div>

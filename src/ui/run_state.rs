@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use crate::protocol::{BackendKind, DeviceCheck, EpochPoint, FromEngine, RunPhase, RunSettings, StepPoint};
+use crate::protocol::{BackendKind, DeviceCheck, EngineMemory, EpochPoint, FromEngine, RunPhase, RunSettings, StepPoint};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunView {
@@ -15,6 +15,8 @@ pub struct RunView {
     /// Every step of the current run (the charts of a later view read it).
     pub steps: Rc<Vec<StepPoint>>,
     pub epochs: Rc<Vec<EpochPoint>>,
+    /// The engine's memory after the latest epoch.
+    pub memory: Option<EngineMemory>,
     /// The last refusal or warning, shown until the next command.
     pub notice: Option<String>,
 }
@@ -28,6 +30,7 @@ impl Default for RunView {
             phase: RunPhase::Idle,
             steps: Rc::default(),
             epochs: Rc::default(),
+            memory: None,
             notice: None,
         }
     }
@@ -44,11 +47,13 @@ impl RunView {
                 if phase == RunPhase::Idle {
                     self.steps = Rc::default();
                     self.epochs = Rc::default();
+                    self.memory = None;
                 }
                 self.phase = phase;
             }
             FromEngine::Steps(points) => Rc::make_mut(&mut self.steps).extend(points),
             FromEngine::Epoch(point) => Rc::make_mut(&mut self.epochs).push(point),
+            FromEngine::Memory(memory) => self.memory = Some(memory),
             FromEngine::Refused(reason) => self.notice = Some(reason),
             // Kept per run by the page state, not in the live view.
             FromEngine::TestPredictions(_)
@@ -71,6 +76,7 @@ impl RunView {
     pub fn clear_run(&mut self) {
         self.steps = Rc::default();
         self.epochs = Rc::default();
+        self.memory = None;
         self.notice = None;
     }
 

@@ -1,0 +1,231 @@
+// The app served from a snapshot of dist/, headless Chromium (tests/e2e/harness.mjs) and the
+// page-side instrumentation the measurements read.
+import { createServer } from 'node:http';
+import { readFile, stat, cp, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { extname, join, normalize } from 'node:path';
+import { tmpdir } from 'node:os';
+import { launch, DIST } from '../e2e/harness.mjs';
+import { BATCH, MINUTE, round, log } from './config.mjs';
+
+/** Copies dist/ to a temporary folder; retries if a rebuild changed it meanwhile. */
+export async function snapshotDist() {
+  if (!existsSync(join(DIST, 'index.html'))) throw new Error('dist/ is missing: run `trunk build --release` first');
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const dir = await mkdtemp(join(tmpdir(), 'atelier-bench-dist-'));
+    await cp(DIST, dir, { recursive: true });
+    const html = await readFile(join(dir, 'index.html'), 'utf8');
+    const named = [...html.matchAll(/(?:href|src|module_or_path:)\s*=?\s*["']\/?([^"']+\.(?:js|wasm|css))["']/g)].map((m) => m[1]);
+    if (named.length && named.every((f) => existsSync(join(dir, f)))) return dir;
+    await rm(dir, { recursive: true, force: true });
+    log('dist/ changed while copying it; trying again in 20 s');
+    await new Promise((ok) => setTimeout(ok, 20_000));
+  }
+  throw new Error('dist/ keeps changing (a rebuild in progress?); rerun when it is done');
+}
+
+export const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
+  '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.gz': 'application/gzip',
+};
+
+/** Serves `root` on a free loopback port, as tests/e2e/harness.mjs serves dist/. */
+export async function serve(root) {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    let file = join(root, path);
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Runs in every page before its scripts: long tasks, and the page clock of every change the
+ * benchmark reads (engine ready, pre-trained model ready, steps reported, evaluations shown). */
+export function instrument() {
+  const b = (window.__bench = { longTasks: [], steps: [], evals: [], backendAt: null, backend: null, pretrainedAt: null });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) b.longTasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+  // Long animation frames say which scripts ran (to tell a chart redraw from a GC or a message).
+  b.frames = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        b.frames.push({ start: e.startTime, duration: e.duration, blocking: e.blockingDuration,
+          scripts: e.scripts.map((x) => ({ invoker: x.invoker, source: `${x.sourceFunctionName || ''} ${(x.sourceURL || '').split('/').pop()}`.trim(), ms: Math.round(x.duration) })) });
+      }
+    }).observe({ type: 'long-animation-frame', buffered: true });
+  } catch { /* not supported */ }
+  const check = () => {
+    const now = performance.now();
+    const badge = document.querySelector('[data-testid="backend"]');
+    if (b.backendAt === null && badge?.dataset.value) { b.backendAt = now; b.backend = badge.dataset.value; }
+    const select = document.querySelector('[data-testid="classify-model-select"]');
+    if (b.pretrainedAt === null && select?.dataset.pretrained === 'ready') b.pretrainedAt = now;
+    const state = document.querySelector('[data-testid="train-state"]');
+    if (state) {
+      const step = Number(state.dataset.step);
+      const last = b.steps.at(-1);
+      if (!last || last[1] !== step || last[2] !== state.dataset.state) b.steps.push([now, step, state.dataset.state]);
+    }
+    const evaluation = document.querySelector('[data-testid="evaluation"]');
+    if (evaluation) {
+      const key = `${evaluation.dataset.runId}:${evaluation.dataset.epoch}`;
+      if (b.lastEval !== key) { b.lastEval = key; b.evals.push([now, Number(evaluation.dataset.runId), Number(evaluation.dataset.epoch)]); }
+    }
+  };
+  const start = () => {
+    new MutationObserver(check).observe(document.documentElement, {
+      subtree: true, childList: true, attributes: true,
+      attributeFilter: ['data-value', 'data-step', 'data-state', 'data-epoch', 'data-run-id', 'data-pretrained'],
+    });
+    check();
+  };
+  if (document.documentElement) start(); else document.addEventListener('readystatechange', start, { once: true });
+}
+
+// The harness deletes a profile when its context closes, without waiting for Chromium to finish
+// writing it; the rm then fails (ENOTEMPTY) as an unhandled rejection. Finish the job instead of
+// dying an hour into a run.
+process.on('unhandledRejection', (e) => {
+  const profile = typeof e?.path === 'string' && e.path.match(/^(.*\/atelier-chromium-[^/]+)/)?.[1];
+  if (!profile || !['ENOTEMPTY', 'EBUSY', 'ENOENT'].includes(e.code)) throw e;
+  setTimeout(() => rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 }).catch(() => {}), 2_000);
+});
+
+/** A fresh headless Chromium (tests/e2e/harness.mjs), retried: on this shared machine a launch
+ * now and then fails to create its socket directory. */
+export async function browser() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch();
+    } catch (e) {
+      if (attempt === 3) throw e;
+      log(`Chromium did not start (${e.message.split('\n')[0]}); again in 5 s`);
+      await new Promise((ok) => setTimeout(ok, 5_000));
+    }
+  }
+}
+
+/** The browser and its WebGPU adapter, read from the first page opened. */
+export const machine = { browser: null, adapter: null };
+
+export async function open(context, url, query) {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.addInitScript(instrument);
+  await page.goto(`${url}${query}`);
+  if (!machine.browser) {
+    machine.browser = (await page.evaluate(() => navigator.userAgent)).match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? '?';
+    machine.adapter = await page.evaluate(async () => {
+      const adapter = await navigator.gpu?.requestAdapter();
+      return adapter ? { vendor: adapter.info.vendor, architecture: adapter.info.architecture, description: adapter.info.description } : null;
+    });
+  }
+  return page;
+}
+
+export const bench = (page) => page.evaluate(() => window.__bench);
+export const pageNow = (page) => page.evaluate(() => performance.now());
+
+export async function waitReady(page, pretrained = false) {
+  await page.locator('[data-testid="data-status"][data-state="ready"]').waitFor({ timeout: 5 * MINUTE });
+  await page.waitForFunction(() => window.__bench.backendAt !== null, null, { timeout: 10 * MINUTE, polling: 100 });
+  if (pretrained) await page.waitForFunction(() => window.__bench.pretrainedAt !== null, null, { timeout: 5 * MINUTE, polling: 100 });
+}
+
+/** A deliberate 120 ms task must be seen, or the long-task figures mean nothing. */
+export async function calibrateLongTasks(page) {
+  await page.evaluate(() => { const t = performance.now(); while (performance.now() - t < 120); });
+  await page.waitForFunction(() => window.__bench.longTasks.some((t) => t.duration >= 100), null, { timeout: 5_000 });
+}
+
+/** Main-thread JS heap after a forced garbage collection (CDP), and how long that took. */
+export async function jsHeap(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const from = await pageNow(page);
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    return { bytes: usedSize, gcWindow: [from, await pageNow(page)] };
+  } finally {
+    await cdp.detach();
+  }
+}
+
+export const querySuffix = (backend, extra = {}) => {
+  const params = new URLSearchParams({ ...(backend === 'cpu' ? { backend: 'cpu' } : {}), ...extra });
+  const s = params.toString();
+  return s ? `?${s}` : '';
+};
+
+export async function configure(page, { model, subset, epochs }) {
+  await page.getByTestId('model-select').selectOption(model);
+  await page.getByTestId('subset-select').selectOption(String(subset));
+  await page.getByTestId('batch-select').selectOption(String(BATCH));
+  await page.getByTestId('epochs-select').selectOption(String(epochs));
+}
+
+/** Clicks Start; returns the page clock at the click, where this run's step records begin, and
+ * the previous run's last step (shown until this run reports). */
+export async function start(page) {
+  const { from, stale } = await page.evaluate(() => ({
+    from: window.__bench.steps.length, stale: Number(document.querySelector('[data-testid="train-state"]').dataset.step) }));
+  const clicked = await pageNow(page);
+  await page.getByTestId('train-start').click();
+  return { clicked, from, stale };
+}
+
+/** This run's step records `[pageMs, step, state]`, steps ≥ 1: the rising sequence after the
+ * last drop. Before it the badge may show the previous run's step, and even (seen here) a
+ * stopped run's last late step after the new run was cleared. (Inlined in `training`'s wait.) */
+export function runRecords(all, from) {
+  const records = all.slice(from).filter((r) => r[1] > 0);
+  let begin = 0;
+  for (let i = 1; i < records.length; i++) if (records[i][1] < records[i - 1][1]) begin = i;
+  return records.slice(begin);
+}
+
+export async function stopAndSettle(page) {
+  if (['running', 'paused'].includes(await page.getByTestId('train-state').getAttribute('data-state'))) {
+    await page.getByTestId('train-stop').click();
+  }
+  await page.waitForFunction(() => !['running', 'paused'].includes(document.querySelector('[data-testid="train-state"]').dataset.state),
+    null, { timeout: 5 * MINUTE, polling: 100 });
+  // The worker announces "done" before its last step reports arrive: let them land first, or
+  // they would show up at the start of the next run.
+  await page.waitForFunction(() => performance.now() - (window.__bench.steps.at(-1)?.[0] ?? 0) > 1500, null, { timeout: MINUTE, polling: 250 });
+}
+
+
+export const firstAt = (records, step) => records.find((r) => r[1] >= step);
+
+/** Long tasks between `from` and `to` (page clock), each with the scripts of the long animation
+ * frames it overlaps: `app` if one is Atelier's, `harness` if the only scripts are the
+ * benchmark's own (Playwright's polling: a timer without a source), else `unattributed`
+ * (style, layout, paint, GC, or the main thread waiting for a CPU the other processes hold). */
+export function longTasksIn(b, from, to, exclude = []) {
+  return b.longTasks
+    .filter((t) => t.start >= from && t.start <= to && !exclude.some(([a, z]) => t.start + t.duration >= a && t.start <= z))
+    .map((t) => {
+      const scripts = b.frames.filter((f) => f.start <= t.start + t.duration && f.start + f.duration >= t.start).flatMap((f) => f.scripts);
+      const kind = scripts.some((x) => x.source.includes('atelier')) ? 'app' : scripts.length && scripts.every((x) => !x.source) ? 'harness' : 'unattributed';
+      return { start: round(t.start), duration: t.duration, kind, scripts };
+    });
+}
+export const counted = (tasks) => tasks.filter((t) => t.kind !== 'harness');
+export const longest = (tasks) => tasks.reduce((m, t) => Math.max(m, t.duration), 0);
+
+export function fail(page, what) {
+  return page.evaluate(() => document.querySelector('[data-testid="train-state"]')?.textContent).then((text) => {
+    throw new Error(`${what}: the run ended in an error: ${text}`);
+  });
+}

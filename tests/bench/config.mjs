@@ -1,0 +1,55 @@
+// Options, constants and the targets of the benchmark (see run.mjs).
+import { loadavg } from 'node:os';
+
+export const argv = process.argv.slice(2);
+export const flag = (name) => argv.includes(name);
+export const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : null);
+export const QUICK = flag('--quick');
+export const FULL_EPOCH = flag('--full-epoch');
+export const ONLY = option('--only');
+if (ONLY && !['cpu', 'webgpu'].includes(ONLY)) throw new Error('--only takes cpu or webgpu');
+export const ALL_SECTIONS = ['bundle', 'load', 'latency', 'inference', 'training', 'memory', 'epoch', 'native'];
+export const SECTIONS = new Set(option('--sections')?.split(',') ?? ALL_SECTIONS.filter((s) => s !== 'native'));
+if (flag('--native')) SECTIONS.add('native');
+for (const s of SECTIONS) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s}`);
+export const BACKENDS = ['webgpu', 'cpu'].filter((b) => !ONLY || b === ONLY);
+export const MODELS = QUICK ? ['dense'] : ['dense', 'baseline-cnn', 'atelier-cnn'];
+export const MODEL_NAMES = { dense: 'Dense 128', 'baseline-cnn': 'Baseline CNN', 'atelier-cnn': 'Atelier CNN' };
+export const READBACKS = [1, 10];
+export const BATCH = 64;
+// Throughput is measured between these reported steps (multiples of 10, which `?readback=10`
+// reports too), after the first steps' shader compilation and allocation.
+export const WARM_STEP = 10;
+export const END_STEP = QUICK ? 20 : 30;
+// …and over at least this long (the CPU trains Dense at ~80 steps/s).
+export const MIN_WINDOW_MS = QUICK ? 3_000 : 10_000;
+export const LOAD_SAMPLES = QUICK ? 1 : 3;
+export const LATENCY_SAMPLES = QUICK ? 8 : 25;
+export const MEMORY_MODEL = QUICK ? 'dense' : 'baseline-cnn';
+export const MEMORY_EPOCHS = 3;
+export const SLICE_IMAGES = 1000; // the page's smallest subset: 16 steps of 64
+export const FULL_IMAGES = 55_000; // 60,000 minus 5,000 validation
+export const EVAL_IMAGES = 15_000; // what every epoch evaluates: 5,000 validation + 10,000 test
+export const MINUTE = 60_000;
+
+export const TARGETS = {
+  readbackCost: 20, // % of throughput lost by reading the loss every step (WebGPU)
+  longTaskMs: 50, // no main-thread task longer, while training
+  latencyMedianMs: 10, // single-image classification, WebGPU
+  galleryCachedMs: 1000, // navigation → first gallery image, data cached
+  memoryGrowth: 5, // % from epoch 1 to epoch 3
+  uiWasmGzipBytes: 1_000_000,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+export const load = () => loadavg().map((l) => +l.toFixed(2));
+export const round = (x, digits = 1) => (x == null || !Number.isFinite(x) ? null : +x.toFixed(digits));
+export const median = (xs) => percentile(xs, 0.5);
+export function percentile(values, q) {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+export const log = (...parts) => console.error(`[bench ${new Date().toISOString().slice(11, 19)} load ${load()[0]}]`, ...parts);
