@@ -100,6 +100,7 @@ fn train_one(trainer: &mut Trainer, trace: &mut Trace) -> bool {
 fn finish(mut trainer: Trainer, mut trace: Trace) -> (Trace, Vec<u8>, u32) {
     while train_one(&mut trainer, &mut trace) {}
     let weights = trainer.model_file().read().to_bytes();
+    assert_eq!(weights.capacity(), weights.len(), "a model file is written into one allocation of its size");
     (trace, weights, trainer.evaluate(EvalSet::Test).unwrap().read().loss.to_bits())
 }
 
@@ -124,6 +125,7 @@ fn interrupted(config: &TrainingConfig, cut: Cut) -> (Trace, Vec<u8>, u32) {
         trace.epoch(trainer.end_epoch().read());
     }
     let bytes = trainer.checkpoint().read().to_bytes();
+    assert_eq!(bytes.capacity(), bytes.len(), "a checkpoint is written into one allocation of its size");
     drop(trainer);
 
     let checkpoint = Checkpoint::from_bytes(&bytes).unwrap();

@@ -229,6 +229,12 @@ pub(super) async fn yield_to_events(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
+/// Lets other tasks of this worker that need no event (a CPU tensor read) run, without the
+/// timer's delay; what waits on the device or on a message needs [`yield_to_events`].
+pub(super) async fn yield_to_tasks() {
+    let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&wasm_bindgen::JsValue::UNDEFINED)).await;
+}
+
 pub(super) async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<TrainingData, String> {
     if let Some(data) = shared.borrow().data.clone() {
         return Ok(data);

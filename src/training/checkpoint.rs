@@ -126,16 +126,28 @@ impl Checkpoint {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut writer = Writer::new(FileKind::Checkpoint, &to_json(&self.meta));
-        writer.u32s("split/train", &self.train_indices);
-        writer.u32s("split/validation", &self.validation_indices);
-        writer.u32s("epoch/order", &self.order);
-        if let (Some(loss), Some(correct)) = (self.epoch_loss_sum, self.epoch_correct) {
+        let indices: [(&str, &[u32]); 3] = [
+            ("split/train", &self.train_indices),
+            ("split/validation", &self.validation_indices),
+            ("epoch/order", &self.order),
+        ];
+        let sums = self.epoch_loss_sum.zip(self.epoch_correct);
+        let weights: Vec<(String, &Record)> =
+            self.weights.values().map(|record| (format!("weights/{}", record.name), record)).collect();
+        writer.reserve(
+            indices.iter().map(|(name, values)| Writer::encoded_len(name, 1, values.len())).sum::<usize>()
+                + sums.map_or(0, |_| Writer::encoded_len("epoch/loss_sum", 1, 1) + Writer::encoded_len("epoch/correct", 1, 1))
+                + weights.iter().map(|(name, r)| Writer::encoded_len(name, r.shape.len(), r.values.len())).sum::<usize>()
+                + self.optimizer.iter().map(|r| Writer::encoded_len(&r.name, r.shape.len(), r.values.len())).sum::<usize>(),
+        );
+        indices.iter().for_each(|(name, values)| writer.u32s(name, values));
+        if let Some((loss, correct)) = sums {
             writer.f32s("epoch/loss_sum", &[1], &[loss]);
             writer.u32s("epoch/correct", &[correct]);
         }
-        for record in self.weights.values() {
+        for (name, record) in &weights {
             let Values::F32(values) = &record.values else { continue };
-            writer.f32s(&format!("weights/{}", record.name), &record.shape, values);
+            writer.f32s(name, &record.shape, values);
         }
         self.optimizer.iter().for_each(|record| writer.record(record));
         writer.finish()

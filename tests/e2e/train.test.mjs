@@ -95,6 +95,34 @@ test('training on WebGPU: loss falls, Pause and Resume work', async () => {
   await trainAndWatch('', 'webgpu', 'webgpu');
 });
 
+test('the images/s readout is wall-clock throughput (CPU, Dense 128, all images)', async () => {
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}?backend=cpu`);
+    await status(page).and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    await waitFor(page, async () => (await page.getByTestId('backend').getAttribute('data-value')) === 'cpu', 120_000, 'the engine');
+    await page.getByTestId('model-select').selectOption('dense');
+    await page.getByTestId('subset-select').selectOption('all');
+    await page.getByTestId('epochs-select').selectOption('1');
+    await page.getByTestId('train-start').click();
+    await waitFor(page, async () => (await steps(page)) >= 40, 120_000, 'the first steps');
+    // Steps reach the page every 0.1 s: over 4 s the count is good to a few per cent.
+    const [s1, t1] = [await steps(page), Date.now()];
+    await page.waitForTimeout(4_000);
+    const [s2, t2] = [await steps(page), Date.now()];
+    const shown = await value(page, 'metric-throughput');
+    const wall = ((s2 - s1) * 64) / ((t2 - t1) / 1000);
+    await page.getByTestId('train-stop').click();
+    assert.ok(s2 > s1, 'steps went on');
+    // The readout averages the last 20 steps, the test 4 s: close, not equal.
+    assert.ok(shown > wall / 1.35 && shown < wall * 1.35, `readout ${shown} images/s, measured ${wall.toFixed(0)}`);
+    await record('throughput_readout_cpu_dense128', { shown, wall });
+  } finally {
+    await context.close();
+  }
+});
+
 test('a lost WebGPU device ends the run with a message, and training goes on on the CPU', async () => {
   const context = await launch();
   try {

@@ -57,6 +57,15 @@ pub(crate) enum Values {
     U32(Vec<u32>),
 }
 
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::F32(values) => values.len(),
+            Values::U32(values) => values.len(),
+        }
+    }
+}
+
 /// One named array of a file: weights, an optimizer moment, a list of image indices.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Record {
@@ -82,6 +91,18 @@ impl Writer {
         let count_at = bytes.len();
         bytes.extend_from_slice(&0u32.to_le_bytes());
         Self { bytes, count_at, count: 0 }
+    }
+
+    /// The bytes a record takes: name, kind, shape, values.
+    pub const fn encoded_len(name: &str, rank: usize, values: usize) -> usize {
+        2 + name.len() + 2 + 4 * rank + 4 * values
+    }
+
+    /// Makes room for `records` bytes of records and the checksum in one allocation: a buffer
+    /// grown record by record leaves the worker's memory (which never shrinks) larger and more
+    /// fragmented after every checkpoint.
+    pub fn reserve(&mut self, records: usize) {
+        self.bytes.reserve_exact(records + 8);
     }
 
     pub fn f32s(&mut self, name: &str, shape: &[usize], values: &[f32]) {

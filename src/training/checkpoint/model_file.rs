@@ -60,6 +60,7 @@ impl ModelFile {
     pub fn to_bytes(&self) -> Vec<u8> {
         let meta = ModelMeta { model: self.config.clone(), normalization: self.normalization };
         let mut writer = Writer::new(FileKind::Model, &to_json(&meta));
+        writer.reserve(self.weights.values().map(|r| Writer::encoded_len(&r.name, r.shape.len(), r.values.len())).sum());
         self.weights.values().for_each(|record| writer.record(record));
         writer.finish()
     }
