@@ -24,13 +24,16 @@ pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer) {
     let bytes = checkpoint.to_bytes();
     drop(checkpoint);
     let mut s = shared.borrow_mut();
-    s.last_model_file = Some(model_file.clone());
+    // The previous model file goes before the message is encoded (nothing can ask for it in
+    // between), so no checkpoint needs more memory than the first one did.
+    s.last_model_file = None;
     s.send(FromEngine::Checkpoint {
         epoch: trainer.epochs_done(),
         global_step: trainer.global_step(),
         checkpoint: bytes,
-        model_file,
+        model_file: model_file.clone(),
     });
+    s.last_model_file = Some(model_file);
 }
 
 /// A trainer that continues where `bytes` (a checkpoint from [`send_checkpoint`]) left off.

@@ -131,12 +131,12 @@ export function report(r) {
 
   if (r.memory.length) {
     const series = (m, key) => (m.perEpoch[0][key] == null ? '–'
-      : `${m.perEpoch.map((p) => kb(p[key])).join(' → ')} (${pct(m.growthPercent[key])})`);
+      : `${m.perEpoch.map((p) => kb(p[key])).join(' → ')} (${pct(m.growthPercent[key])}${m.laterGrowthPercent ? `; from epoch 2: ${pct(m.laterGrowthPercent[key])}` : ''})`);
     const rows = r.memory.map((m) => [`${m.backend === 'cpu' ? 'CPU' : 'WebGPU'}, ${MODEL_NAMES[m.model]}`, series(m, 'wasmBytes'),
       series(m, 'deviceBytes'), series(m, 'deviceReserved'), series(m, 'jsHeapBytes'), ms(m.longestMainThreadTaskMs), loadText(m.load)]);
     const m0 = r.memory[0];
     parts.push(`**Memory**, ${num(m0.trainImages)} training images per epoch (+ 15,000 evaluated), after epoch ${m0.perEpoch.map((p) => p.epoch).join(' → ')} ` +
-      '(growth from the first to the last; page JS heap after a forced GC):\n\n' + table(['backend, model', 'engine wasm memory', 'GPU bytes in use', 'GPU pool reserved', 'page JS heap', 'longest main-thread task', 'load'], rows));
+      '(growth from epoch 1 to epoch 3; page JS heap after a forced GC):\n\n' + table(['backend, model', 'engine wasm memory', 'GPU bytes in use', 'GPU pool reserved', 'page JS heap', 'longest main-thread task', 'load'], rows));
   }
 
   if (r.epoch.length) {

@@ -4,6 +4,7 @@
 //   trunk build --release && node tests/bench/run.mjs [options]
 //
 //   --quick         smoke run (a few minutes): Dense only, short windows, fewer samples
+//   --memory-epochs N  epochs of the memory section (default 3; the target is epoch 1 → 3)
 //   --full-epoch    also train one whole epoch (55,000 images) of the Atelier CNN on WebGPU
 //                   (about an hour on SwiftShader); by default a 1,000-image slice is measured
 //                   and the epoch extrapolated, labelled as such
@@ -36,7 +37,13 @@ if (option('--report')) {
   const merged = { ...runs[0], runs: runs.map((r) => ({ date: r.date, sections: r.sections, loadStart: r.loadStart, loadEnd: r.loadEnd })) };
   for (const r of runs.slice(1)) {
     for (const key of ['bundle', 'native']) if (r[key]) merged[key] = r[key];
-    for (const key of ['load', 'inference', 'training', 'memory', 'epoch']) if (r[key]?.length) merged[key] = r[key];
+    // Per backend (and readback): a rerun of one backend keeps the other's figures.
+    const same = (a, b) => a.backend === b.backend && a.readback === b.readback;
+    for (const key of ['load', 'inference', 'training', 'memory', 'epoch']) {
+      if (!r[key]?.length) continue;
+      merged[key] = [...(merged[key] ?? []).filter((a) => !r[key].some((b) => same(a, b))), ...r[key]]
+        .sort((a, b) => (a.backend === 'cpu') - (b.backend === 'cpu'));
+    }
     if (r.machine?.browser) merged.machine = r.machine;
   }
   merged.loadStart = runs.map((r) => r.loadStart).reduce((a, b) => (b[0] > a[0] ? b : a));

@@ -236,13 +236,16 @@ export async function memory(server, backend) {
     await stopAndSettle(page);
     const b = await bench(page);
     const tasks = longTasksIn(b, clicked, ended, gcWindows);
-    const growth = (key) => {
-      const [a, z] = [perEpoch[0][key], perEpoch.at(-1)[key]];
+    // The target: epoch 1 → epoch 3; with --memory-epochs > 3 also epoch 2 → the last.
+    const growth = (key, from = 1, to = 3) => {
+      const [a, z] = [perEpoch.find((p) => p.epoch === from)?.[key], perEpoch.find((p) => p.epoch === to)?.[key]];
       return a && z != null ? round(((z - a) / a) * 100, 2) : null;
     };
+    const keys = ['wasmBytes', 'deviceBytes', 'deviceReserved', 'jsHeapBytes'];
     return {
       backend, model: MEMORY_MODEL, trainImages: SLICE_IMAGES, epochs: MEMORY_EPOCHS, perEpoch,
-      growthPercent: { wasmBytes: growth('wasmBytes'), deviceBytes: growth('deviceBytes'), deviceReserved: growth('deviceReserved'), jsHeapBytes: growth('jsHeapBytes') },
+      growthPercent: Object.fromEntries(keys.map((k) => [k, growth(k)])),
+      laterGrowthPercent: MEMORY_EPOCHS > 3 ? Object.fromEntries(keys.map((k) => [k, growth(k, 2, MEMORY_EPOCHS)])) : null,
       longestMainThreadTaskMs: longest(counted(tasks)),
       mainThreadTasksOver50ms: counted(tasks).length,
       longestAppTaskMs: longest(tasks.filter((t) => t.kind === 'app')),
