@@ -1,11 +1,10 @@
 // The app served from a snapshot of dist/, headless Chromium (tests/e2e/harness.mjs) and the
 // page-side instrumentation the measurements read.
-import { createServer } from 'node:http';
-import { readFile, stat, cp, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, cp, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { launch, DIST } from '../e2e/harness.mjs';
+import { launch, serveDist, DIST } from '../e2e/harness.mjs';
 import { BATCH, MINUTE, round, log } from './config.mjs';
 
 /** Copies dist/ to a temporary folder; retries if a rebuild changed it meanwhile. */
@@ -24,29 +23,8 @@ export async function snapshotDist() {
   throw new Error('dist/ keeps changing (a rebuild in progress?); rerun when it is done');
 }
 
-export const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
-  '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.gz': 'application/gzip',
-};
-
-/** Serves `root` on a free loopback port, as tests/e2e/harness.mjs serves dist/. */
-export async function serve(root) {
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    let file = join(root, path);
-    try {
-      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length });
-      res.end(body);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found');
-    }
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) };
-}
+/** Serves `root` (a snapshot of dist/) on a free loopback port, as the e2e tests serve dist/. */
+export const serve = (root) => serveDist(root);
 
 /** Runs in every page before its scripts: long tasks, and the page clock of every change the
  * benchmark reads (engine ready, pre-trained model ready, steps reported, evaluations shown). */

@@ -4,7 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT } from '../e2e/harness.mjs';
+import { ROOT, stroke } from '../e2e/harness.mjs';
 import { MODELS, BATCH, WARM_STEP, END_STEP, MIN_WINDOW_MS, LATENCY_SAMPLES, MEMORY_MODEL, MEMORY_EPOCHS, SLICE_IMAGES, FULL_IMAGES, EVAL_IMAGES, MINUTE, load, round, median, percentile, log } from './config.mjs';
 import { browser, open, bench, pageNow, waitReady, calibrateLongTasks, jsHeap, querySuffix, configure, start, runRecords, stopAndSettle, firstAt, longTasksIn, counted, longest, fail } from './browser.mjs';
 
@@ -58,16 +58,6 @@ export async function loadAndLatency(server, backend, samples, withLatency) {
   }
   result.loadAfter = load();
   return result;
-}
-
-/** A stroke with real pointer events, in canvas fractions. */
-export async function stroke(page, points) {
-  const box = await page.getByTestId('draw-canvas').boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-  await page.mouse.move(...at(points[0]));
-  await page.mouse.down();
-  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 4 });
-  await page.mouse.up();
 }
 
 /** Input → probabilities on the page (`data-latency-ms`), over small strokes, as

@@ -2,7 +2,7 @@
 // WebGPU (SwiftShader here) and on the CPU fallback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, screenshot, record, waitFor, openReady } from './harness.mjs';
+import { serveDist, launch, screenshot, record, waitFor, openReady, stroke } from './harness.mjs';
 import { testImages, imagePng, greyPng, photoPng } from './images.mjs';
 
 let server;
@@ -32,16 +32,6 @@ async function nextAnswer(page, after, timeout = 120_000) {
     backend: await el.getAttribute('data-backend'),
     model: await el.getAttribute('data-model'),
   };
-}
-
-/** A stroke with real pointer events, in canvas fractions. */
-async function stroke(page, points) {
-  const box = await page.getByTestId('draw-canvas').boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-  await page.mouse.move(...at(points[0]));
-  await page.mouse.down();
-  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 4 });
-  await page.mouse.up();
 }
 
 const percentile = (values, q) => {
