@@ -31,10 +31,8 @@ pub fn Metrics(props: &MetricsProps) -> Html {
     let epoch = run.last_epoch();
     // Averaged over the last 20 batches: one batch is too noisy to read.
     let recent = run.recent(20);
-    let throughput = {
-        let tail = &run.steps[run.steps.len().saturating_sub(20)..];
-        (!tail.is_empty()).then(|| tail.iter().map(|s| s.images_per_second).sum::<f64>() / tail.len() as f64)
-    };
+    // Already wall-clock over the last ~2 s (the engine's `Pace`): shown as it comes.
+    let throughput = step.map(|s| s.images_per_second);
     let finished = matches!(run.phase, crate::protocol::RunPhase::Done { .. });
     let running = matches!(run.phase, crate::protocol::RunPhase::Running | crate::protocol::RunPhase::Paused);
     let epoch_progress = step.map(|s| s.step as f64 / s.steps_per_epoch.max(1) as f64).unwrap_or(0.0);
