@@ -6,6 +6,7 @@ pub mod data;
 pub mod metrics;
 pub mod preprocess;
 pub mod protocol;
+pub mod race;
 
 #[cfg(feature = "engine")]
 pub mod inference;

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::race::{Choice, GpuStatus, RaceRecord, Workload};
+
 /// Which compute backend the engine runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackendKind {
@@ -221,12 +223,48 @@ pub enum ClassifierStatus {
     LastRun(ModelChoice),
 }
 
+/// What one engine worker does. The page runs two: one trains, one classifies, so a drawing
+/// never waits behind a training step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EngineRole {
+    Trainer,
+    Classifier,
+}
+
+/// The backend in use, why, and what is known about the GPU (the `backend` badge).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendReport {
+    pub kind: BackendKind,
+    pub choice: Choice,
+    /// Why this backend, in words for the page.
+    pub detail: String,
+    pub gpu: GpuStatus,
+    /// The race behind the choice (measured now or on an earlier visit).
+    pub race: Option<RaceRecord>,
+    /// WebGPU compared with the CPU when WebGPU started.
+    pub check: Option<DeviceCheck>,
+}
+
 /// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
-    /// Pick a backend (`None`: WebGPU when available), where the data files and the shipped
-    /// pre-trained weights are.
-    Init { force_cpu: bool, data_base: String, pretrained_url: String },
+    /// Start as `role`. `force`: the backend the user chose (`?backend=`), else the faster one
+    /// is measured for `settings`; `known`: races of earlier visits, reused for the same adapter
+    /// and workload. Also where the data files and the shipped pre-trained weights are.
+    Init {
+        role: EngineRole,
+        force: Option<BackendKind>,
+        settings: RunSettings,
+        known: Vec<RaceRecord>,
+        data_base: String,
+        pretrained_url: String,
+    },
+    /// The settings changed (model, layers, batch size): measure again if that is a new workload
+    /// (the classifier: measure classification now).
+    Workload(RunSettings),
+    /// Send the current run's weights now ([`FromEngine::Checkpoint`]), e.g. to classify with
+    /// a run in progress.
+    Snapshot,
     Classify(ClassifyRequest),
     /// Continue a run from a checkpoint the page stored (bytes from [`FromEngine::Checkpoint`]).
     ResumeRun {
@@ -243,8 +281,8 @@ pub enum ToEngine {
         bytes: Vec<u8>,
         quiet: bool,
     },
-    /// Switch between WebGPU (`cpu: false`, when available) and the CPU between runs.
-    ChooseBackend { cpu: bool },
+    /// The user's choice of backend, between runs: it overrides the measured one.
+    ChooseBackend(BackendKind),
     Start(RunSettings),
     Pause,
     Resume,
@@ -331,9 +369,10 @@ impl RunPhase {
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FromEngine {
-    /// The backend in use and why (e.g. "WebGPU not available in this browser — training on the CPU"),
-    /// with the WebGPU-vs-CPU check when WebGPU was tried.
-    Backend { kind: BackendKind, detail: String, check: Option<DeviceCheck> },
+    /// The backend in use and why.
+    Backend(BackendReport),
+    /// A finished race, for the page to keep (sent once the GPU figure is final).
+    Raced(RaceRecord),
     Phase(RunPhase),
     /// Steps since the last message (batched so a fast model cannot flood the page).
     Steps(Vec<StepPoint>),

@@ -1,5 +1,5 @@
-//! Choosing the compute backend: WebGPU through Burn's wgpu runtime when the browser has an
-//! adapter, otherwise (or on request) the Flex CPU backend, always with a reason to show.
+//! The two compute backends: WebGPU through Burn's wgpu runtime, where the browser has a usable
+//! adapter, and the Flex CPU backend. Which one is used is decided by `chooser` (by measuring).
 //!
 //! The subgroups fix: CubeCL's WGSL kernels declare `enable subgroups;` on the web, but wgpu's
 //! browser backend cannot ask for that feature, so Chromium refuses the shaders and training
@@ -15,19 +15,19 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::protocol::{BackendKind, DeviceCheck};
+use crate::race::{GpuStatus, is_software_adapter};
 use crate::training::cross_check;
 
 #[derive(Clone)]
 pub struct Backend {
     pub kind: BackendKind,
     pub device: Device,
-    /// Why this backend, in words for the page.
-    pub detail: String,
+    /// WebGPU's check against the CPU when it started.
     pub check: Option<DeviceCheck>,
 }
 
-pub fn cpu(detail: impl Into<String>) -> Backend {
-    Backend { kind: BackendKind::Cpu, device: Device::flex(), detail: detail.into(), check: None }
+pub fn cpu() -> Backend {
+    Backend { kind: BackendKind::Cpu, device: Device::flex(), check: None }
 }
 
 thread_local! {
@@ -53,23 +53,25 @@ fn navigator_gpu() -> Option<JsValue> {
     (!gpu.is_undefined() && !gpu.is_null()).then_some(gpu)
 }
 
-/// WebGPU when it starts and passes the check, else the CPU with the reason.
-pub async fn choose_backend() -> Backend {
+/// What this browser's WebGPU offers, without starting a device (cheap: one adapter request).
+pub async fn probe_gpu() -> GpuStatus {
     let Some(gpu) = navigator_gpu() else {
-        return cpu("WebGPU not available in this browser — training on the CPU");
+        return GpuStatus::Unavailable("WebGPU not available in this browser".into());
     };
-    // Burn's WGSL kernels need subgroups (and `subgroup_id`); without them they cannot compile.
-    let name = match inspect_adapter(&gpu).await {
-        Ok(name) => name,
-        Err(reason) => return cpu(format!("{reason} — training on the CPU")),
-    };
+    match inspect_adapter(&gpu).await {
+        Ok((adapter, software)) => GpuStatus::Available { adapter, software },
+        Err(reason) => GpuStatus::Unavailable(reason),
+    }
+}
+
+/// Starts Burn's wgpu runtime and checks it against the CPU; the reason (and the check, when
+/// it ran) when WebGPU must not be used. Call at most once per worker.
+pub async fn start_webgpu() -> Result<Backend, (String, Option<DeviceCheck>)> {
+    let gpu = navigator_gpu().ok_or(("WebGPU not available in this browser".to_string(), None))?;
     if let Err(err) = request_subgroups(&gpu) {
         web_sys::console::warn_1(&err);
     }
-    let device = match Device::wgpu_options().init_async().await {
-        Ok(device) => device,
-        Err(err) => return cpu(format!("WebGPU could not start ({err}) — training on the CPU")),
-    };
+    let device = Device::wgpu_options().init_async().await.map_err(|err| (format!("WebGPU could not start ({err})"), None))?;
     // Never train on a GPU that computes something else than the CPU.
     let check = match cross_check(&Device::flex(), &device, 7).await {
         Ok(check) => DeviceCheck {
@@ -78,14 +80,12 @@ pub async fn choose_backend() -> Backend {
             gradient_difference: check.gradient_difference,
             agrees: check.agrees(),
         },
-        Err(err) => return cpu(format!("WebGPU failed its first computation ({err:?}) — training on the CPU")),
+        Err(err) => return Err((format!("WebGPU failed its first computation ({err:?})"), None)),
     };
     if !check.agrees {
-        let mut fallback = cpu("WebGPU gave wrong results on this GPU — training on the CPU");
-        fallback.check = Some(check);
-        return fallback;
+        return Err(("WebGPU gave wrong results on this GPU".into(), Some(check)));
     }
-    Backend { kind: BackendKind::WebGpu, device, detail: format!("WebGPU on {name} · checked against the CPU"), check: Some(check) }
+    Ok(Backend { kind: BackendKind::WebGpu, device, check: Some(check) })
 }
 
 /// Installs the `requestAdapter` / `requestDevice` wrappers described in the module docs.
@@ -137,8 +137,9 @@ fn add_subgroups_to_device_requests(adapter: &JsValue) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Checks the adapter can run Burn's kernels; its name for the badge, or why it cannot.
-async fn inspect_adapter(gpu: &JsValue) -> Result<String, String> {
+/// Checks the adapter can run Burn's kernels; its name for the badge and whether it is a
+/// software one, or why it cannot.
+async fn inspect_adapter(gpu: &JsValue) -> Result<(String, bool), String> {
     let request: Function = get(gpu, "requestAdapter").dyn_into().map_err(|_| "WebGPU has no requestAdapter")?;
     let adapter = match request.call0(gpu) {
         Ok(promise) => JsFuture::from(Promise::from(promise)).await.unwrap_or(JsValue::NULL),
@@ -156,7 +157,11 @@ async fn inspect_adapter(gpu: &JsValue) -> Result<String, String> {
     if !has(get(gpu, "wgslLanguageFeatures"), "subgroup_id") {
         return Err("This browser's WebGPU is too old for the training kernels (no subgroup_id)".into());
     }
-    Ok(adapter_name(&adapter).unwrap_or_else(|| "this GPU".into()))
+    let name = adapter_name(&adapter).unwrap_or_else(|| "this GPU".into());
+    // `info.isFallbackAdapter` (Chromium 1xx; formerly on the adapter itself), or the name.
+    let fallback = get(&get(&adapter, "info"), "isFallbackAdapter").is_truthy() || get(&adapter, "isFallbackAdapter").is_truthy();
+    let software = fallback || is_software_adapter(&name);
+    Ok((name, software))
 }
 
 /// "SwiftShader (Google)" or similar, from the adapter's `info`.

@@ -52,8 +52,14 @@ async fn run(shared: &Rc<RefCell<Shared>>, request: &ClassifyRequest) -> Result<
     let (model, normalization) = match request.model {
         ClassifierChoice::Pretrained => (pretrained_model(shared, backend).await?, PRETRAINED_NORMALIZATION),
         ClassifierChoice::LastRun => {
+            // A model file the page just sent (an epoch's weights, an import) comes first.
+            while shared.borrow().importing > 0 {
+                gloo_timers::future::TimeoutFuture::new(10).await;
+            }
             let s = shared.borrow();
-            let model = s.model.clone().ok_or("No run has finished yet: train a model first, or pick the pre-trained one.")?;
+            let model = s.model.clone().ok_or(
+                "No trained weights yet: a run's weights arrive after its first epoch, at Pause and when it ends. Pick the pre-trained model meanwhile.",
+            )?;
             (model, s.last_normalization.unwrap_or(Normalization::Standard))
         }
     };
@@ -108,15 +114,20 @@ pub(super) async fn wait_for_backend(shared: &Rc<RefCell<Shared>>) -> Result<Bac
     Err("the engine did not start".into())
 }
 
-async fn pretrained_model(shared: &Rc<RefCell<Shared>>, backend: BackendKind) -> Result<Model, String> {
-    let bytes = loop {
+/// The shipped weights' bytes, once downloaded.
+pub(super) async fn pretrained_bytes(shared: &Rc<RefCell<Shared>>) -> Result<Rc<Vec<u8>>, String> {
+    loop {
         match &shared.borrow().pretrained.bytes {
-            Some(Ok(bytes)) => break bytes.clone(),
+            Some(Ok(bytes)) => return Ok(bytes.clone()),
             Some(Err(message)) => return Err(message.clone()),
             None => {}
         }
         gloo_timers::future::TimeoutFuture::new(50).await;
-    };
+    }
+}
+
+async fn pretrained_model(shared: &Rc<RefCell<Shared>>, backend: BackendKind) -> Result<Model, String> {
+    let bytes = pretrained_bytes(shared).await?;
     let mut s = shared.borrow_mut();
     if let Some((kind, model)) = &s.pretrained.model
         && *kind == backend

@@ -5,9 +5,13 @@
 #[cfg(feature = "worker")]
 mod backend;
 #[cfg(feature = "worker")]
+mod chooser;
+#[cfg(feature = "worker")]
 mod classify;
 #[cfg(feature = "worker")]
 mod convert;
+#[cfg(feature = "worker")]
+mod measure;
 #[cfg(feature = "worker")]
 mod runner;
 #[cfg(feature = "worker")]

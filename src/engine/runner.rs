@@ -8,7 +8,8 @@ use burn::prelude::Device;
 use gloo_worker::{HandlerId, WorkerScope};
 use wasm_bindgen_futures::spawn_local;
 
-use super::backend::{Backend, choose_backend, cpu, lose_gpu_device};
+use super::backend::{Backend, lose_gpu_device};
+use super::chooser::{self, Chooser};
 use super::classify::{Pretrained, classify, fetch_pretrained, measure_inference};
 use super::saving::{export_model, import_model, resume_trainer, send_checkpoint};
 use super::worker::EngineWorker;
@@ -16,7 +17,7 @@ use crate::data::{Split, SplitKind};
 use super::convert::training_config;
 use super::stepping::train;
 use crate::model::Model;
-use crate::protocol::{BackendKind, ClassifierStatus, FromEngine, RunPhase, RunSettings, ToEngine};
+use crate::protocol::{BackendKind, EngineRole, FromEngine, RunPhase, RunSettings, ToEngine};
 use crate::training::{Normalization, RunEvent, RunState, Trainer, TrainingData};
 use crate::web::{DatasetEvent, load_dataset};
 
@@ -28,8 +29,12 @@ pub(super) struct Shared {
     scope: WorkerScope<EngineWorker>,
     page: Option<HandlerId>,
     pub(super) backend: Option<Backend>,
-    /// The checked WebGPU backend once started (a wgpu runtime starts only once per worker).
-    webgpu: Option<Backend>,
+    /// Which backend, and why: the race between WebGPU and the CPU.
+    pub(super) chooser: Chooser,
+    /// Set by [`ToEngine::Snapshot`]: the run loop sends a checkpoint at its next step.
+    pub(super) snapshot_requested: bool,
+    /// Model files being imported: a classification with the last run's weights waits for them.
+    pub(super) importing: usize,
     data_base: String,
     data: Option<TrainingData>,
     pub(super) state: RunState,
@@ -90,7 +95,9 @@ impl Engine {
             scope,
             page: None,
             backend: None,
-            webgpu: None,
+            chooser: Chooser::new(EngineRole::Trainer),
+            snapshot_requested: false,
+            importing: 0,
             data_base: "data/".into(),
             data: None,
             state: RunState::Idle,
@@ -108,28 +115,22 @@ impl Engine {
         shared.borrow_mut().page = Some(from);
         PAGE.with(|page| *page.borrow_mut() = Some((shared.borrow().scope.clone(), from)));
         match command {
-            ToEngine::Init { force_cpu, data_base, pretrained_url } => {
+            ToEngine::Init { role, force, settings, known, data_base, pretrained_url } => {
                 shared.borrow_mut().data_base = data_base;
-                fetch_pretrained(shared.clone(), pretrained_url);
-                if force_cpu {
-                    use_backend(&shared, cpu("CPU chosen (?backend=cpu) — training on the CPU"));
-                } else {
-                    spawn_local(start_webgpu(shared));
+                if role == EngineRole::Classifier {
+                    fetch_pretrained(shared.clone(), pretrained_url);
                 }
+                chooser::init(&shared, role, force, settings, known);
             }
-            ToEngine::ChooseBackend { cpu: want_cpu } => {
+            ToEngine::Workload(settings) => chooser::set_workload(&shared, settings),
+            ToEngine::ChooseBackend(kind) => {
                 if shared.borrow().state.is_active() {
                     shared.borrow().send(FromEngine::Refused("Stop the run before switching backends.".into()));
-                } else if want_cpu {
-                    use_backend(&shared, cpu("CPU chosen in the settings — training on the CPU"));
                 } else {
-                    let started = shared.borrow().webgpu.clone();
-                    match started {
-                        Some(webgpu) => use_backend(&shared, webgpu),
-                        None => spawn_local(start_webgpu(shared)),
-                    }
+                    chooser::choose(&shared, kind);
                 }
             }
+            ToEngine::Snapshot => shared.borrow_mut().snapshot_requested = true,
             ToEngine::Start(settings) => begin(shared, RunStart::Fresh(settings)),
             ToEngine::ResumeRun { checkpoint, readback_every } => begin(shared, RunStart::Resume { checkpoint, readback_every }),
             ToEngine::ExportModel => export_model(&shared),
@@ -199,20 +200,6 @@ fn begin(shared: Rc<RefCell<Shared>>, start: RunStart) {
     spawn_local(run(shared, start, run_id));
 }
 
-fn use_backend(shared: &Rc<RefCell<Shared>>, backend: Backend) {
-    let mut s = shared.borrow_mut();
-    s.send(FromEngine::Backend { kind: backend.kind, detail: backend.detail.clone(), check: backend.check });
-    if backend.kind == BackendKind::WebGpu {
-        s.webgpu = Some(backend.clone());
-    }
-    s.backend = Some(backend);
-}
-
-async fn start_webgpu(shared: Rc<RefCell<Shared>>) {
-    let backend = choose_backend().await;
-    use_backend(&shared, backend);
-}
-
 /// Seconds on the worker's monotonic clock (`Instant` panics in wasm).
 pub(super) fn now() -> f64 {
     js_sys::Reflect::get(&js_sys::global(), &"performance".into())
@@ -267,6 +254,9 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
         Ok(data) => data,
         Err(message) => return fail(&shared, format!("Could not load the data: {message}")),
     };
+    // A race in progress decides first (within its budget), then stops measuring.
+    shared.borrow().send(FromEngine::Phase(RunPhase::Preparing("Choosing the faster backend…".into())));
+    chooser::before_run(&shared).await;
     let device: Device = shared.borrow().backend.as_ref().expect("backend chosen before Start").device.clone();
     let (trainer, readback_every) = match start {
         RunStart::Fresh(settings) => {
@@ -288,12 +278,10 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
     if !trainer.is_finished() && !superseded {
         send_checkpoint(&shared, &trainer).await;
     }
-    let model_kind = trainer.config().model.kind();
     {
         let mut s = shared.borrow_mut();
         s.last_normalization = Some(trainer.config().normalization);
         s.model = Some(trainer.into_model());
-        s.send(FromEngine::Classifier(ClassifierStatus::LastRun(model_kind)));
     }
     match outcome {
         _ if superseded => {}
@@ -302,9 +290,9 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
             fail(&shared, message);
             // A failed GPU is not trusted again in this worker: later runs use the CPU.
             if shared.borrow().backend.as_ref().is_some_and(|b| b.kind == BackendKind::WebGpu) {
-                shared.borrow_mut().webgpu = None;
-                use_backend(&shared, cpu("The GPU stopped working — training on the CPU"));
+                chooser::gpu_failed(&shared, "The GPU stopped working");
             }
         }
     }
+    chooser::after_run(&shared);
 }

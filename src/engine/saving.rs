@@ -54,6 +54,7 @@ pub fn export_model(shared: &Rc<RefCell<Shared>>) {
 /// Checks `bytes` as a model file and, only if it loads, makes it the model that "last run"
 /// classifies with.
 pub fn import_model(shared: Rc<RefCell<Shared>>, bytes: Vec<u8>, quiet: bool) {
+    shared.borrow_mut().importing += 1;
     spawn_local(async move {
         let result = async {
             wait_for_backend(&shared).await?;
@@ -64,6 +65,7 @@ pub fn import_model(shared: Rc<RefCell<Shared>>, bytes: Vec<u8>, quiet: bool) {
         }
         .await;
         let mut s = shared.borrow_mut();
+        s.importing -= 1;
         match result {
             Ok((file, model)) => {
                 let kind = file.kind();

@@ -107,10 +107,12 @@ pub(super) async fn train(
                     break Err(e);
                 }
                 flush(shared, &mut buffer);
-                // Announced only now, so that no step arrives after the page shows "paused".
+                // Announced only now, so that no step arrives after the page shows "paused";
+                // then the paused weights go to the page (to classify with, and to resume from).
                 if !pause_announced {
                     pause_announced = true;
                     shared.borrow().send_phase();
+                    super::saving::send_checkpoint(shared, trainer).await;
                 }
                 yield_to_events(50).await;
                 pace.skip(now());
@@ -121,6 +123,14 @@ pub(super) async fn train(
         if trainer.is_finished() {
             let _ = shared.borrow_mut().state.transition(&RunEvent::Finish);
             break Ok(());
+        }
+        if std::mem::take(&mut shared.borrow_mut().snapshot_requested) {
+            reads.settle(0).await;
+            if let Err(e) = collect(&mut buffer, &mut pace) {
+                break Err(e);
+            }
+            flush(shared, &mut buffer);
+            super::saving::send_checkpoint(shared, trainer).await;
         }
         match trainer.step() {
             Some(pending) => {

@@ -13,7 +13,8 @@ use super::storage::{self, checkpoint_key};
 use super::storage_panel::StoragePanel;
 use super::train_panel::TrainPanel;
 use super::state::{Action, AppState, DataPhase};
-use crate::protocol::{RunPhase, RunSettings, ToEngine};
+use super::run_state::Pending;
+use crate::protocol::{RunPhase, RunSettings, ToEngine, Workload};
 use crate::web::{DatasetEvent, load_dataset, mark, query_param};
 
 /// Where the four `.gz` files live: `data/` beside the app, or `?data=<url>`.
@@ -68,12 +69,23 @@ pub fn App() -> Html {
     let on_command = {
         let (dispatcher, engine) = (state.dispatcher(), engine.clone());
         Callback::from(move |command: ToEngine| {
-            if let ToEngine::Start(settings) = &command {
-                dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: false });
+            match &command {
+                ToEngine::Start(settings) => dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: false }),
+                ToEngine::Pause => dispatcher.dispatch(Action::Pending(Pending::Pause)),
+                ToEngine::Resume => dispatcher.dispatch(Action::Pending(Pending::Resume)),
+                ToEngine::Stop => dispatcher.dispatch(Action::Pending(Pending::Stop)),
+                ToEngine::ChooseBackend(_) => dispatcher.dispatch(Action::Pending(Pending::Switch)),
+                _ => {}
             }
             engine.emit(command);
         })
     };
+    // A new model or batch size is a new workload: the engine races the backends for it again.
+    {
+        let engine = engine.clone();
+        let settings = state.run.settings.clone();
+        use_effect_with(Workload::training(&settings), move |_| engine.emit(ToEngine::Workload(settings)));
+    }
     // A preset lists its runs for the overlay and starts the first; the rest wait in the queue.
     let start_listed = {
         let (dispatcher, engine) = (state.dispatcher(), engine.clone());
@@ -171,7 +183,7 @@ pub fn App() -> Html {
             </header>
             <main class="page">
                 <DataStatus files={state.files} phase={state.phase.clone()} {on_retry} />
-                <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()}
+                <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()} run_active={run_active}
                                import_error={state.storage.import_error.clone()} />
                 <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}
                             {on_command} {on_settings} />

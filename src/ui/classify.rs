@@ -27,6 +27,8 @@ pub struct ClassifyPanelProps {
     pub import_error: Option<String>,
     pub dispatch: Callback<Action>,
     pub on_command: Callback<ToEngine>,
+    /// A run is training: its weights can be asked for ("your run in progress").
+    pub run_active: bool,
 }
 
 /// Preprocesses `image` and asks the engine; a blank image clears the prediction instead.
@@ -75,6 +77,15 @@ pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
             }
         })
     };
+    // Newer weights of the run being shown: answer the same drawing again with them.
+    {
+        let (reclassify, model) = (reclassify.clone(), view.model);
+        use_effect_with(view.weights, move |weights| {
+            if *weights > 0 && model == ClassifierChoice::LastRun {
+                reclassify.emit(model);
+            }
+        });
+    }
     let on_error = props.dispatch.reform(Action::InputFailed);
     let latest: Latest = use_mut_ref(|| None);
     *latest.borrow_mut() = Some((base.clone(), on_image.clone(), on_error.clone()));
@@ -131,7 +142,7 @@ pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
                  {ondragover} {ondragleave} {ondrop}>
             <div class="card-head">
                 <h2>{"What does the model think?"}</h2>
-                { model_select(view, &props.dispatch, reclassify) }
+                { model_select(view, props.run_active, &props.dispatch, &props.on_command, reclassify) }
             </div>
             <ModelFiles can_export={view.last_run.is_some()} import_error={props.import_error.clone()}
                         on_command={props.on_command.clone()} dispatch={props.dispatch.clone()} />
@@ -232,11 +243,16 @@ fn Probabilities(props: &ProbabilitiesProps) -> Html {
                 {format!("Answered on {} in {}", if answer.backend.name() == "webgpu" { "WebGPU" } else { "the CPU" },
                     view.latency_ms.map(|l| format!("{l:.0} ms")).unwrap_or_default())}
             </p>
+            if let Some(report) = &view.backend {
+                <p class="hint classify-backend" data-testid="classify-backend" data-value={report.kind.name()}
+                   data-choice={report.choice.name()}>{&report.detail}</p>
+            }
         </div>
     }
 }
 
-fn model_select(view: &ClassifyView, dispatch: &Callback<Action>, reclassify: Callback<ClassifierChoice>) -> Html {
+fn model_select(view: &ClassifyView, run_active: bool, dispatch: &Callback<Action>, on_command: &Callback<ToEngine>,
+                reclassify: Callback<ClassifierChoice>) -> Html {
     let pretrained_label = match &view.pretrained {
         None => "Pre-trained Atelier CNN (loading…)".to_string(),
         Some(Ok(_)) => "Pre-trained Atelier CNN (92.6% test accuracy)".to_string(),
@@ -247,15 +263,20 @@ fn model_select(view: &ClassifyView, dispatch: &Callback<Action>, reclassify: Ca
         Some(Ok(_)) => "ready",
         Some(Err(_)) => "error",
     };
-    let last_label = match view.last_run {
-        Some(model) => format!("Your last run ({})", model.title()),
-        None => "Your last run (train one first)".to_string(),
+    let last_label = match (view.last_run, run_active) {
+        (_, true) => "Your run in progress (its latest weights)".to_string(),
+        (Some(model), false) => format!("Your last run ({})", model.title()),
+        (None, false) => "Your last run (train one first)".to_string(),
     };
-    let dispatch = dispatch.clone();
+    let (dispatch, on_command) = (dispatch.clone(), on_command.clone());
     let onchange = Callback::from(move |e: Event| {
         let value = e.target_unchecked_into::<HtmlSelectElement>().value();
         let choice = if value == ClassifierChoice::LastRun.name() { ClassifierChoice::LastRun } else { ClassifierChoice::Pretrained };
         dispatch.emit(Action::ChooseClassifier(choice));
+        if choice == ClassifierChoice::LastRun && run_active {
+            // The trainer sends its current weights; the drawing is answered again when they arrive.
+            on_command.emit(ToEngine::Snapshot);
+        }
         reclassify.emit(choice);
     });
     html! {
@@ -263,7 +284,7 @@ fn model_select(view: &ClassifyView, dispatch: &Callback<Action>, reclassify: Ca
             <span>{"Classify with"}</span>
             <select data-testid="classify-model-select" {onchange} data-pretrained={pretrained_state}>
                 <option value="pretrained" selected={view.model == ClassifierChoice::Pretrained}>{pretrained_label}</option>
-                <option value="last-run" selected={view.model == ClassifierChoice::LastRun} disabled={view.last_run.is_none()}>{last_label}</option>
+                <option value="last-run" selected={view.model == ClassifierChoice::LastRun} disabled={view.last_run.is_none() && !run_active}>{last_label}</option>
             </select>
         </label>
     }

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use super::input_image::now_ms;
-use crate::protocol::{Classification, ClassifierChoice, ClassifierStatus, FromEngine, ModelChoice};
+use crate::protocol::{BackendReport, Classification, ClassifierChoice, ClassifierStatus, FromEngine, ModelChoice};
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ClassifyView {
@@ -26,6 +26,11 @@ pub struct ClassifyView {
     pub answers: u64,
     /// Why the last input gave no prediction (not an image, a failed device…).
     pub error: Option<String>,
+    /// The classifier worker's backend and the race behind it.
+    pub backend: Option<BackendReport>,
+    /// Bumped whenever the classifier gets newer trained weights (an epoch, a pause, an
+    /// import), so a drawing shown with "your last run" is answered again.
+    pub weights: u64,
 }
 
 impl ClassifyView {
@@ -52,7 +57,10 @@ impl ClassifyView {
     pub fn apply(&mut self, event: &FromEngine) {
         match event {
             FromEngine::Classifier(ClassifierStatus::Pretrained(status)) => self.pretrained = Some(status.clone()),
-            FromEngine::Classifier(ClassifierStatus::LastRun(model)) => self.last_run = Some(*model),
+            FromEngine::Classifier(ClassifierStatus::LastRun(model)) => {
+                self.last_run = Some(*model);
+                self.weights += 1;
+            }
             FromEngine::Classified(answer) => {
                 // A cleared canvas stays cleared even if an answer was still on its way.
                 if self.input.is_none() || self.answer.as_ref().is_some_and(|a| a.seq > answer.seq) {

@@ -1,13 +1,17 @@
-//! The page's end of the engine worker: spawned once, its reports dispatched as actions.
+//! The page's end of the engine: two workers of the same bundle, one that trains and one that
+//! classifies, so a drawing is answered while a run trains. Their reports are dispatched as
+//! actions; the trainer's weights (every epoch, at Pause, at the end) go on to the classifier.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use gloo_worker::{Spawnable, WorkerBridge};
 use yew::prelude::*;
 
 use super::state::{Action, AppState};
+use super::storage;
 use crate::engine::{ENGINE_LOADER, EngineWorker};
-use crate::protocol::{FromEngine, ToEngine};
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, ToEngine};
 use crate::web::query_param;
 
 /// `base` resolved against the page, so the worker (whose own URL differs) finds the same files.
@@ -26,66 +30,154 @@ struct ClassifyGate {
     waiting: Option<ToEngine>,
 }
 
-type Gate = Rc<RefCell<ClassifyGate>>;
+/// Both workers and what the page must remember to restart one.
+#[derive(Clone)]
+struct Link {
+    trainer: Slot,
+    classifier: Slot,
+    gate: Rc<RefCell<ClassifyGate>>,
+    dispatcher: UseReducerDispatcher<AppState>,
+    data_base: String,
+    /// `?backend=`: the user's choice, else the faster backend is measured.
+    force: Option<BackendKind>,
+    /// The newest weights sent to the classifier, sent again to a restarted one.
+    weights: Rc<RefCell<Option<Vec<u8>>>>,
+    /// The classifier races once the trainer has decided, so that the two races do not
+    /// compete for the same cores.
+    classifier_raced: Rc<Cell<bool>>,
+    settings: Rc<RefCell<RunSettings>>,
+}
 
-/// Sends `command` unless it is a classification that must wait for the one in flight.
-fn send_through(slot: &Slot, gate: &Gate, command: ToEngine) {
-    if matches!(command, ToEngine::Classify(_)) {
-        let mut gate = gate.borrow_mut();
-        if gate.in_flight {
-            gate.waiting = Some(command);
-            return;
+impl Link {
+    fn send_to(slot: &Slot, command: ToEngine) {
+        if let Some(worker) = slot.borrow().as_ref() {
+            worker.send(command);
         }
-        gate.in_flight = true;
     }
-    if let Some(worker) = slot.borrow().as_ref() {
-        worker.send(command);
-    }
-}
 
-/// An answer arrived: let the waiting request (if any) go.
-fn release(slot: &Slot, gate: &Gate) {
-    let waiting = {
-        let mut g = gate.borrow_mut();
-        g.in_flight = false;
-        g.waiting.take()
-    };
-    if let Some(command) = waiting {
-        send_through(slot, gate, command);
-    }
-}
-
-/// Starts a worker in `slot`. A crashed worker (its wasm instance is dead after a panic) is
-/// replaced by a CPU-only one, so the page never waits on an engine that cannot answer.
-fn spawn(slot: Slot, gate: Gate, dispatcher: UseReducerDispatcher<AppState>, data_base: String, force_cpu: bool) {
-    let (respawn_slot, respawn_gate, respawn_dispatcher, respawn_base) =
-        (slot.clone(), gate.clone(), dispatcher.clone(), data_base.clone());
-    let worker = EngineWorker::spawner()
-        .callback(move |event| {
-            let crashed = matches!(event, FromEngine::Crashed(_));
-            let answered = matches!(event, FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. });
-            if let FromEngine::InferenceMeasured(figures) = &event {
-                publish_inference_figures(figures);
+    /// Classifications to the classifier (one in flight), model files to both, the rest to
+    /// the trainer.
+    fn send(&self, command: ToEngine) {
+        match command {
+            ToEngine::Classify(_) => {
+                let mut gate = self.gate.borrow_mut();
+                if gate.in_flight {
+                    gate.waiting = Some(command);
+                    return;
+                }
+                gate.in_flight = true;
+                drop(gate);
+                Self::send_to(&self.classifier, command);
             }
-            if let FromEngine::ModelFile { model, bytes } = &event {
+            ToEngine::MeasureInference => Self::send_to(&self.classifier, command),
+            ToEngine::ImportModel { bytes, quiet } => {
+                self.forward_weights(bytes.clone());
+                Self::send_to(&self.trainer, ToEngine::ImportModel { bytes, quiet });
+            }
+            ToEngine::Workload(settings) => {
+                *self.settings.borrow_mut() = settings.clone();
+                Self::send_to(&self.trainer, ToEngine::Workload(settings));
+            }
+            command => Self::send_to(&self.trainer, command),
+        }
+    }
+
+    fn forward_weights(&self, bytes: Vec<u8>) {
+        *self.weights.borrow_mut() = Some(bytes.clone());
+        Self::send_to(&self.classifier, ToEngine::ImportModel { bytes, quiet: true });
+    }
+
+    /// An answer arrived: let the waiting request (if any) go.
+    fn release(&self) {
+        let waiting = {
+            let mut g = self.gate.borrow_mut();
+            g.in_flight = false;
+            g.waiting.take()
+        };
+        if let Some(command) = waiting {
+            self.send(command);
+        }
+    }
+
+    fn init(&self, role: EngineRole, force: Option<BackendKind>) -> ToEngine {
+        ToEngine::Init {
+            role,
+            force,
+            settings: self.settings.borrow().clone(),
+            known: storage::load_races(),
+            data_base: self.data_base.clone(),
+            pretrained_url: absolute(PRETRAINED_MODEL),
+        }
+    }
+
+    /// Starts the trainer. A crashed one (its wasm instance is dead after a panic) is replaced
+    /// by one on the CPU, so the page never waits on an engine that cannot answer.
+    fn spawn_trainer(&self, force: Option<BackendKind>) {
+        let link = self.clone();
+        let worker = EngineWorker::spawner()
+            .callback(move |event| link.from_trainer(event))
+            .spawn_with_loader(ENGINE_LOADER);
+        worker.send(self.init(EngineRole::Trainer, force));
+        *self.trainer.borrow_mut() = Some(worker);
+    }
+
+    fn spawn_classifier(&self) {
+        let link = self.clone();
+        let worker = EngineWorker::spawner()
+            .callback(move |event| link.from_classifier(event))
+            .spawn_with_loader(ENGINE_LOADER);
+        worker.send(self.init(EngineRole::Classifier, self.force));
+        if let Some(bytes) = self.weights.borrow().clone() {
+            worker.send(ToEngine::ImportModel { bytes, quiet: true });
+        }
+        *self.classifier.borrow_mut() = Some(worker);
+    }
+
+    fn from_trainer(&self, event: FromEngine) {
+        match &event {
+            // The classifier's business.
+            FromEngine::Classifier(_) | FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } | FromEngine::InferenceMeasured(_) => {
+                return;
+            }
+            FromEngine::Raced(record) => return storage::save_race(record.clone()),
+            FromEngine::Checkpoint { model_file, .. } => self.forward_weights(model_file.clone()),
+            FromEngine::ModelFile { model, bytes } => {
                 super::storage_panel::download(bytes, &super::storage_panel::model_file_name(*model));
             }
-            dispatcher.dispatch(Action::Engine(event));
-            if answered {
-                release(&respawn_slot, &respawn_gate);
+            FromEngine::Backend(report) if report.choice != Choice::Measuring && !self.classifier_raced.replace(true) => {
+                Self::send_to(&self.classifier, ToEngine::Workload(self.settings.borrow().clone()));
             }
-            if crashed {
-                *respawn_gate.borrow_mut() = ClassifyGate::default();
-                let (slot, gate, dispatcher, base) =
-                    (respawn_slot.clone(), respawn_gate.clone(), respawn_dispatcher.clone(), respawn_base.clone());
-                // Not from inside the dying bridge's own callback.
-                yew::platform::spawn_local(async move { spawn(slot, gate, dispatcher, base, true) });
+            _ => {}
+        }
+        let crashed = matches!(event, FromEngine::Crashed(_));
+        self.dispatcher.dispatch(Action::Engine(event));
+        if crashed {
+            let link = self.clone();
+            // Not from inside the dying bridge's own callback.
+            yew::platform::spawn_local(async move { link.spawn_trainer(Some(BackendKind::Cpu)) });
+        }
+    }
+
+    fn from_classifier(&self, event: FromEngine) {
+        match event {
+            FromEngine::Backend(report) => self.dispatcher.dispatch(Action::ClassifierBackend(report)),
+            FromEngine::Raced(record) => storage::save_race(record),
+            FromEngine::InferenceMeasured(figures) => publish_inference_figures(&figures),
+            FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } => {
+                self.dispatcher.dispatch(Action::Engine(event));
+                self.release();
             }
-        })
-        .spawn_with_loader(ENGINE_LOADER);
-    let pretrained_url = absolute(PRETRAINED_MODEL);
-    worker.send(ToEngine::Init { force_cpu, data_base, pretrained_url });
-    *slot.borrow_mut() = Some(worker);
+            FromEngine::Classifier(_) => self.dispatcher.dispatch(Action::Engine(event)),
+            FromEngine::Crashed(reason) => {
+                *self.gate.borrow_mut() = ClassifyGate::default();
+                self.dispatcher.dispatch(Action::InputFailed(format!("The classifier crashed ({reason}) and was restarted; draw again.")));
+                let link = self.clone();
+                yew::platform::spawn_local(async move { link.spawn_classifier() });
+            }
+            // Training reports come from the trainer; the classifier's import answers are quiet.
+            _ => {}
+        }
+    }
 }
 
 /// `?readback=N`: the worker reads the loss back only every N steps (benchmarks; 1 by default).
@@ -96,16 +188,34 @@ pub fn readback_every() -> usize {
 /// The shipped weights, beside the page (Trunk copies `static/models`).
 const PRETRAINED_MODEL: &str = "models/atelier-cnn.bpk";
 
-/// Spawns the engine and returns the way to talk to it.
+/// `?backend=webgpu|cpu`: the user's choice for this page, else the faster backend is measured.
+fn forced_backend() -> Option<BackendKind> {
+    match query_param("backend").as_deref() {
+        Some("cpu") => Some(BackendKind::Cpu),
+        Some("webgpu" | "gpu") => Some(BackendKind::WebGpu),
+        _ => None,
+    }
+}
+
+/// Spawns both workers and returns the way to talk to them.
 #[hook]
 pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String) -> Callback<ToEngine> {
-    let bridge: Slot = use_mut_ref(|| None::<WorkerBridge<EngineWorker>>);
-    let gate: Gate = use_mut_ref(ClassifyGate::default);
+    let link = use_memo((), move |_| Link {
+        trainer: Rc::default(),
+        classifier: Rc::default(),
+        gate: Rc::default(),
+        dispatcher,
+        data_base: absolute(&data_base),
+        force: forced_backend(),
+        weights: Rc::default(),
+        classifier_raced: Rc::default(),
+        settings: Rc::default(),
+    });
     {
-        let (bridge, gate) = (bridge.clone(), gate.clone());
+        let link = link.clone();
         use_effect_with((), move |_| {
-            let force_cpu = query_param("backend").as_deref() == Some("cpu");
-            spawn(bridge, gate, dispatcher, absolute(&data_base), force_cpu);
+            link.spawn_trainer(link.force);
+            link.spawn_classifier();
         });
     }
     let readback = readback_every();
@@ -113,7 +223,7 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
         if let ToEngine::Start(settings) = &mut command {
             settings.readback_every = readback;
         }
-        send_through(&bridge, &gate, command)
+        link.send(command)
     });
     {
         let send = send.clone();

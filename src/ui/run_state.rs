@@ -2,16 +2,55 @@
 
 use std::rc::Rc;
 
-use crate::protocol::{BackendKind, DeviceCheck, EngineMemory, EpochPoint, FromEngine, RunPhase, RunSettings, StepPoint};
+use crate::protocol::{BackendReport, EngineMemory, EpochPoint, FromEngine, RunPhase, RunSettings, StepPoint};
+
+/// A control the user clicked whose effect the engine has not confirmed yet: the page shows it
+/// at once ("Pausing…"), whatever a step in flight costs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pending {
+    Pause,
+    Resume,
+    Stop,
+    Switch,
+}
+
+impl Pending {
+    /// The `data-pending` of `train-state`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::Stop => "stop",
+            Self::Switch => "switch",
+        }
+    }
+
+    pub const fn text(self) -> &'static str {
+        match self {
+            Self::Pause => "Pausing… (finishing the step in flight)",
+            Self::Resume => "Resuming…",
+            Self::Stop => "Stopping… (saving where the run got to)",
+            Self::Switch => "Switching backend…",
+        }
+    }
+
+    /// Whether `phase` is what this control was waiting for.
+    fn done_by(self, phase: &RunPhase) -> bool {
+        match self {
+            Self::Pause => matches!(phase, RunPhase::Paused),
+            Self::Resume => matches!(phase, RunPhase::Running),
+            Self::Stop | Self::Switch => false,
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunView {
     pub settings: RunSettings,
-    /// The engine's backend and why it was chosen; `None` until the worker has started.
-    pub backend: Option<(BackendKind, String)>,
-    /// WebGPU compared with the CPU when the engine started.
-    pub device_check: Option<DeviceCheck>,
+    /// The engine's backend, why, and the race behind it; `None` until the worker has started.
+    pub backend: Option<BackendReport>,
     pub phase: RunPhase,
+    pub pending: Option<Pending>,
     /// Every step of the current run (the charts of a later view read it).
     pub steps: Rc<Vec<StepPoint>>,
     pub epochs: Rc<Vec<EpochPoint>>,
@@ -26,8 +65,8 @@ impl Default for RunView {
         Self {
             settings: RunSettings::default(),
             backend: None,
-            device_check: None,
             phase: RunPhase::Idle,
+            pending: None,
             steps: Rc::default(),
             epochs: Rc::default(),
             memory: None,
@@ -39,11 +78,17 @@ impl Default for RunView {
 impl RunView {
     pub fn apply(&mut self, event: FromEngine) {
         match event {
-            FromEngine::Backend { kind, detail, check } => {
-                self.backend = Some((kind, detail));
-                self.device_check = check;
+            FromEngine::Backend(report) => {
+                if self.pending == Some(Pending::Switch) && report.choice != crate::protocol::Choice::Measuring {
+                    self.pending = None;
+                }
+                self.backend = Some(report);
             }
             FromEngine::Phase(phase) => {
+                let settled = matches!(phase, RunPhase::Idle | RunPhase::Done { .. } | RunPhase::Error(_));
+                if settled || self.pending.is_some_and(|p| p.done_by(&phase)) {
+                    self.pending = None;
+                }
                 if phase == RunPhase::Idle {
                     self.steps = Rc::default();
                     self.epochs = Rc::default();
@@ -54,7 +99,10 @@ impl RunView {
             FromEngine::Steps(points) => Rc::make_mut(&mut self.steps).extend(points),
             FromEngine::Epoch(point) => Rc::make_mut(&mut self.epochs).push(point),
             FromEngine::Memory(memory) => self.memory = Some(memory),
-            FromEngine::Refused(reason) => self.notice = Some(reason),
+            FromEngine::Refused(reason) => {
+                self.pending = None;
+                self.notice = Some(reason);
+            }
             // Kept per run by the page state, not in the live view.
             FromEngine::TestPredictions(_)
             | FromEngine::Classifier(_)
@@ -63,10 +111,12 @@ impl RunView {
             | FromEngine::Checkpoint { .. }
             | FromEngine::ModelFile { .. }
             | FromEngine::ModelImported { .. }
-            | FromEngine::InferenceMeasured(_) => {}
+            | FromEngine::InferenceMeasured(_)
+            | FromEngine::Raced(_) => {}
             FromEngine::Crashed(reason) => {
                 self.phase = RunPhase::Error(format!("The engine crashed ({reason})"));
                 self.backend = None;
+                self.pending = None;
                 self.notice = Some("The engine crashed and was restarted on the CPU; the run was lost.".into());
             }
         }

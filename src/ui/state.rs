@@ -133,6 +133,10 @@ pub enum Action {
     GoToPage(usize),
     Select(Option<usize>),
     Engine(FromEngine),
+    /// The classifier worker's backend and the race behind it.
+    ClassifierBackend(crate::protocol::BackendReport),
+    /// A control was clicked: shown at once, until the engine confirms it.
+    Pending(super::run_state::Pending),
     EditSettings(RunSettings),
     /// The page asked the engine for a new run: clear the old curves now and list it
     /// (`compare`: overlaid from the start, as preset runs are).
@@ -204,6 +208,11 @@ impl Reducible for AppState {
             }
             Action::Select(selected) => next.gallery.selected = selected,
             Action::Engine(event) => next.apply_engine(event),
+            Action::ClassifierBackend(report) => next.classify.backend = Some(report),
+            Action::Pending(pending) => {
+                next.run.pending = Some(pending);
+                next.run.notice = None;
+            }
             Action::EditSettings(settings) => {
                 next.run.settings = settings;
                 next.run.notice = None;
@@ -214,7 +223,7 @@ impl Reducible for AppState {
                 next.run.phase = RunPhase::Preparing("Starting…".into());
                 next.run.settings = settings.clone();
                 let id = next.runs.iter().map(|r| r.id).max().unwrap_or(0) + 1;
-                let backend = next.run.backend.as_ref().map(|(kind, _)| *kind);
+                let backend = next.run.backend.as_ref().map(|report| report.kind);
                 Rc::make_mut(&mut next.runs).push(RunRecord::new(id, settings, backend, compare));
             }
             Action::QueueRuns(runs) => next.queue = Rc::new(runs),

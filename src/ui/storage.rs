@@ -149,3 +149,31 @@ pub async fn usage() -> Option<(f64, f64)> {
     let number = |name: &str| js_sys::Reflect::get(&estimate, &name.into()).ok().and_then(|v| v.as_f64());
     Some((number("usage")?, number("quota")?))
 }
+
+/// Where the backend races of earlier visits are kept: a few hundred bytes, read before the
+/// engine starts, so `localStorage` (synchronous) rather than IndexedDB.
+const RACES: &str = "atelier.races";
+/// One per adapter and workload; more than this and the oldest go.
+const MAX_RACES: usize = 64;
+
+/// The races stored on earlier visits (none when storage is unavailable or the record is
+/// unreadable: the engine then simply measures again).
+pub fn load_races() -> Vec<crate::race::RaceRecord> {
+    local_storage()
+        .and_then(|storage| storage.get_item(RACES).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+/// Keeps a finished race for the next visit (best effort: a failure only costs a new race).
+pub fn save_race(record: crate::race::RaceRecord) {
+    let mut races = load_races();
+    crate::race::remember(&mut races, record, MAX_RACES);
+    if let (Some(storage), Ok(json)) = (local_storage(), serde_json::to_string(&races)) {
+        let _ = storage.set_item(RACES, &json);
+    }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}

@@ -4,8 +4,8 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::run_state::RunView;
-use crate::protocol::{Activation, ModelChoice, RunPhase, RunSettings, ToEngine};
+use super::run_state::{Pending, RunView};
+use crate::protocol::{Activation, BackendKind, GpuStatus, ModelChoice, RunPhase, RunSettings, ToEngine};
 
 #[derive(Properties, PartialEq)]
 pub struct TrainPanelProps {
@@ -80,10 +80,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         vec![("1000".into(), "1,000 (a quick look)".into()), ("5000".into(), "5,000".into()), ("10000".into(), "10,000".into()),
              ("all".into(), "55,000 (all)".into())],
         locked, edit(|s, v| s.train_subset = v.parse().ok()));
-    let backend_value = run.backend.as_ref().map(|(kind, _)| kind.name()).unwrap_or("webgpu").to_string();
-    let backend = select("backend-select", "Compute on", backend_value,
-        vec![("webgpu".into(), "GPU (WebGPU)".into()), ("cpu".into(), "CPU".into())], locked || run.backend.is_none(),
-        on_command.reform(|v: String| ToEngine::ChooseBackend { cpu: v == "cpu" }));
+    let backend = backend_select(run, locked, on_command);
     let on_augment = {
         let (settings, on_settings) = (s.clone(), on_settings.clone());
         Callback::from(move |e: Event| {
@@ -122,11 +119,11 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             }
             <div class="controls">
                 <button class="button primary" data-testid="train-start" disabled={!can_start} onclick={start}>{"Start training"}</button>
-                <button class="button" data-testid="train-pause" disabled={!matches!(run.phase, RunPhase::Running | RunPhase::Paused)}
+                <button class="button" data-testid="train-pause" disabled={!matches!(run.phase, RunPhase::Running | RunPhase::Paused) || run.pending.is_some()}
                         onclick={pause}>{if paused { "Resume" } else { "Pause" }}</button>
                 <button class="button" data-testid="train-stop" disabled={!active} onclick={stop}>{"Stop"}</button>
                 <button class="button" data-testid="train-reset" disabled={active || run.phase == RunPhase::Idle} onclick={reset}>{"Reset"}</button>
-                <RunStateBadge phase={run.phase.clone()} step={run.last_step().map_or(0, |s| s.global_step)} />
+                <RunStateBadge phase={run.phase.clone()} pending={run.pending} step={run.last_step().map_or(0, |s| s.global_step)} />
             </div>
             if !*data_ready {
                 <p class="hint">{"Training starts once the dataset has loaded."}</p>
@@ -142,31 +139,71 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     }
 }
 
+/// "Compute on": always the backend in use; WebGPU disabled where it cannot run.
+fn backend_select(run: &RunView, locked: bool, on_command: &Callback<ToEngine>) -> Html {
+    let Some(report) = run.backend.as_ref() else {
+        return select("backend-select", "Compute on", "cpu".into(), vec![("cpu".into(), "Starting…".into())], true, Callback::noop());
+    };
+    let gpu_label = match &report.gpu {
+        GpuStatus::Unavailable(_) => "GPU (WebGPU) — not available here",
+        GpuStatus::Available { software: true, .. } => "GPU (WebGPU, software)",
+        _ => "GPU (WebGPU)",
+    };
+    let onchange = on_command.reform(|e: Event| {
+        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+        ToEngine::ChooseBackend(if value == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu })
+    });
+    let gpu_disabled = matches!(report.gpu, GpuStatus::Unavailable(_));
+    let value = report.kind;
+    html! {
+        <label class="field">
+            <span>{"Compute on"}</span>
+            <select data-testid="backend-select" disabled={locked} {onchange}>
+                <option value="webgpu" selected={value == BackendKind::WebGpu} disabled={gpu_disabled}>{gpu_label}</option>
+                <option value="cpu" selected={value == BackendKind::Cpu}>{"CPU"}</option>
+            </select>
+        </label>
+    }
+}
+
 #[derive(Properties, PartialEq)]
 struct BadgeProps {
     run: RunView,
 }
 
+/// Which backend trains and why: the race's two figures, a software adapter named as such.
 #[component]
 fn BackendBadge(props: &BadgeProps) -> Html {
-    let check = props.run.device_check;
+    let Some(report) = &props.run.backend else {
+        return html! { <span class="backend" data-testid="backend" data-value="">{"Starting the engine…"}</span> };
+    };
+    let check = report.check;
     let loss_difference = check.map(|c| (c.loss_gpu - c.loss_cpu).abs().to_string()).unwrap_or_default();
     let gradient_difference = check.map(|c| c.gradient_difference.to_string()).unwrap_or_default();
-    match &props.run.backend {
-        Some((kind, detail)) => html! {
-            <span class={classes!("backend", kind.name())} data-testid="backend" data-value={kind.name()} title={detail.clone()}
-                  data-check-loss-difference={loss_difference} data-check-gradient-difference={gradient_difference}>
-                <strong>{if kind.name() == "webgpu" { "WebGPU" } else { "CPU" }}</strong>
-                <span class="backend-detail">{detail}</span>
-            </span>
-        },
-        None => html! { <span class="backend" data-testid="backend" data-value="">{"Starting the engine…"}</span> },
+    let race = report.race.as_ref();
+    let rate = |r: Option<f64>| r.map(|r| format!("{r:.1}")).unwrap_or_default();
+    let (adapter, software) = match &report.gpu {
+        GpuStatus::Available { adapter, software } => (adapter.clone(), software.to_string()),
+        _ => (String::new(), String::new()),
+    };
+    let kind = report.kind;
+    html! {
+        <span class={classes!("backend", kind.name(), report.choice.name())} data-testid="backend" data-value={kind.name()}
+              data-choice={report.choice.name()} data-cpu-rate={rate(race.and_then(|r| r.cpu))}
+              data-gpu-rate={rate(race.and_then(|r| r.gpu))} data-race-ms={race.map(|r| format!("{:.0}", r.seconds * 1000.0)).unwrap_or_default()}
+              data-workload={race.map(|r| r.workload.0.clone()).unwrap_or_default()} data-adapter={adapter} data-software={software}
+              data-check-loss-difference={loss_difference} data-check-gradient-difference={gradient_difference}>
+            <strong>{if kind == BackendKind::WebGpu { "WebGPU" } else { "CPU" }}</strong>
+            <span class="backend-detail">{&report.detail}</span>
+        </span>
     }
 }
 
 #[derive(Properties, PartialEq)]
 struct StateProps {
     phase: RunPhase,
+    /// A clicked control the engine has not confirmed yet.
+    pending: Option<Pending>,
     /// Steps reported so far in this run (tests watch it to see training move or stop).
     step: usize,
 }
@@ -174,6 +211,7 @@ struct StateProps {
 #[component]
 fn RunStateBadge(props: &StateProps) -> Html {
     let text = match &props.phase {
+        _ if props.pending.is_some() => props.pending.map(Pending::text).unwrap_or_default().to_string(),
         RunPhase::Idle => "Ready to train".to_string(),
         RunPhase::Preparing(what) => what.clone(),
         RunPhase::Running => "Training…".into(),
@@ -183,7 +221,8 @@ fn RunStateBadge(props: &StateProps) -> Html {
         RunPhase::Error(message) => message.clone(),
     };
     html! {
-        <span class={classes!("run-state", props.phase.name())} data-testid="train-state" data-state={props.phase.name()}
+        <span class={classes!("run-state", props.phase.name(), props.pending.is_some().then_some("pending"))} data-testid="train-state"
+              data-state={props.phase.name()} data-pending={props.pending.map(Pending::name).unwrap_or_default()}
               data-step={props.step.to_string()} data-readback={super::engine_link::readback_every().to_string()}
               role="status">{text}</span>
     }

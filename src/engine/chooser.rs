@@ -1,0 +1,361 @@
+//! Which backend the worker uses, decided by racing them (rules and wording: `crate::race`).
+//!
+//! The engine is usable at once on the CPU. Meanwhile it asks for the WebGPU adapter (cheap),
+//! reuses a race stored by the page for this adapter and workload, or times the workload on the
+//! CPU and then on WebGPU. The decision is taken when both figures are in, or after
+//! [`RACE_BUDGET_SECONDS`] with what is known (a GPU still compiling its kernels loses for
+//! now); the GPU's figure is then completed in the background while the engine is idle, and
+//! the choice revisited. A user's choice (`?backend=`, the select) overrides all of it.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use burn::prelude::Device;
+use wasm_bindgen_futures::spawn_local;
+
+use super::backend::{Backend, cpu, probe_gpu, start_webgpu};
+use super::measure::{time_classify, time_training};
+use super::runner::{Shared, now, yield_to_events};
+use crate::inference::{PRETRAINED_NORMALIZATION, load_pretrained};
+use crate::protocol::{BackendKind, BackendReport, DeviceCheck, EngineRole, FromEngine, RunSettings};
+use crate::race::{Choice, GpuStatus, RACE_BUDGET_SECONDS, RaceRecord, Workload, explain, known};
+
+/// Where the wgpu runtime is (it starts at most once per worker).
+#[derive(Default)]
+pub(super) enum WebGpu {
+    #[default]
+    NotStarted,
+    Starting,
+    Started(Backend),
+    Failed(String),
+}
+
+pub(super) struct Chooser {
+    pub(super) role: EngineRole,
+    forced: Option<BackendKind>,
+    pub(super) gpu: GpuStatus,
+    pub(super) webgpu: WebGpu,
+    check: Option<DeviceCheck>,
+    /// Races of earlier visits (from the page) and of this one.
+    known: Vec<RaceRecord>,
+    pub(super) settings: RunSettings,
+    /// The current workload's race, finished or not.
+    race: Option<RaceRecord>,
+    choice: Choice,
+    /// Bumped by a new workload, a run's start and a user's choice: an older race stops.
+    generation: u64,
+    /// When a race in progress decides with what it has.
+    deadline: f64,
+}
+
+impl Chooser {
+    pub(super) fn new(role: EngineRole) -> Self {
+        Self {
+            role,
+            forced: None,
+            gpu: GpuStatus::Unknown,
+            webgpu: WebGpu::NotStarted,
+            check: None,
+            known: Vec::new(),
+            settings: RunSettings::default(),
+            race: None,
+            choice: Choice::Measuring,
+            generation: 0,
+            deadline: 0.0,
+        }
+    }
+
+    fn workload(&self) -> Workload {
+        match self.role {
+            EngineRole::Trainer => Workload::training(&self.settings),
+            EngineRole::Classifier => Workload::classify(),
+        }
+    }
+
+    fn activity(&self) -> &'static str {
+        match self.role {
+            EngineRole::Trainer => "training",
+            EngineRole::Classifier => "classifying",
+        }
+    }
+}
+
+type SharedRef = Rc<RefCell<Shared>>;
+
+/// Starts on the CPU at once, then looks at the GPU and decides (see the module docs).
+pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKind>, settings: RunSettings, known: Vec<RaceRecord>) {
+    {
+        let mut s = shared.borrow_mut();
+        s.chooser = Chooser::new(role);
+        s.chooser.forced = force;
+        s.chooser.choice = if force.is_some() { Choice::Forced } else { Choice::Measuring };
+        s.chooser.settings = settings;
+        s.chooser.known = known;
+        s.backend = Some(cpu());
+    }
+    report(shared);
+    let shared = shared.clone();
+    spawn_local(async move {
+        let gpu = probe_gpu().await;
+        shared.borrow_mut().chooser.gpu = gpu.clone();
+        match (force, gpu.is_available()) {
+            (Some(BackendKind::WebGpu), true) => use_webgpu(&shared, Choice::Forced).await,
+            (Some(_), _) => {
+                shared.borrow_mut().chooser.choice = if gpu.is_available() { Choice::Forced } else { Choice::Unavailable };
+                report(&shared);
+            }
+            (None, false) => {
+                shared.borrow_mut().chooser.choice = Choice::Unavailable;
+                report(&shared);
+            }
+            (None, true) => consider(&shared),
+        }
+    });
+}
+
+/// The user picked a backend: use it from now on (WebGPU only where it works).
+pub(super) fn choose(shared: &SharedRef, kind: BackendKind) {
+    {
+        let mut s = shared.borrow_mut();
+        s.chooser.forced = Some(kind);
+        s.chooser.generation += 1;
+    }
+    match kind {
+        BackendKind::Cpu => {
+            let mut s = shared.borrow_mut();
+            s.backend = Some(cpu());
+            s.chooser.choice = if s.chooser.gpu.is_available() { Choice::Forced } else { Choice::Unavailable };
+            drop(s);
+            report(shared);
+        }
+        BackendKind::WebGpu => {
+            let shared = shared.clone();
+            spawn_local(async move { use_webgpu(&shared, Choice::Forced).await });
+        }
+    }
+}
+
+/// New settings: race again if they make a new workload (the trainer's model or batch size).
+pub(super) fn set_workload(shared: &SharedRef, settings: RunSettings) {
+    let changed = {
+        let mut s = shared.borrow_mut();
+        let before = s.chooser.workload();
+        s.chooser.settings = settings;
+        let changed = s.chooser.workload() != before || s.chooser.role == EngineRole::Classifier;
+        if changed {
+            s.chooser.generation += 1;
+            s.chooser.race = None;
+        }
+        changed
+    };
+    if changed && shared.borrow().chooser.gpu != GpuStatus::Unknown {
+        consider(shared);
+    }
+}
+
+/// The GPU stopped working (lost device, failed step): the CPU from now on, saying why.
+pub(super) fn gpu_failed(shared: &SharedRef, reason: &str) {
+    {
+        let mut s = shared.borrow_mut();
+        s.chooser.webgpu = WebGpu::Failed(reason.into());
+        s.chooser.gpu = GpuStatus::Unavailable(reason.into());
+        s.chooser.choice = Choice::Unavailable;
+        s.chooser.generation += 1;
+        s.backend = Some(cpu());
+    }
+    report(shared);
+}
+
+/// Before a run's first step: a race in progress decides (by its deadline at the latest), and
+/// stops measuring so that it does not compete with the run for the cores.
+pub(super) async fn before_run(shared: &SharedRef) {
+    while shared.borrow().chooser.choice == Choice::Measuring && now() < shared.borrow().chooser.deadline {
+        yield_to_events(25).await;
+    }
+    shared.borrow_mut().chooser.generation += 1;
+}
+
+/// After a run: a race that could not finish (the run started first) is finished now.
+pub(super) fn after_run(shared: &SharedRef) {
+    let unfinished = shared.borrow().chooser.race.as_ref().is_some_and(|r| !r.complete);
+    if unfinished {
+        shared.borrow_mut().chooser.race = None;
+        consider(shared);
+    }
+}
+
+/// Reuses a stored race or starts one, unless the user chose or there is nothing to race.
+fn consider(shared: &SharedRef) {
+    let (generation, stored) = {
+        let s = shared.borrow();
+        let c = &s.chooser;
+        if c.forced.is_some() || !c.gpu.is_available() || s.state.is_active() {
+            return;
+        }
+        if c.race.as_ref().is_some_and(|r| r.complete) {
+            return;
+        }
+        (c.generation, known(&c.known, c.gpu.adapter().unwrap_or_default(), &c.workload()).cloned())
+    };
+    let shared = shared.clone();
+    spawn_local(async move {
+        match stored {
+            Some(record) => decide(&shared, record, Choice::Cached, generation).await,
+            None => race(&shared, generation).await,
+        }
+    });
+}
+
+/// Times the CPU, then WebGPU; decides when both are in or at the deadline.
+async fn race(shared: &SharedRef, generation: u64) {
+    let start = now();
+    {
+        let mut s = shared.borrow_mut();
+        s.chooser.choice = Choice::Measuring;
+        s.chooser.deadline = start + RACE_BUDGET_SECONDS;
+    }
+    report(shared);
+    let current = |shared: &SharedRef| shared.borrow().chooser.generation == generation;
+    let cpu_rate = time_on(shared, &Device::flex(), generation).await;
+    if !current(shared) {
+        return;
+    }
+    let gpu_rate: Rc<Cell<Option<Option<f64>>>> = Rc::default();
+    {
+        let (shared, gpu_rate) = (shared.clone(), gpu_rate.clone());
+        spawn_local(async move {
+            let rate = match ensure_webgpu(&shared).await {
+                Ok(backend) => time_on(&shared, &backend.device, generation).await,
+                Err(_) => None,
+            };
+            gpu_rate.set(Some(rate));
+        });
+    }
+    let deadline = shared.borrow().chooser.deadline;
+    while gpu_rate.get().is_none() && now() < deadline && current(shared) {
+        yield_to_events(25).await;
+    }
+    let (adapter, workload) = {
+        let c = &shared.borrow().chooser;
+        (c.gpu.adapter().unwrap_or_default().to_string(), c.workload())
+    };
+    let mut record = RaceRecord { adapter, workload, cpu: cpu_rate, gpu: gpu_rate.get().flatten(), seconds: now() - start, complete: gpu_rate.get().is_some() };
+    decide(shared, record.clone(), Choice::Measured, generation).await;
+    if record.complete {
+        return;
+    }
+    // Decided without the GPU's figure: complete it in the background while nothing trains.
+    while gpu_rate.get().is_none() && current(shared) {
+        yield_to_events(100).await;
+    }
+    if let Some(rate) = gpu_rate.get().filter(|_| current(shared)) {
+        record.gpu = rate;
+        record.seconds = now() - start;
+        record.complete = true;
+        decide(shared, record, Choice::Measured, generation).await;
+    }
+}
+
+/// The workload's rate on `device`, `None` if it failed or the race was superseded.
+async fn time_on(shared: &SharedRef, device: &Device, generation: u64) -> Option<f64> {
+    let weak = Rc::downgrade(shared);
+    let cancelled = move || weak.upgrade().is_none_or(|s| s.borrow().chooser.generation != generation);
+    let (role, settings) = {
+        let c = &shared.borrow().chooser;
+        (c.role, c.settings.clone())
+    };
+    match role {
+        EngineRole::Trainer => time_training(&settings, device, cancelled).await,
+        EngineRole::Classifier => {
+            let bytes = super::classify::pretrained_bytes(shared).await.ok()?;
+            let model = load_pretrained(bytes.to_vec(), device).ok()?;
+            time_classify(&model, PRETRAINED_NORMALIZATION, cancelled).await
+        }
+    }
+}
+
+/// Uses the race's winner (when nothing trains and no newer race or choice came since).
+async fn decide(shared: &SharedRef, record: RaceRecord, choice: Choice, generation: u64) {
+    let winner = record.winner();
+    let backend = match winner {
+        BackendKind::WebGpu => ensure_webgpu(shared).await.ok(),
+        BackendKind::Cpu => Some(cpu()),
+    };
+    {
+        let mut s = shared.borrow_mut();
+        if s.chooser.generation != generation {
+            return;
+        }
+        if record.complete && choice == Choice::Measured {
+            crate::race::remember(&mut s.chooser.known, record.clone(), 64);
+            s.send(FromEngine::Raced(record.clone()));
+        }
+        s.chooser.race = Some(record);
+        s.chooser.choice = choice;
+        if let Some(backend) = backend.filter(|_| !s.state.is_active()) {
+            s.backend = Some(backend);
+        }
+    }
+    report(shared);
+}
+
+/// Starts WebGPU (once) and makes it the backend, or says why it cannot be.
+async fn use_webgpu(shared: &SharedRef, choice: Choice) {
+    let started = ensure_webgpu(shared).await;
+    let mut s = shared.borrow_mut();
+    match started {
+        Ok(backend) if !s.state.is_active() => {
+            s.backend = Some(backend);
+            s.chooser.choice = choice;
+        }
+        Ok(_) => {}
+        Err(_) => s.chooser.choice = Choice::Unavailable,
+    }
+    drop(s);
+    report(shared);
+}
+
+/// The started WebGPU backend, starting it if needed; why not, when it cannot run.
+async fn ensure_webgpu(shared: &SharedRef) -> Result<Backend, String> {
+    loop {
+        let start = {
+            let mut s = shared.borrow_mut();
+            match &s.chooser.webgpu {
+                WebGpu::Started(backend) => return Ok(backend.clone()),
+                WebGpu::Failed(reason) => return Err(reason.clone()),
+                WebGpu::Starting => false,
+                WebGpu::NotStarted => {
+                    s.chooser.webgpu = WebGpu::Starting;
+                    true
+                }
+            }
+        };
+        if !start {
+            yield_to_events(25).await;
+            continue;
+        }
+        let started = start_webgpu().await;
+        let mut s = shared.borrow_mut();
+        match started {
+            Ok(backend) => {
+                s.chooser.check = backend.check;
+                s.chooser.webgpu = WebGpu::Started(backend);
+            }
+            Err((reason, check)) => {
+                s.chooser.check = check;
+                s.chooser.gpu = GpuStatus::Unavailable(reason.clone());
+                s.chooser.webgpu = WebGpu::Failed(reason);
+            }
+        }
+    }
+}
+
+/// Tells the page the backend in use and why.
+pub(super) fn report(shared: &SharedRef) {
+    let s = shared.borrow();
+    let c = &s.chooser;
+    let kind = s.backend.as_ref().map_or(BackendKind::Cpu, |b| b.kind);
+    let race = c.race.clone();
+    let detail = explain(kind, c.choice, race.as_ref(), &c.gpu, c.activity());
+    s.send(FromEngine::Backend(BackendReport { kind, choice: c.choice, detail, gpu: c.gpu.clone(), race, check: c.check }));
+}
