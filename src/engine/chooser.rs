@@ -91,9 +91,15 @@ pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKi
         s.chooser.choice = if force.is_some() { Choice::Forced } else { Choice::Measuring };
         s.chooser.settings = settings;
         s.chooser.known = known;
-        s.backend = Some(cpu());
+        // Usable at once on the CPU, unless the user asked for WebGPU: then nothing runs on
+        // the CPU by mistake while WebGPU starts.
+        if force != Some(BackendKind::WebGpu) {
+            s.backend = Some(cpu());
+        }
     }
-    report(shared);
+    if force != Some(BackendKind::WebGpu) {
+        report(shared);
+    }
     let shared = shared.clone();
     spawn_local(async move {
         let gpu = probe_gpu().await;
@@ -101,14 +107,20 @@ pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKi
         match (force, gpu.is_available()) {
             (Some(BackendKind::WebGpu), true) => use_webgpu(&shared, Choice::Forced).await,
             (Some(_), _) => {
-                shared.borrow_mut().chooser.choice = if gpu.is_available() { Choice::Forced } else { Choice::Unavailable };
+                let mut s = shared.borrow_mut();
+                s.chooser.choice = if gpu.is_available() { Choice::Forced } else { Choice::Unavailable };
+                s.backend.get_or_insert_with(cpu);
+                drop(s);
                 report(&shared);
             }
             (None, false) => {
                 shared.borrow_mut().chooser.choice = Choice::Unavailable;
                 report(&shared);
             }
-            (None, true) => consider(&shared),
+            // The classifier races when the page says so (once the trainer has decided), so
+            // that the two races do not compete for the same cores.
+            (None, true) if role == EngineRole::Trainer => consider(&shared),
+            (None, true) => report(&shared),
         }
     });
 }
@@ -169,7 +181,8 @@ pub(super) fn gpu_failed(shared: &SharedRef, reason: &str) {
 /// Before a run's first step: a race in progress decides (by its deadline at the latest), and
 /// stops measuring so that it does not compete with the run for the cores.
 pub(super) async fn before_run(shared: &SharedRef) {
-    while shared.borrow().chooser.choice == Choice::Measuring && now() < shared.borrow().chooser.deadline {
+    // A little past the deadline: the race's own check runs every 25 ms.
+    while shared.borrow().chooser.choice == Choice::Measuring && now() < shared.borrow().chooser.deadline + 0.2 {
         yield_to_events(25).await;
     }
     shared.borrow_mut().chooser.generation += 1;
@@ -177,7 +190,7 @@ pub(super) async fn before_run(shared: &SharedRef) {
 
 /// After a run: a race that could not finish (the run started first) is finished now.
 pub(super) fn after_run(shared: &SharedRef) {
-    let unfinished = shared.borrow().chooser.race.as_ref().is_some_and(|r| !r.complete);
+    let unfinished = shared.borrow().chooser.race.as_ref().is_none_or(|r| !r.complete);
     if unfinished {
         shared.borrow_mut().chooser.race = None;
         consider(shared);
@@ -309,7 +322,12 @@ async fn use_webgpu(shared: &SharedRef, choice: Choice) {
             s.chooser.choice = choice;
         }
         Ok(_) => {}
-        Err(_) => s.chooser.choice = Choice::Unavailable,
+        Err(_) => {
+            s.chooser.choice = Choice::Unavailable;
+            if !s.state.is_active() {
+                s.backend = Some(cpu());
+            }
+        }
     }
     drop(s);
     report(shared);

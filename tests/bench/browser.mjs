@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { launch, serveDist, DIST } from '../e2e/harness.mjs';
-import { BATCH, MINUTE, round, log } from './config.mjs';
+import { BATCH, MINUTE, GAP_MONITOR, round, log } from './config.mjs';
 
 /** Copies dist/ to a temporary folder; retries if a rebuild changed it meanwhile. */
 export async function snapshotDist() {
@@ -28,25 +28,64 @@ export const serve = (root) => serveDist(root);
 
 /** Runs in every page before its scripts: long tasks, and the page clock of every change the
  * benchmark reads (engine ready, pre-trained model ready, steps reported, evaluations shown). */
-export function instrument() {
+export function instrument({ gaps = true } = {}) {
   const b = (window.__bench = { longTasks: [], steps: [], evals: [], backendAt: null, backend: null, pretrainedAt: null });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) b.longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
-  // Long animation frames say which scripts ran (to tell a chart redraw from a GC or a message).
+  // Long animation frames (≥ 50 ms) say which scripts ran (to tell a chart redraw from a GC or
+  // a message): `source` is what `longTasksIn` classifies, the rest is reported for the worst.
   b.frames = [];
   try {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         b.frames.push({ start: e.startTime, duration: e.duration, blocking: e.blockingDuration,
-          scripts: e.scripts.map((x) => ({ invoker: x.invoker, source: `${x.sourceFunctionName || ''} ${(x.sourceURL || '').split('/').pop()}`.trim(), ms: Math.round(x.duration) })) });
+          renderStart: e.renderStart, styleAndLayoutStart: e.styleAndLayoutStart,
+          scripts: e.scripts.map((x) => ({ invoker: x.invoker, invokerType: x.invokerType, url: x.sourceURL || '', fn: x.sourceFunctionName || '',
+            source: `${x.sourceFunctionName || ''} ${(x.sourceURL || '').split('/').pop()}`.trim(), ms: Math.round(x.duration),
+            forcedLayoutMs: Math.round(x.forcedStyleAndLayoutDuration ?? 0) })) });
       }
     }).observe({ type: 'long-animation-frame', buffered: true });
-  } catch { /* not supported */ }
+    b.loaf = true;
+  } catch { b.loaf = false; /* not supported */ }
+  // Event-loop responsiveness below 50 ms, which neither `longtask` nor LoAF report: the largest
+  // gap between animation frames (rAF), and the largest delay of a message-channel ping sent
+  // every 10 ms (how late the main thread got to it). Kept as the largest per page-clock second,
+  // so any window can be summarised without storing every sample.
+  // (`--no-gap-monitor` turns both off, to check that they cost the measurements nothing.)
+  b.rafGaps = gaps ? {} : null;
+  b.pingDelays = gaps ? {} : null;
+  const keep = (into, now, gap) => { const k = Math.floor(now / 1000); if (!(into[k] >= gap)) into[k] = gap; };
+  let lastFrame = null;
+  const frame = () => {
+    const now = performance.now();
+    if (lastFrame !== null) keep(b.rafGaps, now, now - lastFrame);
+    lastFrame = now;
+    requestAnimationFrame(frame);
+  };
+  if (gaps) requestAnimationFrame(frame);
+  // The delay is from when the 10 ms timer was due to when the message is handled: a task that
+  // holds the thread while the timer waits, or while the message waits, shows in it.
+  const channel = new MessageChannel();
+  let due = performance.now();
+  channel.port1.onmessage = () => {
+    const now = performance.now();
+    keep(b.pingDelays, now, Math.max(0, now - due));
+    due = now + 10;
+    setTimeout(() => channel.port2.postMessage(0), 10);
+  };
+  if (gaps) channel.port2.postMessage(0);
+  // The backend badge's race decisions `[pageMs, data-choice, data-workload, data-value]`.
+  b.choices = [];
   const check = () => {
     const now = performance.now();
     const badge = document.querySelector('[data-testid="backend"]');
     if (b.backendAt === null && badge?.dataset.value) { b.backendAt = now; b.backend = badge.dataset.value; }
+    if (badge) {
+      const last = b.choices.at(-1);
+      const c = [now, badge.dataset.choice ?? null, badge.dataset.workload ?? null, badge.dataset.value ?? null];
+      if (!last || last[1] !== c[1] || last[2] !== c[2] || last[3] !== c[3]) b.choices.push(c);
+    }
     const select = document.querySelector('[data-testid="classify-model-select"]');
     if (b.pretrainedAt === null && select?.dataset.pretrained === 'ready') b.pretrainedAt = now;
     const state = document.querySelector('[data-testid="train-state"]');
@@ -64,7 +103,7 @@ export function instrument() {
   const start = () => {
     new MutationObserver(check).observe(document.documentElement, {
       subtree: true, childList: true, attributes: true,
-      attributeFilter: ['data-value', 'data-step', 'data-state', 'data-epoch', 'data-run-id', 'data-pretrained'],
+      attributeFilter: ['data-value', 'data-step', 'data-state', 'data-epoch', 'data-run-id', 'data-pretrained', 'data-choice', 'data-workload'],
     });
     check();
   };
@@ -99,7 +138,7 @@ export const machine = { browser: null, adapter: null };
 
 export async function open(context, url, query) {
   const page = context.pages()[0] ?? (await context.newPage());
-  await page.addInitScript(instrument);
+  await page.addInitScript(instrument, { gaps: GAP_MONITOR });
   await page.goto(`${url}${query}`);
   if (!machine.browser) {
     machine.browser = (await page.evaluate(() => navigator.userAgent)).match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? '?';
@@ -122,7 +161,9 @@ export async function waitReady(page, pretrained = false) {
 
 /** A deliberate 120 ms task must be seen, or the long-task figures mean nothing. */
 export async function calibrateLongTasks(page) {
-  await page.evaluate(() => { const t = performance.now(); while (performance.now() - t < 120); });
+  // From a timer: a busy loop run directly by page.evaluate (a DevTools task) is not reported as
+  // a long task by Chromium 156.
+  await page.evaluate(() => { setTimeout(() => { const t = performance.now(); while (performance.now() - t < 120); }, 0); });
   await page.waitForFunction(() => window.__bench.longTasks.some((t) => t.duration >= 100), null, { timeout: 5_000 });
 }
 
@@ -139,8 +180,11 @@ export async function jsHeap(page) {
   }
 }
 
+/** `?backend=cpu` or `?backend=webgpu` (forced: no race, so a WebGPU figure is WebGPU's even
+ * where the race would pick the CPU; builds before the race ignore `webgpu` and use it anyway),
+ * or no backend parameter for `backend` null (the default page, which races). */
 export const querySuffix = (backend, extra = {}) => {
-  const params = new URLSearchParams({ ...(backend === 'cpu' ? { backend: 'cpu' } : {}), ...extra });
+  const params = new URLSearchParams({ ...(backend ? { backend } : {}), ...extra });
   const s = params.toString();
   return s ? `?${s}` : '';
 };

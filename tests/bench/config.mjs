@@ -6,9 +6,10 @@ export const flag = (name) => argv.includes(name);
 export const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : null);
 export const QUICK = flag('--quick');
 export const FULL_EPOCH = flag('--full-epoch');
+export const GAP_MONITOR = !flag('--no-gap-monitor'); // the page's rAF / ping loops (browser.mjs)
 export const ONLY = option('--only');
 if (ONLY && !['cpu', 'webgpu'].includes(ONLY)) throw new Error('--only takes cpu or webgpu');
-export const ALL_SECTIONS = ['bundle', 'load', 'latency', 'inference', 'training', 'memory', 'epoch', 'native'];
+export const ALL_SECTIONS = ['bundle', 'load', 'race', 'latency', 'pause', 'inference', 'training', 'memory', 'epoch', 'native'];
 export const SECTIONS = new Set(option('--sections')?.split(',') ?? ALL_SECTIONS.filter((s) => s !== 'native'));
 if (flag('--native')) SECTIONS.add('native');
 for (const s of SECTIONS) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s}`);
@@ -25,6 +26,15 @@ export const END_STEP = QUICK ? 20 : 30;
 export const MIN_WINDOW_MS = QUICK ? 3_000 : 10_000;
 export const LOAD_SAMPLES = QUICK ? 1 : 3;
 export const LATENCY_SAMPLES = QUICK ? 8 : 25;
+// Classification while the Atelier CNN trains: as many samples, but stop after this long (on
+// SwiftShader one answer takes a second or more while the GPU trains).
+export const LATENCY_BUDGET_MS = QUICK ? 60_000 : 180_000;
+// The backend race: each model at batch BATCH, on the default page (no ?backend=).
+export const RACE_MODELS = QUICK ? ['dense'] : ['dense', 'baseline-cnn', 'atelier-cnn'];
+export const RACE_TIMEOUT_MS = 60_000; // select → badge shows the decision
+export const CACHED_MODEL = 'atelier-cnn'; // the default model, raced at engine start in every profile
+export const PAUSE_REPEATS = 3;
+export const RESPONSIVE_MODEL = 'atelier-cnn'; // trained while classification and Pause are measured
 export const MEMORY_MODEL = QUICK ? 'dense' : 'baseline-cnn';
 export const MEMORY_EPOCHS = Number(option('--memory-epochs') ?? 3);
 export const SLICE_IMAGES = 1000; // the page's smallest subset: 16 steps of 64
@@ -35,7 +45,11 @@ export const MINUTE = 60_000;
 export const TARGETS = {
   readbackCost: 20, // % of throughput lost by reading the loss every step (WebGPU)
   longTaskMs: 50, // no main-thread task longer, while training
-  latencyMedianMs: 10, // single-image classification, WebGPU
+  latencyMedianMs: 10, // single-image classification, WebGPU (issue #7)
+  classifyMedianMs: 20, // single-image classification, idle and while training, each backend
+  classifyP95Ms: 50,
+  raceMs: 3000, // the backend race's wall time, per model
+  pausePendingMs: 100, // Pause click → the page shows it (pending or paused)
   galleryCachedMs: 1000, // navigation → first gallery image, data cached
   memoryGrowth: 5, // % from epoch 1 to epoch 3
   uiWasmGzipBytes: 1_000_000,

@@ -1,5 +1,6 @@
 // Markdown tables and the verdict on each target, from a run's figures (live or saved).
 import { MODEL_NAMES, BATCH, WARM_STEP, END_STEP, MIN_WINDOW_MS, EVAL_IMAGES, TARGETS, round, median } from './config.mjs';
+import { mainThreadVerdict, raceVerdicts, latencyVerdict, pauseVerdict, raceTable, latencyTables, mainThreadTable } from './report-responsiveness.mjs';
 
 export const NA = 'not available';
 export const kb = (bytes) => (bytes == null ? '–' : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(0)} kB`);
@@ -31,19 +32,14 @@ export function verdicts(r) {
     check(`WebGPU readback cost < ${TARGETS.readbackCost} % of throughput`, gpu(10) ? 'page ignores ?readback' : 'not measured', null);
   }
 
-  const trainingCases = [...r.training.flatMap((t) => t.cases), ...r.memory];
-  if (trainingCases.length) {
-    const worst = Math.max(...trainingCases.map((c) => c.longestMainThreadTaskMs));
-    const app = Math.max(...trainingCases.map((c) => c.longestAppTaskMs ?? 0));
-    const over = trainingCases.reduce((n, c) => n + c.mainThreadTasksOver50ms, 0);
-    const where = trainingCases.filter((c) => c.mainThreadTasksOver50ms).map((c) => `${c.backend} ${MODEL_NAMES[c.model]}`);
-    check(`no main-thread task > ${TARGETS.longTaskMs} ms while training`,
-      `longest ${ms(worst)} (with Atelier's scripts in its frame: ${ms(app)}); ${over} over 50 ms${where.length ? ` (${[...new Set(where)].join(', ')})` : ''}`,
-      worst <= TARGETS.longTaskMs, 'tasks of the benchmark\'s own polling left out');
-  } else check(`no main-thread task > ${TARGETS.longTaskMs} ms while training`, 'not measured', null);
+  mainThreadVerdict(r, check);
 
-  const lat = r.load.find((l) => l.backend === 'webgpu')?.latency;
-  check(`single-image classification < ${TARGETS.latencyMedianMs} ms median on WebGPU`,
+  raceVerdicts(r, check);
+  latencyVerdict(r, check);
+  pauseVerdict(r, check);
+
+  const lat = (r.responsiveness ?? []).find((x) => x.backend === 'webgpu' && x.idle)?.idle ?? r.load.find((l) => l.backend === 'webgpu')?.latency;
+  check(`single-image classification < ${TARGETS.latencyMedianMs} ms median on WebGPU (idle)`,
     lat ? `median ${num(lat.medianMs, 1)} ms, p95 ${num(lat.p95Ms, 1)} ms (answered on ${lat.answeredOn})` : 'not measured',
     lat ? lat.medianMs < TARGETS.latencyMedianMs && lat.answeredOn === 'webgpu' : null);
 
@@ -93,12 +89,15 @@ export function report(r) {
       for (const kind of ['cold', 'cached']) {
         const xs = l[kind];
         const m = (key) => { const v = xs.map((x) => x[key]).filter((x) => x != null); return v.length ? `${ms(median(v))}${v.length > 1 ? ` (${num(Math.min(...v))}–${num(Math.max(...v))})` : ''}` : '–'; };
-        rows.push([`${l.backend === 'cpu' ? '`?backend=cpu`' : 'default (WebGPU)'}, ${kind}`, m('firstGalleryImageMs'), m('dataReadyMs'), m('engineReadyMs'), m('pretrainedReadyMs'),
+        // Saved runs before the race have no `query`: their default page was WebGPU.
+        const page = l.query === undefined ? (l.backend === 'cpu' ? '`?backend=cpu`' : 'default (WebGPU)') : l.query ? `\`${l.query}\`` : 'default (races the backends)';
+        const chosen = [...new Set(xs.map((x) => (x.choice ? `${x.choice}: ${x.decidedBackend}` : null)).filter(Boolean))].join(', ');
+        rows.push([`${page}, ${kind}`, m('firstGalleryImageMs'), m('dataReadyMs'), m('engineReadyMs'), `${m('decidedMs')}${chosen ? ` (${chosen})` : ''}`, m('pretrainedReadyMs'),
           kb(median(xs.map((x) => x.jsHeapBytes))), loadText(l.load)]);
       }
     }
     parts.push(`**Page**, from navigation (median of ${Math.max(...r.load.map((l) => l.cold.length))} fresh profiles where more than one, and range):\n\n` + table(
-      ['page', 'first gallery image', 'all 70,000 images parsed', 'engine ready (backend badge)', 'pre-trained model ready', 'page JS heap', 'load'], rows));
+      ['page', 'first gallery image', 'all 70,000 images parsed', 'engine ready (backend badge)', 'backend decided', 'pre-trained model ready', 'page JS heap', 'load'], rows));
     const lat = r.load.filter((l) => l.latency);
     if (lat.length) {
       parts.push('**Single-image classification**, input event → probabilities on the page (with saliency):\n\n' + table(
@@ -106,6 +105,9 @@ export function report(r) {
         lat.map((l) => [l.latency.answeredOn ?? l.backend, `${num(l.latency.medianMs, 1)} ms`, `${num(l.latency.p95Ms, 1)} ms`, l.latency.samples.length, loadText(l.load)])));
     }
   }
+
+  if (r.race?.models?.length || r.race?.cached) parts.push(raceTable(r));
+  parts.push(...latencyTables(r));
 
   if (r.inference.length) {
     parts.push('**Inference throughput**, the 10,000 test images through the pre-trained Atelier CNN in one call in the worker ' +
@@ -133,11 +135,16 @@ export function report(r) {
     const series = (m, key) => (m.perEpoch[0][key] == null ? '–'
       : `${m.perEpoch.map((p) => kb(p[key])).join(' → ')} (${pct(m.growthPercent[key])}${m.laterGrowthPercent ? `; from epoch 2: ${pct(m.laterGrowthPercent[key])}` : ''})`);
     const rows = r.memory.map((m) => [`${m.backend === 'cpu' ? 'CPU' : 'WebGPU'}, ${MODEL_NAMES[m.model]}`, series(m, 'wasmBytes'),
-      series(m, 'deviceBytes'), series(m, 'deviceReserved'), series(m, 'jsHeapBytes'), ms(m.longestMainThreadTaskMs), loadText(m.load)]);
+      series(m, 'deviceBytes'), series(m, 'deviceReserved'), series(m, 'jsHeapBytes'),
+      m.longestMainThreadTaskMs ? ms(m.longestMainThreadTaskMs)
+        : `none ≥ 50 ms${m.mainThread?.largestPingDelayMs != null ? ` (largest gap ${ms(m.mainThread.largestPingDelayMs)})` : ''}`, loadText(m.load)]);
     const m0 = r.memory[0];
     parts.push(`**Memory**, ${num(m0.trainImages)} training images per epoch (+ 15,000 evaluated), after epoch ${m0.perEpoch.map((p) => p.epoch).join(' → ')} ` +
       '(growth from epoch 1 to epoch 3; page JS heap after a forced GC):\n\n' + table(['backend, model', 'engine wasm memory', 'GPU bytes in use', 'GPU pool reserved', 'page JS heap', 'longest main-thread task', 'load'], rows));
   }
+
+  const mainThread = mainThreadTable(r);
+  if (mainThread) parts.push(mainThread);
 
   if (r.epoch.length) {
     parts.push('**One epoch of the Atelier CNN** (55,000 training images, then 15,000 evaluated):\n\n' + table(

@@ -8,25 +8,35 @@
 //   --full-epoch    also train one whole epoch (55,000 images) of the Atelier CNN on WebGPU
 //                   (about an hour on SwiftShader); by default a 1,000-image slice is measured
 //                   and the epoch extrapolated, labelled as such
-//   --only cpu|webgpu           one backend
-//   --sections a,b,...          any of bundle,load,latency,inference,training,memory,epoch,native
-//                               (default: all but native)
+//   --only cpu|webgpu           one backend (the race still runs; load skips the default page)
+//   --sections a,b,...          any of bundle,load,race,latency,pause,inference,training,memory,
+//                               epoch,native (default: all but native)
+//                   race: the default page (no ?backend=) racing the backends for each model;
+//                   latency: classification idle and while the Atelier CNN trains, each backend;
+//                   pause: Pause click → the page showing it, and → paused (same session as
+//                   latency when both are asked for). --quick: the race for Dense only, latency
+//                   and pause on the CPU only.
 //   --native        also run `cargo bench --features engine --bench engine` and fold criterion's
 //                   figures into the report (same as adding `native` to --sections)
+//   --no-gap-monitor  without the page's rAF and 10 ms ping loops that measure main-thread gaps
+//                   below 50 ms (to check they cost the other figures nothing)
 //   --report A.json[,B.json] [--write OUT.json]
 //                   print the tables and verdicts of saved runs again, merged (measures nothing)
 //
 // The app is copied out of dist/ first, so a rebuild during the run cannot mix two versions.
 //
 // Modules: config.mjs (options, targets), browser.mjs (server, Chromium, page instrumentation),
-// sections.mjs (the measurements), report.mjs (tables and verdicts).
+// sections.mjs (the measurements), race.mjs (the backend race), responsiveness.mjs (latency
+// while training, Pause, the main thread), report.mjs (tables and verdicts).
 import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, totalmem, release } from 'node:os';
 import { ARTIFACTS } from '../e2e/harness.mjs';
-import { option, QUICK, FULL_EPOCH, ONLY, SECTIONS, BACKENDS, READBACKS, WARM_STEP, END_STEP, MIN_WINDOW_MS, LOAD_SAMPLES, load, round, log } from './config.mjs';
+import { option, QUICK, FULL_EPOCH, GAP_MONITOR, ONLY, SECTIONS, BACKENDS, READBACKS, WARM_STEP, END_STEP, MIN_WINDOW_MS, LOAD_SAMPLES, load, round, log } from './config.mjs';
 import { snapshotDist, serve, machine } from './browser.mjs';
 import { bundle, loadAndLatency, training, inference, memory, epoch, native } from './sections.mjs';
+import { race } from './race.mjs';
+import { responsiveness } from './responsiveness.mjs';
 import { verdicts, report } from './report.mjs';
 
 // `--report A.json[,B.json…] [--write OUT.json]`: the tables and verdicts again from saved runs,
@@ -36,10 +46,10 @@ if (option('--report')) {
   const runs = await Promise.all(option('--report').split(',').map(async (f) => JSON.parse(await readFile(f, 'utf8'))));
   const merged = { ...runs[0], runs: runs.map((r) => ({ date: r.date, sections: r.sections, loadStart: r.loadStart, loadEnd: r.loadEnd })) };
   for (const r of runs.slice(1)) {
-    for (const key of ['bundle', 'native']) if (r[key]) merged[key] = r[key];
+    for (const key of ['bundle', 'native', 'race']) if (r[key]) merged[key] = r[key];
     // Per backend (and readback): a rerun of one backend keeps the other's figures.
     const same = (a, b) => a.backend === b.backend && a.readback === b.readback;
-    for (const key of ['load', 'inference', 'training', 'memory', 'epoch']) {
+    for (const key of ['load', 'inference', 'training', 'memory', 'epoch', 'responsiveness']) {
       if (!r[key]?.length) continue;
       merged[key] = [...(merged[key] ?? []).filter((a) => !r[key].some((b) => same(a, b))), ...r[key]]
         .sort((a, b) => (a.backend === 'cpu') - (b.backend === 'cpu'));
@@ -57,10 +67,10 @@ if (option('--report')) {
 
 const startedAt = new Date();
 const results = {
-  date: startedAt.toISOString(), quick: QUICK, fullEpoch: FULL_EPOCH, sections: [...SECTIONS], loadStart: load(),
+  date: startedAt.toISOString(), quick: QUICK, fullEpoch: FULL_EPOCH, gapMonitor: GAP_MONITOR, sections: [...SECTIONS], loadStart: load(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memoryGiB: totalmem() / 2 ** 30, kernel: release(), browser: null, adapter: null },
   window: { warmStep: WARM_STEP, endStep: END_STEP, minWindowMs: MIN_WINDOW_MS },
-  bundle: null, load: [], inference: [], training: [], memory: [], epoch: [], native: null,
+  bundle: null, load: [], race: null, responsiveness: [], inference: [], training: [], memory: [], epoch: [], native: null,
 };
 // bench.json for a complete run; a partial one (--only, --quick, --sections) gets its own name.
 const partial = option('--sections') ? `-${[...SECTIONS].join('-')}` : '';
@@ -94,10 +104,22 @@ const dir = await snapshotDist();
 const server = await serve(dir);
 try {
   if (SECTIONS.has('bundle')) await measure('bundle', async () => { results.bundle = await bundle(dir); });
-  if (SECTIONS.has('load') || SECTIONS.has('latency')) {
+  if (SECTIONS.has('load')) {
+    // The default page (null: no ?backend=, so the engine races the backends) in LOAD_SAMPLES
+    // fresh profiles, then each backend forced once. Classification latency has its own
+    // section now (idle and while training, below).
+    for (const backend of [...(ONLY ? [] : [null]), ...BACKENDS]) {
+      const samples = backend === null ? LOAD_SAMPLES : 1;
+      await measure(`load ${backend ?? 'default'}`, async () => { results.load.push(await loadAndLatency(server, backend, samples, false)); });
+    }
+  }
+  if (SECTIONS.has('race')) await measure('race', async () => { results.race = {}; await race(server, results.race); });
+  if (SECTIONS.has('latency') || SECTIONS.has('pause')) {
     for (const backend of BACKENDS) {
-      const samples = SECTIONS.has('load') ? (backend === 'webgpu' ? LOAD_SAMPLES : 1) : 1;
-      await measure(`load ${backend}`, async () => { results.load.push(await loadAndLatency(server, backend, samples, SECTIONS.has('latency'))); });
+      if (QUICK && backend === 'webgpu') { log('--quick: latency and pause on the CPU only'); continue; } // minutes of Atelier CNN steps on SwiftShader
+      const into = {};
+      results.responsiveness.push(into);
+      await measure(`responsiveness ${backend}`, () => responsiveness(server, backend, { withLatency: SECTIONS.has('latency'), withPause: SECTIONS.has('pause') }, into));
     }
   }
   if (SECTIONS.has('inference')) {

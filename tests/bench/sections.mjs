@@ -4,8 +4,9 @@ import { readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT, stroke } from '../e2e/harness.mjs';
-import { MODELS, BATCH, WARM_STEP, END_STEP, MIN_WINDOW_MS, LATENCY_SAMPLES, MEMORY_MODEL, MEMORY_EPOCHS, SLICE_IMAGES, FULL_IMAGES, EVAL_IMAGES, MINUTE, load, round, median, percentile, log } from './config.mjs';
+import { ROOT } from '../e2e/harness.mjs';
+import { MODELS, BATCH, WARM_STEP, END_STEP, MIN_WINDOW_MS, MEMORY_MODEL, MEMORY_EPOCHS, SLICE_IMAGES, FULL_IMAGES, EVAL_IMAGES, MINUTE, load, round, log } from './config.mjs';
+import { latency, mainThread } from './responsiveness.mjs';
 import { browser, open, bench, pageNow, waitReady, calibrateLongTasks, jsHeap, querySuffix, configure, start, runRecords, stopAndSettle, firstAt, longTasksIn, counted, longest, fail } from './browser.mjs';
 
 /** Bytes the browser downloads: the page's bundle and the engine worker's, raw and gzip -9. */
@@ -31,9 +32,11 @@ export async function bundle(dir) {
 }
 
 /** Navigation → first gallery image, → all data parsed, → engine ready, → pre-trained model
- * ready: cold (fresh profile) and cached (reload). Then single-image latency on that page. */
+ * ready, → the backend decided (the badge's data-choice no longer `measuring`; on the default
+ * page, `backend` null, that is the race): cold (fresh profile) and cached (reload). Then
+ * single-image latency on that page (`withLatency`; the latency section measures it apart now). */
 export async function loadAndLatency(server, backend, samples, withLatency) {
-  const result = { backend, cold: [], cached: [], latency: null, load: load() };
+  const result = { backend, query: querySuffix(backend), cold: [], cached: [], latency: null, load: load() };
   for (let i = 0; i < samples; i++) {
     const context = await browser();
     try {
@@ -41,15 +44,22 @@ export async function loadAndLatency(server, backend, samples, withLatency) {
       for (const kind of ['cold', 'cached']) {
         if (kind === 'cached') await page.reload();
         await waitReady(page, true);
+        // Builds before the race have no data-choice: nothing to wait for.
+        await page.waitForFunction(() => {
+          const d = document.querySelector('[data-testid="backend"]')?.dataset;
+          return d && (d.choice === undefined || ['measured', 'cached', 'forced', 'unavailable'].includes(d.choice));
+        }, null, { timeout: MINUTE, polling: 50 }).catch(() => log(`load ${backend ?? 'default'}: no backend decision within a minute`));
         const figures = await page.evaluate(() => {
           const mark = (n) => performance.getEntriesByName(n)[0]?.startTime ?? null;
           const b = window.__bench;
+          const decided = b.choices.find((c) => ['measured', 'cached', 'forced', 'unavailable'].includes(c[1]));
           return { firstGalleryImageMs: mark('atelier:first-gallery-image'), dataReadyMs: mark('atelier:data-ready'),
-            engineReadyMs: b.backendAt, backend: b.backend, pretrainedReadyMs: b.pretrainedAt };
+            engineReadyMs: b.backendAt, backend: b.backend, pretrainedReadyMs: b.pretrainedAt,
+            decidedMs: decided?.[0] ?? null, choice: decided?.[1] ?? null, decidedBackend: decided?.[3] ?? null };
         });
         const heap = await jsHeap(page);
         result[kind].push({ ...figures, jsHeapBytes: heap.bytes });
-        log(`load ${backend} ${kind} #${i + 1}`, JSON.stringify(figures));
+        log(`load ${backend ?? 'default'} ${kind} #${i + 1}`, JSON.stringify(figures));
       }
       if (withLatency && i === samples - 1) result.latency = await latency(page, backend);
     } finally {
@@ -58,34 +68,6 @@ export async function loadAndLatency(server, backend, samples, withLatency) {
   }
   result.loadAfter = load();
   return result;
-}
-
-/** Input → probabilities on the page (`data-latency-ms`), over small strokes, as
- * tests/e2e/classify.test.mjs measures it. */
-export async function latency(page, backend) {
-  const prediction = page.getByTestId('prediction');
-  const seq = async () => Number(await prediction.getAttribute('data-seq'));
-  const next = async (after) => {
-    await page.waitForFunction((after) => Number(document.querySelector('[data-testid="prediction"]')?.dataset.seq) > after,
-      after, { timeout: 2 * MINUTE, polling: 20 });
-    return { latency: Number(await prediction.getAttribute('data-latency-ms')), backend: await prediction.getAttribute('data-backend') };
-  };
-  await stroke(page, [[0.35, 0.15], [0.65, 0.15]]);
-  await next(0);
-  const samples = [];
-  let answeredOn = null;
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
-    const before = await seq();
-    const x = 0.2 + (i % 5) * 0.15;
-    await stroke(page, [[x, 0.9], [x + 0.02, 0.92]]);
-    const answer = await next(before);
-    answeredOn = answer.backend;
-    samples.push(answer.latency);
-    await page.waitForTimeout(50);
-  }
-  const figures = { medianMs: median(samples), p95Ms: percentile(samples, 0.95), samples, answeredOn };
-  log(`latency ${backend}`, JSON.stringify({ median: figures.medianMs, p95: figures.p95Ms }));
-  return figures;
 }
 
 /** Training throughput per model on one backend with `?readback=N`, the first step's delay,
@@ -140,6 +122,7 @@ export async function training(server, backend, readback) {
         longestMainThreadTaskMs: longest(counted(tasks)),
         mainThreadTasksOver50ms: counted(tasks).length,
         longestAppTaskMs: longest(tasks.filter((t) => t.kind === 'app')),
+        mainThread: mainThread(b, clicked, stopped),
         trainingSeconds: round((stopped - clicked) / 1000),
         longTasks: tasks,
         load: loadBefore,
@@ -238,6 +221,7 @@ export async function memory(server, backend) {
       longestMainThreadTaskMs: longest(counted(tasks)),
       mainThreadTasksOver50ms: counted(tasks).length,
       longestAppTaskMs: longest(tasks.filter((t) => t.kind === 'app')),
+      mainThread: mainThread(b, clicked, ended, gcWindows),
       longTasks: tasks,
       load: loadBefore, loadAfter: load(),
     };

@@ -85,8 +85,8 @@ async function drawAndMeasure(query, backend) {
   }
 }
 
-test('drawing on WebGPU: probabilities sum to 1, preview and saliency shown, latency measured', async () => {
-  await drawAndMeasure('', 'webgpu');
+test('drawing on WebGPU (?backend=webgpu): probabilities sum to 1, preview and saliency shown, latency measured', async () => {
+  await drawAndMeasure('?backend=webgpu', 'webgpu');
 });
 
 test('drawing on the CPU fallback', async () => {

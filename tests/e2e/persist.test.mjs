@@ -142,7 +142,7 @@ test('a run interrupted by a reload resumes from its checkpoint: steps and curve
 test('a run whose GPU is lost resumes on the CPU from its last WebGPU checkpoint', async () => {
   const context = await launch();
   try {
-    const page = await openReady(context, server.url, '?debug=1');
+    const page = await openReady(context, server.url, '?debug=1&backend=webgpu');
     const badge = page.getByTestId('backend');
     await waitFor(page, async () => (await badge.getAttribute('data-value')) === 'webgpu', 120_000, 'WebGPU');
     await trainDense(page, 2);

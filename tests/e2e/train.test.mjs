@@ -91,8 +91,8 @@ test('training on the CPU fallback (?backend=cpu): loss falls, Pause and Resume 
   await trainAndWatch('?backend=cpu', 'cpu', 'cpu');
 });
 
-test('training on WebGPU: loss falls, Pause and Resume work', async () => {
-  await trainAndWatch('', 'webgpu', 'webgpu');
+test('training on WebGPU when asked for (?backend=webgpu): loss falls, Pause and Resume work', async () => {
+  await trainAndWatch('?backend=webgpu', 'webgpu', 'webgpu');
 });
 
 test('the images/s readout is wall-clock throughput (CPU, Dense 128, all images)', async () => {
@@ -127,7 +127,7 @@ test('a lost WebGPU device ends the run with a message, and training goes on on 
   const context = await launch();
   try {
     const page = await context.newPage();
-    await page.goto(`${server.url}?debug=1`);
+    await page.goto(`${server.url}?debug=1&backend=webgpu`);
     await status(page).and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
     const badge = page.getByTestId('backend');
     await waitFor(page, async () => (await badge.getAttribute('data-value')) === 'webgpu', 120_000, 'WebGPU');

@@ -1,0 +1,125 @@
+// The backend chosen by measuring, and a page that answers at once: the race between WebGPU
+// (SwiftShader here, a software GPU) and the CPU; drawings answered while a run trains; Pause
+// shown the moment it is clicked.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, launch, screenshot, record, status, steps, waitFor, openReady, stroke } from './harness.mjs';
+
+let server;
+before(async () => { server = await serveDist(); });
+after(async () => { await server?.close(); });
+
+const attr = (page, id, name) => page.getByTestId(id).getAttribute(name);
+const badgeFigures = async (page) => ({
+  value: await attr(page, 'backend', 'data-value'),
+  choice: await attr(page, 'backend', 'data-choice'),
+  workload: await attr(page, 'backend', 'data-workload'),
+  cpu: Number(await attr(page, 'backend', 'data-cpu-rate')),
+  gpu: (await attr(page, 'backend', 'data-gpu-rate')) || null,
+  raceMs: Number(await attr(page, 'backend', 'data-race-ms')),
+  software: await attr(page, 'backend', 'data-software'),
+  text: (await page.getByTestId('backend').textContent()).trim(),
+});
+
+test('the race picks the CPU under a software GPU, says why, and is reused on the next visit', async () => {
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const startedAt = Date.now();
+    await page.goto(server.url);
+    // Usable at once: the CPU while the race runs.
+    await waitFor(page, async () => (await attr(page, 'backend', 'data-value')) === 'cpu', 30_000, 'the engine on the CPU');
+    const readyMs = Date.now() - startedAt;
+    await waitFor(page, async () => (await attr(page, 'backend', 'data-choice')) === 'measured', 120_000, 'the race to decide');
+    const decided = await badgeFigures(page);
+    assert.equal(decided.workload, 'atelier-cnn/64');
+    assert.equal(decided.value, 'cpu', decided.text);
+    assert.equal(decided.software, 'true', 'SwiftShader is named a software adapter');
+    assert.ok(decided.cpu > 0, decided.text);
+    assert.match(decided.text, /software GPU/);
+    // SwiftShader compiles kernels for seconds: the decision comes at the budget without its
+    // figure, which is completed in the background while nothing trains.
+    await waitFor(page, async () => (await attr(page, 'backend', 'data-gpu-rate')) !== '', 240_000, 'the GPU figure');
+    const complete = await badgeFigures(page);
+    assert.equal(complete.value, 'cpu');
+    assert.ok(complete.cpu > Number(complete.gpu), `CPU ${complete.cpu} vs GPU ${complete.gpu} images/s`);
+    assert.match(complete.text, /^CPU\s*GPU [\d,.]+ img\/s · CPU [\d,.]+ img\/s → CPU, [\d.]+× faster/);
+    await screenshot(page, 'backend-race');
+
+    // The same adapter and workload on the next visit: no race, the stored figures at once.
+    await page.reload();
+    await status(page).and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    await waitFor(page, async () => (await attr(page, 'backend', 'data-choice')) === 'cached', 30_000, 'the stored race');
+    const cached = await badgeFigures(page);
+    assert.equal(cached.value, 'cpu');
+    assert.equal(cached.gpu, complete.gpu, 'the stored GPU figure');
+    assert.match(cached.text, /earlier visit/);
+
+    // The select always shows the backend in use; choosing the GPU forces it.
+    const select = page.getByTestId('backend-select');
+    assert.equal(await select.inputValue(), 'cpu');
+    await select.selectOption('webgpu');
+    assert.equal(await attr(page, 'train-state', 'data-pending'), 'switch', 'the switch shows at once');
+    await waitFor(page, async () => (await attr(page, 'backend', 'data-value')) === 'webgpu', 120_000, 'WebGPU chosen by hand');
+    assert.equal(await attr(page, 'backend', 'data-choice'), 'forced');
+    assert.equal(await select.inputValue(), 'webgpu');
+    assert.equal(await attr(page, 'train-state', 'data-pending'), '');
+    assert.deepEqual(errors, []);
+    await record('backend_race_swiftshader_atelier_cnn_64', { readyMs, decided, complete, cached });
+  } finally {
+    await context.close();
+  }
+});
+
+test('a drawing is answered while a run trains, Pause shows at once, and the paused weights classify', async () => {
+  const context = await launch();
+  try {
+    const page = await openReady(context, server.url, '?backend=cpu');
+    const prediction = page.getByTestId('prediction');
+    const seq = async () => Number(await prediction.getAttribute('data-seq'));
+    await waitFor(page, async () => (await attr(page, 'classify-model-select', 'data-pretrained')) === 'ready', 60_000, 'the pre-trained model');
+    // The default run: the Atelier CNN on 10,000 images (about 20 s an epoch here).
+    await page.getByTestId('train-start').click();
+    const state = page.getByTestId('train-state');
+    await waitFor(page, async () => (await steps(page)) >= 5, 120_000, 'the first steps');
+
+    const latencies = [];
+    for (let i = 0; i < 8; i++) {
+      const before = await seq();
+      const stepsBefore = await steps(page);
+      const x = 0.25 + (i % 4) * 0.15;
+      await stroke(page, [[x, 0.2], [x + 0.05, 0.8]]);
+      await waitFor(page, async () => (await seq()) > before, 30_000, `answer ${i + 1} while training`);
+      latencies.push(Number(await prediction.getAttribute('data-latency-ms')));
+      assert.equal(await state.getAttribute('data-state'), 'running', 'still training');
+      assert.ok((await steps(page)) >= stepsBefore);
+    }
+    await screenshot(page, 'classify-while-training');
+
+    // Pause: the page shows it in the frame after the click, before the engine confirms.
+    const shown = await page.evaluate(async () => {
+      const el = document.querySelector('[data-testid="train-state"]');
+      document.querySelector('[data-testid="train-pause"]').click();
+      await new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)));
+      return { pending: el.dataset.pending, state: el.dataset.state, text: el.textContent };
+    });
+    assert.ok(shown.pending === 'pause' || shown.state === 'paused', JSON.stringify(shown));
+    await waitFor(page, async () => (await state.getAttribute('data-state')) === 'paused', 30_000, 'paused');
+    assert.equal(await state.getAttribute('data-pending'), '');
+
+    // The weights at the pause reach the classifier: "your run in progress" answers.
+    const select = page.getByTestId('classify-model-select');
+    await waitFor(page, async () => !(await select.locator('option[value="last-run"]').isDisabled()), 30_000, 'the run\'s weights');
+    const before = await seq();
+    await select.selectOption('last-run');
+    await waitFor(page, async () => (await seq()) > before && (await prediction.getAttribute('data-model')) === 'last-run', 30_000, 'an answer from the paused run');
+    await page.getByTestId('train-stop').click();
+    await waitFor(page, async () => (await state.getAttribute('data-state')) === 'done', 60_000, 'stopped');
+    const sorted = [...latencies].sort((a, b) => a - b);
+    await record('classify_latency_ms_cpu_while_training_atelier_cnn', { median: sorted[sorted.length >> 1], max: sorted.at(-1), samples: sorted.length, pauseShown: shown });
+  } finally {
+    await context.close();
+  }
+});
