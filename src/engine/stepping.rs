@@ -86,10 +86,10 @@ pub(super) async fn train(
         }
         let mut points: Vec<StepPoint> = reports.iter().map(|r| step_point(r, total_steps)).collect();
         // The page shows wall-clock throughput and time left, not the trainer's call timings.
-        if let Some(last) = reports.last().map(|r| &r.info) {
-            if let Some((rate, left)) = pace.done(now(), last.global_step, last.batch_size, total_steps) {
-                points.iter_mut().for_each(|p| (p.images_per_second, p.eta_seconds) = (rate, left));
-            }
+        if let Some(last) = reports.last().map(|r| &r.info)
+            && let Some((rate, left)) = pace.done(now(), last.global_step, last.batch_size, total_steps)
+        {
+            points.iter_mut().for_each(|p| (p.images_per_second, p.eta_seconds) = (rate, left));
         }
         buffer.extend(points);
         Ok(())

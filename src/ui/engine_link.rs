@@ -115,7 +115,7 @@ impl Link {
     fn spawn_trainer(&self, force: Option<BackendKind>) {
         let link = self.clone();
         let worker = EngineWorker::spawner()
-            .callback(move |event| link.from_trainer(event))
+            .callback(move |event| link.on_trainer_event(event))
             .spawn_with_loader(ENGINE_LOADER);
         worker.send(self.init(EngineRole::Trainer, force));
         *self.trainer.borrow_mut() = Some(worker);
@@ -124,7 +124,7 @@ impl Link {
     fn spawn_classifier(&self) {
         let link = self.clone();
         let worker = EngineWorker::spawner()
-            .callback(move |event| link.from_classifier(event))
+            .callback(move |event| link.on_classifier_event(event))
             .spawn_with_loader(ENGINE_LOADER);
         worker.send(self.init(EngineRole::Classifier, self.force));
         if let Some(bytes) = self.weights.borrow().clone() {
@@ -133,7 +133,7 @@ impl Link {
         *self.classifier.borrow_mut() = Some(worker);
     }
 
-    fn from_trainer(&self, event: FromEngine) {
+    fn on_trainer_event(&self, event: FromEngine) {
         match &event {
             // The classifier's business.
             FromEngine::Classifier(_) | FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } | FromEngine::InferenceMeasured(_) => {
@@ -158,7 +158,7 @@ impl Link {
         }
     }
 
-    fn from_classifier(&self, event: FromEngine) {
+    fn on_classifier_event(&self, event: FromEngine) {
         match event {
             FromEngine::Backend(report) => self.dispatcher.dispatch(Action::ClassifierBackend(report)),
             FromEngine::Raced(record) => storage::save_race(record),

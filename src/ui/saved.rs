@@ -114,10 +114,8 @@ impl AppState {
                     self.classify.model = ClassifierChoice::LastRun;
                 }
             }
-            FromEngine::ModelImported { result: Err(message), quiet } => {
-                if !quiet {
-                    self.storage.import_error = Some(format!("That model file was refused: {message}. Nothing was changed."));
-                }
+            FromEngine::ModelImported { result: Err(message), quiet: false } => {
+                self.storage.import_error = Some(format!("That model file was refused: {message}. Nothing was changed."));
             }
             _ => {}
         }

@@ -101,6 +101,9 @@ export async function openReady(context, url, query = '') {
 
 /** A stroke with real pointer events, in canvas fractions. */
 export async function stroke(page, points) {
+  // Mouse events land in the viewport: a canvas scrolled out of it (after a click further down
+  // the page) would get none.
+  await page.getByTestId('draw-canvas').scrollIntoViewIfNeeded();
   const box = await page.getByTestId('draw-canvas').boundingBox();
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   await page.mouse.move(...at(points[0]));
