@@ -5,7 +5,7 @@ use atelier::protocol::{BackendKind, BackendReport, EngineRole, ModelChoice, Run
 use atelier::race::{Choice, GpuStatus, RaceRecord, Workload, explain, format_rate, is_software_adapter, known, remember, summary};
 
 fn record(adapter: &str, workload: &str, cpu: Option<f64>, gpu: Option<f64>, complete: bool) -> RaceRecord {
-    RaceRecord { adapter: adapter.into(), workload: Workload(workload.into()), cpu, gpu, seconds: 1.5, complete }
+    RaceRecord { adapter: adapter.into(), workload: Workload(workload.into()), cpu, gpu, seconds: 1.5, complete, cpu_eval: None, gpu_eval: None }
 }
 
 const SWIFTSHADER: &str = "google swiftshader";
@@ -84,6 +84,24 @@ fn the_badge_gives_both_figures_the_winner_and_names_a_software_gpu() {
         "WebGPU not available in this browser — training on the CPU"
     );
     assert!(explain(BackendKind::WebGpu, Choice::Forced, None, &gpu, "training").starts_with("Chosen by you — training on WebGPU"));
+}
+
+#[test]
+fn evaluation_runs_where_it_is_faster_whatever_trains() {
+    let gpu = GpuStatus::Available { adapter: "NVIDIA".into(), software: false };
+    // A tiny dense network trains faster on the CPU but evaluates 500-image batches faster on a GPU.
+    let race = RaceRecord { cpu_eval: Some(9_000.0), gpu_eval: Some(40_000.0), ..record("NVIDIA", "dense-128/64", Some(5_000.0), Some(900.0), true) };
+    assert_eq!((race.winner(), race.eval_winner()), (BackendKind::Cpu, Some(BackendKind::WebGpu)));
+    let text = explain(BackendKind::Cpu, Choice::Measured, Some(&race), &gpu, "training");
+    assert!(text.contains("evaluates on WebGPU (40,000 vs 9,000 img/s)"), "{text}");
+    // Forced onto a software GPU, evaluation still goes where it is faster.
+    let swiftshader = RaceRecord { cpu_eval: Some(1_532.0), gpu_eval: Some(68.0), ..record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), Some(12.0), true) };
+    assert_eq!(swiftshader.eval_winner(), Some(BackendKind::Cpu));
+    let forced = explain(BackendKind::WebGpu, Choice::Forced, Some(&swiftshader), &gpu, "training");
+    assert!(forced.contains("evaluates on the CPU (1,532 vs 68 img/s)"), "{forced}");
+    // Not measured: no claim, evaluation stays where the model trains.
+    assert_eq!(record("x", "dense-128/64", Some(1.0), None, false).eval_winner(), None);
+    assert!(!explain(BackendKind::Cpu, Choice::Measured, Some(&swiftshader), &gpu, "training").contains("evaluates"));
 }
 
 #[test]

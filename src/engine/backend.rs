@@ -14,6 +14,10 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::runner::{Shared, yield_to_events};
 use crate::protocol::{BackendKind, DeviceCheck};
 use crate::race::{GpuStatus, is_software_adapter};
 use crate::training::cross_check;
@@ -24,6 +28,16 @@ pub struct Backend {
     pub device: Device,
     /// WebGPU's check against the CPU when it started.
     pub check: Option<DeviceCheck>,
+}
+
+/// Where the wgpu runtime is (it starts at most once per worker).
+#[derive(Default)]
+pub(super) enum WebGpu {
+    #[default]
+    NotStarted,
+    Starting,
+    Started(Backend),
+    Failed(String),
 }
 
 pub fn cpu() -> Backend {
@@ -173,5 +187,40 @@ fn adapter_name(adapter: &JsValue) -> Option<String> {
         (None, Some(v), Some(a)) => Some(format!("{v} {a}")),
         (None, Some(v), None) => Some(v),
         _ => None,
+    }
+}
+
+/// The started WebGPU backend, starting it if needed; why not, when it cannot run.
+pub(super) async fn ensure_webgpu(shared: &Rc<RefCell<Shared>>) -> Result<Backend, String> {
+    loop {
+        let start = {
+            let mut s = shared.borrow_mut();
+            match &s.chooser.webgpu {
+                WebGpu::Started(backend) => return Ok(backend.clone()),
+                WebGpu::Failed(reason) => return Err(reason.clone()),
+                WebGpu::Starting => false,
+                WebGpu::NotStarted => {
+                    s.chooser.webgpu = WebGpu::Starting;
+                    true
+                }
+            }
+        };
+        if !start {
+            yield_to_events(25).await;
+            continue;
+        }
+        let started = start_webgpu().await;
+        let mut s = shared.borrow_mut();
+        match started {
+            Ok(backend) => {
+                s.chooser.check = backend.check;
+                s.chooser.webgpu = WebGpu::Started(backend);
+            }
+            Err((reason, check)) => {
+                s.chooser.check = check;
+                s.chooser.gpu = GpuStatus::Unavailable(reason.clone());
+                s.chooser.webgpu = WebGpu::Failed(reason);
+            }
+        }
     }
 }

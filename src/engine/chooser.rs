@@ -13,29 +13,19 @@ use std::rc::Rc;
 use burn::prelude::Device;
 use wasm_bindgen_futures::spawn_local;
 
-use super::backend::{Backend, cpu, probe_gpu, start_webgpu};
-use super::measure::{time_classify, time_training};
+use super::backend::{WebGpu, cpu, ensure_webgpu, probe_gpu};
+use super::measure::{time_classify, time_evaluation, time_training};
 use super::runner::{Shared, now, yield_to_events};
 use crate::inference::{PRETRAINED_NORMALIZATION, load_pretrained};
 use crate::protocol::{BackendKind, BackendReport, DeviceCheck, EngineRole, FromEngine, RunSettings};
 use crate::race::{Choice, GpuStatus, RACE_BUDGET_SECONDS, RaceRecord, Workload, explain, known};
-
-/// Where the wgpu runtime is (it starts at most once per worker).
-#[derive(Default)]
-pub(super) enum WebGpu {
-    #[default]
-    NotStarted,
-    Starting,
-    Started(Backend),
-    Failed(String),
-}
 
 pub(super) struct Chooser {
     pub(super) role: EngineRole,
     forced: Option<BackendKind>,
     pub(super) gpu: GpuStatus,
     pub(super) webgpu: WebGpu,
-    check: Option<DeviceCheck>,
+    pub(super) check: Option<DeviceCheck>,
     /// Races of earlier visits (from the page) and of this one.
     known: Vec<RaceRecord>,
     pub(super) settings: RunSettings,
@@ -82,6 +72,9 @@ impl Chooser {
 
 type SharedRef = Rc<RefCell<Shared>>;
 
+/// A backend's (training or classification, evaluation) rates; `None` where not measured.
+type Rates = (Option<f64>, Option<f64>);
+
 /// Starts on the CPU at once, then looks at the GPU and decides (see the module docs).
 pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKind>, settings: RunSettings, known: Vec<RaceRecord>) {
     {
@@ -105,7 +98,10 @@ pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKi
         let gpu = probe_gpu().await;
         shared.borrow_mut().chooser.gpu = gpu.clone();
         match (force, gpu.is_available()) {
-            (Some(BackendKind::WebGpu), true) => use_webgpu(&shared, Choice::Forced).await,
+            (Some(BackendKind::WebGpu), true) => {
+                use_webgpu(&shared, Choice::Forced).await;
+                consider(&shared);
+            }
             (Some(_), _) => {
                 let mut s = shared.borrow_mut();
                 s.chooser.choice = if gpu.is_available() { Choice::Forced } else { Choice::Unavailable };
@@ -142,7 +138,10 @@ pub(super) fn choose(shared: &SharedRef, kind: BackendKind) {
         }
         BackendKind::WebGpu => {
             let shared = shared.clone();
-            spawn_local(async move { use_webgpu(&shared, Choice::Forced).await });
+            spawn_local(async move {
+                use_webgpu(&shared, Choice::Forced).await;
+                consider(&shared);
+            });
         }
     }
 }
@@ -202,7 +201,8 @@ fn consider(shared: &SharedRef) {
     let (generation, stored) = {
         let s = shared.borrow();
         let c = &s.chooser;
-        if c.forced.is_some() || !c.gpu.is_available() || s.state.is_active() {
+        // A forced GPU still races: evaluation goes where it is faster.
+        if c.forced == Some(BackendKind::Cpu) || !c.gpu.is_available() || s.state.is_active() {
             return;
         }
         if c.race.as_ref().is_some_and(|r| r.complete) {
@@ -224,24 +224,26 @@ async fn race(shared: &SharedRef, generation: u64) {
     let start = now();
     {
         let mut s = shared.borrow_mut();
-        s.chooser.choice = Choice::Measuring;
+        if s.chooser.forced.is_none() {
+            s.chooser.choice = Choice::Measuring;
+        }
         s.chooser.deadline = start + RACE_BUDGET_SECONDS;
     }
     report(shared);
     let current = |shared: &SharedRef| shared.borrow().chooser.generation == generation;
-    let cpu_rate = time_on(shared, &Device::flex(), generation).await;
+    let (cpu_rate, cpu_eval) = time_on(shared, &Device::flex(), generation).await;
     if !current(shared) {
         return;
     }
-    let gpu_rate: Rc<Cell<Option<Option<f64>>>> = Rc::default();
+    let gpu_rate: Rc<Cell<Option<Rates>>> = Rc::default();
     {
         let (shared, gpu_rate) = (shared.clone(), gpu_rate.clone());
         spawn_local(async move {
-            let rate = match ensure_webgpu(&shared).await {
+            let rates = match ensure_webgpu(&shared).await {
                 Ok(backend) => time_on(&shared, &backend.device, generation).await,
-                Err(_) => None,
+                Err(_) => (None, None),
             };
-            gpu_rate.set(Some(rate));
+            gpu_rate.set(Some(rates));
         });
     }
     let deadline = shared.borrow().chooser.deadline;
@@ -252,7 +254,9 @@ async fn race(shared: &SharedRef, generation: u64) {
         let c = &shared.borrow().chooser;
         (c.gpu.adapter().unwrap_or_default().to_string(), c.workload())
     };
-    let mut record = RaceRecord { adapter, workload, cpu: cpu_rate, gpu: gpu_rate.get().flatten(), seconds: now() - start, complete: gpu_rate.get().is_some() };
+    let (gpu, gpu_eval) = gpu_rate.get().unwrap_or_default();
+    let mut record =
+        RaceRecord { adapter, workload, cpu: cpu_rate, gpu, seconds: now() - start, complete: gpu_rate.get().is_some(), cpu_eval, gpu_eval };
     decide(shared, record.clone(), Choice::Measured, generation).await;
     if record.complete {
         return;
@@ -261,16 +265,18 @@ async fn race(shared: &SharedRef, generation: u64) {
     while gpu_rate.get().is_none() && current(shared) {
         yield_to_events(100).await;
     }
-    if let Some(rate) = gpu_rate.get().filter(|_| current(shared)) {
+    if let Some((rate, eval)) = gpu_rate.get().filter(|_| current(shared)) {
         record.gpu = rate;
+        record.gpu_eval = eval;
         record.seconds = now() - start;
         record.complete = true;
         decide(shared, record, Choice::Measured, generation).await;
     }
 }
 
-/// The workload's rate on `device`, `None` if it failed or the race was superseded.
-async fn time_on(shared: &SharedRef, device: &Device, generation: u64) -> Option<f64> {
+/// The workload's rate on `device` (and the trainer's evaluation rate), `None` where it failed
+/// or the race was superseded.
+async fn time_on(shared: &SharedRef, device: &Device, generation: u64) -> Rates {
     let weak = Rc::downgrade(shared);
     let cancelled = move || weak.upgrade().is_none_or(|s| s.borrow().chooser.generation != generation);
     let (role, settings) = {
@@ -278,19 +284,41 @@ async fn time_on(shared: &SharedRef, device: &Device, generation: u64) -> Option
         (c.role, c.settings.clone())
     };
     match role {
-        EngineRole::Trainer => time_training(&settings, device, cancelled).await,
-        EngineRole::Classifier => {
-            let bytes = super::classify::pretrained_bytes(shared).await.ok()?;
-            let model = load_pretrained(bytes.to_vec(), device).ok()?;
-            time_classify(&model, PRETRAINED_NORMALIZATION, cancelled).await
+        EngineRole::Trainer => {
+            let training = time_training(&settings, device, &cancelled).await;
+            let evaluation = if training.is_some() && !cancelled() { time_evaluation(&settings, device).await } else { None };
+            (training, evaluation)
         }
+        EngineRole::Classifier => {
+            let Ok(bytes) = super::classify::pretrained_bytes(shared).await else { return (None, None) };
+            let Ok(model) = load_pretrained(bytes.to_vec(), device) else { return (None, None) };
+            (time_classify(&model, PRETRAINED_NORMALIZATION, cancelled).await, None)
+        }
+    }
+}
+
+/// Where an epoch's evaluation runs when that is not where the model trains: the backend the
+/// race measured faster for large inference batches.
+pub(super) fn eval_device(shared: &SharedRef) -> Option<Device> {
+    let s = shared.borrow();
+    let training = s.backend.as_ref()?.kind;
+    let race = s.chooser.race.as_ref().filter(|r| r.workload == s.chooser.workload())?;
+    match race.eval_winner()? {
+        winner if winner == training => None,
+        BackendKind::Cpu => Some(Device::flex()),
+        BackendKind::WebGpu => match &s.chooser.webgpu {
+            WebGpu::Started(backend) => Some(backend.device.clone()),
+            _ => None,
+        },
     }
 }
 
 /// Uses the race's winner (when nothing trains and no newer race or choice came since).
 async fn decide(shared: &SharedRef, record: RaceRecord, choice: Choice, generation: u64) {
     let winner = record.winner();
+    let forced = shared.borrow().chooser.forced.is_some();
     let backend = match winner {
+        _ if forced => None,
         BackendKind::WebGpu => ensure_webgpu(shared).await.ok(),
         BackendKind::Cpu => Some(cpu()),
     };
@@ -304,9 +332,11 @@ async fn decide(shared: &SharedRef, record: RaceRecord, choice: Choice, generati
             s.send(FromEngine::Raced(record.clone()));
         }
         s.chooser.race = Some(record);
-        s.chooser.choice = choice;
-        if let Some(backend) = backend.filter(|_| !s.state.is_active()) {
-            s.backend = Some(backend);
+        if s.chooser.forced.is_none() {
+            s.chooser.choice = choice;
+            if let Some(backend) = backend.filter(|_| !s.state.is_active()) {
+                s.backend = Some(backend);
+            }
         }
     }
     report(shared);
@@ -331,41 +361,6 @@ async fn use_webgpu(shared: &SharedRef, choice: Choice) {
     }
     drop(s);
     report(shared);
-}
-
-/// The started WebGPU backend, starting it if needed; why not, when it cannot run.
-async fn ensure_webgpu(shared: &SharedRef) -> Result<Backend, String> {
-    loop {
-        let start = {
-            let mut s = shared.borrow_mut();
-            match &s.chooser.webgpu {
-                WebGpu::Started(backend) => return Ok(backend.clone()),
-                WebGpu::Failed(reason) => return Err(reason.clone()),
-                WebGpu::Starting => false,
-                WebGpu::NotStarted => {
-                    s.chooser.webgpu = WebGpu::Starting;
-                    true
-                }
-            }
-        };
-        if !start {
-            yield_to_events(25).await;
-            continue;
-        }
-        let started = start_webgpu().await;
-        let mut s = shared.borrow_mut();
-        match started {
-            Ok(backend) => {
-                s.chooser.check = backend.check;
-                s.chooser.webgpu = WebGpu::Started(backend);
-            }
-            Err((reason, check)) => {
-                s.chooser.check = check;
-                s.chooser.gpu = GpuStatus::Unavailable(reason.clone());
-                s.chooser.webgpu = WebGpu::Failed(reason);
-            }
-        }
-    }
 }
 
 /// Tells the page the backend in use and why.

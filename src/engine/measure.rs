@@ -13,7 +13,7 @@ use crate::data::{PIXELS_PER_IMAGE, Split, SplitKind};
 use crate::inference::Classifier;
 use crate::model::Model;
 use crate::protocol::RunSettings;
-use crate::training::{Normalization, PendingStep, SplitMix64, Trainer, TrainingData};
+use crate::training::{Batcher, Evaluation, Normalization, PendingStep, SplitMix64, Trainer, TrainingData};
 
 /// Timed steps stop once this much time has passed (after at least one step)…
 const TIMING_SECONDS: f64 = 0.3;
@@ -54,6 +54,23 @@ pub async fn time_training(settings: &RunSettings, device: &Device, cancelled: i
     }
     in_flight?.read_async().await.ok()?;
     Some((timed * batch) as f64 / (now() - start).max(1e-6))
+}
+
+/// Evaluation images per second of the model `settings` builds (its weights do not change
+/// the cost), at the evaluation batch size: one small batch to warm up, then one full batch.
+pub async fn time_evaluation(settings: &RunSettings, device: &Device) -> Option<f64> {
+    let config = training_config(settings);
+    let batch = config.eval_batch_size.max(1);
+    let model = config.model.init(device);
+    let split = std::sync::Arc::new(synthetic_split(batch));
+    let run = |images: usize| {
+        let indices = (0..images as u32).collect();
+        Evaluation::new(&model, split.clone(), Some(indices), batch, Batcher::new(config.normalization)).finish()
+    };
+    run(8.min(batch)).read_async().await.ok()?;
+    let start = now();
+    run(batch).read_async().await.ok()?;
+    Some(batch as f64 / (now() - start).max(1e-6))
 }
 
 /// Drawings classified per second (with the saliency map, as the page asks) by `model`, on

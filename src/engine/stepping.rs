@@ -173,7 +173,16 @@ pub(super) async fn train(
 /// Evaluates, then sends the epoch's figures, every test image's probabilities, a checkpoint
 /// and the memory in use.
 async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: &Device) -> Result<(), String> {
-    let mut pending = trainer.end_epoch();
+    // Evaluation runs where the race found large inference batches faster (e.g. the CPU while a
+    // software GPU trains); the weights go there through a model file, read without blocking.
+    let eval_model = match super::chooser::eval_device(shared) {
+        Some(eval_device) => match trainer.model_file().read_async().await {
+            Ok(file) => file.load(&eval_device).ok(),
+            Err(e) => return Err(device_failure("evaluation", &e.to_string())),
+        },
+        None => None,
+    };
+    let mut pending = trainer.end_epoch_on(eval_model.as_ref());
     let probabilities = pending.take_test_probabilities();
     let report = pending.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
     shared.borrow().send(FromEngine::Epoch(epoch_point(&report)));

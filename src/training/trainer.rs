@@ -300,9 +300,16 @@ impl Trainer {
     /// Trains whatever is left of the epoch, evaluates on the validation and test images and
     /// moves on to the next epoch. Natively this is the whole epoch in one call.
     pub fn end_epoch(&mut self) -> PendingEpoch {
+        self.end_epoch_on(None)
+    }
+
+    /// [`Trainer::end_epoch`], evaluating `eval_model` (these weights, on another device where
+    /// evaluation is faster) instead of the model on the training device.
+    pub fn end_epoch_on(&mut self, eval_model: Option<&Model>) -> PendingEpoch {
         while self.step().is_some() {}
-        let validation = self.evaluation(EvalSet::Validation).map(Evaluation::finish);
-        let (test, test_probabilities) = match self.evaluation(EvalSet::Test) {
+        let model = eval_model.unwrap_or(&self.model);
+        let validation = self.evaluation_of(model, EvalSet::Validation).map(Evaluation::finish);
+        let (test, test_probabilities) = match self.evaluation_of(model, EvalSet::Test) {
             Some(evaluation) => {
                 let (test, probabilities) = evaluation.with_probabilities().finish_with_probabilities();
                 (Some(test), probabilities)
@@ -337,11 +344,15 @@ impl Trainer {
 
     /// An evaluation of the current weights, to run in slices; `None` when that set is empty.
     pub fn evaluation(&self, set: EvalSet) -> Option<Evaluation> {
+        self.evaluation_of(&self.model, set)
+    }
+
+    fn evaluation_of(&self, model: &Model, set: EvalSet) -> Option<Evaluation> {
         let batcher = self.batcher.clone();
         let batch = self.config.eval_batch_size;
         match set {
             EvalSet::Validation if !self.validation_indices.is_empty() => Some(Evaluation::new(
-                &self.model,
+                model,
                 self.data.train.clone(),
                 Some(self.validation_indices.clone()),
                 batch,
@@ -349,7 +360,7 @@ impl Trainer {
             )),
             EvalSet::Test => {
                 let test = self.data.test.clone().filter(|test| !test.is_empty())?;
-                Some(Evaluation::new(&self.model, test, None, batch, batcher))
+                Some(Evaluation::new(model, test, None, batch, batcher))
             }
             EvalSet::Validation => None,
         }
