@@ -56,19 +56,13 @@ pub fn App() -> Html {
         }
     });
 
-    let on_retry = {
-        let dispatcher = state.dispatcher();
-        Callback::from(move |()| dispatcher.dispatch(Action::Retry))
-    };
-    let dispatch = {
-        let dispatcher = state.dispatcher();
-        Callback::from(move |action| dispatcher.dispatch(action))
-    };
+    let on_retry = use_callback(state.dispatcher(), |(), dispatcher| dispatcher.dispatch(Action::Retry));
+    let dispatch = use_callback(state.dispatcher(), |action, dispatcher| dispatcher.dispatch(action));
     let engine = use_engine(state.dispatcher(), (*data_base).clone());
     use_autosave(&state, engine.clone());
-    let on_command = {
-        let (dispatcher, engine) = (state.dispatcher(), engine.clone());
-        Callback::from(move |command: ToEngine| {
+    // Callbacks are memoised (same deps, same callback), so that a state change re-renders only
+    // the panels whose data changed, not every panel that takes a callback.
+    let on_command = use_callback((state.dispatcher(), engine.clone()), |command: ToEngine, (dispatcher, engine)| {
             match &command {
                 ToEngine::Start(settings) => dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: false }),
                 ToEngine::Pause => dispatcher.dispatch(Action::Pending(Pending::Pause)),
@@ -78,8 +72,7 @@ pub fn App() -> Html {
                 _ => {}
             }
             engine.emit(command);
-        })
-    };
+        });
     // A new model or batch size is a new workload: the engine races the backends for it again.
     {
         let engine = engine.clone();
@@ -87,24 +80,18 @@ pub fn App() -> Html {
         use_effect_with(Workload::training(&settings), move |_| engine.emit(ToEngine::Workload(settings)));
     }
     // A preset lists its runs for the overlay and starts the first; the rest wait in the queue.
-    let start_listed = {
-        let (dispatcher, engine) = (state.dispatcher(), engine.clone());
-        Callback::from(move |settings: RunSettings| {
-            dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: true });
-            engine.emit(ToEngine::Start(settings));
-        })
-    };
-    let on_preset = {
-        let (dispatcher, start_listed) = (state.dispatcher(), start_listed.clone());
-        Callback::from(move |mut runs: Vec<RunSettings>| {
-            if runs.is_empty() {
-                return;
-            }
-            let first = runs.remove(0);
-            dispatcher.dispatch(Action::QueueRuns(runs));
-            start_listed.emit(first);
-        })
-    };
+    let start_listed = use_callback((state.dispatcher(), engine.clone()), |settings: RunSettings, (dispatcher, engine)| {
+        dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: true });
+        engine.emit(ToEngine::Start(settings));
+    });
+    let on_preset = use_callback((state.dispatcher(), start_listed.clone()), |mut runs: Vec<RunSettings>, (dispatcher, start_listed)| {
+        if runs.is_empty() {
+            return;
+        }
+        let first = runs.remove(0);
+        dispatcher.dispatch(Action::QueueRuns(runs));
+        start_listed.emit(first);
+    });
     {
         // The next queued run starts when the newest listed run finishes (the newest, so that a
         // just-listed run still waiting for the engine cannot trigger a second start); Stop or a
@@ -122,22 +109,11 @@ pub fn App() -> Html {
             _ => {}
         });
     }
-    let on_compare = {
-        let dispatcher = state.dispatcher();
-        Callback::from(move |(id, on)| dispatcher.dispatch(Action::SetCompare(id, on)))
-    };
-    let on_show = {
-        let dispatcher = state.dispatcher();
-        Callback::from(move |id| dispatcher.dispatch(Action::ShowRun(id)))
-    };
-    let on_cell = {
-        let dispatcher = state.dispatcher();
-        Callback::from(move |cell| dispatcher.dispatch(Action::SelectCell(cell)))
-    };
+    let on_compare = use_callback(state.dispatcher(), |(id, on), dispatcher| dispatcher.dispatch(Action::SetCompare(id, on)));
+    let on_show = use_callback(state.dispatcher(), |id, dispatcher| dispatcher.dispatch(Action::ShowRun(id)));
+    let on_cell = use_callback(state.dispatcher(), |cell, dispatcher| dispatcher.dispatch(Action::SelectCell(cell)));
     let run_active = matches!(state.run.phase, RunPhase::Running | RunPhase::Paused | RunPhase::Preparing(_));
-    let on_resume = {
-        let (dispatcher, engine) = (state.dispatcher(), engine.clone());
-        Callback::from(move |id: u32| {
+    let on_resume = use_callback((state.dispatcher(), engine.clone()), |id: u32, (dispatcher, engine)| {
             let (dispatcher, engine) = (dispatcher.clone(), engine.clone());
             spawn_local(async move {
                 match storage::get_bytes(&checkpoint_key(id)).await {
@@ -150,11 +126,8 @@ pub fn App() -> Html {
                     Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("Run {id} could not be resumed: {message}"))),
                 }
             });
-        })
-    };
-    let on_delete = {
-        let dispatcher = state.dispatcher();
-        Callback::from(move |id: u32| {
+        });
+    let on_delete = use_callback(state.dispatcher(), |id: u32, dispatcher| {
             let dispatcher = dispatcher.clone();
             spawn_local(async move {
                 match storage::delete_run(id).await {
@@ -163,14 +136,10 @@ pub fn App() -> Html {
                 }
                 dispatcher.dispatch(Action::StorageUsage(storage::usage().await));
             });
-        })
-    };
+        });
     let can_preset = state.phase == DataPhase::Ready && state.run.backend.is_some() && !run_active;
     let evaluated = state.evaluated_run().cloned();
-    let on_settings = {
-        let dispatcher = state.dispatcher();
-        Callback::from(move |settings| dispatcher.dispatch(Action::EditSettings(settings)))
-    };
+    let on_settings = use_callback(state.dispatcher(), |settings, dispatcher| dispatcher.dispatch(Action::EditSettings(settings)));
 
     html! {
         <>

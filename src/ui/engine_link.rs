@@ -218,13 +218,17 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
             link.spawn_classifier();
         });
     }
-    let readback = readback_every();
-    let send = Callback::from(move |mut command| {
-        if let ToEngine::Start(settings) = &mut command {
-            settings.readback_every = readback;
-        }
-        link.send(command)
+    // One callback for the page's lifetime, so the panels that take it are not re-rendered for it.
+    let send = use_memo((), move |_| {
+        let readback = readback_every();
+        Callback::from(move |mut command| {
+            if let ToEngine::Start(settings) = &mut command {
+                settings.readback_every = readback;
+            }
+            link.send(command)
+        })
     });
+    let send = (*send).clone();
     {
         let send = send.clone();
         use_effect_with((), move |_| install_debug_hooks(send));

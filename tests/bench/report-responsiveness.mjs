@@ -106,7 +106,8 @@ export function mainThreadVerdict(r, check) {
 export function raceTable(r) {
   const rows = (r.race.models ?? []).map((m) => (m.error
     ? [MODEL_NAMES[m.model], NA, NA, `failed: ${m.error}`, '–', '–', '–']
-    : [MODEL_NAMES[m.model], m.gpuRate == null ? 'not measured' : num(m.gpuRate), m.cpuRate == null ? 'not measured' : num(m.cpuRate),
+    : [MODEL_NAMES[m.model], m.gpuRate != null ? num(m.gpuRate)
+      : m.complete ? `${num(m.complete.gpuRate)} (after the budget: ${ms(m.complete.raceMs)})` : 'not measured', m.cpuRate == null ? 'not measured' : num(m.cpuRate),
       `${name(m.value)}${m.choice !== 'measured' ? ` (${m.choice})` : faster(m) && faster(m) !== m.value ? ' (the slower!)' : ''}`, ms(m.raceMs),
       `${m.adapter || '–'}${m.software ? ' (software)' : ''}`, m.decidedAfterMs == null ? '–' : `${ms(m.decidedAfterMs)} from ${m.decidedFrom}`]));
   const ok = (r.race.models ?? []).filter((m) => !m.error);
@@ -123,7 +124,7 @@ export function raceTable(r) {
         `${c.choice === 'cached' ? '' : ' — not the stored result'}${c.sawMeasuring ? ', after a race' : ''}; backend badge after ${ms(c.engineReadyMs)}; badge: "${c.text}".`);
   }
   return `**Backend race**, the default page (no \`?backend=\`), batch 64, one fresh profile per model (read from the backend badge; ${loadText(r.race.load)}):\n\n` +
-    table(['model', 'GPU img/s', 'CPU img/s', 'chosen', 'race time', 'adapter', 'decided'], rows) + (lines.length ? `\n\n${lines.join('\n')}` : '');
+    table(['model', 'GPU img/s', 'CPU img/s', 'chosen', 'race time (decision)', 'adapter', 'decided'], rows) + (lines.length ? `\n\n${lines.join('\n')}` : '');
 }
 
 export function latencyTables(r) {
