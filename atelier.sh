@@ -71,7 +71,11 @@ ensure_data() {
 ensure_browser() {
   [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || apt_install chromium chromium-driver ||
     die "Chromium is needed for the end-to-end tests: install Debian's chromium and chromium-driver"
-  [ -d node_modules/playwright-core ] || { say "Installing npm packages"; npm ci --no-audit --no-fund; }
+  # The second browser (no WebGPU on Linux: the CPU path), driven over WebDriver BiDi.
+  [ -x /usr/bin/firefox-esr ] || apt_install firefox-esr ||
+    die "Firefox ESR is needed for the end-to-end tests: install Debian's firefox-esr"
+  [ -d node_modules/playwright-core ] && [ -d node_modules/puppeteer-core ] ||
+    { say "Installing npm packages"; npm ci --no-audit --no-fund; }
 }
 
 cmd_serve() {

@@ -1,8 +1,6 @@
 //! The device cross-check the browser runs between WebGPU and Flex, here between two Flex
 //! devices: identical kernels must agree exactly, and the check must notice different weights.
 
-#![cfg(feature = "engine")]
-
 use atelier::training::{CrossCheck, cross_check};
 use burn::prelude::Device;
 

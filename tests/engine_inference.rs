@@ -2,8 +2,6 @@
 //! said): probabilities, batch classification, saliency and its inference-mode forward pass,
 //! and refusing bytes that are not a model.
 
-#![cfg(feature = "engine")]
-
 mod common;
 
 use atelier::data::PIXELS_PER_IMAGE;

@@ -3,8 +3,6 @@
 //! and the browser's upload path (`preprocess` first) must cost little of that.
 //! Needs the dataset: skipped without it unless `ATELIER_REQUIRE_DATA=1`.
 
-#![cfg(feature = "engine")]
-
 mod common;
 
 use atelier::data::{IMAGE_SIDE, PIXELS_PER_IMAGE, Split};

@@ -36,6 +36,8 @@ pub(super) struct Chooser {
     generation: u64,
     /// When a race in progress decides with what it has.
     deadline: f64,
+    /// The classifier may start WebGPU or race (the page said so once the trainer decided).
+    page_ready: bool,
 }
 
 impl Chooser {
@@ -52,6 +54,7 @@ impl Chooser {
             choice: Choice::Measuring,
             generation: 0,
             deadline: 0.0,
+            page_ready: false,
         }
     }
 
@@ -77,6 +80,9 @@ type Rates = (Option<f64>, Option<f64>);
 
 /// Starts on the CPU at once, then looks at the GPU and decides (see the module docs).
 pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKind>, settings: RunSettings, known: Vec<RaceRecord>) {
+    // The trainer forced onto WebGPU waits for it (nothing trains on the CPU by mistake); the
+    // classifier answers on the CPU at once and moves when the page lets it (`proceed`).
+    let wait_for_gpu = force == Some(BackendKind::WebGpu) && role == EngineRole::Trainer;
     {
         let mut s = shared.borrow_mut();
         s.chooser = Chooser::new(role);
@@ -84,41 +90,50 @@ pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKi
         s.chooser.choice = if force.is_some() { Choice::Forced } else { Choice::Measuring };
         s.chooser.settings = settings;
         s.chooser.known = known;
-        // Usable at once on the CPU, unless the user asked for WebGPU: then nothing runs on
-        // the CPU by mistake while WebGPU starts.
-        if force != Some(BackendKind::WebGpu) {
+        if !wait_for_gpu {
             s.backend = Some(cpu());
         }
     }
-    if force != Some(BackendKind::WebGpu) {
+    if !wait_for_gpu {
         report(shared);
     }
     let shared = shared.clone();
     spawn_local(async move {
         let gpu = probe_gpu().await;
-        shared.borrow_mut().chooser.gpu = gpu.clone();
-        match (force, gpu.is_available()) {
-            (Some(BackendKind::WebGpu), true) => {
-                use_webgpu(&shared, Choice::Forced).await;
-                consider(&shared);
-            }
-            (Some(_), _) => {
-                let mut s = shared.borrow_mut();
-                s.chooser.choice = if gpu.is_available() { Choice::Forced } else { Choice::Unavailable };
-                s.backend.get_or_insert_with(cpu);
-                drop(s);
-                report(&shared);
-            }
-            (None, false) => {
-                shared.borrow_mut().chooser.choice = Choice::Unavailable;
-                report(&shared);
-            }
-            // The classifier races when the page says so (once the trainer has decided), so
-            // that the two races do not compete for the same cores.
-            (None, true) if role == EngineRole::Trainer => consider(&shared),
-            (None, true) => report(&shared),
+        let mut s = shared.borrow_mut();
+        s.chooser.gpu = gpu.clone();
+        if !gpu.is_available() {
+            s.chooser.choice = Choice::Unavailable;
+            s.backend.get_or_insert_with(cpu);
+        } else if force == Some(BackendKind::Cpu) {
+            s.chooser.choice = Choice::Forced;
         }
+        drop(s);
+        report(&shared);
+        proceed(&shared);
     });
+}
+
+/// Starts what the choice needs once the GPU is known: WebGPU when forced, else the race.
+/// The classifier waits for the page's word ([`set_workload`]), given once the trainer has
+/// decided, so that two workers do not start WebGPU or race on the same cores at once.
+fn proceed(shared: &SharedRef) {
+    let (forced, available, waiting) = {
+        let c = &shared.borrow().chooser;
+        (c.forced, c.gpu.is_available(), c.role == EngineRole::Classifier && !c.page_ready)
+    };
+    if waiting || !available {
+        return;
+    }
+    if forced == Some(BackendKind::WebGpu) && matches!(shared.borrow().chooser.webgpu, WebGpu::NotStarted) {
+        let shared = shared.clone();
+        spawn_local(async move {
+            use_webgpu(&shared, Choice::Forced).await;
+            consider(&shared);
+        });
+    } else {
+        consider(shared);
+    }
 }
 
 /// The user picked a backend: use it from now on (WebGPU only where it works).
@@ -159,8 +174,9 @@ pub(super) fn set_workload(shared: &SharedRef, settings: RunSettings) {
         }
         changed
     };
+    shared.borrow_mut().chooser.page_ready = true;
     if changed && shared.borrow().chooser.gpu != GpuStatus::Unknown {
-        consider(shared);
+        proceed(shared);
     }
 }
 
@@ -201,8 +217,9 @@ fn consider(shared: &SharedRef) {
     let (generation, stored) = {
         let s = shared.borrow();
         let c = &s.chooser;
-        // A forced GPU still races: evaluation goes where it is faster.
-        if c.forced == Some(BackendKind::Cpu) || !c.gpu.is_available() || s.state.is_active() {
+        // A trainer forced onto the GPU still races: its evaluation goes where it is faster.
+        let nothing_to_choose = c.forced == Some(BackendKind::Cpu) || (c.forced.is_some() && c.role == EngineRole::Classifier);
+        if nothing_to_choose || !c.gpu.is_available() || s.state.is_active() {
             return;
         }
         if c.race.as_ref().is_some_and(|r| r.complete) {
@@ -367,7 +384,8 @@ async fn use_webgpu(shared: &SharedRef, choice: Choice) {
 pub(super) fn report(shared: &SharedRef) {
     let s = shared.borrow();
     let c = &s.chooser;
-    let kind = s.backend.as_ref().map_or(BackendKind::Cpu, |b| b.kind);
+    // Nothing to say before there is a backend (a forced WebGPU still starting).
+    let Some(kind) = s.backend.as_ref().map(|b| b.kind) else { return };
     let race = c.race.clone();
     let detail = explain(kind, c.choice, race.as_ref(), &c.gpu, c.activity());
     s.send(FromEngine::Backend(BackendReport { kind, choice: c.choice, detail, gpu: c.gpu.clone(), race, check: c.check }));

@@ -214,11 +214,27 @@ pub fn LineChart(props: &LineChartProps) -> Html {
             s.points.last().map(|p| p.1).filter(|v| v.is_finite()).map(|v| v.to_string()).unwrap_or_else(|| "null".into())))
         .collect::<Vec<_>>()
         .join(",");
+    // The canvas's text alternative: each curve's latest value, as a reader would say it.
+    let latest: Vec<String> = props
+        .series
+        .iter()
+        .filter(|s| s.legend)
+        .filter_map(|s| s.points.last().map(|&(x, y)| (s, x, y)))
+        .map(|(s, x, y)| {
+            let value = if props.percent { format!("{:.1}%", y * 100.0) } else { format!("{y:.3}") };
+            format!("{} {value} at {} {x:.0}", s.name, props.x_unit)
+        })
+        .collect();
+    let alternative = if latest.is_empty() {
+        format!("{}: no data yet", props.title)
+    } else {
+        format!("{}. Latest: {}", props.title, latest.join("; "))
+    };
     html! {
         <figure class="chart" data-testid={props.testid.clone()} data-series={format!("{{{summary}}}")}>
             <figcaption>{props.title.clone()}</figcaption>
             <canvas ref={canvas} class="chart-canvas" {onmousemove} {onmouseleave}
-                    role="img" aria-label={props.title.clone()} />
+                    role="img" aria-label={alternative} />
             <p class="chart-readout" aria-live="polite">
                 {(*hover).clone().unwrap_or_else(|| if empty {
                     "The curves appear here when training starts.".into()

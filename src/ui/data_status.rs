@@ -74,7 +74,7 @@ pub fn DataStatus(props: &DataStatusProps) -> Html {
                 <span class="status-percent">{format!("{:.0}%", fraction * 100.0)}</span>
             </div>
             <div class="overall-bar" data-testid="data-progress" data-value={format!("{fraction:.4}")}
-                 role="progressbar" aria-valuemin="0" aria-valuemax="100"
+                 role="progressbar" aria-label="Dataset download" aria-valuemin="0" aria-valuemax="100"
                  aria-valuenow={format!("{:.0}", fraction * 100.0)}>
                 <div class="overall-fill" style={format!("width: {:.2}%", fraction * 100.0)} />
             </div>

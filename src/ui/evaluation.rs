@@ -110,7 +110,8 @@ fn Mistakes(props: &MistakesProps) -> Html {
             if mistakes.is_empty() {
                 <p class="hint">{"No mistakes on the test set."}</p>
             } else {
-                <div class="tile-strip">
+                // Scrolls sideways: focusable, so a keyboard can scroll it too.
+                <div class="tile-strip" tabindex="0" role="region" aria-label="Most confident mistakes, scrollable">
                     { for mistakes.iter().map(|&i| html! {
                         <ProbabilityTile key={i} split={props.test.clone()} index={i} probabilities={set.probabilities[i]}
                                          truth={set.labels[i]} testid="mistake" />

@@ -1,4 +1,4 @@
-//! Browser plumbing shared by the page and (later) the engine worker: downloads with progress,
+//! Browser plumbing shared by the page and the engine workers: downloads with progress,
 //! the Cache API, gzip through the browser's own `DecompressionStream`.
 
 mod download;

@@ -197,6 +197,15 @@ export async function responsiveness(server, backend, { withLatency, withPause }
     await calibrateLongTasks(page);
     await waitReady(page, true);
     into.engineBackend = await page.getByTestId('backend').getAttribute('data-value');
+    // The classifier answers on the CPU at once and moves to a forced WebGPU after the trainer:
+    // measure it where it will stay.
+    try {
+      await page.waitForFunction((b) => document.querySelector('[data-testid="classify-model-select"]')?.dataset.backend === b,
+        backend, { timeout: 5 * MINUTE, polling: 100 });
+    } catch (e) {
+      if (e.name !== TIMEOUT) throw e;
+      log(`latency ${backend}: the classifier did not reach ${backend} within 5 minutes`);
+    }
     if (withLatency) into.idle = await latency(page, backend, { what: 'idle' });
     // The classifier's own backend and how it was chosen (`classify-backend`; absent in older builds).
     into.classifyBackend = await page.evaluate(() => {
