@@ -89,6 +89,11 @@ cmd_test() {
   ensure_toolchain
   ensure_data
   ensure_browser
+  say "Lints (cargo clippy -D warnings: native without and with the engine, the page and the worker bundles)"
+  cargo clippy --locked --all-targets -- -D warnings
+  cargo clippy --locked --all-targets --features engine -- -D warnings
+  cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-ui --features ui -- -D warnings
+  cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-engine --features worker -- -D warnings
   say "Native tests (cargo test)"
   ATELIER_DATA_DIR="$PWD/$DATA_DIR" ATELIER_REQUIRE_DATA=1 cargo test --locked --features engine
   say "Building the release app (trunk build --release)"

@@ -248,7 +248,7 @@ async fn race(shared: &SharedRef, generation: u64) {
     }
     report(shared);
     let current = |shared: &SharedRef| shared.borrow().chooser.generation == generation;
-    let (cpu_rate, cpu_eval) = time_on(shared, &Device::flex(), generation).await;
+    let (cpu_rate, cpu_eval) = time_on(shared, &Device::flex(), generation, start + RACE_BUDGET_SECONDS).await;
     if !current(shared) {
         return;
     }
@@ -257,7 +257,7 @@ async fn race(shared: &SharedRef, generation: u64) {
         let (shared, gpu_rate) = (shared.clone(), gpu_rate.clone());
         spawn_local(async move {
             let rates = match ensure_webgpu(&shared).await {
-                Ok(backend) => time_on(&shared, &backend.device, generation).await,
+                Ok(backend) => time_on(&shared, &backend.device, generation, f64::INFINITY).await,
                 Err(_) => (None, None),
             };
             gpu_rate.set(Some(rates));
@@ -285,15 +285,20 @@ async fn race(shared: &SharedRef, generation: u64) {
     if let Some((rate, eval)) = gpu_rate.get().filter(|_| current(shared)) {
         record.gpu = rate;
         record.gpu_eval = eval;
+        // The CPU's evaluation figure, when the budget left no time for it.
+        if record.cpu_eval.is_none() && shared.borrow().chooser.role == EngineRole::Trainer {
+            let settings = shared.borrow().chooser.settings.clone();
+            record.cpu_eval = time_evaluation(&settings, &Device::flex()).await;
+        }
         record.seconds = now() - start;
         record.complete = true;
         decide(shared, record, Choice::Measured, generation).await;
     }
 }
 
-/// The workload's rate on `device` (and the trainer's evaluation rate), `None` where it failed
-/// or the race was superseded.
-async fn time_on(shared: &SharedRef, device: &Device, generation: u64) -> Rates {
+/// The workload's rate on `device` (and the trainer's evaluation rate, when `deadline` leaves
+/// time for it), `None` where it failed or the race was superseded.
+async fn time_on(shared: &SharedRef, device: &Device, generation: u64, deadline: f64) -> Rates {
     let weak = Rc::downgrade(shared);
     let cancelled = move || weak.upgrade().is_none_or(|s| s.borrow().chooser.generation != generation);
     let (role, settings) = {
@@ -302,8 +307,13 @@ async fn time_on(shared: &SharedRef, device: &Device, generation: u64) -> Rates 
     };
     match role {
         EngineRole::Trainer => {
-            let training = time_training(&settings, device, &cancelled).await;
-            let evaluation = if training.is_some() && !cancelled() { time_evaluation(&settings, device).await } else { None };
+            let training = time_training(&settings, device, deadline, &cancelled).await;
+            // Forward passes of 256 images take about what 256 / (3 × the training rate) says.
+            let expected = training.map_or(f64::INFINITY, |rate| 256.0 / (3.0 * rate.max(1e-9)));
+            let evaluation = match training {
+                Some(_) if !cancelled() && now() + expected < deadline => time_evaluation(&settings, device).await,
+                _ => None,
+            };
             (training, evaluation)
         }
         EngineRole::Classifier => {

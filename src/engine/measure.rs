@@ -31,8 +31,9 @@ fn synthetic_split(images: usize) -> Split {
 }
 
 /// Training images per second of `settings` on `device`; `None` when the device failed or
-/// `cancelled` said stop (checked between steps).
-pub async fn time_training(settings: &RunSettings, device: &Device, cancelled: impl Fn() -> bool) -> Option<f64> {
+/// `cancelled` said stop (checked between steps). Timing also stops at `deadline` (after one
+/// timed step), so a slow device cannot hold the race up.
+pub async fn time_training(settings: &RunSettings, device: &Device, deadline: f64, cancelled: impl Fn() -> bool) -> Option<f64> {
     let batch = settings.batch_size.max(1);
     let config = training_config(settings).with_validation_size(0).with_train_subset(None).with_epochs(1).with_augment(false);
     let data = TrainingData::new(synthetic_split(batch * (MAX_TIMED_STEPS + 2)), None);
@@ -50,7 +51,7 @@ pub async fn time_training(settings: &RunSettings, device: &Device, cancelled: i
             previous.read_async().await.ok()?;
         }
         timed += 1;
-        if now() - start >= TIMING_SECONDS {
+        if now() - start >= TIMING_SECONDS || now() >= deadline {
             break;
         }
     }

@@ -283,7 +283,8 @@ fn model_select(view: &ClassifyView, run_active: bool, dispatch: &Callback<Actio
         <label class="field">
             <span>{"Classify with"}</span>
             <select data-testid="classify-model-select" {onchange} data-pretrained={pretrained_state}
-                    data-backend={view.backend.as_ref().map(|b| b.kind.name()).unwrap_or_default()}>
+                    data-backend={view.backend.as_ref().map(|b| b.kind.name()).unwrap_or_default()}
+                    data-backend-choice={view.backend.as_ref().map(|b| b.choice.name()).unwrap_or_default()}>
                 <option value="pretrained" selected={view.model == ClassifierChoice::Pretrained}>{pretrained_label}</option>
                 <option value="last-run" selected={view.model == ClassifierChoice::LastRun} disabled={view.last_run.is_none() && !run_active}>{last_label}</option>
             </select>

@@ -38,8 +38,10 @@ struct Link {
     gate: Rc<RefCell<ClassifyGate>>,
     dispatcher: UseReducerDispatcher<AppState>,
     data_base: String,
-    /// `?backend=`: the user's choice, else the faster backend is measured.
+    /// `?backend=` and `?classify=`: the user's choice for training and for classifying;
+    /// without one the faster backend is measured for each.
     force: Option<BackendKind>,
+    force_classifier: Option<BackendKind>,
     /// The newest weights sent to the classifier, sent again to a restarted one.
     weights: Rc<RefCell<Option<Vec<u8>>>>,
     /// The classifier races once the trainer has decided, so that the two races do not
@@ -126,7 +128,7 @@ impl Link {
         let worker = EngineWorker::spawner()
             .callback(move |event| link.on_classifier_event(event))
             .spawn_with_loader(ENGINE_LOADER);
-        worker.send(self.init(EngineRole::Classifier, self.force));
+        worker.send(self.init(EngineRole::Classifier, self.force_classifier));
         if let Some(bytes) = self.weights.borrow().clone() {
             worker.send(ToEngine::ImportModel { bytes, quiet: true });
         }
@@ -188,9 +190,12 @@ pub fn readback_every() -> usize {
 /// The shipped weights, beside the page (Trunk copies `static/models`).
 const PRETRAINED_MODEL: &str = "models/atelier-cnn.bpk";
 
-/// `?backend=webgpu|cpu`: the user's choice for this page, else the faster backend is measured.
-fn forced_backend() -> Option<BackendKind> {
-    match query_param("backend").as_deref() {
+/// The user's choice in the address: `?backend=webgpu|cpu` for the page (training and, unless
+/// `?classify=` says otherwise, classifying); `?classify=webgpu|cpu|auto` for classifying alone
+/// (`auto`: measured). Without a choice the faster backend is measured.
+fn forced(param: &str) -> Option<BackendKind> {
+    let value = query_param(param).or_else(|| (param == "classify").then(|| query_param("backend")).flatten());
+    match value.as_deref() {
         Some("cpu") => Some(BackendKind::Cpu),
         Some("webgpu" | "gpu") => Some(BackendKind::WebGpu),
         _ => None,
@@ -206,7 +211,8 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
         gate: Rc::default(),
         dispatcher,
         data_base: absolute(&data_base),
-        force: forced_backend(),
+        force: forced("backend"),
+        force_classifier: forced("classify"),
         weights: Rc::default(),
         classifier_raced: Rc::default(),
         settings: Rc::default(),
