@@ -115,23 +115,29 @@ pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKi
 }
 
 /// Starts what the choice needs once the GPU is known: WebGPU when forced, else the race.
-/// The classifier waits for the page's word ([`set_workload`]), given once the trainer has
-/// decided, so that two workers do not start WebGPU or race on the same cores at once.
+/// A race waits for the page's word ([`set_workload`]): the trainer's until the page has
+/// loaded the dataset (on two cores, timing while the page decodes 70,000 images took longer
+/// than the budget and halved the CPU's figure), the classifier's until the trainer has decided,
+/// so that two workers never start WebGPU or race on the same cores at once. A trainer forced
+/// onto WebGPU starts it at once: nothing can train before it is up.
 fn proceed(shared: &SharedRef) {
-    let (forced, available, waiting) = {
+    let (forced, available, page_ready, role) = {
         let c = &shared.borrow().chooser;
-        (c.forced, c.gpu.is_available(), c.role == EngineRole::Classifier && !c.page_ready)
+        (c.forced, c.gpu.is_available(), c.page_ready, c.role)
     };
-    if waiting || !available {
+    let start_now = role == EngineRole::Trainer && forced == Some(BackendKind::WebGpu);
+    if !available || !(page_ready || start_now) {
         return;
     }
     if forced == Some(BackendKind::WebGpu) && matches!(shared.borrow().chooser.webgpu, WebGpu::NotStarted) {
         let shared = shared.clone();
         spawn_local(async move {
             use_webgpu(&shared, Choice::Forced).await;
-            consider(&shared);
+            if shared.borrow().chooser.page_ready {
+                consider(&shared);
+            }
         });
-    } else {
+    } else if page_ready {
         consider(shared);
     }
 }
@@ -167,7 +173,8 @@ pub(super) fn set_workload(shared: &SharedRef, settings: RunSettings) {
         let mut s = shared.borrow_mut();
         let before = s.chooser.workload();
         s.chooser.settings = settings;
-        let changed = s.chooser.workload() != before || s.chooser.role == EngineRole::Classifier;
+        // The first word from the page lets a waiting race start, whatever the workload.
+        let changed = s.chooser.workload() != before || s.chooser.role == EngineRole::Classifier || !s.chooser.page_ready;
         if changed {
             s.chooser.generation += 1;
             s.chooser.race = None;

@@ -73,11 +73,17 @@ pub fn App() -> Html {
             }
             engine.emit(command);
         });
-    // A new model or batch size is a new workload: the engine races the backends for it again.
+    // Once the dataset is in (the engine then races the backends without competing with the
+    // page for the cores), and for every new model or batch size (a new workload).
     {
         let engine = engine.clone();
         let settings = state.run.settings.clone();
-        use_effect_with(Workload::training(&settings), move |_| engine.emit(ToEngine::Workload(settings)));
+        let data_ready = state.phase == DataPhase::Ready;
+        use_effect_with((Workload::training(&settings), data_ready), move |(_, ready)| {
+            if *ready {
+                engine.emit(ToEngine::Workload(settings));
+            }
+        });
     }
     // A preset lists its runs for the overlay and starts the first; the rest wait in the queue.
     let start_listed = use_callback((state.dispatcher(), engine.clone()), |settings: RunSettings, (dispatcher, engine)| {

@@ -57,6 +57,11 @@ test('the race picks the CPU under a software GPU, says why, and is reused on th
     assert.equal(cached.gpu, complete.gpu, 'the stored GPU figure');
     assert.match(cached.text, /earlier visit/);
 
+    // Classification has its own race (one drawing with its saliency map): the CPU here too.
+    const classifier = page.getByTestId('classify-model-select');
+    await waitFor(page, async () => ['measured', 'cached'].includes(await classifier.getAttribute('data-backend-choice')), 120_000, 'the classifier\'s race');
+    assert.equal(await classifier.getAttribute('data-backend'), 'cpu');
+
     // The select always shows the backend in use; choosing the GPU forces it.
     const select = page.getByTestId('backend-select');
     assert.equal(await select.inputValue(), 'cpu');
@@ -64,6 +69,9 @@ test('the race picks the CPU under a software GPU, says why, and is reused on th
     assert.equal(await attr(page, 'train-state', 'data-pending'), 'switch', 'the switch shows at once');
     await waitFor(page, async () => (await attr(page, 'backend', 'data-value')) === 'webgpu', 120_000, 'WebGPU chosen by hand');
     assert.equal(await attr(page, 'backend', 'data-choice'), 'forced');
+    // Training is forced onto the software GPU; evaluation still goes where the race found it
+    // faster (its figures came with the stored race).
+    assert.match(await page.getByTestId('backend').textContent(), /evaluates on the CPU \([\d,]+ vs [\d,.]+ img\/s\)/);
     assert.equal(await select.inputValue(), 'webgpu');
     assert.equal(await attr(page, 'train-state', 'data-pending'), '');
     assert.deepEqual(errors, []);
