@@ -13,7 +13,7 @@ use crate::protocol::{BackendKind, RunSettings};
 
 /// The whole race (both backends, warm-ups included) decides within this (3 s with the
 /// messages around it): a learner should not wait longer.
-pub const RACE_BUDGET_SECONDS: f64 = 2.8;
+pub const RACE_BUDGET_SECONDS: f64 = 2.4;
 
 /// What is being timed, as a stable key: training a model at a batch size (the dense model's
 /// layer sizes matter too), or classifying one drawing.
