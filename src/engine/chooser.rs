@@ -110,6 +110,14 @@ pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKi
         }
         drop(s);
         report(&shared);
+        // WebGPU's start (device, check against the CPU, kernel code generation on this thread)
+        // overlaps the dataset download instead of eating the race's budget.
+        if role == EngineRole::Trainer && gpu.is_available() && force != Some(BackendKind::Cpu) {
+            let shared = shared.clone();
+            spawn_local(async move {
+                let _ = ensure_webgpu(&shared).await;
+            });
+        }
         proceed(&shared);
     });
 }
