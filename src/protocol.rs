@@ -55,7 +55,9 @@ impl ModelChoice {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(name))
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -90,7 +92,9 @@ impl Activation {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -349,7 +353,9 @@ pub enum RunPhase {
     Preparing(String),
     Running,
     Paused,
-    Done { stopped_early: bool },
+    Done {
+        stopped_early: bool,
+    },
     Error(String),
 }
 
@@ -400,11 +406,17 @@ pub enum FromEngine {
         bytes: Vec<u8>,
     },
     /// The answer to [`ToEngine::ImportModel`]: the imported model, or why it was refused.
-    ModelImported { result: Result<ModelChoice, String>, quiet: bool },
+    ModelImported {
+        result: Result<ModelChoice, String>,
+        quiet: bool,
+    },
     /// The answer to [`ToEngine::MeasureInference`] (`Err`: why it could not run).
     InferenceMeasured(Result<InferenceFigures, String>),
     /// A classification could not be made (e.g. no trained model yet); carries the request's seq.
-    ClassifyFailed { seq: u64, message: String },
+    ClassifyFailed {
+        seq: u64,
+        message: String,
+    },
     /// A request was refused, with the reason (e.g. a config change during a run).
     Refused(String),
     /// The worker's wasm instance panicked and is dead; the page restarts it on the CPU.

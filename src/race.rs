@@ -26,7 +26,11 @@ impl Workload {
         match settings.model {
             crate::protocol::ModelChoice::Dense => {
                 let hidden: Vec<String> = settings.hidden.iter().map(|h| h.to_string()).collect();
-                Self(format!("{model}-{}/{}", hidden.join("-"), settings.batch_size))
+                Self(format!(
+                    "{model}-{}/{}",
+                    hidden.join("-"),
+                    settings.batch_size
+                ))
             }
             _ => Self(format!("{model}/{}", settings.batch_size)),
         }
@@ -67,7 +71,16 @@ impl GpuStatus {
 /// Names of adapters that run on the CPU, for browsers that do not set `isFallbackAdapter`.
 pub fn is_software_adapter(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "warp", "microsoft basic render"].iter().any(|s| name.contains(s))
+    [
+        "swiftshader",
+        "llvmpipe",
+        "lavapipe",
+        "softpipe",
+        "warp",
+        "microsoft basic render",
+    ]
+    .iter()
+    .any(|s| name.contains(s))
 }
 
 /// One race's figures: images (or drawings) per second on each backend, `None` where that
@@ -107,7 +120,11 @@ impl RaceRecord {
     /// else `None` (it runs where the model trains).
     pub fn eval_winner(&self) -> Option<BackendKind> {
         let (cpu, gpu) = (self.cpu_eval?, self.gpu_eval?);
-        Some(if gpu > cpu { BackendKind::WebGpu } else { BackendKind::Cpu })
+        Some(if gpu > cpu {
+            BackendKind::WebGpu
+        } else {
+            BackendKind::Cpu
+        })
     }
 
     /// How many times faster the winner is (≥ 1), when both were measured.
@@ -118,8 +135,15 @@ impl RaceRecord {
 }
 
 /// A stored result for this adapter and workload, if there is a complete one.
-pub fn known<'a>(records: &'a [RaceRecord], adapter: &str, workload: &Workload) -> Option<&'a RaceRecord> {
-    records.iter().rev().find(|r| r.complete && r.adapter == adapter && &r.workload == workload)
+pub fn known<'a>(
+    records: &'a [RaceRecord],
+    adapter: &str,
+    workload: &Workload,
+) -> Option<&'a RaceRecord> {
+    records
+        .iter()
+        .rev()
+        .find(|r| r.complete && r.adapter == adapter && &r.workload == workload)
 }
 
 /// Keeps `records` small: the newest per (adapter, workload), at most `limit` in all.
@@ -180,19 +204,39 @@ pub fn summary(record: &RaceRecord, gpu: &GpuStatus) -> String {
         Some(r) => format!("{} img/s", format_rate(r)),
         None => missing.into(),
     };
-    let gpu_missing = if gpu.is_available() { "not ready within 3 s" } else { "unavailable" };
+    let gpu_missing = if gpu.is_available() {
+        "not ready within 3 s"
+    } else {
+        "unavailable"
+    };
     let winner = match record.winner() {
         BackendKind::WebGpu => "GPU",
         BackendKind::Cpu => "CPU",
     };
-    format!("GPU {} · CPU {} → {winner}", figure(record.gpu, gpu_missing), figure(record.cpu, "not measured"))
+    format!(
+        "GPU {} · CPU {} → {winner}",
+        figure(record.gpu, gpu_missing),
+        figure(record.cpu, "not measured")
+    )
 }
 
 /// The badge's explanation of the backend in use; `activity` is "training" or "classifying".
-pub fn explain(kind: BackendKind, choice: Choice, record: Option<&RaceRecord>, gpu: &GpuStatus, activity: &str) -> String {
+pub fn explain(
+    kind: BackendKind,
+    choice: Choice,
+    record: Option<&RaceRecord>,
+    gpu: &GpuStatus,
+    activity: &str,
+) -> String {
     let adapter = match gpu {
-        GpuStatus::Available { adapter, software: true } => format!(" · {adapter} is a software GPU (it runs on the CPU)"),
-        GpuStatus::Available { adapter, software: false } => format!(" · on {adapter}"),
+        GpuStatus::Available {
+            adapter,
+            software: true,
+        } => format!(" · {adapter} is a software GPU (it runs on the CPU)"),
+        GpuStatus::Available {
+            adapter,
+            software: false,
+        } => format!(" · on {adapter}"),
         _ => String::new(),
     };
     let used = match kind {
@@ -201,12 +245,26 @@ pub fn explain(kind: BackendKind, choice: Choice, record: Option<&RaceRecord>, g
     };
     match (choice, record) {
         (Choice::Measured | Choice::Cached, Some(record)) => {
-            let when = if choice == Choice::Cached { " (measured on an earlier visit)" } else { "" };
-            let faster = record.ratio().map(|r| format!(", {r:.1}× faster")).unwrap_or_default();
-            format!("{}{faster}{when}{}{adapter}", summary(record, gpu), evaluation(kind, record))
+            let when = if choice == Choice::Cached {
+                " (measured on an earlier visit)"
+            } else {
+                ""
+            };
+            let faster = record
+                .ratio()
+                .map(|r| format!(", {r:.1}× faster"))
+                .unwrap_or_default();
+            format!(
+                "{}{faster}{when}{}{adapter}",
+                summary(record, gpu),
+                evaluation(kind, record)
+            )
         }
         (Choice::Measuring, _) => format!("Measuring GPU and CPU… {used} meanwhile{adapter}"),
-        (Choice::Forced, _) => format!("Chosen by you — {used}{}{adapter}", record.map(|r| evaluation(kind, r)).unwrap_or_default()),
+        (Choice::Forced, _) => format!(
+            "Chosen by you — {used}{}{adapter}",
+            record.map(|r| evaluation(kind, r)).unwrap_or_default()
+        ),
         (Choice::Unavailable, _) => match gpu {
             GpuStatus::Unavailable(reason) => format!("{reason} — {used}"),
             _ => format!("WebGPU not available — {used}"),
@@ -219,10 +277,18 @@ pub fn explain(kind: BackendKind, choice: Choice, record: Option<&RaceRecord>, g
 fn evaluation(training: BackendKind, record: &RaceRecord) -> String {
     match (record.eval_winner(), record.cpu_eval, record.gpu_eval) {
         (Some(BackendKind::Cpu), Some(cpu), Some(gpu)) if training != BackendKind::Cpu => {
-            format!(" · evaluates on the CPU ({} vs {} img/s)", format_rate(cpu), format_rate(gpu))
+            format!(
+                " · evaluates on the CPU ({} vs {} img/s)",
+                format_rate(cpu),
+                format_rate(gpu)
+            )
         }
         (Some(BackendKind::WebGpu), Some(cpu), Some(gpu)) if training != BackendKind::WebGpu => {
-            format!(" · evaluates on WebGPU ({} vs {} img/s)", format_rate(gpu), format_rate(cpu))
+            format!(
+                " · evaluates on WebGPU ({} vs {} img/s)",
+                format_rate(gpu),
+                format_rate(cpu)
+            )
         }
         _ => String::new(),
     }

@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 
 #[test]
 fn real_data_has_published_counts_and_balanced_classes() {
-    let Some(dir) = common::data_dir("skipping") else { return };
+    let Some(dir) = common::data_dir("skipping") else {
+        return;
+    };
     let data = load_dir(&dir).expect("real data parses");
     assert_eq!(data.train.len(), 60_000);
     assert_eq!(data.test.len(), 10_000);
@@ -21,9 +23,14 @@ fn real_data_has_published_counts_and_balanced_classes() {
 
 #[test]
 fn real_data_matches_the_checksums_the_setup_script_verifies() {
-    let Some(dir) = common::data_dir("skipping") else { return };
-    let sums = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/static/fashion-mnist.sha256"))
-        .expect("checksum list");
+    let Some(dir) = common::data_dir("skipping") else {
+        return;
+    };
+    let sums = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/static/fashion-mnist.sha256"
+    ))
+    .expect("checksum list");
     for file in DataFile::ALL {
         let gz = std::fs::read(dir.join(file.file_name())).unwrap();
         let raw = decode_gzip(file.file_name(), &gz).unwrap();
@@ -32,6 +39,10 @@ fn real_data_matches_the_checksums_the_setup_script_verifies() {
             .lines()
             .find(|l| l.ends_with(file.file_name().trim_end_matches(".gz")))
             .unwrap_or_else(|| panic!("{} not listed", file.file_name()));
-        assert!(listed.starts_with(&sum), "{}: {sum} vs {listed}", file.file_name());
+        assert!(
+            listed.starts_with(&sum),
+            "{}: {sum} vs {listed}",
+            file.file_name()
+        );
     }
 }

@@ -18,7 +18,10 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 #[test]
 fn identical_devices_agree() {
     let check = block_on(cross_check(&Device::flex(), &Device::flex(), 7)).unwrap();
-    assert!(check.loss_reference.is_finite() && check.loss_reference > 0.0, "{check:?}");
+    assert!(
+        check.loss_reference.is_finite() && check.loss_reference > 0.0,
+        "{check:?}"
+    );
     assert_eq!(check.loss_reference, check.loss_candidate);
     assert!(check.gradient_difference < 1e-6, "{check:?}");
     assert!(check.agrees());
@@ -26,8 +29,16 @@ fn identical_devices_agree() {
 
 #[test]
 fn a_wrong_result_is_caught() {
-    let wrong = CrossCheck { loss_reference: 2.30, loss_candidate: 2.39, gradient_difference: 0.0 };
+    let wrong = CrossCheck {
+        loss_reference: 2.30,
+        loss_candidate: 2.39,
+        gradient_difference: 0.0,
+    };
     assert!(!wrong.agrees());
-    let wrong = CrossCheck { loss_reference: 2.30, loss_candidate: 2.30, gradient_difference: 0.4 };
+    let wrong = CrossCheck {
+        loss_reference: 2.30,
+        loss_candidate: 2.30,
+        gradient_difference: 0.4,
+    };
     assert!(!wrong.agrees());
 }

@@ -11,7 +11,10 @@ use atelier::training::{EvalSet, Trainer, TrainingConfig, TrainingData};
 use burn::prelude::*;
 
 fn run(seed: u64) -> (Vec<f32>, f32) {
-    let data = TrainingData::new(common::synthetic(SplitKind::Train, 700, 1), Some(common::synthetic(SplitKind::Test, 200, 2)));
+    let data = TrainingData::new(
+        common::synthetic(SplitKind::Train, 700, 1),
+        Some(common::synthetic(SplitKind::Test, 200, 2)),
+    );
     let model = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![32]).with_dropout(0.3));
     let config = TrainingConfig::new()
         .with_model(model)

@@ -3,11 +3,30 @@
 use atelier::training::{RunEvent as E, RunState as S};
 
 fn all_events() -> Vec<E> {
-    vec![E::Start, E::Pause, E::Resume, E::Stop, E::Finish, E::Fail("boom".into()), E::Reset]
+    vec![
+        E::Start,
+        E::Pause,
+        E::Resume,
+        E::Stop,
+        E::Finish,
+        E::Fail("boom".into()),
+        E::Reset,
+    ]
 }
 
 fn all_states() -> Vec<S> {
-    vec![S::Idle, S::Running, S::Paused, S::Done { stopped_early: false }, S::Done { stopped_early: true }, S::Error("x".into())]
+    vec![
+        S::Idle,
+        S::Running,
+        S::Paused,
+        S::Done {
+            stopped_early: false,
+        },
+        S::Done {
+            stopped_early: true,
+        },
+        S::Error("x".into()),
+    ]
 }
 
 #[test]
@@ -21,10 +40,28 @@ fn a_full_run_with_a_pause() {
 
 #[test]
 fn stop_and_fail_end_a_run() {
-    assert_eq!(S::Paused.apply(&E::Stop).unwrap(), S::Done { stopped_early: true });
-    assert_eq!(S::Running.apply(&E::Stop).unwrap(), S::Done { stopped_early: true });
-    assert_eq!(S::Running.apply(&E::Finish).unwrap(), S::Done { stopped_early: false });
-    assert_eq!(S::Running.apply(&E::Fail("oom".into())).unwrap(), S::Error("oom".into()));
+    assert_eq!(
+        S::Paused.apply(&E::Stop).unwrap(),
+        S::Done {
+            stopped_early: true
+        }
+    );
+    assert_eq!(
+        S::Running.apply(&E::Stop).unwrap(),
+        S::Done {
+            stopped_early: true
+        }
+    );
+    assert_eq!(
+        S::Running.apply(&E::Finish).unwrap(),
+        S::Done {
+            stopped_early: false
+        }
+    );
+    assert_eq!(
+        S::Running.apply(&E::Fail("oom".into())).unwrap(),
+        S::Error("oom".into())
+    );
     assert_eq!(S::Error("oom".into()).apply(&E::Reset).unwrap(), S::Idle);
 }
 
@@ -33,11 +70,21 @@ fn invalid_transitions_leave_the_state_and_say_why() {
     let cases = [
         (S::Idle, E::Pause, "no run is under way"),
         (S::Running, E::Start, "a run is already under way"),
-        (S::Done { stopped_early: false }, E::Start, "reset before starting a new run"),
+        (
+            S::Done {
+                stopped_early: false,
+            },
+            E::Start,
+            "reset before starting a new run",
+        ),
         (S::Paused, E::Pause, "the run is already paused"),
         (S::Running, E::Resume, "the run is not paused"),
         (S::Running, E::Reset, "stop the run first"),
-        (S::Paused, E::Finish, "a paused run cannot finish; resume it first"),
+        (
+            S::Paused,
+            E::Finish,
+            "a paused run cannot finish; resume it first",
+        ),
     ];
     for (state, event, reason) in cases {
         let mut current = state.clone();
@@ -68,12 +115,24 @@ fn config_changes_are_refused_while_a_run_is_active() {
     assert!(S::Running.check_config_change().is_err());
     assert!(S::Paused.check_config_change().is_err());
     assert!(S::Idle.check_config_change().is_ok());
-    assert!(S::Done { stopped_early: true }.check_config_change().is_ok());
+    assert!(
+        S::Done {
+            stopped_early: true
+        }
+        .check_config_change()
+        .is_ok()
+    );
 }
 
 #[test]
 fn states_serialise_for_the_page() {
-    let json = serde_json::to_string(&S::Done { stopped_early: true }).unwrap();
+    let json = serde_json::to_string(&S::Done {
+        stopped_early: true,
+    })
+    .unwrap();
     assert_eq!(json, r#"{"state":"done","detail":{"stopped_early":true}}"#);
-    assert_eq!(serde_json::to_string(&S::Running).unwrap(), r#"{"state":"running"}"#);
+    assert_eq!(
+        serde_json::to_string(&S::Running).unwrap(),
+        r#"{"state":"running"}"#
+    );
 }

@@ -4,9 +4,10 @@
 
 mod common;
 
-
 use atelier::model::{BaselineCnnConfig, DenseConfig, ModelConfig, ModelKind};
-use atelier::training::{EvalSet, OptimizerKind, StepReport, Trainer, TrainingConfig, TrainingData};
+use atelier::training::{
+    EvalSet, OptimizerKind, StepReport, Trainer, TrainingConfig, TrainingData,
+};
 use burn::prelude::*;
 
 const TEST_IMAGES: usize = 2_000;
@@ -19,10 +20,16 @@ fn data() -> (TrainingData, bool) {
 /// Trains `steps` batches of 32 in one epoch; returns every step's report and the test accuracy.
 fn train(config: TrainingConfig, steps: usize) -> (Vec<StepReport>, f32) {
     let (data, _) = data();
-    let config = config.with_batch_size(32).with_epochs(1).with_train_subset(Some(steps * 32)).with_validation_size(500);
+    let config = config
+        .with_batch_size(32)
+        .with_epochs(1)
+        .with_train_subset(Some(steps * 32))
+        .with_validation_size(500);
     let mut trainer = Trainer::new(config, data, &Device::flex()).unwrap();
     assert_eq!(trainer.steps_per_epoch(), steps);
-    let reports: Vec<_> = std::iter::from_fn(|| trainer.step()).map(|step| step.read()).collect();
+    let reports: Vec<_> = std::iter::from_fn(|| trainer.step())
+        .map(|step| step.read())
+        .collect();
     let test = trainer.evaluate(EvalSet::Test).unwrap().read();
     assert_eq!(test.images, TEST_IMAGES);
     (reports, test.accuracy)
@@ -33,11 +40,24 @@ fn mean_loss(reports: &[StepReport]) -> f32 {
 }
 
 fn assert_learns(name: &str, reports: &[StepReport], accuracy: f32, min_accuracy: f32) {
-    let (first, last) = (mean_loss(&reports[..20]), mean_loss(&reports[reports.len() - 20..]));
-    eprintln!("{name}: loss {first:.3} → {last:.3}, test accuracy {:.1} %", accuracy * 100.0);
+    let (first, last) = (
+        mean_loss(&reports[..20]),
+        mean_loss(&reports[reports.len() - 20..]),
+    );
+    eprintln!(
+        "{name}: loss {first:.3} → {last:.3}, test accuracy {:.1} %",
+        accuracy * 100.0
+    );
     assert!(last < first * 0.6, "{name}: loss {first} → {last}");
-    let late_batch_accuracy = reports[reports.len() - 20..].iter().map(|r| r.accuracy).sum::<f32>() / 20.0;
-    assert!(late_batch_accuracy > 0.5, "{name}: batch accuracy {late_batch_accuracy}");
+    let late_batch_accuracy = reports[reports.len() - 20..]
+        .iter()
+        .map(|r| r.accuracy)
+        .sum::<f32>()
+        / 20.0;
+    assert!(
+        late_batch_accuracy > 0.5,
+        "{name}: batch accuracy {late_batch_accuracy}"
+    );
     assert!(accuracy > min_accuracy, "{name}: test accuracy {accuracy}");
 }
 
@@ -60,7 +80,9 @@ fn baseline_cnn_with_sgd_momentum_learns() {
 
 #[test]
 fn atelier_cnn_learns_with_augmentation() {
-    let config = TrainingConfig::new().with_model(ModelKind::AtelierCnn.default_config()).with_augment(true);
+    let config = TrainingConfig::new()
+        .with_model(ModelKind::AtelierCnn.default_config())
+        .with_augment(true);
     let (reports, accuracy) = train(config, 200);
     assert_learns("atelier-cnn", &reports, accuracy, 0.70);
 }
@@ -75,25 +97,59 @@ fn step_wise_api_walks_epochs_and_reads_async() {
         .with_train_subset(Some(250))
         .with_validation_size(300);
     let mut trainer = Trainer::new(config, data, &Device::flex()).unwrap();
-    assert_eq!((trainer.train_images(), trainer.validation_images(), trainer.steps_per_epoch()), (250, 300, 3));
+    assert_eq!(
+        (
+            trainer.train_images(),
+            trainer.validation_images(),
+            trainer.steps_per_epoch()
+        ),
+        (250, 300, 3)
+    );
 
-    let infos: Vec<_> = std::iter::from_fn(|| trainer.step()).map(|step| step.info).collect();
-    assert_eq!(infos.iter().map(|i| (i.epoch, i.step, i.batch_size)).collect::<Vec<_>>(), [(1, 1, 100), (1, 2, 100), (1, 3, 50)]);
+    let infos: Vec<_> = std::iter::from_fn(|| trainer.step())
+        .map(|step| step.info)
+        .collect();
+    assert_eq!(
+        infos
+            .iter()
+            .map(|i| (i.epoch, i.step, i.batch_size))
+            .collect::<Vec<_>>(),
+        [(1, 1, 100), (1, 2, 100), (1, 3, 50)]
+    );
     assert!(trainer.epoch_complete() && !trainer.is_finished());
-    assert!(infos.iter().all(|i| i.images_per_second > 0.0 && i.steps_per_epoch == 3));
+    assert!(
+        infos
+            .iter()
+            .all(|i| i.images_per_second > 0.0 && i.steps_per_epoch == 3)
+    );
 
     let mut pending = trainer.end_epoch();
-    let probabilities = pending.take_test_probabilities().expect("the test set's probabilities").read();
+    let probabilities = pending
+        .take_test_probabilities()
+        .expect("the test set's probabilities")
+        .read();
     let epoch = burn::tensor::read_sync(pending.read_async()).unwrap();
     assert_eq!((epoch.epoch, epoch.epochs), (1, 2));
     // Every test image has 10 probabilities summing to 1, and their argmax gives the reported accuracy.
-    assert_eq!(probabilities.indices, (0..TEST_IMAGES as u32).collect::<Vec<_>>());
+    assert_eq!(
+        probabilities.indices,
+        (0..TEST_IMAGES as u32).collect::<Vec<_>>()
+    );
     let labels = &data_labels()[..TEST_IMAGES];
     let classified = atelier::metrics::ClassifiedSet::new(labels, &probabilities.probabilities);
     assert_eq!(classified.len(), TEST_IMAGES);
-    assert!(probabilities.probabilities.chunks(10).all(|row| (row.iter().sum::<f32>() - 1.0).abs() < 1e-4));
+    assert!(
+        probabilities
+            .probabilities
+            .chunks(10)
+            .all(|row| (row.iter().sum::<f32>() - 1.0).abs() < 1e-4)
+    );
     let accuracy = classified.confusion.accuracy().unwrap();
-    assert!((accuracy - epoch.test.unwrap().accuracy).abs() < 1e-6, "{accuracy} vs {:?}", epoch.test);
+    assert!(
+        (accuracy - epoch.test.unwrap().accuracy).abs() < 1e-6,
+        "{accuracy} vs {:?}",
+        epoch.test
+    );
     assert_eq!(epoch.validation.unwrap().images, 300);
     assert_eq!(epoch.test.unwrap().images, TEST_IMAGES);
     assert!(epoch.train_loss.is_finite() && epoch.eta_seconds >= 0.0);
@@ -105,7 +161,9 @@ fn step_wise_api_walks_epochs_and_reads_async() {
     let sliced = sliced.finish().read();
     let whole = trainer.evaluate(EvalSet::Validation).unwrap().read();
     assert_eq!(sliced.images, whole.images);
-    assert!((sliced.accuracy - whole.accuracy).abs() < 1e-6 && (sliced.loss - whole.loss).abs() < 1e-4);
+    assert!(
+        (sliced.accuracy - whole.accuracy).abs() < 1e-6 && (sliced.loss - whole.loss).abs() < 1e-4
+    );
 
     let step = burn::tensor::read_sync(trainer.step().unwrap().read_async()).unwrap();
     assert_eq!((step.info.epoch, step.info.global_step), (2, 4));
@@ -121,9 +179,12 @@ fn data_labels() -> Vec<u8> {
 #[test]
 fn bad_configs_are_refused() {
     let (data, _) = data();
-    let refused = |config: TrainingConfig| Trainer::new(config, data.clone(), &Device::flex()).is_err();
+    let refused =
+        |config: TrainingConfig| Trainer::new(config, data.clone(), &Device::flex()).is_err();
     assert!(refused(TrainingConfig::new().with_batch_size(0)));
     assert!(refused(TrainingConfig::new().with_learning_rate(-1.0)));
-    assert!(refused(TrainingConfig::new().with_validation_size(1_000_000)));
+    assert!(refused(
+        TrainingConfig::new().with_validation_size(1_000_000)
+    ));
     assert!(refused(TrainingConfig::new().with_train_subset(Some(0))));
 }

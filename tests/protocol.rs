@@ -15,24 +15,62 @@ fn pattern(len: usize) -> Vec<u8> {
 #[test]
 fn checkpoint_bytes_arrive_intact_with_little_overhead() {
     let (checkpoint, model_file) = (pattern(1_000_003), pattern(70_001));
-    let message = FromEngine::Checkpoint { epoch: 3, global_step: 42, checkpoint: checkpoint.clone(), model_file: model_file.clone() };
+    let message = FromEngine::Checkpoint {
+        epoch: 3,
+        global_step: 42,
+        checkpoint: checkpoint.clone(),
+        model_file: model_file.clone(),
+    };
     let (back, encoded) = round_trip(&message);
-    let FromEngine::Checkpoint { epoch, global_step, checkpoint: c, model_file: m } = back else { panic!("another variant came back") };
+    let FromEngine::Checkpoint {
+        epoch,
+        global_step,
+        checkpoint: c,
+        model_file: m,
+    } = back
+    else {
+        panic!("another variant came back")
+    };
     assert_eq!((epoch, global_step), (3, 42));
-    assert!(c == checkpoint && m == model_file, "the bytes changed on the way");
+    assert!(
+        c == checkpoint && m == model_file,
+        "the bytes changed on the way"
+    );
     // A length prefix per buffer plus a few small fields, nothing per byte.
-    assert!(encoded - checkpoint.len() - model_file.len() < 64, "overhead {}", encoded - checkpoint.len() - model_file.len());
+    assert!(
+        encoded - checkpoint.len() - model_file.len() < 64,
+        "overhead {}",
+        encoded - checkpoint.len() - model_file.len()
+    );
 }
 
 #[test]
 fn page_to_engine_buffers_round_trip() {
-    let (back, _) = round_trip(&ToEngine::ResumeRun { checkpoint: pattern(5_000), readback_every: 10 });
-    assert!(matches!(back, ToEngine::ResumeRun { checkpoint, readback_every: 10 } if checkpoint == pattern(5_000)));
-    let (back, _) = round_trip(&ToEngine::ImportModel { bytes: pattern(777), quiet: true });
+    let (back, _) = round_trip(&ToEngine::ResumeRun {
+        checkpoint: pattern(5_000),
+        readback_every: 10,
+    });
+    assert!(
+        matches!(back, ToEngine::ResumeRun { checkpoint, readback_every: 10 } if checkpoint == pattern(5_000))
+    );
+    let (back, _) = round_trip(&ToEngine::ImportModel {
+        bytes: pattern(777),
+        quiet: true,
+    });
     assert!(matches!(back, ToEngine::ImportModel { bytes, quiet: true } if bytes == pattern(777)));
-    let request = ClassifyRequest { seq: 9, pixels: pattern(784), model: ClassifierChoice::Pretrained, input_at: 12.5 };
+    let request = ClassifyRequest {
+        seq: 9,
+        pixels: pattern(784),
+        model: ClassifierChoice::Pretrained,
+        input_at: 12.5,
+    };
     let (back, _) = round_trip(&ToEngine::Classify(request.clone()));
     assert!(matches!(back, ToEngine::Classify(r) if r == request));
-    let (back, _) = round_trip(&FromEngine::ModelFile { model: ModelChoice::AtelierCnn, bytes: pattern(3) });
-    assert!(matches!(back, FromEngine::ModelFile { model: ModelChoice::AtelierCnn, bytes } if bytes == pattern(3)));
+    let (back, _) = round_trip(&FromEngine::ModelFile {
+        model: ModelChoice::AtelierCnn,
+        bytes: pattern(3),
+    });
+    assert!(
+        matches!(back, FromEngine::ModelFile { model: ModelChoice::AtelierCnn, bytes } if bytes == pattern(3))
+    );
 }

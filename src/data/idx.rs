@@ -21,7 +21,11 @@ pub fn parse_images<'a>(
     let header = header(file, raw, IMAGES_HEADER, IMAGES_MAGIC, "images")?;
     let (count, rows, cols) = (header[1] as usize, header[2], header[3]);
     if rows as usize != IMAGE_SIDE || cols as usize != IMAGE_SIDE {
-        return Err(DataError::WrongDimensions { file: file.into(), rows, cols });
+        return Err(DataError::WrongDimensions {
+            file: file.into(),
+            rows,
+            cols,
+        });
     }
     check_count(file, "images", count, expected)?;
     body(file, raw, IMAGES_HEADER, count * PIXELS_PER_IMAGE)
@@ -38,7 +42,11 @@ pub fn parse_labels<'a>(
     check_count(file, "labels", count, expected)?;
     let labels = body(file, raw, LABELS_HEADER, count)?;
     if let Some(index) = labels.iter().position(|&l| l as usize >= NUM_CLASSES) {
-        return Err(DataError::BadLabel { file: file.into(), index, label: labels[index] });
+        return Err(DataError::BadLabel {
+            file: file.into(),
+            index,
+            label: labels[index],
+        });
     }
     Ok(labels)
 }
@@ -55,14 +63,23 @@ fn header(
         return Err(DataError::Empty { file: file.into() });
     }
     if raw.len() < size {
-        return Err(DataError::TruncatedHeader { file: file.into(), needed: size, actual: raw.len() });
+        return Err(DataError::TruncatedHeader {
+            file: file.into(),
+            needed: size,
+            actual: raw.len(),
+        });
     }
     let words: Vec<u32> = raw[..size]
         .chunks_exact(4)
         .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
         .collect();
     if words[0] != magic {
-        return Err(DataError::WrongMagic { file: file.into(), kind, found: words[0], expected: magic });
+        return Err(DataError::WrongMagic {
+            file: file.into(),
+            kind,
+            found: words[0],
+            expected: magic,
+        });
     }
     Ok(words)
 }
@@ -74,9 +91,12 @@ fn check_count(
     expected: Option<usize>,
 ) -> Result<(), DataError> {
     match expected {
-        Some(expected) if expected != count => {
-            Err(DataError::WrongCount { file: file.into(), unit, expected, actual: count })
-        }
+        Some(expected) if expected != count => Err(DataError::WrongCount {
+            file: file.into(),
+            unit,
+            expected,
+            actual: count,
+        }),
         _ => Ok(()),
     }
 }
@@ -84,7 +104,11 @@ fn check_count(
 fn body<'a>(file: &str, raw: &'a [u8], header: usize, len: usize) -> Result<&'a [u8], DataError> {
     let data = &raw[header..];
     if data.len() != len {
-        return Err(DataError::WrongLength { file: file.into(), expected: len, actual: data.len() });
+        return Err(DataError::WrongLength {
+            file: file.into(),
+            expected: len,
+            actual: data.len(),
+        });
     }
     Ok(data)
 }

@@ -41,7 +41,11 @@ pub(super) enum WebGpu {
 }
 
 pub fn cpu() -> Backend {
-    Backend { kind: BackendKind::Cpu, device: Device::flex(), check: None }
+    Backend {
+        kind: BackendKind::Cpu,
+        device: Device::flex(),
+        check: None,
+    }
 }
 
 thread_local! {
@@ -52,8 +56,12 @@ thread_local! {
 /// tests (`?debug=1` on the page); `false` when there is no WebGPU device.
 pub fn lose_gpu_device() -> bool {
     GPU_DEVICE.with(|slot| {
-        let Some(device) = slot.borrow().clone() else { return false };
-        get(&device, "destroy").dyn_into::<Function>().is_ok_and(|destroy| destroy.call0(&device).is_ok())
+        let Some(device) = slot.borrow().clone() else {
+            return false;
+        };
+        get(&device, "destroy")
+            .dyn_into::<Function>()
+            .is_ok_and(|destroy| destroy.call0(&device).is_ok())
     })
 }
 
@@ -85,7 +93,10 @@ pub async fn start_webgpu() -> Result<Backend, (String, Option<DeviceCheck>)> {
     if let Err(err) = request_subgroups(&gpu) {
         web_sys::console::warn_1(&err);
     }
-    let device = Device::wgpu_options().init_async().await.map_err(|err| (format!("WebGPU could not start ({err})"), None))?;
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|err| (format!("WebGPU could not start ({err})"), None))?;
     // Never train on a GPU that computes something else than the CPU.
     let check = match cross_check(&Device::flex(), &device, 7).await {
         Ok(check) => DeviceCheck {
@@ -94,12 +105,21 @@ pub async fn start_webgpu() -> Result<Backend, (String, Option<DeviceCheck>)> {
             gradient_difference: check.gradient_difference,
             agrees: check.agrees(),
         },
-        Err(err) => return Err((format!("WebGPU failed its first computation ({err:?})"), None)),
+        Err(err) => {
+            return Err((
+                format!("WebGPU failed its first computation ({err:?})"),
+                None,
+            ));
+        }
     };
     if !check.agrees {
         return Err(("WebGPU gave wrong results on this GPU".into(), Some(check)));
     }
-    Ok(Backend { kind: BackendKind::WebGpu, device, check: Some(check) })
+    Ok(Backend {
+        kind: BackendKind::WebGpu,
+        device,
+        check: Some(check),
+    })
 }
 
 /// Installs the `requestAdapter` / `requestDevice` wrappers described in the module docs.
@@ -129,23 +149,33 @@ fn add_subgroups_to_device_requests(adapter: &JsValue) -> Result<(), JsValue> {
     }
     let real_request_device: Function = get(adapter, "requestDevice").dyn_into()?;
     let adapter_for_call = adapter.clone();
-    let wrapper = Closure::<dyn FnMut(JsValue) -> Result<JsValue, JsValue>>::new(move |descriptor: JsValue| {
-        let descriptor = if descriptor.is_object() { descriptor } else { Object::new().into() };
-        let required = get(&descriptor, "requiredFeatures");
-        let list = if required.is_undefined() { Array::new() } else { Array::from(&required) };
-        if !list.includes(&"subgroups".into(), 0) {
-            list.push(&"subgroups".into());
-        }
-        Reflect::set(&descriptor, &"requiredFeatures".into(), &list)?;
-        let pending = real_request_device.call1(&adapter_for_call, &descriptor)?;
-        // Keep a handle on the device so a test can simulate its loss (`lose_gpu_device`).
-        let remember = Closure::once_into_js(|device: JsValue| {
-            GPU_DEVICE.with(|slot| *slot.borrow_mut() = Some(device.clone()));
-            device
-        });
-        let then: Function = get(&pending, "then").dyn_into()?;
-        then.call1(&pending, &remember)
-    });
+    let wrapper = Closure::<dyn FnMut(JsValue) -> Result<JsValue, JsValue>>::new(
+        move |descriptor: JsValue| {
+            let descriptor = if descriptor.is_object() {
+                descriptor
+            } else {
+                Object::new().into()
+            };
+            let required = get(&descriptor, "requiredFeatures");
+            let list = if required.is_undefined() {
+                Array::new()
+            } else {
+                Array::from(&required)
+            };
+            if !list.includes(&"subgroups".into(), 0) {
+                list.push(&"subgroups".into());
+            }
+            Reflect::set(&descriptor, &"requiredFeatures".into(), &list)?;
+            let pending = real_request_device.call1(&adapter_for_call, &descriptor)?;
+            // Keep a handle on the device so a test can simulate its loss (`lose_gpu_device`).
+            let remember = Closure::once_into_js(|device: JsValue| {
+                GPU_DEVICE.with(|slot| *slot.borrow_mut() = Some(device.clone()));
+                device
+            });
+            let then: Function = get(&pending, "then").dyn_into()?;
+            then.call1(&pending, &remember)
+        },
+    );
     Reflect::set(adapter, &"requestDevice".into(), wrapper.as_ref())?;
     wrapper.forget();
     Ok(())
@@ -154,26 +184,37 @@ fn add_subgroups_to_device_requests(adapter: &JsValue) -> Result<(), JsValue> {
 /// Checks the adapter can run Burn's kernels; its name for the badge and whether it is a
 /// software one, or why it cannot.
 async fn inspect_adapter(gpu: &JsValue) -> Result<(String, bool), String> {
-    let request: Function = get(gpu, "requestAdapter").dyn_into().map_err(|_| "WebGPU has no requestAdapter")?;
+    let request: Function = get(gpu, "requestAdapter")
+        .dyn_into()
+        .map_err(|_| "WebGPU has no requestAdapter")?;
     let adapter = match request.call0(gpu) {
-        Ok(promise) => JsFuture::from(Promise::from(promise)).await.unwrap_or(JsValue::NULL),
+        Ok(promise) => JsFuture::from(Promise::from(promise))
+            .await
+            .unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     };
     if adapter.is_null() || adapter.is_undefined() {
         return Err("WebGPU is present but found no usable GPU".into());
     }
     let has = |set: JsValue, name: &str| {
-        get(&set, "has").dyn_into::<Function>().ok().and_then(|f| f.call1(&set, &name.into()).ok()).is_some_and(|v| v.is_truthy())
+        get(&set, "has")
+            .dyn_into::<Function>()
+            .ok()
+            .and_then(|f| f.call1(&set, &name.into()).ok())
+            .is_some_and(|v| v.is_truthy())
     };
     if !has(get(&adapter, "features"), "subgroups") {
         return Err("This GPU's WebGPU lacks subgroups, which the training kernels need".into());
     }
     if !has(get(gpu, "wgslLanguageFeatures"), "subgroup_id") {
-        return Err("This browser's WebGPU is too old for the training kernels (no subgroup_id)".into());
+        return Err(
+            "This browser's WebGPU is too old for the training kernels (no subgroup_id)".into(),
+        );
     }
     let name = adapter_name(&adapter).unwrap_or_else(|| "this GPU".into());
     // `info.isFallbackAdapter` (Chromium 1xx; formerly on the adapter itself), or the name.
-    let fallback = get(&get(&adapter, "info"), "isFallbackAdapter").is_truthy() || get(&adapter, "isFallbackAdapter").is_truthy();
+    let fallback = get(&get(&adapter, "info"), "isFallbackAdapter").is_truthy()
+        || get(&adapter, "isFallbackAdapter").is_truthy();
     let software = fallback || is_software_adapter(&name);
     Ok((name, software))
 }
@@ -181,7 +222,11 @@ async fn inspect_adapter(gpu: &JsValue) -> Result<(String, bool), String> {
 /// "SwiftShader (Google)" or similar, from the adapter's `info`.
 fn adapter_name(adapter: &JsValue) -> Option<String> {
     let info = get(adapter, "info");
-    let text = |key| get(&info, key).as_string().filter(|s: &String| !s.is_empty());
+    let text = |key| {
+        get(&info, key)
+            .as_string()
+            .filter(|s: &String| !s.is_empty())
+    };
     match (text("description"), text("vendor"), text("architecture")) {
         (Some(d), _, _) => Some(d),
         (None, Some(v), Some(a)) => Some(format!("{v} {a}")),

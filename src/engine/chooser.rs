@@ -17,7 +17,9 @@ use super::backend::{WebGpu, cpu, ensure_webgpu, probe_gpu};
 use super::measure::{time_classify, time_evaluation, time_training};
 use super::runner::{Shared, now, yield_to_events};
 use crate::inference::{PRETRAINED_NORMALIZATION, load_pretrained};
-use crate::protocol::{BackendKind, BackendReport, DeviceCheck, EngineRole, FromEngine, RunSettings};
+use crate::protocol::{
+    BackendKind, BackendReport, DeviceCheck, EngineRole, FromEngine, RunSettings,
+};
 use crate::race::{Choice, GpuStatus, RACE_BUDGET_SECONDS, RaceRecord, Workload, explain, known};
 
 pub(super) struct Chooser {
@@ -79,7 +81,13 @@ type SharedRef = Rc<RefCell<Shared>>;
 type Rates = (Option<f64>, Option<f64>);
 
 /// Starts on the CPU at once, then looks at the GPU and decides (see the module docs).
-pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKind>, settings: RunSettings, known: Vec<RaceRecord>) {
+pub(super) fn init(
+    shared: &SharedRef,
+    role: EngineRole,
+    force: Option<BackendKind>,
+    settings: RunSettings,
+    known: Vec<RaceRecord>,
+) {
     // The trainer forced onto WebGPU waits for it (nothing trains on the CPU by mistake); the
     // classifier answers on the CPU at once and moves when the page lets it (`proceed`).
     let wait_for_gpu = force == Some(BackendKind::WebGpu) && role == EngineRole::Trainer;
@@ -87,7 +95,11 @@ pub(super) fn init(shared: &SharedRef, role: EngineRole, force: Option<BackendKi
         let mut s = shared.borrow_mut();
         s.chooser = Chooser::new(role);
         s.chooser.forced = force;
-        s.chooser.choice = if force.is_some() { Choice::Forced } else { Choice::Measuring };
+        s.chooser.choice = if force.is_some() {
+            Choice::Forced
+        } else {
+            Choice::Measuring
+        };
         s.chooser.settings = settings;
         s.chooser.known = known;
         if !wait_for_gpu {
@@ -137,7 +149,9 @@ fn proceed(shared: &SharedRef) {
     if !available || !(page_ready || start_now) {
         return;
     }
-    if forced == Some(BackendKind::WebGpu) && matches!(shared.borrow().chooser.webgpu, WebGpu::NotStarted) {
+    if forced == Some(BackendKind::WebGpu)
+        && matches!(shared.borrow().chooser.webgpu, WebGpu::NotStarted)
+    {
         let shared = shared.clone();
         spawn_local(async move {
             use_webgpu(&shared, Choice::Forced).await;
@@ -161,7 +175,11 @@ pub(super) fn choose(shared: &SharedRef, kind: BackendKind) {
         BackendKind::Cpu => {
             let mut s = shared.borrow_mut();
             s.backend = Some(cpu());
-            s.chooser.choice = if s.chooser.gpu.is_available() { Choice::Forced } else { Choice::Unavailable };
+            s.chooser.choice = if s.chooser.gpu.is_available() {
+                Choice::Forced
+            } else {
+                Choice::Unavailable
+            };
             drop(s);
             report(shared);
         }
@@ -182,7 +200,9 @@ pub(super) fn set_workload(shared: &SharedRef, settings: RunSettings) {
         let before = s.chooser.workload();
         s.chooser.settings = settings;
         // The first word from the page lets a waiting race start, whatever the workload.
-        let changed = s.chooser.workload() != before || s.chooser.role == EngineRole::Classifier || !s.chooser.page_ready;
+        let changed = s.chooser.workload() != before
+            || s.chooser.role == EngineRole::Classifier
+            || !s.chooser.page_ready;
         if changed {
             s.chooser.generation += 1;
             s.chooser.race = None;
@@ -212,7 +232,9 @@ pub(super) fn gpu_failed(shared: &SharedRef, reason: &str) {
 /// stops measuring so that it does not compete with the run for the cores.
 pub(super) async fn before_run(shared: &SharedRef) {
     // A little past the deadline: the race's own check runs every 25 ms.
-    while shared.borrow().chooser.choice == Choice::Measuring && now() < shared.borrow().chooser.deadline + 0.2 {
+    while shared.borrow().chooser.choice == Choice::Measuring
+        && now() < shared.borrow().chooser.deadline + 0.2
+    {
         yield_to_events(25).await;
     }
     shared.borrow_mut().chooser.generation += 1;
@@ -220,7 +242,12 @@ pub(super) async fn before_run(shared: &SharedRef) {
 
 /// After a run: a race that could not finish (the run started first) is finished now.
 pub(super) fn after_run(shared: &SharedRef) {
-    let unfinished = shared.borrow().chooser.race.as_ref().is_none_or(|r| !r.complete);
+    let unfinished = shared
+        .borrow()
+        .chooser
+        .race
+        .as_ref()
+        .is_none_or(|r| !r.complete);
     if unfinished {
         shared.borrow_mut().chooser.race = None;
         consider(shared);
@@ -233,14 +260,18 @@ fn consider(shared: &SharedRef) {
         let s = shared.borrow();
         let c = &s.chooser;
         // A trainer forced onto the GPU still races: its evaluation goes where it is faster.
-        let nothing_to_choose = c.forced == Some(BackendKind::Cpu) || (c.forced.is_some() && c.role == EngineRole::Classifier);
+        let nothing_to_choose = c.forced == Some(BackendKind::Cpu)
+            || (c.forced.is_some() && c.role == EngineRole::Classifier);
         if nothing_to_choose || !c.gpu.is_available() || s.state.is_active() {
             return;
         }
         if c.race.as_ref().is_some_and(|r| r.complete) {
             return;
         }
-        (c.generation, known(&c.known, c.gpu.adapter().unwrap_or_default(), &c.workload()).cloned())
+        (
+            c.generation,
+            known(&c.known, c.gpu.adapter().unwrap_or_default(), &c.workload()).cloned(),
+        )
     };
     let shared = shared.clone();
     spawn_local(async move {
@@ -263,7 +294,13 @@ async fn race(shared: &SharedRef, generation: u64) {
     }
     report(shared);
     let current = |shared: &SharedRef| shared.borrow().chooser.generation == generation;
-    let (cpu_rate, cpu_eval) = time_on(shared, &Device::flex(), generation, start + RACE_BUDGET_SECONDS).await;
+    let (cpu_rate, cpu_eval) = time_on(
+        shared,
+        &Device::flex(),
+        generation,
+        start + RACE_BUDGET_SECONDS,
+    )
+    .await;
     if !current(shared) {
         return;
     }
@@ -284,11 +321,22 @@ async fn race(shared: &SharedRef, generation: u64) {
     }
     let (adapter, workload) = {
         let c = &shared.borrow().chooser;
-        (c.gpu.adapter().unwrap_or_default().to_string(), c.workload())
+        (
+            c.gpu.adapter().unwrap_or_default().to_string(),
+            c.workload(),
+        )
     };
     let (gpu, gpu_eval) = gpu_rate.get().unwrap_or_default();
-    let mut record =
-        RaceRecord { adapter, workload, cpu: cpu_rate, gpu, seconds: now() - start, complete: gpu_rate.get().is_some(), cpu_eval, gpu_eval };
+    let mut record = RaceRecord {
+        adapter,
+        workload,
+        cpu: cpu_rate,
+        gpu,
+        seconds: now() - start,
+        complete: gpu_rate.get().is_some(),
+        cpu_eval,
+        gpu_eval,
+    };
     decide(shared, record.clone(), Choice::Measured, generation).await;
     if record.complete {
         return;
@@ -315,7 +363,10 @@ async fn race(shared: &SharedRef, generation: u64) {
 /// time for it), `None` where it failed or the race was superseded.
 async fn time_on(shared: &SharedRef, device: &Device, generation: u64, deadline: f64) -> Rates {
     let weak = Rc::downgrade(shared);
-    let cancelled = move || weak.upgrade().is_none_or(|s| s.borrow().chooser.generation != generation);
+    let cancelled = move || {
+        weak.upgrade()
+            .is_none_or(|s| s.borrow().chooser.generation != generation)
+    };
     let (role, settings) = {
         let c = &shared.borrow().chooser;
         (c.role, c.settings.clone())
@@ -326,15 +377,24 @@ async fn time_on(shared: &SharedRef, device: &Device, generation: u64, deadline:
             // Forward passes of 256 images take about what 256 / (3 × the training rate) says.
             let expected = training.map_or(f64::INFINITY, |rate| 256.0 / (3.0 * rate.max(1e-9)));
             let evaluation = match training {
-                Some(_) if !cancelled() && now() + expected < deadline => time_evaluation(&settings, device).await,
+                Some(_) if !cancelled() && now() + expected < deadline => {
+                    time_evaluation(&settings, device).await
+                }
                 _ => None,
             };
             (training, evaluation)
         }
         EngineRole::Classifier => {
-            let Ok(bytes) = super::classify::pretrained_bytes(shared).await else { return (None, None) };
-            let Ok(model) = load_pretrained(bytes.to_vec(), device) else { return (None, None) };
-            (time_classify(&model, PRETRAINED_NORMALIZATION, cancelled).await, None)
+            let Ok(bytes) = super::classify::pretrained_bytes(shared).await else {
+                return (None, None);
+            };
+            let Ok(model) = load_pretrained(bytes.to_vec(), device) else {
+                return (None, None);
+            };
+            (
+                time_classify(&model, PRETRAINED_NORMALIZATION, cancelled).await,
+                None,
+            )
         }
     }
 }
@@ -344,7 +404,11 @@ async fn time_on(shared: &SharedRef, device: &Device, generation: u64, deadline:
 pub(super) fn eval_device(shared: &SharedRef) -> Option<Device> {
     let s = shared.borrow();
     let training = s.backend.as_ref()?.kind;
-    let race = s.chooser.race.as_ref().filter(|r| r.workload == s.chooser.workload())?;
+    let race = s
+        .chooser
+        .race
+        .as_ref()
+        .filter(|r| r.workload == s.chooser.workload())?;
     match race.eval_winner()? {
         winner if winner == training => None,
         BackendKind::Cpu => Some(Device::flex()),
@@ -410,8 +474,17 @@ pub(super) fn report(shared: &SharedRef) {
     let s = shared.borrow();
     let c = &s.chooser;
     // Nothing to say before there is a backend (a forced WebGPU still starting).
-    let Some(kind) = s.backend.as_ref().map(|b| b.kind) else { return };
+    let Some(kind) = s.backend.as_ref().map(|b| b.kind) else {
+        return;
+    };
     let race = c.race.clone();
     let detail = explain(kind, c.choice, race.as_ref(), &c.gpu, c.activity());
-    s.send(FromEngine::Backend(BackendReport { kind, choice: c.choice, detail, gpu: c.gpu.clone(), race, check: c.check }));
+    s.send(FromEngine::Backend(BackendReport {
+        kind,
+        choice: c.choice,
+        detail,
+        gpu: c.gpu.clone(),
+        race,
+        check: c.check,
+    }));
 }

@@ -80,4 +80,3 @@ pub fn engine_memory(epoch: usize, device: &Device) -> EngineMemory {
         device_bytes_reserved: pool.map(|p| p.bytes_reserved),
     }
 }
-

@@ -11,11 +11,11 @@ use wasm_bindgen_futures::spawn_local;
 use super::backend::{Backend, lose_gpu_device};
 use super::chooser::{self, Chooser};
 use super::classify::{Pretrained, classify, fetch_pretrained, measure_inference};
+use super::convert::training_config;
 use super::saving::{export_model, import_model, resume_trainer, send_checkpoint};
+use super::stepping::train;
 use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
-use super::convert::training_config;
-use super::stepping::train;
 use crate::model::Model;
 use crate::protocol::{BackendKind, EngineRole, FromEngine, RunPhase, RunSettings, ToEngine};
 use crate::training::{Normalization, RunEvent, RunState, Trainer, TrainingData};
@@ -66,7 +66,9 @@ fn phase_of(state: &RunState) -> RunPhase {
         RunState::Idle => RunPhase::Idle,
         RunState::Running => RunPhase::Running,
         RunState::Paused => RunPhase::Paused,
-        RunState::Done { stopped_early } => RunPhase::Done { stopped_early: *stopped_early },
+        RunState::Done { stopped_early } => RunPhase::Done {
+            stopped_early: *stopped_early,
+        },
         RunState::Error(message) => RunPhase::Error(message.clone()),
     }
 }
@@ -107,7 +109,9 @@ impl Engine {
             last_model_file: None,
             pretrained: Pretrained::default(),
         };
-        Self { shared: Rc::new(RefCell::new(shared)) }
+        Self {
+            shared: Rc::new(RefCell::new(shared)),
+        }
     }
 
     pub fn command(&mut self, command: ToEngine, from: HandlerId) {
@@ -115,7 +119,14 @@ impl Engine {
         shared.borrow_mut().page = Some(from);
         PAGE.with(|page| *page.borrow_mut() = Some((shared.borrow().scope.clone(), from)));
         match command {
-            ToEngine::Init { role, force, settings, known, data_base, pretrained_url } => {
+            ToEngine::Init {
+                role,
+                force,
+                settings,
+                known,
+                data_base,
+                pretrained_url,
+            } => {
                 shared.borrow_mut().data_base = data_base;
                 if role == EngineRole::Classifier {
                     fetch_pretrained(shared.clone(), pretrained_url);
@@ -125,18 +136,32 @@ impl Engine {
             ToEngine::Workload(settings) => chooser::set_workload(&shared, settings),
             ToEngine::ChooseBackend(kind) => {
                 if shared.borrow().state.is_active() {
-                    shared.borrow().send(FromEngine::Refused("Stop the run before switching backends.".into()));
+                    shared.borrow().send(FromEngine::Refused(
+                        "Stop the run before switching backends.".into(),
+                    ));
                 } else {
                     chooser::choose(&shared, kind);
                 }
             }
             ToEngine::Snapshot => shared.borrow_mut().snapshot_requested = true,
             ToEngine::Start(settings) => begin(shared, RunStart::Fresh(settings)),
-            ToEngine::ResumeRun { checkpoint, readback_every } => begin(shared, RunStart::Resume { checkpoint, readback_every }),
+            ToEngine::ResumeRun {
+                checkpoint,
+                readback_every,
+            } => begin(
+                shared,
+                RunStart::Resume {
+                    checkpoint,
+                    readback_every,
+                },
+            ),
             ToEngine::ExportModel => export_model(&shared),
             ToEngine::ImportModel { bytes, quiet } => {
                 if shared.borrow().state.is_active() {
-                    shared.borrow().send(FromEngine::ModelImported { result: Err("a run is training: stop it first".into()), quiet });
+                    shared.borrow().send(FromEngine::ModelImported {
+                        result: Err("a run is training: stop it first".into()),
+                        quiet,
+                    });
                 } else {
                     import_model(shared, bytes, quiet);
                 }
@@ -145,7 +170,9 @@ impl Engine {
             ToEngine::MeasureInference => measure_inference(shared),
             ToEngine::LoseGpuForTest => {
                 if !lose_gpu_device() {
-                    shared.borrow().send(FromEngine::Refused("There is no WebGPU device to lose.".into()));
+                    shared.borrow().send(FromEngine::Refused(
+                        "There is no WebGPU device to lose.".into(),
+                    ));
                 }
             }
             // The run loop announces the pause once its last step reads are in.
@@ -176,14 +203,19 @@ impl Engine {
 /// A new run, or one continuing from a checkpoint the page kept.
 enum RunStart {
     Fresh(RunSettings),
-    Resume { checkpoint: Vec<u8>, readback_every: usize },
+    Resume {
+        checkpoint: Vec<u8>,
+        readback_every: usize,
+    },
 }
 
 /// Starts a run unless the engine is not ready or already training.
 fn begin(shared: Rc<RefCell<Shared>>, start: RunStart) {
     let mut s = shared.borrow_mut();
     if s.backend.is_none() {
-        s.send(FromEngine::Refused("The engine is still starting; try again in a moment.".into()));
+        s.send(FromEngine::Refused(
+            "The engine is still starting; try again in a moment.".into(),
+        ));
         return;
     }
     // A finished, stopped or failed run makes way for the new one.
@@ -219,7 +251,10 @@ pub(super) async fn yield_to_events(ms: u32) {
 /// Lets other tasks of this worker that need no event (a CPU tensor read) run, without the
 /// timer's delay; what waits on the device or on a message needs [`yield_to_events`].
 pub(super) async fn yield_to_tasks() {
-    let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&wasm_bindgen::JsValue::UNDEFINED)).await;
+    let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(
+        &wasm_bindgen::JsValue::UNDEFINED,
+    ))
+    .await;
 }
 
 pub(super) async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<TrainingData, String> {
@@ -230,12 +265,19 @@ pub(super) async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<Training
     let splits: RefCell<Vec<Split>> = RefCell::default();
     let on_event = |event| {
         if let DatasetEvent::Split(split) = event {
-            splits.borrow_mut().push(Rc::try_unwrap(split).unwrap_or_else(|rc| (*rc).clone()));
+            splits
+                .borrow_mut()
+                .push(Rc::try_unwrap(split).unwrap_or_else(|rc| (*rc).clone()));
         }
     };
-    load_dataset(&base, &on_event).await.map_err(|e| e.to_string())?;
+    load_dataset(&base, &on_event)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut splits = splits.into_inner();
-    let train = splits.iter().position(|s| s.kind == SplitKind::Train).map(|i| splits.remove(i));
+    let train = splits
+        .iter()
+        .position(|s| s.kind == SplitKind::Train)
+        .map(|i| splits.remove(i));
     let test = splits.pop();
     let data = TrainingData::new(train.ok_or("the training images did not load")?, test);
     shared.borrow_mut().data = Some(data.clone());
@@ -249,29 +291,53 @@ fn fail(shared: &Rc<RefCell<Shared>>, message: String) {
 }
 
 async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
-    shared.borrow().send(FromEngine::Phase(RunPhase::Preparing("Loading the training images…".into())));
+    shared.borrow().send(FromEngine::Phase(RunPhase::Preparing(
+        "Loading the training images…".into(),
+    )));
     let data = match ensure_data(&shared).await {
         Ok(data) => data,
         Err(message) => return fail(&shared, format!("Could not load the data: {message}")),
     };
     // A race in progress decides first (within its budget), then stops measuring.
-    shared.borrow().send(FromEngine::Phase(RunPhase::Preparing("Choosing the faster backend…".into())));
+    shared.borrow().send(FromEngine::Phase(RunPhase::Preparing(
+        "Choosing the faster backend…".into(),
+    )));
     chooser::before_run(&shared).await;
-    let device: Device = shared.borrow().backend.as_ref().expect("backend chosen before Start").device.clone();
+    let device: Device = shared
+        .borrow()
+        .backend
+        .as_ref()
+        .expect("backend chosen before Start")
+        .device
+        .clone();
     let (trainer, readback_every) = match start {
-        RunStart::Fresh(settings) => {
-            (Trainer::new(training_config(&settings), data, &device).map_err(|e| e.to_string()), settings.readback_every)
-        }
-        RunStart::Resume { checkpoint, readback_every } => (resume_trainer(&checkpoint, data, &device), readback_every),
+        RunStart::Fresh(settings) => (
+            Trainer::new(training_config(&settings), data, &device).map_err(|e| e.to_string()),
+            settings.readback_every,
+        ),
+        RunStart::Resume {
+            checkpoint,
+            readback_every,
+        } => (resume_trainer(&checkpoint, data, &device), readback_every),
     };
     let mut trainer = match trainer {
         Ok(trainer) => trainer.with_clock(now),
         Err(message) => return fail(&shared, message),
     };
     let total_steps = trainer.steps_per_epoch() * trainer.config().epochs;
-    shared.borrow().send(FromEngine::Phase(RunPhase::Preparing("Preparing the first step…".into())));
+    shared.borrow().send(FromEngine::Phase(RunPhase::Preparing(
+        "Preparing the first step…".into(),
+    )));
 
-    let outcome = train(&shared, &mut trainer, total_steps, &device, run_id, readback_every).await;
+    let outcome = train(
+        &shared,
+        &mut trainer,
+        total_steps,
+        &device,
+        run_id,
+        readback_every,
+    )
+    .await;
     let superseded = shared.borrow().run_id != run_id;
     // Stopped or failed mid-way: the state at this step is the one to resume from (a dead GPU
     // cannot be read, and then the last epoch's checkpoint stays).
@@ -289,7 +355,12 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
         Err(message) => {
             fail(&shared, message);
             // A failed GPU is not trusted again in this worker: later runs use the CPU.
-            if shared.borrow().backend.as_ref().is_some_and(|b| b.kind == BackendKind::WebGpu) {
+            if shared
+                .borrow()
+                .backend
+                .as_ref()
+                .is_some_and(|b| b.kind == BackendKind::WebGpu)
+            {
                 chooser::gpu_failed(&shared, "The GPU stopped working");
             }
         }

@@ -26,7 +26,9 @@ impl OptimizerKind {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Sgd, Self::Adam].into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
+        [Self::Sgd, Self::Adam]
+            .into_iter()
+            .find(|kind| kind.name().eq_ignore_ascii_case(name))
     }
 
     /// A sensible learning rate for each, used when the user has not picked one.
@@ -59,14 +61,18 @@ impl LrSchedule {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Constant, Self::Cosine].into_iter().find(|s| s.name().eq_ignore_ascii_case(name))
+        [Self::Constant, Self::Cosine]
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(name))
     }
 
     /// The rate for a step, `progress` being the fraction of the run's steps already taken.
     pub fn rate(self, base: f64, progress: f64) -> f64 {
         match self {
             Self::Constant => base,
-            Self::Cosine => base * 0.5 * (1.0 + (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos()),
+            Self::Cosine => {
+                base * 0.5 * (1.0 + (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos())
+            }
         }
     }
 }
@@ -118,7 +124,10 @@ impl TrainingConfig {
             return Err("at least one epoch is needed".into());
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(format!("learning rate must be positive, got {}", self.learning_rate));
+            return Err(format!(
+                "learning rate must be positive, got {}",
+                self.learning_rate
+            ));
         }
         if !(0.0..1.0).contains(&self.momentum) {
             return Err(format!("momentum must be in [0, 1), got {}", self.momentum));
@@ -135,7 +144,11 @@ impl TrainingConfig {
             OptimizerKind::Adam => AdamConfig::new().init(),
             OptimizerKind::Sgd if self.momentum > 0.0 => SgdConfig::new()
                 // No dampening: the textbook (and PyTorch) momentum, so lessons' numbers carry over.
-                .with_momentum(Some(MomentumConfig::new().with_momentum(self.momentum).with_dampening(0.0)))
+                .with_momentum(Some(
+                    MomentumConfig::new()
+                        .with_momentum(self.momentum)
+                        .with_dampening(0.0),
+                ))
                 .init(),
             OptimizerKind::Sgd => SgdConfig::new().init(),
         }
@@ -157,7 +170,10 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_bad_values_are_named() {
         assert_eq!(TrainingConfig::new().validate(), Ok(()));
-        let err = TrainingConfig::new().with_momentum(1.5).validate().unwrap_err();
+        let err = TrainingConfig::new()
+            .with_momentum(1.5)
+            .validate()
+            .unwrap_err();
         assert!(err.contains("momentum"), "{err}");
     }
 }

@@ -26,7 +26,8 @@ impl CrossCheck {
     pub const TOLERANCE: f32 = 1e-3;
 
     pub fn agrees(&self) -> bool {
-        let loss_difference = (self.loss_reference - self.loss_candidate).abs() / self.loss_reference.abs().max(1e-6);
+        let loss_difference =
+            (self.loss_reference - self.loss_candidate).abs() / self.loss_reference.abs().max(1e-6);
         loss_difference < Self::TOLERANCE && self.gradient_difference < Self::TOLERANCE
     }
 }
@@ -34,23 +35,34 @@ impl CrossCheck {
 /// A fixed batch of 16 noisy images, so the check needs no dataset.
 fn probe_split() -> Split {
     let mut rng = SplitMix64::new(2026);
-    let pixels = (0..16 * PIXELS_PER_IMAGE).map(|_| rng.below(256) as u8).collect();
+    let pixels = (0..16 * PIXELS_PER_IMAGE)
+        .map(|_| rng.below(256) as u8)
+        .collect();
     let labels = (0..16).map(|i| (i % 10) as u8).collect();
     Split::from_parts(SplitKind::Test, pixels, labels)
 }
 
 /// The loss and the gradient with respect to the input pixels of `model` on `device`.
-async fn loss_and_input_gradient(model: &Model, device: &Device) -> Result<(f32, Vec<f32>), ExecutionError> {
+async fn loss_and_input_gradient(
+    model: &Model,
+    device: &Device,
+) -> Result<(f32, Vec<f32>), ExecutionError> {
     let device = device.clone().autodiff();
     let model = model.clone().fork(&device);
     let split = probe_split();
     let indices: Vec<u32> = (0..split.len() as u32).collect();
     let batch = Batcher::new(Normalization::Standard).batch(&split, &indices, None, &device);
     let images = batch.images.require_grad();
-    let loss = CrossEntropyLossConfig::new().init(&device).forward(model.forward(images.clone()), batch.targets);
+    let loss = CrossEntropyLossConfig::new()
+        .init(&device)
+        .forward(model.forward(images.clone()), batch.targets);
     let grads = loss.backward();
     let gradient = images.grad(&grads).expect("the input requires a gradient");
-    let data = Transaction::default().register(loss.inner()).register(gradient).execute_async().await?;
+    let data = Transaction::default()
+        .register(loss.inner())
+        .register(gradient)
+        .execute_async()
+        .await?;
     let loss = data[0].iter::<f32>().next().unwrap_or(f32::NAN);
     let gradient = data[1].iter::<f32>().collect();
     Ok((loss, gradient))
@@ -58,7 +70,11 @@ async fn loss_and_input_gradient(model: &Model, device: &Device) -> Result<(f32,
 
 /// Compares `candidate` with `reference` on a Baseline CNN initialised from `seed` on the
 /// reference device (both devices then hold the very same weights).
-pub async fn cross_check(reference: &Device, candidate: &Device, seed: u64) -> Result<CrossCheck, ExecutionError> {
+pub async fn cross_check(
+    reference: &Device,
+    candidate: &Device,
+    seed: u64,
+) -> Result<CrossCheck, ExecutionError> {
     let init_device = reference.clone().autodiff();
     init_device.seed(seed);
     let model = ModelConfig::BaselineCnn(BaselineCnnConfig::new()).init(&init_device);
@@ -66,9 +82,17 @@ pub async fn cross_check(reference: &Device, candidate: &Device, seed: u64) -> R
     let (loss_candidate, g_cand) = loss_and_input_gradient(&model, candidate).await?;
     let scale = g_ref.iter().fold(0f32, |m, g| m.max(g.abs())).max(1e-12);
     let gradient_difference = if g_ref.len() == g_cand.len() {
-        g_ref.iter().zip(&g_cand).fold(0f32, |m, (a, b)| m.max((a - b).abs())) / scale
+        g_ref
+            .iter()
+            .zip(&g_cand)
+            .fold(0f32, |m, (a, b)| m.max((a - b).abs()))
+            / scale
     } else {
         f32::INFINITY
     };
-    Ok(CrossCheck { loss_reference, loss_candidate, gradient_difference })
+    Ok(CrossCheck {
+        loss_reference,
+        loss_candidate,
+        gradient_difference,
+    })
 }

@@ -29,18 +29,45 @@ pub struct Evaluation {
 
 impl std::fmt::Debug for Evaluation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Evaluation({}/{} images)", self.cursor, self.indices.len())
+        write!(
+            f,
+            "Evaluation({}/{} images)",
+            self.cursor,
+            self.indices.len()
+        )
     }
 }
 
 impl Evaluation {
     /// Evaluates `model` (switched to inference: no autodiff, no dropout, batch-norm running
     /// statistics) on `indices` of `split`, or on all of it.
-    pub fn new(model: &Model, split: Arc<Split>, indices: Option<Vec<u32>>, batch_size: usize, batcher: Batcher) -> Self {
+    pub fn new(
+        model: &Model,
+        split: Arc<Split>,
+        indices: Option<Vec<u32>>,
+        batch_size: usize,
+        batcher: Batcher,
+    ) -> Self {
         let model = model.valid();
-        let device = model.devices().first().cloned().expect("a model has parameters").inner();
+        let device = model
+            .devices()
+            .first()
+            .cloned()
+            .expect("a model has parameters")
+            .inner();
         let indices = indices.unwrap_or_else(|| (0..split.len() as u32).collect());
-        Self { model, split, indices, cursor: 0, batch_size: batch_size.max(1), batcher, device, loss_sum: None, correct: None, probabilities: None }
+        Self {
+            model,
+            split,
+            indices,
+            cursor: 0,
+            batch_size: batch_size.max(1),
+            batcher,
+            device,
+            loss_sum: None,
+            correct: None,
+            probabilities: None,
+        }
     }
 
     /// Also keeps every image's class probabilities (for the confusion matrix and the image
@@ -102,8 +129,18 @@ impl Evaluation {
             .probabilities
             .take()
             .filter(|kept| !kept.is_empty())
-            .map(|kept| PendingProbabilities { indices: self.indices.clone(), probabilities: Tensor::cat(kept, 0) });
-        (PendingEval { images: self.indices.len(), loss_sum: self.loss_sum, correct: self.correct }, probabilities)
+            .map(|kept| PendingProbabilities {
+                indices: self.indices.clone(),
+                probabilities: Tensor::cat(kept, 0),
+            });
+        (
+            PendingEval {
+                images: self.indices.len(),
+                loss_sum: self.loss_sum,
+                correct: self.correct,
+            },
+            probabilities,
+        )
     }
 }
 
@@ -113,7 +150,9 @@ fn batch_sums(logits: Tensor<2>, targets: Tensor<1, Int>) -> (Tensor<1>, Tensor<
     let [batch, _] = logits.dims();
     let logits = logits.inner();
     let targets = targets.inner();
-    let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), targets.clone());
+    let loss = CrossEntropyLossConfig::new()
+        .init(&logits.device())
+        .forward(logits.clone(), targets.clone());
     (loss * batch as f32, correct_count(logits, targets))
 }
 

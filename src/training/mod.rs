@@ -15,13 +15,16 @@ mod state;
 mod trainer;
 
 pub use batch::{Batch, Batcher, MAX_SHIFT, Normalization, PIXEL_MEAN, PIXEL_STD};
-pub use checkpoint::{Checkpoint, CheckpointError, FORMAT_VERSION, FileKind, ModelFile, PendingCheckpoint, PendingModelFile};
+pub use checkpoint::{
+    Checkpoint, CheckpointError, FORMAT_VERSION, FileKind, ModelFile, PendingCheckpoint,
+    PendingModelFile,
+};
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{CrossCheck, cross_check};
 pub use eval::Evaluation;
 pub use metrics::{
-    EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities, PendingStep, StepInfo,
-    StepReport,
+    EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities,
+    PendingStep, StepInfo, StepReport,
 };
 pub use rng::SplitMix64;
 pub use state::{RunEvent, RunState, TransitionError};

@@ -8,12 +8,12 @@ use super::engine_link::use_engine;
 use super::evaluation::Evaluation;
 use super::gallery::Gallery;
 use super::presets::Presets;
+use super::run_state::Pending;
 use super::runs::RunList;
+use super::state::{Action, AppState, DataPhase};
 use super::storage::{self, checkpoint_key};
 use super::storage_panel::StoragePanel;
 use super::train_panel::TrainPanel;
-use super::state::{Action, AppState, DataPhase};
-use super::run_state::Pending;
 use crate::protocol::{RunPhase, RunSettings, ToEngine, Workload};
 use crate::web::{DatasetEvent, load_dataset, mark, query_param};
 
@@ -36,7 +36,9 @@ pub fn App() -> Html {
         use_effect_with(state.attempt, move |_| {
             spawn_local(async move {
                 let on_event = |event| match event {
-                    DatasetEvent::Progress(file, progress) => dispatcher.dispatch(Action::Progress(file, progress)),
+                    DatasetEvent::Progress(file, progress) => {
+                        dispatcher.dispatch(Action::Progress(file, progress))
+                    }
                     DatasetEvent::Split(split) => dispatcher.dispatch(Action::SplitLoaded(split)),
                 };
                 match load_dataset(&data_base, &on_event).await {
@@ -56,15 +58,24 @@ pub fn App() -> Html {
         }
     });
 
-    let on_retry = use_callback(state.dispatcher(), |(), dispatcher| dispatcher.dispatch(Action::Retry));
-    let dispatch = use_callback(state.dispatcher(), |action, dispatcher| dispatcher.dispatch(action));
+    let on_retry = use_callback(state.dispatcher(), |(), dispatcher| {
+        dispatcher.dispatch(Action::Retry)
+    });
+    let dispatch = use_callback(state.dispatcher(), |action, dispatcher| {
+        dispatcher.dispatch(action)
+    });
     let engine = use_engine(state.dispatcher(), (*data_base).clone());
     use_autosave(&state, engine.clone());
     // Callbacks are memoised (same deps, same callback), so that a state change re-renders only
     // the panels whose data changed, not every panel that takes a callback.
-    let on_command = use_callback((state.dispatcher(), engine.clone()), |command: ToEngine, (dispatcher, engine)| {
+    let on_command = use_callback(
+        (state.dispatcher(), engine.clone()),
+        |command: ToEngine, (dispatcher, engine)| {
             match &command {
-                ToEngine::Start(settings) => dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: false }),
+                ToEngine::Start(settings) => dispatcher.dispatch(Action::RunRequested {
+                    settings: settings.clone(),
+                    compare: false,
+                }),
                 ToEngine::Pause => dispatcher.dispatch(Action::Pending(Pending::Pause)),
                 ToEngine::Resume => dispatcher.dispatch(Action::Pending(Pending::Resume)),
                 ToEngine::Stop => dispatcher.dispatch(Action::Pending(Pending::Stop)),
@@ -72,80 +83,123 @@ pub fn App() -> Html {
                 _ => {}
             }
             engine.emit(command);
-        });
+        },
+    );
     // Once the dataset is in (the engine then races the backends without competing with the
     // page for the cores), and for every new model or batch size (a new workload).
     {
         let engine = engine.clone();
         let settings = state.run.settings.clone();
         let data_ready = state.phase == DataPhase::Ready;
-        use_effect_with((Workload::training(&settings), data_ready), move |(_, ready)| {
-            if *ready {
-                engine.emit(ToEngine::Workload(settings));
-            }
-        });
+        use_effect_with(
+            (Workload::training(&settings), data_ready),
+            move |(_, ready)| {
+                if *ready {
+                    engine.emit(ToEngine::Workload(settings));
+                }
+            },
+        );
     }
     // A preset lists its runs for the overlay and starts the first; the rest wait in the queue.
-    let start_listed = use_callback((state.dispatcher(), engine.clone()), |settings: RunSettings, (dispatcher, engine)| {
-        dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: true });
-        engine.emit(ToEngine::Start(settings));
-    });
-    let on_preset = use_callback((state.dispatcher(), start_listed.clone()), |mut runs: Vec<RunSettings>, (dispatcher, start_listed)| {
-        if runs.is_empty() {
-            return;
-        }
-        let first = runs.remove(0);
-        dispatcher.dispatch(Action::QueueRuns(runs));
-        start_listed.emit(first);
-    });
+    let start_listed = use_callback(
+        (state.dispatcher(), engine.clone()),
+        |settings: RunSettings, (dispatcher, engine)| {
+            dispatcher.dispatch(Action::RunRequested {
+                settings: settings.clone(),
+                compare: true,
+            });
+            engine.emit(ToEngine::Start(settings));
+        },
+    );
+    let on_preset = use_callback(
+        (state.dispatcher(), start_listed.clone()),
+        |mut runs: Vec<RunSettings>, (dispatcher, start_listed)| {
+            if runs.is_empty() {
+                return;
+            }
+            let first = runs.remove(0);
+            dispatcher.dispatch(Action::QueueRuns(runs));
+            start_listed.emit(first);
+        },
+    );
     {
         // The next queued run starts when the newest listed run finishes (the newest, so that a
         // just-listed run still waiting for the engine cannot trigger a second start); Stop or a
         // failure cancels the rest.
         let (dispatcher, queue) = (state.dispatcher(), state.queue.clone());
         let newest = state.runs.last().map(|r| (r.id, r.phase.clone()));
-        use_effect_with(newest, move |newest| match newest.as_ref().map(|(_, phase)| phase) {
-            Some(RunPhase::Done { stopped_early: false }) if !queue.is_empty() => {
-                dispatcher.dispatch(Action::DequeueRun);
-                start_listed.emit(queue[0].clone());
+        use_effect_with(newest, move |newest| {
+            match newest.as_ref().map(|(_, phase)| phase) {
+                Some(RunPhase::Done {
+                    stopped_early: false,
+                }) if !queue.is_empty() => {
+                    dispatcher.dispatch(Action::DequeueRun);
+                    start_listed.emit(queue[0].clone());
+                }
+                Some(
+                    RunPhase::Done {
+                        stopped_early: true,
+                    }
+                    | RunPhase::Error(_),
+                ) if !queue.is_empty() => dispatcher.dispatch(Action::CancelQueue),
+                _ => {}
             }
-            Some(RunPhase::Done { stopped_early: true } | RunPhase::Error(_)) if !queue.is_empty() => {
-                dispatcher.dispatch(Action::CancelQueue)
-            }
-            _ => {}
         });
     }
-    let on_compare = use_callback(state.dispatcher(), |(id, on), dispatcher| dispatcher.dispatch(Action::SetCompare(id, on)));
-    let on_show = use_callback(state.dispatcher(), |id, dispatcher| dispatcher.dispatch(Action::ShowRun(id)));
-    let on_cell = use_callback(state.dispatcher(), |cell, dispatcher| dispatcher.dispatch(Action::SelectCell(cell)));
-    let run_active = matches!(state.run.phase, RunPhase::Running | RunPhase::Paused | RunPhase::Preparing(_));
-    let on_resume = use_callback((state.dispatcher(), engine.clone()), |id: u32, (dispatcher, engine)| {
+    let on_compare = use_callback(state.dispatcher(), |(id, on), dispatcher| {
+        dispatcher.dispatch(Action::SetCompare(id, on))
+    });
+    let on_show = use_callback(state.dispatcher(), |id, dispatcher| {
+        dispatcher.dispatch(Action::ShowRun(id))
+    });
+    let on_cell = use_callback(state.dispatcher(), |cell, dispatcher| {
+        dispatcher.dispatch(Action::SelectCell(cell))
+    });
+    let run_active = matches!(
+        state.run.phase,
+        RunPhase::Running | RunPhase::Paused | RunPhase::Preparing(_)
+    );
+    let on_resume = use_callback(
+        (state.dispatcher(), engine.clone()),
+        |id: u32, (dispatcher, engine)| {
             let (dispatcher, engine) = (dispatcher.clone(), engine.clone());
             spawn_local(async move {
                 match storage::get_bytes(&checkpoint_key(id)).await {
                     Ok(Some(checkpoint)) => {
                         dispatcher.dispatch(Action::RunResumed(id));
                         let readback_every = super::engine_link::readback_every();
-                        engine.emit(ToEngine::ResumeRun { checkpoint, readback_every });
+                        engine.emit(ToEngine::ResumeRun {
+                            checkpoint,
+                            readback_every,
+                        });
                     }
-                    Ok(None) => dispatcher.dispatch(Action::StorageFailed(format!("Run {id} has no saved checkpoint to resume from."))),
-                    Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("Run {id} could not be resumed: {message}"))),
+                    Ok(None) => dispatcher.dispatch(Action::StorageFailed(format!(
+                        "Run {id} has no saved checkpoint to resume from."
+                    ))),
+                    Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
+                        "Run {id} could not be resumed: {message}"
+                    ))),
                 }
             });
-        });
+        },
+    );
     let on_delete = use_callback(state.dispatcher(), |id: u32, dispatcher| {
-            let dispatcher = dispatcher.clone();
-            spawn_local(async move {
-                match storage::delete_run(id).await {
-                    Ok(()) => dispatcher.dispatch(Action::RunDeleted(id)),
-                    Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("Run {id} was not deleted: {message}"))),
-                }
-                dispatcher.dispatch(Action::StorageUsage(storage::usage().await));
-            });
+        let dispatcher = dispatcher.clone();
+        spawn_local(async move {
+            match storage::delete_run(id).await {
+                Ok(()) => dispatcher.dispatch(Action::RunDeleted(id)),
+                Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
+                    "Run {id} was not deleted: {message}"
+                ))),
+            }
+            dispatcher.dispatch(Action::StorageUsage(storage::usage().await));
         });
+    });
     let can_preset = state.phase == DataPhase::Ready && state.run.backend.is_some() && !run_active;
     let evaluated = state.evaluated_run().cloned();
-    let on_settings = use_callback(state.dispatcher(), |settings, dispatcher| dispatcher.dispatch(Action::EditSettings(settings)));
+    let on_settings = use_callback(state.dispatcher(), |settings, dispatcher| {
+        dispatcher.dispatch(Action::EditSettings(settings))
+    });
 
     html! {
         <>

@@ -18,7 +18,13 @@ type Signature = (usize, String, Option<usize>, bool, usize);
 
 fn signature(run: &RunRecord) -> Signature {
     let steps = if run.is_active() { 0 } else { run.steps.len() };
-    (run.epochs.len(), format!("{:?}{}", run.phase, run.interrupted), run.checkpoint_step, run.compare, steps)
+    (
+        run.epochs.len(),
+        format!("{:?}{}", run.phase, run.interrupted),
+        run.checkpoint_step,
+        run.compare,
+        steps,
+    )
 }
 
 #[hook]
@@ -32,13 +38,16 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
             spawn_local(async move {
                 match storage::load_runs().await {
                     Ok(runs) => {
-                        let records: Vec<RunRecord> = runs.into_iter().map(RunRecord::from).collect();
+                        let records: Vec<RunRecord> =
+                            runs.into_iter().map(RunRecord::from).collect();
                         for run in &records {
                             saved.borrow_mut().insert(run.id, signature(run));
                         }
                         dispatcher.dispatch(Action::RunsRestored(records));
                     }
-                    Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("Saved runs could not be read: {message}"))),
+                    Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
+                        "Saved runs could not be read: {message}"
+                    ))),
                 }
                 if let Ok(Some(bytes)) = storage::get_bytes(LATEST_MODEL).await {
                     engine.emit(ToEngine::ImportModel { bytes, quiet: true });
@@ -68,8 +77,11 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
     } else {
         Vec::new()
     };
-    let checkpoints: Vec<(SavedRun, Rc<Vec<u8>>)> =
-        state.runs.iter().filter_map(|r| r.unsaved_checkpoint.clone().map(|c| (SavedRun::from(r), c))).collect();
+    let checkpoints: Vec<(SavedRun, Rc<Vec<u8>>)> = state
+        .runs
+        .iter()
+        .filter_map(|r| r.unsaved_checkpoint.clone().map(|c| (SavedRun::from(r), c)))
+        .collect();
     let model = state.unsaved_model.clone();
     if changed.is_empty() && checkpoints.is_empty() && model.is_none() {
         return;
@@ -85,18 +97,24 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
             let id = run.id;
             match storage::save_run_with_checkpoint(&run, &bytes).await {
                 Ok(()) => dispatcher.dispatch(Action::CheckpointStored(id, bytes)),
-                Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("The checkpoint of run {id} was not saved: {message}"))),
+                Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
+                    "The checkpoint of run {id} was not saved: {message}"
+                ))),
             }
         }
         if let Some(bytes) = model {
             match storage::put_bytes(LATEST_MODEL, &bytes).await {
                 Ok(()) => dispatcher.dispatch(Action::ModelStored(bytes)),
-                Err(message) => dispatcher.dispatch(Action::StorageFailed(format!("The model was not saved: {message}"))),
+                Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
+                    "The model was not saved: {message}"
+                ))),
             }
         }
         for (id, _, run) in changed {
             if let Err(message) = storage::save_run(&run).await {
-                dispatcher.dispatch(Action::StorageFailed(format!("Run {id} was not saved: {message}")));
+                dispatcher.dispatch(Action::StorageFailed(format!(
+                    "Run {id} was not saved: {message}"
+                )));
             }
         }
         let usage = storage::usage().await;

@@ -1,4 +1,5 @@
-//! A line chart drawn by plotters on a canvas: axes with units, a legend, a readout of the
+//! A line chart drawn by plotters on a canvas: axes with units, a legend (HTML, beside the
+//! canvas: readable at any zoom, and no text for plotters to measure), a readout of the
 //! values under the pointer, and at most one redraw per animation frame.
 
 use std::cell::RefCell;
@@ -6,9 +7,10 @@ use std::rc::Rc;
 
 use gloo::render::{AnimationFrame, request_animation_frame};
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
+
+use super::chart_canvas::ChartCanvas;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
@@ -39,9 +41,6 @@ pub struct LineChartProps {
     /// Show y values as percentages.
     #[prop_or_default]
     pub percent: bool,
-    /// Legend at the lower right (for rising curves), else the upper right.
-    #[prop_or_default]
-    pub legend_low: bool,
     /// What x counts, for the readout ("step", "epoch").
     #[prop_or(AttrValue::Static("step"))]
     pub x_unit: AttrValue,
@@ -60,7 +59,11 @@ struct Frame {
 }
 
 fn ranges(props: &LineChartProps) -> (f64, f64, f64, f64) {
-    let all = props.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite());
+    let all = props
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|p| p.1.is_finite());
     // At least ten steps wide, so an empty or young chart has whole-number step labels.
     let (mut x_max, mut y_min, mut y_max) = (props.x_min_span, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in all {
@@ -78,12 +81,18 @@ fn ranges(props: &LineChartProps) -> (f64, f64, f64, f64) {
 
 fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps) -> Option<Frame> {
     // Render at device pixels so lines and text stay sharp on a projector or a phone.
-    let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
-    let (w, h) = (canvas.client_width().max(300) as f64, canvas.client_height().max(200) as f64);
+    let ratio = web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .unwrap_or(1.0)
+        .max(1.0);
+    let (w, h) = (
+        canvas.client_width().max(300) as f64,
+        canvas.client_height().max(200) as f64,
+    );
     canvas.set_width((w * ratio) as u32);
     canvas.set_height((h * ratio) as u32);
     let font = |size: f64| ("system-ui, sans-serif", size * ratio);
-    let backend = CanvasBackend::with_canvas_object(canvas.clone())?;
+    let backend = ChartCanvas::new(canvas.clone())?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).ok()?;
     let (x_min, x_max, y_min, y_max) = ranges(props);
@@ -101,38 +110,49 @@ fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps) -> Option<Frame> {
         .label_style(font(14.0))
         .axis_desc_style(font(15.0))
         .light_line_style(RGBColor(238, 236, 230))
-        .y_label_formatter(&|y| if percent { format!("{:.0}%", y * 100.0) } else { format!("{y:.2}") })
-        .x_label_formatter(&|x| if x_max - x_min <= 5.0 { format!("{x:.1}") } else { format!("{x:.0}") })
+        .y_label_formatter(&|y| {
+            if percent {
+                format!("{:.0}%", y * 100.0)
+            } else {
+                format!("{y:.2}")
+            }
+        })
+        .x_label_formatter(&|x| {
+            if x_max - x_min <= 5.0 {
+                format!("{x:.1}")
+            } else {
+                format!("{x:.0}")
+            }
+        })
         .draw()
         .ok()?;
     for series in &props.series {
         let points = series.points.iter().copied().filter(|p| p.1.is_finite());
         let width = (series.width * ratio).max(1.0);
         let color = series.color.mix(series.opacity);
-        let style = ShapeStyle { color, filled: false, stroke_width: width as u32 };
-        let drawn = chart.draw_series(LineSeries::new(points.clone(), style)).ok()?;
-        if series.legend {
-            let legend_color = series.color;
-            drawn.label(series.name.as_str()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + (20.0 * ratio) as i32, y)], legend_color.stroke_width((3.0 * ratio) as u32))
-            });
-        }
+        let style = ShapeStyle {
+            color,
+            filled: false,
+            stroke_width: width as u32,
+        };
+        chart
+            .draw_series(LineSeries::new(points.clone(), style))
+            .ok()?;
         if series.markers {
             let radius = (5.0 * ratio) as i32;
-            chart.draw_series(points.map(|p| Circle::new(p, radius, series.color.filled()))).ok()?;
+            chart
+                .draw_series(points.map(|p| Circle::new(p, radius, series.color.filled())))
+                .ok()?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(if props.legend_low { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight })
-        .label_font(font(14.0))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(220, 216, 206))
-        .draw()
-        .ok()?;
     let (pixels_x, _) = chart.plotting_area().get_pixel_range();
     root.present().ok()?;
-    Some(Frame { left: (pixels_x.start as f64 / ratio) as i32, right: (pixels_x.end as f64 / ratio) as i32, x_min, x_max })
+    Some(Frame {
+        left: (pixels_x.start as f64 / ratio) as i32,
+        right: (pixels_x.end as f64 / ratio) as i32,
+        x_min,
+        x_max,
+    })
 }
 
 /// The value of each series nearest to `x`, as "name value" pairs.
@@ -141,12 +161,23 @@ fn readout(series: &[Series], x: f64, percent: bool, unit: &str) -> String {
         .iter()
         .filter(|s| s.legend)
         .filter_map(|s| {
-            let nearest = s.points.iter().min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()))?;
-            let value = if percent { format!("{:.1}%", nearest.1 * 100.0) } else { format!("{:.3}", nearest.1) };
+            let nearest = s
+                .points
+                .iter()
+                .min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()))?;
+            let value = if percent {
+                format!("{:.1}%", nearest.1 * 100.0)
+            } else {
+                format!("{:.3}", nearest.1)
+            };
             Some(format!("{} {value}", s.name))
         })
         .collect();
-    let x = if unit == "step" { format!("{x:.0}") } else { format!("{x:.2}") };
+    let x = if unit == "step" {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    };
     format!("{unit} {x}: {}", parts.join(" · "))
 }
 
@@ -164,42 +195,53 @@ pub fn LineChart(props: &LineChartProps) -> Html {
             props.percent,
             props.x_label.clone(),
             props.y_label.clone(),
-            props.legend_low,
             props.x_min_span.to_bits(),
         );
-        use_effect_with(props_snapshot, move |(series, y_range, percent, x_label, y_label, legend_low, x_min_span)| {
-            let props = LineChartProps {
-                testid: AttrValue::default(),
-                title: AttrValue::default(),
-                x_label: x_label.clone(),
-                y_label: y_label.clone(),
-                series: series.clone(),
-                y_range: *y_range,
-                percent: *percent,
-                legend_low: *legend_low,
-                x_unit: AttrValue::default(),
-                x_min_span: f64::from_bits(*x_min_span),
-            };
-            // A newer request replaces (cancels) a pending one: one draw per frame at most.
-            *pending.borrow_mut() = Some(request_animation_frame(move |_| {
-                if let Some(el) = canvas.cast::<HtmlCanvasElement>()
-                    && let Some(drawn) = draw(&el, &props)
-                {
-                    *frame.borrow_mut() = drawn;
-                }
-            }));
-        });
+        use_effect_with(
+            props_snapshot,
+            move |(series, y_range, percent, x_label, y_label, x_min_span)| {
+                let props = LineChartProps {
+                    testid: AttrValue::default(),
+                    title: AttrValue::default(),
+                    x_label: x_label.clone(),
+                    y_label: y_label.clone(),
+                    series: series.clone(),
+                    y_range: *y_range,
+                    percent: *percent,
+                    x_unit: AttrValue::default(),
+                    x_min_span: f64::from_bits(*x_min_span),
+                };
+                // A newer request replaces (cancels) a pending one: one draw per frame at most.
+                *pending.borrow_mut() = Some(request_animation_frame(move |_| {
+                    if let Some(el) = canvas.cast::<HtmlCanvasElement>()
+                        && let Some(drawn) = draw(&el, &props)
+                    {
+                        *frame.borrow_mut() = drawn;
+                    }
+                }));
+            },
+        );
     }
     let onmousemove = {
-        let (frame, hover, series, percent, unit) =
-            (frame.clone(), hover.clone(), props.series.clone(), props.percent, props.x_unit.clone());
+        let (frame, hover, series, percent, unit) = (
+            frame.clone(),
+            hover.clone(),
+            props.series.clone(),
+            props.percent,
+            props.x_unit.clone(),
+        );
         Callback::from(move |e: MouseEvent| {
             let f = *frame.borrow();
             if f.right <= f.left {
                 return;
             }
             let t = ((e.offset_x() - f.left) as f64 / (f.right - f.left) as f64).clamp(0.0, 1.0);
-            hover.set(Some(readout(&series, f.x_min + t * (f.x_max - f.x_min), percent, &unit)));
+            hover.set(Some(readout(
+                &series,
+                f.x_min + t * (f.x_max - f.x_min),
+                percent,
+                &unit,
+            )));
         })
     };
     let onmouseleave = {
@@ -210,8 +252,19 @@ pub fn LineChart(props: &LineChartProps) -> Html {
     let summary = props
         .series
         .iter()
-        .map(|s| format!("\"{}\":{{\"points\":{},\"last\":{}}}", s.name.replace('"', "'"), s.points.len(),
-            s.points.last().map(|p| p.1).filter(|v| v.is_finite()).map(|v| v.to_string()).unwrap_or_else(|| "null".into())))
+        .map(|s| {
+            format!(
+                "\"{}\":{{\"points\":{},\"last\":{}}}",
+                s.name.replace('"', "'"),
+                s.points.len(),
+                s.points
+                    .last()
+                    .map(|p| p.1)
+                    .filter(|v| v.is_finite())
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "null".into())
+            )
+        })
         .collect::<Vec<_>>()
         .join(",");
     // The canvas's text alternative: each curve's latest value, as a reader would say it.
@@ -221,7 +274,11 @@ pub fn LineChart(props: &LineChartProps) -> Html {
         .filter(|s| s.legend)
         .filter_map(|s| s.points.last().map(|&(x, y)| (s, x, y)))
         .map(|(s, x, y)| {
-            let value = if props.percent { format!("{:.1}%", y * 100.0) } else { format!("{y:.3}") };
+            let value = if props.percent {
+                format!("{:.1}%", y * 100.0)
+            } else {
+                format!("{y:.3}")
+            };
             format!("{} {value} at {} {x:.0}", s.name, props.x_unit)
         })
         .collect();
@@ -233,6 +290,12 @@ pub fn LineChart(props: &LineChartProps) -> Html {
     html! {
         <figure class="chart" data-testid={props.testid.clone()} data-series={format!("{{{summary}}}")}>
             <figcaption>{props.title.clone()}</figcaption>
+            <ul class="chart-legend" aria-hidden="true">
+                { for props.series.iter().filter(|s| s.legend).map(|s| {
+                    let RGBColor(r, g, b) = s.color;
+                    html! { <li><span class="swatch" style={format!("background: rgb({r},{g},{b})")} />{s.name.clone()}</li> }
+                }) }
+            </ul>
             <canvas ref={canvas} class="chart-canvas" {onmousemove} {onmouseleave}
                     role="img" aria-label={alternative} />
             <p class="chart-readout" aria-live="polite">

@@ -34,11 +34,17 @@ fn overall(files: &[FileProgress; 4]) -> f64 {
 
 #[component]
 pub fn DataStatus(props: &DataStatusProps) -> Html {
-    let DataStatusProps { files, phase, on_retry } = props;
+    let DataStatusProps {
+        files,
+        phase,
+        on_retry,
+    } = props;
     let cached = files.iter().all(|f| f.cached);
     let headline = match phase {
         DataPhase::Loading => "Fetching Fashion-MNIST…".to_string(),
-        DataPhase::Ready if cached => "70,000 images ready · loaded from this browser's cache".into(),
+        DataPhase::Ready if cached => {
+            "70,000 images ready · loaded from this browser's cache".into()
+        }
         DataPhase::Ready => "70,000 images ready · saved in this browser for next time".into(),
         DataPhase::Error(_) => "The dataset could not be loaded".into(),
     };

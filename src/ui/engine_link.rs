@@ -16,8 +16,12 @@ use crate::web::query_param;
 
 /// `base` resolved against the page, so the worker (whose own URL differs) finds the same files.
 fn absolute(base: &str) -> String {
-    let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
-    web_sys::Url::new_with_base(base, &href).map(|u| u.href()).unwrap_or_else(|_| base.to_string())
+    let href = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
+    web_sys::Url::new_with_base(base, &href)
+        .map(|u| u.href())
+        .unwrap_or_else(|_| base.to_string())
 }
 
 type Slot = Rc<RefCell<Option<WorkerBridge<EngineWorker>>>>;
@@ -86,7 +90,10 @@ impl Link {
 
     fn forward_weights(&self, bytes: Vec<u8>) {
         *self.weights.borrow_mut() = Some(bytes.clone());
-        Self::send_to(&self.classifier, ToEngine::ImportModel { bytes, quiet: true });
+        Self::send_to(
+            &self.classifier,
+            ToEngine::ImportModel { bytes, quiet: true },
+        );
     }
 
     /// An answer arrived: let the waiting request (if any) go.
@@ -138,16 +145,27 @@ impl Link {
     fn on_trainer_event(&self, event: FromEngine) {
         match &event {
             // The classifier's business.
-            FromEngine::Classifier(_) | FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } | FromEngine::InferenceMeasured(_) => {
+            FromEngine::Classifier(_)
+            | FromEngine::Classified(_)
+            | FromEngine::ClassifyFailed { .. }
+            | FromEngine::InferenceMeasured(_) => {
                 return;
             }
             FromEngine::Raced(record) => return storage::save_race(record.clone()),
             FromEngine::Checkpoint { model_file, .. } => self.forward_weights(model_file.clone()),
             FromEngine::ModelFile { model, bytes } => {
-                super::storage_panel::download(bytes, &super::storage_panel::model_file_name(*model));
+                super::storage_panel::download(
+                    bytes,
+                    &super::storage_panel::model_file_name(*model),
+                );
             }
-            FromEngine::Backend(report) if report.choice != Choice::Measuring && !self.classifier_raced.replace(true) => {
-                Self::send_to(&self.classifier, ToEngine::Workload(self.settings.borrow().clone()));
+            FromEngine::Backend(report)
+                if report.choice != Choice::Measuring && !self.classifier_raced.replace(true) =>
+            {
+                Self::send_to(
+                    &self.classifier,
+                    ToEngine::Workload(self.settings.borrow().clone()),
+                );
             }
             _ => {}
         }
@@ -162,7 +180,9 @@ impl Link {
 
     fn on_classifier_event(&self, event: FromEngine) {
         match event {
-            FromEngine::Backend(report) => self.dispatcher.dispatch(Action::ClassifierBackend(report)),
+            FromEngine::Backend(report) => {
+                self.dispatcher.dispatch(Action::ClassifierBackend(report))
+            }
             FromEngine::Raced(record) => storage::save_race(record),
             FromEngine::InferenceMeasured(figures) => publish_inference_figures(&figures),
             FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } => {
@@ -172,7 +192,9 @@ impl Link {
             FromEngine::Classifier(_) => self.dispatcher.dispatch(Action::Engine(event)),
             FromEngine::Crashed(reason) => {
                 *self.gate.borrow_mut() = ClassifyGate::default();
-                self.dispatcher.dispatch(Action::InputFailed(format!("The classifier crashed ({reason}) and was restarted; draw again.")));
+                self.dispatcher.dispatch(Action::InputFailed(format!(
+                    "The classifier crashed ({reason}) and was restarted; draw again."
+                )));
                 let link = self.clone();
                 yew::platform::spawn_local(async move { link.spawn_classifier() });
             }
@@ -184,7 +206,10 @@ impl Link {
 
 /// `?readback=N`: the worker reads the loss back only every N steps (benchmarks; 1 by default).
 pub fn readback_every() -> usize {
-    query_param("readback").and_then(|v| v.parse().ok()).filter(|&n| n >= 1).unwrap_or(1)
+    query_param("readback")
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(1)
 }
 
 /// The shipped weights, beside the page (Trunk copies `static/models`).
@@ -194,7 +219,11 @@ const PRETRAINED_MODEL: &str = "models/atelier-cnn.bpk";
 /// `?classify=` says otherwise, classifying); `?classify=webgpu|cpu|auto` for classifying alone
 /// (`auto`: measured). Without a choice the faster backend is measured.
 fn forced(param: &str) -> Option<BackendKind> {
-    let value = query_param(param).or_else(|| (param == "classify").then(|| query_param("backend")).flatten());
+    let value = query_param(param).or_else(|| {
+        (param == "classify")
+            .then(|| query_param("backend"))
+            .flatten()
+    });
     match value.as_deref() {
         Some("cpu") => Some(BackendKind::Cpu),
         Some("webgpu" | "gpu") => Some(BackendKind::WebGpu),
@@ -204,7 +233,10 @@ fn forced(param: &str) -> Option<BackendKind> {
 
 /// Spawns both workers and returns the way to talk to them.
 #[hook]
-pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String) -> Callback<ToEngine> {
+pub fn use_engine(
+    dispatcher: UseReducerDispatcher<AppState>,
+    data_base: String,
+) -> Callback<ToEngine> {
     let link = use_memo((), move |_| Link {
         trainer: Rc::default(),
         classifier: Rc::default(),
@@ -245,7 +277,9 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
 /// `window.atelierDebug.inference`: the figures of `measureInference()` (debug mode only), as
 /// `{images, seconds, accuracy, backend}` or `{error}`.
 fn publish_inference_figures(figures: &Result<crate::protocol::InferenceFigures, String>) {
-    let Some(hooks) = web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &"atelierDebug".into()).ok()).filter(|h| h.is_object())
+    let Some(hooks) = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"atelierDebug".into()).ok())
+        .filter(|h| h.is_object())
     else {
         return;
     };
@@ -272,7 +306,9 @@ fn install_debug_hooks(send: Callback<ToEngine>) {
     if query_param("debug").as_deref() != Some("1") {
         return;
     }
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let hooks = js_sys::Object::new();
     let lose = {
         let send = send.clone();

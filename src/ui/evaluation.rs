@@ -34,10 +34,15 @@ pub fn Evaluation(props: &EvaluationProps) -> Html {
             </section>
         };
     };
-    let Some((epoch, set)) = &run.evaluation else { return Html::default() };
+    let Some((epoch, set)) = &run.evaluation else {
+        return Html::default();
+    };
     let accuracy = set.0.confusion.accuracy().unwrap_or(0.0);
     let worst = set.0.confusion.worst_confusion().map(|(t, p, n)| {
-        format!("Most common confusion: {} taken for {} ({n} images).", CLASS_NAMES[t as usize], CLASS_NAMES[p as usize])
+        format!(
+            "Most common confusion: {} taken for {} ({n} images).",
+            CLASS_NAMES[t as usize], CLASS_NAMES[p as usize]
+        )
     });
     html! {
         <section class="card evaluation" aria-label="Evaluation" data-testid="evaluation" data-run-id={run.id.to_string()}
@@ -72,7 +77,12 @@ struct SetProps {
 #[component]
 fn ClassAccuracy(props: &SetProps) -> Html {
     let per_class = props.set.0.confusion.class_accuracy();
-    let weakest = per_class.iter().enumerate().filter_map(|(c, a)| a.map(|a| (c, a))).min_by(|a, b| a.1.total_cmp(&b.1)).map(|(c, _)| c);
+    let weakest = per_class
+        .iter()
+        .enumerate()
+        .filter_map(|(c, a)| a.map(|a| (c, a)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(c, _)| c);
     html! {
         <figure class="class-accuracy" data-testid="class-accuracy">
             <figcaption>{"Accuracy per class"}</figcaption>

@@ -3,6 +3,7 @@
 mod app;
 mod autosave;
 mod chart;
+mod chart_canvas;
 mod classify;
 mod classify_state;
 mod confusion;

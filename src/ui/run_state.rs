@@ -2,7 +2,9 @@
 
 use std::rc::Rc;
 
-use crate::protocol::{BackendReport, EngineMemory, EpochPoint, FromEngine, RunPhase, RunSettings, StepPoint};
+use crate::protocol::{
+    BackendReport, EngineMemory, EpochPoint, FromEngine, RunPhase, RunSettings, StepPoint,
+};
 
 /// A control the user clicked whose effect the engine has not confirmed yet: the page shows it
 /// at once ("Pausing…"), whatever a step in flight costs.
@@ -79,13 +81,18 @@ impl RunView {
     pub fn apply(&mut self, event: FromEngine) {
         match event {
             FromEngine::Backend(report) => {
-                if self.pending == Some(Pending::Switch) && report.choice != crate::protocol::Choice::Measuring {
+                if self.pending == Some(Pending::Switch)
+                    && report.choice != crate::protocol::Choice::Measuring
+                {
                     self.pending = None;
                 }
                 self.backend = Some(report);
             }
             FromEngine::Phase(phase) => {
-                let settled = matches!(phase, RunPhase::Idle | RunPhase::Done { .. } | RunPhase::Error(_));
+                let settled = matches!(
+                    phase,
+                    RunPhase::Idle | RunPhase::Done { .. } | RunPhase::Error(_)
+                );
                 if settled || self.pending.is_some_and(|p| p.done_by(&phase)) {
                     self.pending = None;
                 }
@@ -117,7 +124,9 @@ impl RunView {
                 self.phase = RunPhase::Error(format!("The engine crashed ({reason})"));
                 self.backend = None;
                 self.pending = None;
-                self.notice = Some("The engine crashed and was restarted on the CPU; the run was lost.".into());
+                self.notice = Some(
+                    "The engine crashed and was restarted on the CPU; the run was lost.".into(),
+                );
             }
         }
     }
@@ -143,7 +152,10 @@ impl RunView {
         let tail = &self.steps[self.steps.len().saturating_sub(window)..];
         (!tail.is_empty()).then(|| {
             let n = tail.len() as f32;
-            (tail.iter().map(|s| s.loss).sum::<f32>() / n, tail.iter().map(|s| s.accuracy).sum::<f32>() / n)
+            (
+                tail.iter().map(|s| s.loss).sum::<f32>() / n,
+                tail.iter().map(|s| s.accuracy).sum::<f32>() / n,
+            )
         })
     }
 }

@@ -43,7 +43,12 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    pub fn new(id: u32, settings: RunSettings, backend: Option<BackendKind>, compare: bool) -> Self {
+    pub fn new(
+        id: u32,
+        settings: RunSettings,
+        backend: Option<BackendKind>,
+        compare: bool,
+    ) -> Self {
         let phase = RunPhase::Preparing(STARTING.into());
         Self {
             id,
@@ -62,11 +67,15 @@ impl RunRecord {
 
     /// Listed by the page, not yet acknowledged by the engine.
     pub fn is_unstarted(&self) -> bool {
-        matches!(&self.phase, RunPhase::Preparing(what) if what == STARTING) && self.steps.is_empty()
+        matches!(&self.phase, RunPhase::Preparing(what) if what == STARTING)
+            && self.steps.is_empty()
     }
 
     pub fn is_active(&self) -> bool {
-        matches!(self.phase, RunPhase::Preparing(_) | RunPhase::Running | RunPhase::Paused)
+        matches!(
+            self.phase,
+            RunPhase::Preparing(_) | RunPhase::Running | RunPhase::Paused
+        )
     }
 
     /// "#2 Dense 128-128 ReLU", short enough for a legend.
@@ -77,12 +86,23 @@ impl RunRecord {
     /// Can continue from its checkpoint: stopped, failed or interrupted before its last epoch.
     pub fn is_resumable(&self) -> bool {
         let unfinished = self.epochs.last().is_none_or(|e| e.epoch < e.epochs);
-        self.checkpoint_step.is_some() && unfinished && !self.is_active()
-            && (self.interrupted || matches!(self.phase, RunPhase::Done { stopped_early: true } | RunPhase::Error(_)))
+        self.checkpoint_step.is_some()
+            && unfinished
+            && !self.is_active()
+            && (self.interrupted
+                || matches!(
+                    self.phase,
+                    RunPhase::Done {
+                        stopped_early: true
+                    } | RunPhase::Error(_)
+                ))
     }
 
     pub fn test_accuracy(&self) -> Option<f32> {
-        self.epochs.last().map(|e| e.test_accuracy).filter(|a| a.is_finite())
+        self.epochs
+            .last()
+            .map(|e| e.test_accuracy)
+            .filter(|a| a.is_finite())
     }
 
     /// Wall time so far: evaluations included once an epoch has ended.
@@ -101,8 +121,16 @@ pub fn short_name(s: &RunSettings) -> String {
     match s.model {
         ModelChoice::Dense => {
             let hidden: Vec<String> = s.hidden.iter().map(|h| h.to_string()).collect();
-            let dropout = if s.dropout > 0.0 { format!(" + dropout {}", s.dropout) } else { String::new() };
-            format!("Dense {} {}{dropout}", hidden.join("-"), s.activation.name().to_uppercase())
+            let dropout = if s.dropout > 0.0 {
+                format!(" + dropout {}", s.dropout)
+            } else {
+                String::new()
+            };
+            format!(
+                "Dense {} {}{dropout}",
+                hidden.join("-"),
+                s.activation.name().to_uppercase()
+            )
         }
         other => other.title().to_string(),
     }
@@ -111,17 +139,34 @@ pub fn short_name(s: &RunSettings) -> String {
 /// Everything else about a run's settings, for the table.
 pub fn training_summary(s: &RunSettings) -> String {
     let optimizer = if s.optimizer == "sgd" {
-        if s.momentum > 0.0 { format!("SGD+momentum {}", s.learning_rate) } else { format!("SGD {}", s.learning_rate) }
+        if s.momentum > 0.0 {
+            format!("SGD+momentum {}", s.learning_rate)
+        } else {
+            format!("SGD {}", s.learning_rate)
+        }
     } else {
         format!("Adam {}", s.learning_rate)
     };
-    let images = s.train_subset.map_or("all images".to_string(), |n| format!("{n} images"));
-    format!("{optimizer} · batch {} · {} epochs · {images}", s.batch_size, s.epochs)
+    let images = s
+        .train_subset
+        .map_or("all images".to_string(), |n| format!("{n} images"));
+    format!(
+        "{optimizer} · batch {} · {} epochs · {images}",
+        s.batch_size, s.epochs
+    )
 }
 
 /// Colours that stay apart on a projector, one per run (cycled).
-pub const RUN_COLORS: [(u8, u8, u8); 8] =
-    [(47, 75, 216), (214, 118, 0), (31, 138, 76), (192, 57, 43), (130, 70, 180), (0, 150, 170), (120, 90, 40), (220, 60, 150)];
+pub const RUN_COLORS: [(u8, u8, u8); 8] = [
+    (47, 75, 216),
+    (214, 118, 0),
+    (31, 138, 76),
+    (192, 57, 43),
+    (130, 70, 180),
+    (0, 150, 170),
+    (120, 90, 40),
+    (220, 60, 150),
+];
 
 pub fn run_color(id: u32) -> (u8, u8, u8) {
     RUN_COLORS[(id as usize - 1) % RUN_COLORS.len()]
@@ -135,14 +180,20 @@ fn status(run: &RunRecord) -> (&'static str, String) {
         RunPhase::Idle => ("idle", "—".into()),
         RunPhase::Preparing(_) | RunPhase::Running => ("running", "training".into()),
         RunPhase::Paused => ("paused", "paused".into()),
-        RunPhase::Done { stopped_early: true } => ("stopped", "stopped".into()),
+        RunPhase::Done {
+            stopped_early: true,
+        } => ("stopped", "stopped".into()),
         RunPhase::Done { .. } => ("done", "finished".into()),
         RunPhase::Error(_) => ("error", "failed".into()),
     }
 }
 
 fn duration(seconds: f64) -> String {
-    if seconds < 60.0 { format!("{seconds:.1} s") } else { format!("{}:{:02} min", (seconds / 60.0) as u64, seconds as u64 % 60) }
+    if seconds < 60.0 {
+        format!("{seconds:.1} s")
+    } else {
+        format!("{}:{:02} min", (seconds / 60.0) as u64, seconds as u64 % 60)
+    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -171,7 +222,9 @@ pub fn RunList(props: &RunListProps) -> Html {
     let row = |run: &RunRecord| {
         let id = run.id;
         let (state, text) = status(run);
-        let on_compare = props.on_compare.reform(move |e: Event| (id, e.target_unchecked_into::<HtmlInputElement>().checked()));
+        let on_compare = props
+            .on_compare
+            .reform(move |e: Event| (id, e.target_unchecked_into::<HtmlInputElement>().checked()));
         let on_show = props.on_show.reform(move |_| id);
         let on_resume = props.on_resume.reform(move |_| id);
         let on_delete = props.on_delete.reform(move |_| id);

@@ -27,9 +27,18 @@ impl From<SavedRun> for RunRecord {
     /// A run saved while training was cut short by a reload or a closed tab: it is shown as
     /// interrupted, resumable when it has a checkpoint.
     fn from(saved: SavedRun) -> Self {
-        let interrupted = matches!(saved.phase, RunPhase::Preparing(_) | RunPhase::Running | RunPhase::Paused);
+        let interrupted = matches!(
+            saved.phase,
+            RunPhase::Preparing(_) | RunPhase::Running | RunPhase::Paused
+        );
         let mut run = RunRecord::new(saved.id, saved.settings, saved.backend, saved.compare);
-        run.phase = if interrupted { RunPhase::Done { stopped_early: true } } else { saved.phase };
+        run.phase = if interrupted {
+            RunPhase::Done {
+                stopped_early: true,
+            }
+        } else {
+            saved.phase
+        };
         run.steps = Rc::new(saved.steps);
         run.epochs = Rc::new(saved.epochs);
         run.checkpoint_step = saved.checkpoint_step;
@@ -58,7 +67,10 @@ impl AppState {
         let mut all = restored;
         let first_new = all.iter().map(|r| r.id).max().unwrap_or(0);
         for (i, run) in runs.drain(..).enumerate() {
-            all.push(RunRecord { id: first_new + 1 + i as u32, ..run });
+            all.push(RunRecord {
+                id: first_new + 1 + i as u32,
+                ..run
+            });
         }
         *runs = all;
         self.storage.restored = true;
@@ -75,12 +87,29 @@ impl AppState {
     /// checkpoint so that the resumed steps follow on.
     pub(super) fn resume_run(&mut self, id: u32) {
         let runs = Rc::make_mut(&mut self.runs);
-        let Some(position) = runs.iter().position(|r| r.id == id) else { return };
+        let Some(position) = runs.iter().position(|r| r.id == id) else {
+            return;
+        };
         let mut run = runs.remove(position);
         let step = run.checkpoint_step.unwrap_or(0);
-        run.steps = Rc::new(run.steps.iter().copied().filter(|s| s.global_step <= step).collect());
-        let steps_per_epoch = run.steps.last().map_or(usize::MAX, |s| s.steps_per_epoch.max(1));
-        run.epochs = Rc::new(run.epochs.iter().copied().filter(|e| e.epoch * steps_per_epoch <= step).collect());
+        run.steps = Rc::new(
+            run.steps
+                .iter()
+                .copied()
+                .filter(|s| s.global_step <= step)
+                .collect(),
+        );
+        let steps_per_epoch = run
+            .steps
+            .last()
+            .map_or(usize::MAX, |s| s.steps_per_epoch.max(1));
+        run.epochs = Rc::new(
+            run.epochs
+                .iter()
+                .copied()
+                .filter(|e| e.epoch * steps_per_epoch <= step)
+                .collect(),
+        );
         run.phase = RunPhase::Preparing("Resuming…".into());
         run.interrupted = false;
         self.run.clear_run();
@@ -100,22 +129,35 @@ impl AppState {
     /// Reports about checkpoints and model files.
     pub(super) fn apply_persistence(&mut self, event: FromEngine) {
         match event {
-            FromEngine::Checkpoint { global_step, checkpoint, model_file, .. } => {
+            FromEngine::Checkpoint {
+                global_step,
+                checkpoint,
+                model_file,
+                ..
+            } => {
                 if let Some(run) = Rc::make_mut(&mut self.runs).last_mut() {
                     run.checkpoint_step = Some(global_step);
                     run.unsaved_checkpoint = Some(Rc::new(checkpoint));
                 }
                 self.unsaved_model = Some(Rc::new(model_file));
             }
-            FromEngine::ModelImported { result: Ok(model), quiet } => {
+            FromEngine::ModelImported {
+                result: Ok(model),
+                quiet,
+            } => {
                 self.classify.last_run = Some(model);
                 self.storage.import_error = None;
                 if !quiet {
                     self.classify.model = ClassifierChoice::LastRun;
                 }
             }
-            FromEngine::ModelImported { result: Err(message), quiet: false } => {
-                self.storage.import_error = Some(format!("That model file was refused: {message}. Nothing was changed."));
+            FromEngine::ModelImported {
+                result: Err(message),
+                quiet: false,
+            } => {
+                self.storage.import_error = Some(format!(
+                    "That model file was refused: {message}. Nothing was changed."
+                ));
             }
             _ => {}
         }

@@ -90,14 +90,20 @@ impl AppState {
     pub fn evaluated_run(&self) -> Option<&RunRecord> {
         let with_evaluation = |r: &&RunRecord| r.evaluation.is_some();
         match self.shown_run {
-            Some(id) => self.runs.iter().find(|r| r.id == id).filter(with_evaluation),
+            Some(id) => self
+                .runs
+                .iter()
+                .find(|r| r.id == id)
+                .filter(with_evaluation),
             None => self.runs.iter().rev().find(with_evaluation),
         }
     }
 
     /// The run the engine is working on, if the page started one.
     fn current_run(&mut self) -> Option<&mut RunRecord> {
-        Rc::make_mut(&mut self.runs).last_mut().filter(|r| r.is_active())
+        Rc::make_mut(&mut self.runs)
+            .last_mut()
+            .filter(|r| r.is_active())
     }
 }
 
@@ -108,7 +114,12 @@ impl Default for AppState {
             phase: DataPhase::Loading,
             test: None,
             train: None,
-            gallery: GalleryView { split: SplitKind::Test, class: None, page: 0, selected: None },
+            gallery: GalleryView {
+                split: SplitKind::Test,
+                class: None,
+                page: 0,
+                selected: None,
+            },
             attempt: 0,
             run: RunView::default(),
             runs: Rc::default(),
@@ -140,7 +151,10 @@ pub enum Action {
     EditSettings(RunSettings),
     /// The page asked the engine for a new run: clear the old curves now and list it
     /// (`compare`: overlaid from the start, as preset runs are).
-    RunRequested { settings: RunSettings, compare: bool },
+    RunRequested {
+        settings: RunSettings,
+        compare: bool,
+    },
     /// A preset: these runs start one after another once the current one finishes.
     QueueRuns(Vec<RunSettings>),
     /// The first queued run is being started.
@@ -150,7 +164,10 @@ pub enum Action {
     ShowRun(u32),
     SelectCell(Option<(u8, u8)>),
     /// A classification request went to the engine for this 28×28 input.
-    ClassifyRequested { seq: u64, pixels: Rc<Vec<u8>> },
+    ClassifyRequested {
+        seq: u64,
+        pixels: Rc<Vec<u8>>,
+    },
     /// The drawing is blank: no prediction.
     ClassifyCleared,
     /// The input could not become a model input (a message for the page).
@@ -178,7 +195,10 @@ impl Reducible for AppState {
         let mut next = (*self).clone();
         match action {
             Action::Progress(file, progress) => {
-                let slot = DataFile::ALL.iter().position(|f| *f == file).expect("known file");
+                let slot = DataFile::ALL
+                    .iter()
+                    .position(|f| *f == file)
+                    .expect("known file");
                 next.files[slot] = progress;
             }
             Action::SplitLoaded(split) => {
@@ -197,10 +217,20 @@ impl Reducible for AppState {
                 next.files = Default::default();
             }
             Action::ShowSplit(kind) => {
-                next.gallery = GalleryView { split: kind, page: 0, selected: None, ..next.gallery };
+                next.gallery = GalleryView {
+                    split: kind,
+                    page: 0,
+                    selected: None,
+                    ..next.gallery
+                };
             }
             Action::FilterClass(class) => {
-                next.gallery = GalleryView { class, page: 0, selected: None, ..next.gallery };
+                next.gallery = GalleryView {
+                    class,
+                    page: 0,
+                    selected: None,
+                    ..next.gallery
+                };
             }
             Action::GoToPage(page) => {
                 next.gallery.page = page;
@@ -251,7 +281,13 @@ impl Reducible for AppState {
             Action::RunResumed(id) => next.resume_run(id),
             Action::RunDeleted(id) => next.delete_run(id),
             Action::StorageCleared => {
-                next.runs = Rc::new(next.runs.iter().filter(|r| r.is_active()).cloned().collect());
+                next.runs = Rc::new(
+                    next.runs
+                        .iter()
+                        .filter(|r| r.is_active())
+                        .cloned()
+                        .collect(),
+                );
                 next.shown_run = None;
                 next.storage.error = None;
             }
@@ -259,13 +295,20 @@ impl Reducible for AppState {
             Action::StorageFailed(message) => next.storage.error = Some(message),
             Action::CheckpointStored(id, bytes) => {
                 if let Some(run) = Rc::make_mut(&mut next.runs).iter_mut().find(|r| r.id == id)
-                    && run.unsaved_checkpoint.as_ref().is_some_and(|c| Rc::ptr_eq(c, &bytes))
+                    && run
+                        .unsaved_checkpoint
+                        .as_ref()
+                        .is_some_and(|c| Rc::ptr_eq(c, &bytes))
                 {
                     run.unsaved_checkpoint = None;
                 }
             }
             Action::ModelStored(bytes) => {
-                if next.unsaved_model.as_ref().is_some_and(|m| Rc::ptr_eq(m, &bytes)) {
+                if next
+                    .unsaved_model
+                    .as_ref()
+                    .is_some_and(|m| Rc::ptr_eq(m, &bytes))
+                {
                     next.unsaved_model = None;
                 }
             }
@@ -278,12 +321,26 @@ impl Reducible for AppState {
 impl AppState {
     /// Applies an engine report to the live view and to the run it belongs to.
     fn apply_engine(&mut self, event: FromEngine) {
-        if matches!(event, FromEngine::Classifier(_) | FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. }) {
+        if matches!(
+            event,
+            FromEngine::Classifier(_)
+                | FromEngine::Classified(_)
+                | FromEngine::ClassifyFailed { .. }
+        ) {
             self.classify.apply(&event);
             return;
         }
-        if matches!(event, FromEngine::Checkpoint { .. } | FromEngine::ModelImported { .. } | FromEngine::ModelFile { .. }) {
-            if let FromEngine::ModelImported { result: Ok(_), quiet: false } = &event {
+        if matches!(
+            event,
+            FromEngine::Checkpoint { .. }
+                | FromEngine::ModelImported { .. }
+                | FromEngine::ModelFile { .. }
+        ) {
+            if let FromEngine::ModelImported {
+                result: Ok(_),
+                quiet: false,
+            } = &event
+            {
                 self.unsaved_model = self.pending_import.take();
             }
             return self.apply_persistence(event);
@@ -296,7 +353,9 @@ impl AppState {
             }
             return;
         }
-        if matches!(event, FromEngine::Refused(_)) && self.runs.last().is_some_and(RunRecord::is_unstarted) {
+        if matches!(event, FromEngine::Refused(_))
+            && self.runs.last().is_some_and(RunRecord::is_unstarted)
+        {
             // The engine refused the Start that listed this run.
             Rc::make_mut(&mut self.runs).pop();
             self.run.phase = RunPhase::Idle;
@@ -304,11 +363,17 @@ impl AppState {
         let reset = matches!(event, FromEngine::Phase(RunPhase::Idle));
         let crashed = matches!(event, FromEngine::Crashed(_));
         self.run.apply(event);
-        let (steps, epochs, phase) = (self.run.steps.clone(), self.run.epochs.clone(), self.run.phase.clone());
+        let (steps, epochs, phase) = (
+            self.run.steps.clone(),
+            self.run.epochs.clone(),
+            self.run.phase.clone(),
+        );
         if let Some(run) = self.current_run() {
             if reset {
                 // Reset wipes the live curves; the listed run keeps what it had.
-                run.phase = RunPhase::Done { stopped_early: true };
+                run.phase = RunPhase::Done {
+                    stopped_early: true,
+                };
             } else {
                 run.steps = steps;
                 run.epochs = epochs;

@@ -13,15 +13,27 @@ use super::storage;
 use crate::protocol::{ModelChoice, ToEngine};
 
 fn megabytes(bytes: f64) -> String {
-    if bytes >= 1e9 { format!("{:.1} GB", bytes / 1e9) } else { format!("{:.1} MB", bytes / 1e6) }
+    if bytes >= 1e9 {
+        format!("{:.1} GB", bytes / 1e9)
+    } else {
+        format!("{:.1} MB", bytes / 1e6)
+    }
 }
 
 /// Offers `bytes` as a download named `name` (the file never runs: it is data for the engine).
 pub fn download(bytes: &[u8], name: &str) {
     let parts = Array::of1(&Uint8Array::from(bytes));
-    let Ok(blob) = Blob::new_with_u8_array_sequence(&parts) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    if let Some(anchor) = gloo::utils::document().create_element("a").ok().and_then(|a| a.dyn_into::<HtmlAnchorElement>().ok()) {
+    let Ok(blob) = Blob::new_with_u8_array_sequence(&parts) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Some(anchor) = gloo::utils::document()
+        .create_element("a")
+        .ok()
+        .and_then(|a| a.dyn_into::<HtmlAnchorElement>().ok())
+    {
         anchor.set_href(&url);
         anchor.set_download(name);
         anchor.click();
@@ -46,7 +58,12 @@ pub struct StoragePanelProps {
 pub fn StoragePanel(props: &StoragePanelProps) -> Html {
     let confirming = use_state(|| false);
     let usage = match props.storage.usage {
-        Some((used, quota)) => format!("{} run(s) listed · this site stores {} of the {} the browser allows", props.runs, megabytes(used), megabytes(quota)),
+        Some((used, quota)) => format!(
+            "{} run(s) listed · this site stores {} of the {} the browser allows",
+            props.runs,
+            megabytes(used),
+            megabytes(quota)
+        ),
         None => format!("{} run(s) listed", props.runs),
     };
     let on_clear = {
@@ -60,7 +77,9 @@ pub fn StoragePanel(props: &StoragePanelProps) -> Html {
             spawn_local(async move {
                 match storage::clear().await {
                     Ok(()) => dispatch.emit(Action::StorageCleared),
-                    Err(message) => dispatch.emit(Action::StorageFailed(format!("Nothing was deleted: {message}"))),
+                    Err(message) => dispatch.emit(Action::StorageFailed(format!(
+                        "Nothing was deleted: {message}"
+                    ))),
                 }
                 dispatch.emit(Action::StorageUsage(storage::usage().await));
             });
@@ -96,7 +115,9 @@ pub fn ModelFiles(props: &ModelFilesProps) -> Html {
         let (on_command, dispatch) = (props.on_command.clone(), props.dispatch.clone());
         Callback::from(move |e: Event| {
             let input = e.target_unchecked_into::<HtmlInputElement>();
-            let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+            let Some(file) = input.files().and_then(|f| f.get(0)) else {
+                return;
+            };
             input.set_value("");
             let (on_command, dispatch) = (on_command.clone(), dispatch.clone());
             spawn_local(async move {
@@ -104,9 +125,15 @@ pub fn ModelFiles(props: &ModelFilesProps) -> Html {
                     Ok(buffer) => {
                         let bytes = Uint8Array::new(&buffer).to_vec();
                         dispatch.emit(Action::ImportRequested(std::rc::Rc::new(bytes.clone())));
-                        on_command.emit(ToEngine::ImportModel { bytes, quiet: false });
+                        on_command.emit(ToEngine::ImportModel {
+                            bytes,
+                            quiet: false,
+                        });
                     }
-                    Err(_) => dispatch.emit(Action::StorageFailed(format!("“{}” could not be read.", file.name()))),
+                    Err(_) => dispatch.emit(Action::StorageFailed(format!(
+                        "“{}” could not be read.",
+                        file.name()
+                    ))),
                 }
             });
         })

@@ -37,10 +37,19 @@ pub fn ProbabilityTile(props: &ProbabilityTileProps) -> Html {
         }
     });
     let caption = if predicted == props.truth {
-        format!("{} {:.0}%", CLASS_NAMES[predicted as usize], confidence * 100.0)
+        format!(
+            "{} {:.0}%",
+            CLASS_NAMES[predicted as usize],
+            confidence * 100.0
+        )
     } else {
-        format!("{} {:.0}% · is {} {:.0}%", CLASS_NAMES[predicted as usize], confidence * 100.0,
-            CLASS_NAMES[props.truth as usize], p[props.truth as usize] * 100.0)
+        format!(
+            "{} {:.0}% · is {} {:.0}%",
+            CLASS_NAMES[predicted as usize],
+            confidence * 100.0,
+            CLASS_NAMES[props.truth as usize],
+            p[props.truth as usize] * 100.0
+        )
     };
     html! {
         <figure class="prob-tile" data-testid={props.testid.clone()} data-index={props.index.to_string()}

@@ -5,7 +5,9 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::run_state::{Pending, RunView};
-use crate::protocol::{Activation, BackendKind, GpuStatus, ModelChoice, RunPhase, RunSettings, ToEngine};
+use crate::protocol::{
+    Activation, BackendKind, GpuStatus, ModelChoice, RunPhase, RunSettings, ToEngine,
+};
 
 #[derive(Properties, PartialEq)]
 pub struct TrainPanelProps {
@@ -18,7 +20,14 @@ pub struct TrainPanelProps {
 }
 
 /// A `<select>` over `(value, label)` pairs that reports the chosen value.
-fn select(testid: &str, label: &str, value: String, options: Vec<(String, String)>, disabled: bool, on: Callback<String>) -> Html {
+fn select(
+    testid: &str,
+    label: &str,
+    value: String,
+    options: Vec<(String, String)>,
+    disabled: bool,
+    on: Callback<String>,
+) -> Html {
     let onchange = on.reform(|e: Event| e.target_unchecked_into::<HtmlSelectElement>().value());
     html! {
         <label class="field">
@@ -36,9 +45,18 @@ fn choices<T: ToString>(values: &[T], label: impl Fn(&T) -> String) -> Vec<(Stri
 
 #[component]
 pub fn TrainPanel(props: &TrainPanelProps) -> Html {
-    let TrainPanelProps { run, runs, data_ready, on_command, on_settings } = props;
+    let TrainPanelProps {
+        run,
+        runs,
+        data_ready,
+        on_command,
+        on_settings,
+    } = props;
     let s = &run.settings;
-    let active = matches!(run.phase, RunPhase::Running | RunPhase::Paused | RunPhase::Preparing(_));
+    let active = matches!(
+        run.phase,
+        RunPhase::Running | RunPhase::Paused | RunPhase::Preparing(_)
+    );
     let locked = active;
     let edit = |f: fn(&mut RunSettings, &str)| {
         let (settings, on_settings) = (s.clone(), on_settings.clone());
@@ -49,9 +67,17 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         })
     };
 
-    let model = select("model-select", "Model", s.model.name().into(),
-        ModelChoice::ALL.iter().map(|m| (m.name().to_string(), m.title().to_string())).collect(), locked,
-        edit(|s, v| s.model = ModelChoice::from_name(v).unwrap_or_default()));
+    let model = select(
+        "model-select",
+        "Model",
+        s.model.name().into(),
+        ModelChoice::ALL
+            .iter()
+            .map(|m| (m.name().to_string(), m.title().to_string()))
+            .collect(),
+        locked,
+        edit(|s, v| s.model = ModelChoice::from_name(v).unwrap_or_default()),
+    );
     let dense_fields = (s.model == ModelChoice::Dense).then(|| html! { <>
         { select("hidden-select", "Hidden layers", s.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"),
             choices(&["128", "128-128", "256-128", "512-256"], |v| v.replace('-', " → ")), locked,
@@ -62,30 +88,67 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         { select("dropout-select", "Dropout", s.dropout.to_string(), choices(&[0.0, 0.2, 0.5], |d| format!("{d}")), locked,
             edit(|s, v| s.dropout = v.parse().unwrap_or(0.0))) }
     </> });
-    let optimizer = select("optimizer-select", "Optimizer", s.optimizer.clone(),
-        vec![("adam".into(), "Adam".into()), ("sgd".into(), "SGD".into())], locked,
+    let optimizer = select(
+        "optimizer-select",
+        "Optimizer",
+        s.optimizer.clone(),
+        vec![("adam".into(), "Adam".into()), ("sgd".into(), "SGD".into())],
+        locked,
         edit(|s, v| {
             s.optimizer = v.into();
             s.learning_rate = if v == "sgd" { 0.01 } else { 1e-3 };
-        }));
-    let lr = select("lr-select", "Learning rate", s.learning_rate.to_string(),
-        choices(&[0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1], |v| format!("{v}")), locked,
-        edit(|s, v| s.learning_rate = v.parse().unwrap_or(1e-3)));
-    let batch = select("batch-select", "Batch size", s.batch_size.to_string(), choices(&[32, 64, 128, 256, 1000], |v| v.to_string()),
-        locked, edit(|s, v| s.batch_size = v.parse().unwrap_or(64)));
-    let epochs = select("epochs-select", "Epochs", s.epochs.to_string(), choices(&[1, 2, 3, 5, 10, 20], |v| v.to_string()),
-        locked, edit(|s, v| s.epochs = v.parse().unwrap_or(5)));
-    let subset = select("subset-select", "Training images",
-        s.train_subset.map(|n| n.to_string()).unwrap_or_else(|| "all".into()),
-        vec![("1000".into(), "1,000 (a quick look)".into()), ("5000".into(), "5,000".into()), ("10000".into(), "10,000".into()),
-             ("all".into(), "55,000 (all)".into())],
-        locked, edit(|s, v| s.train_subset = v.parse().ok()));
+        }),
+    );
+    let lr = select(
+        "lr-select",
+        "Learning rate",
+        s.learning_rate.to_string(),
+        choices(&[0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1], |v| {
+            format!("{v}")
+        }),
+        locked,
+        edit(|s, v| s.learning_rate = v.parse().unwrap_or(1e-3)),
+    );
+    let batch = select(
+        "batch-select",
+        "Batch size",
+        s.batch_size.to_string(),
+        choices(&[32, 64, 128, 256, 1000], |v| v.to_string()),
+        locked,
+        edit(|s, v| s.batch_size = v.parse().unwrap_or(64)),
+    );
+    let epochs = select(
+        "epochs-select",
+        "Epochs",
+        s.epochs.to_string(),
+        choices(&[1, 2, 3, 5, 10, 20], |v| v.to_string()),
+        locked,
+        edit(|s, v| s.epochs = v.parse().unwrap_or(5)),
+    );
+    let subset = select(
+        "subset-select",
+        "Training images",
+        s.train_subset
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "all".into()),
+        vec![
+            ("1000".into(), "1,000 (a quick look)".into()),
+            ("5000".into(), "5,000".into()),
+            ("10000".into(), "10,000".into()),
+            ("all".into(), "55,000 (all)".into()),
+        ],
+        locked,
+        edit(|s, v| s.train_subset = v.parse().ok()),
+    );
     let backend = backend_select(run, locked, on_command);
     let on_augment = {
         let (settings, on_settings) = (s.clone(), on_settings.clone());
         Callback::from(move |e: Event| {
             let checked = e.target_unchecked_into::<HtmlInputElement>().checked();
-            on_settings.emit(RunSettings { augment: checked, ..settings.clone() });
+            on_settings.emit(RunSettings {
+                augment: checked,
+                ..settings.clone()
+            });
         })
     };
 
@@ -94,7 +157,13 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         Callback::from(move |_| on_command.emit(ToEngine::Start(settings.clone())))
     };
     let paused = run.phase == RunPhase::Paused;
-    let pause = on_command.reform(move |_| if paused { ToEngine::Resume } else { ToEngine::Pause });
+    let pause = on_command.reform(move |_| {
+        if paused {
+            ToEngine::Resume
+        } else {
+            ToEngine::Pause
+        }
+    });
     let stop = on_command.reform(|_| ToEngine::Stop);
     let reset = on_command.reform(|_| ToEngine::Reset);
     let can_start = *data_ready && !active && run.backend.is_some();
@@ -142,7 +211,14 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
 /// "Compute on": always the backend in use; WebGPU disabled where it cannot run.
 fn backend_select(run: &RunView, locked: bool, on_command: &Callback<ToEngine>) -> Html {
     let Some(report) = run.backend.as_ref() else {
-        return select("backend-select", "Compute on", "cpu".into(), vec![("cpu".into(), "Starting…".into())], true, Callback::noop());
+        return select(
+            "backend-select",
+            "Compute on",
+            "cpu".into(),
+            vec![("cpu".into(), "Starting…".into())],
+            true,
+            Callback::noop(),
+        );
     };
     let gpu_label = match &report.gpu {
         GpuStatus::Unavailable(_) => "GPU (WebGPU) — not available here",
@@ -151,7 +227,11 @@ fn backend_select(run: &RunView, locked: bool, on_command: &Callback<ToEngine>) 
     };
     let onchange = on_command.reform(|e: Event| {
         let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-        ToEngine::ChooseBackend(if value == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu })
+        ToEngine::ChooseBackend(if value == "webgpu" {
+            BackendKind::WebGpu
+        } else {
+            BackendKind::Cpu
+        })
     });
     let gpu_disabled = matches!(report.gpu, GpuStatus::Unavailable(_));
     let value = report.kind;
@@ -178,8 +258,12 @@ fn BackendBadge(props: &BadgeProps) -> Html {
         return html! { <span class="backend" data-testid="backend" data-value="">{"Starting the engine…"}</span> };
     };
     let check = report.check;
-    let loss_difference = check.map(|c| (c.loss_gpu - c.loss_cpu).abs().to_string()).unwrap_or_default();
-    let gradient_difference = check.map(|c| c.gradient_difference.to_string()).unwrap_or_default();
+    let loss_difference = check
+        .map(|c| (c.loss_gpu - c.loss_cpu).abs().to_string())
+        .unwrap_or_default();
+    let gradient_difference = check
+        .map(|c| c.gradient_difference.to_string())
+        .unwrap_or_default();
     let race = report.race.as_ref();
     let rate = |r: Option<f64>| r.map(|r| format!("{r:.1}")).unwrap_or_default();
     let (adapter, software) = match &report.gpu {
@@ -211,12 +295,18 @@ struct StateProps {
 #[component]
 fn RunStateBadge(props: &StateProps) -> Html {
     let text = match &props.phase {
-        _ if props.pending.is_some() => props.pending.map(Pending::text).unwrap_or_default().to_string(),
+        _ if props.pending.is_some() => props
+            .pending
+            .map(Pending::text)
+            .unwrap_or_default()
+            .to_string(),
         RunPhase::Idle => "Ready to train".to_string(),
         RunPhase::Preparing(what) => what.clone(),
         RunPhase::Running => "Training…".into(),
         RunPhase::Paused => "Paused".into(),
-        RunPhase::Done { stopped_early: true } => "Stopped".into(),
+        RunPhase::Done {
+            stopped_early: true,
+        } => "Stopped".into(),
         RunPhase::Done { .. } => "Finished".into(),
         RunPhase::Error(message) => message.clone(),
     };

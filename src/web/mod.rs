@@ -1,9 +1,9 @@
 //! Browser plumbing shared by the page and the engine workers: downloads with progress,
 //! the Cache API, gzip through the browser's own `DecompressionStream`.
 
+mod dataset;
 mod download;
 mod global;
-mod dataset;
 
 pub use dataset::{DatasetEvent, load_dataset};
 pub use download::{DATA_CACHE, FileProgress};
