@@ -254,7 +254,8 @@ pub struct BackendReport {
 pub enum ToEngine {
     /// Start as `role`. `force`: the backend the user chose (`?backend=`), else the faster one
     /// is measured for `settings`; `known`: races of earlier visits, reused for the same adapter
-    /// and workload. Also where the data files and the shipped pre-trained weights are.
+    /// and workload. Also where the data files and the shipped pre-trained weights are, and the
+    /// `BroadcastChannel` on which the trainer posts its weights (model files) to the classifier.
     Init {
         role: EngineRole,
         force: Option<BackendKind>,
@@ -262,12 +263,14 @@ pub enum ToEngine {
         known: Vec<RaceRecord>,
         data_base: String,
         pretrained_url: String,
+        weights_channel: String,
     },
     /// The settings changed (model, layers, batch size): measure again if that is a new workload
     /// (the classifier: measure classification now).
     Workload(RunSettings),
     /// Send the current run's weights now ([`FromEngine::Checkpoint`]), e.g. to classify with
-    /// a run in progress.
+    /// a run in progress; between runs, post the last weights to the classifier again (a
+    /// restarted one has none).
     Snapshot,
     Classify(ClassifyRequest),
     /// Continue a run from a checkpoint the page stored (bytes from [`FromEngine::Checkpoint`]).

@@ -18,6 +18,8 @@ mod runner;
 mod saving;
 #[cfg(feature = "worker")]
 mod stepping;
+#[cfg(feature = "worker")]
+mod weights;
 mod worker;
 
 #[cfg(feature = "worker")]

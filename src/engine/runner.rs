@@ -14,6 +14,7 @@ use super::classify::{Pretrained, classify, fetch_pretrained, measure_inference}
 use super::convert::training_config;
 use super::saving::{export_model, import_model, resume_trainer, send_checkpoint};
 use super::stepping::train;
+use super::weights::WeightsChannel;
 use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
 use crate::model::Model;
@@ -47,6 +48,8 @@ pub(super) struct Shared {
     /// The same weights as a model file, for Export.
     pub(super) last_model_file: Option<Vec<u8>>,
     pub(super) pretrained: Pretrained,
+    /// Where the trainer's weights go to the classifier (see `weights`).
+    pub(super) weights: Option<WeightsChannel>,
 }
 
 impl Shared {
@@ -108,6 +111,7 @@ impl Engine {
             last_normalization: None,
             last_model_file: None,
             pretrained: Pretrained::default(),
+            weights: None,
         };
         Self {
             shared: Rc::new(RefCell::new(shared)),
@@ -126,11 +130,17 @@ impl Engine {
                 known,
                 data_base,
                 pretrained_url,
+                weights_channel,
             } => {
                 shared.borrow_mut().data_base = data_base;
-                if role == EngineRole::Classifier {
-                    fetch_pretrained(shared.clone(), pretrained_url);
-                }
+                let weights = match role {
+                    EngineRole::Trainer => WeightsChannel::for_trainer(&weights_channel),
+                    EngineRole::Classifier => {
+                        fetch_pretrained(shared.clone(), pretrained_url);
+                        WeightsChannel::for_classifier(&weights_channel, &shared)
+                    }
+                };
+                shared.borrow_mut().weights = weights;
                 chooser::init(&shared, role, force, settings, known);
             }
             ToEngine::Workload(settings) => chooser::set_workload(&shared, settings),
@@ -143,7 +153,14 @@ impl Engine {
                     chooser::choose(&shared, kind);
                 }
             }
-            ToEngine::Snapshot => shared.borrow_mut().snapshot_requested = true,
+            ToEngine::Snapshot => {
+                let mut s = shared.borrow_mut();
+                if s.state.is_active() {
+                    s.snapshot_requested = true;
+                } else if let (Some(channel), Some(bytes)) = (&s.weights, &s.last_model_file) {
+                    channel.publish(bytes);
+                }
+            }
             ToEngine::Start(settings) => begin(shared, RunStart::Fresh(settings)),
             ToEngine::ResumeRun {
                 checkpoint,

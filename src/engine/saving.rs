@@ -1,5 +1,5 @@
 //! Checkpoints and model files in the worker: sent to the page after every epoch and when a
-//! run stops (the page stores them), and taken back to resume a run or to classify with an
+//! run stops (the page stores them; the classifier gets the weights over `weights`), and taken back to resume a run or to classify with an
 //! exported model. Bytes from the page are validated here before anything is replaced.
 
 use std::cell::RefCell;
@@ -35,6 +35,9 @@ pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer) {
         checkpoint: bytes,
         model_file: model_file.clone(),
     });
+    if let Some(channel) = &s.weights {
+        channel.publish(&model_file);
+    }
     s.last_model_file = Some(model_file);
 }
 

@@ -92,6 +92,9 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
     let dispatcher = state.dispatcher();
     *busy.borrow_mut() = true;
     spawn_local(async move {
+        // In a task of its own: copying a checkpoint (16 MB for the Atelier CNN) into IndexedDB
+        // in the task that received it from the worker made one main-thread task of both.
+        gloo::timers::future::TimeoutFuture::new(0).await;
         // Checkpoints first: a saved run that claims a checkpoint should find it.
         for (run, bytes) in checkpoints {
             let id = run.id;

@@ -1,6 +1,7 @@
 //! The page's end of the engine: two workers of the same bundle, one that trains and one that
 //! classifies, so a drawing is answered while a run trains. Their reports are dispatched as
-//! actions; the trainer's weights (every epoch, at Pause, at the end) go on to the classifier.
+//! actions. The trainer's weights (every epoch, at Pause, at the end) go to the classifier over
+//! a `BroadcastChannel` this page names, not through the main thread.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -46,8 +47,9 @@ struct Link {
     /// without one the faster backend is measured for each.
     force: Option<BackendKind>,
     force_classifier: Option<BackendKind>,
-    /// The newest weights sent to the classifier, sent again to a restarted one.
-    weights: Rc<RefCell<Option<Vec<u8>>>>,
+    /// The `BroadcastChannel` of this page's weights, trainer to classifier (unique per page,
+    /// so two tabs never classify with each other's runs).
+    weights_channel: String,
     /// The classifier races once the trainer has decided, so that the two races do not
     /// compete for the same cores.
     classifier_raced: Rc<Cell<bool>>,
@@ -77,7 +79,13 @@ impl Link {
             }
             ToEngine::MeasureInference => Self::send_to(&self.classifier, command),
             ToEngine::ImportModel { bytes, quiet } => {
-                self.forward_weights(bytes.clone());
+                Self::send_to(
+                    &self.classifier,
+                    ToEngine::ImportModel {
+                        bytes: bytes.clone(),
+                        quiet: true,
+                    },
+                );
                 Self::send_to(&self.trainer, ToEngine::ImportModel { bytes, quiet });
             }
             ToEngine::Workload(settings) => {
@@ -86,14 +94,6 @@ impl Link {
             }
             command => Self::send_to(&self.trainer, command),
         }
-    }
-
-    fn forward_weights(&self, bytes: Vec<u8>) {
-        *self.weights.borrow_mut() = Some(bytes.clone());
-        Self::send_to(
-            &self.classifier,
-            ToEngine::ImportModel { bytes, quiet: true },
-        );
     }
 
     /// An answer arrived: let the waiting request (if any) go.
@@ -116,6 +116,7 @@ impl Link {
             known: storage::load_races(),
             data_base: self.data_base.clone(),
             pretrained_url: absolute(PRETRAINED_MODEL),
+            weights_channel: self.weights_channel.clone(),
         }
     }
 
@@ -136,10 +137,9 @@ impl Link {
             .callback(move |event| link.on_classifier_event(event))
             .spawn_with_loader(ENGINE_LOADER);
         worker.send(self.init(EngineRole::Classifier, self.force_classifier));
-        if let Some(bytes) = self.weights.borrow().clone() {
-            worker.send(ToEngine::ImportModel { bytes, quiet: true });
-        }
         *self.classifier.borrow_mut() = Some(worker);
+        // A restarted classifier has no weights: the trainer posts its newest again.
+        Self::send_to(&self.trainer, ToEngine::Snapshot);
     }
 
     fn on_trainer_event(&self, event: FromEngine) {
@@ -152,7 +152,6 @@ impl Link {
                 return;
             }
             FromEngine::Raced(record) => return storage::save_race(record.clone()),
-            FromEngine::Checkpoint { model_file, .. } => self.forward_weights(model_file.clone()),
             FromEngine::ModelFile { model, bytes } => {
                 super::storage_panel::download(
                     bytes,
@@ -245,7 +244,7 @@ pub fn use_engine(
         data_base: absolute(&data_base),
         force: forced("backend"),
         force_classifier: forced("classify"),
-        weights: Rc::default(),
+        weights_channel: format!("atelier-weights-{}", js_sys::Math::random()),
         classifier_raced: Rc::default(),
         settings: Rc::default(),
     });

@@ -195,15 +195,17 @@ export async function responsiveness(server, backend, { withLatency, withPause }
   Object.assign(into, { backend, query, model: RESPONSIVE_MODEL, batch: BATCH, idle: null, training: null, pause: null, load: load() });
   const context = await browser();
   try {
-    // A first visit runs the classifier's race (its GPU figure completes in the background);
-    // the measured visit reuses it, as a returning user's page does, so no race competes.
+    // A first visit runs the races (their GPU figures complete in the background): the
+    // classifier's, and a trainer forced onto WebGPU still races for where to evaluate. The
+    // measured visit reuses them, as a returning user's page does, so no race competes.
     const first = await open(context, server.url, query);
+    const workloads = ['classify/1', ...(backend === 'webgpu' ? [`${RESPONSIVE_MODEL}/${BATCH}`] : [])];
     try {
-      await first.waitForFunction(() => (JSON.parse(localStorage.getItem('atelier.races') || '[]'))
-        .some((r) => r.workload === 'classify/1' && r.complete), null, { timeout: 5 * MINUTE, polling: 500 });
+      await first.waitForFunction((wanted) => wanted.every((w) => (JSON.parse(localStorage.getItem('atelier.races') || '[]'))
+        .some((r) => r.workload === w && r.complete)), workloads, { timeout: 5 * MINUTE, polling: 500 });
     } catch (e) {
       if (e.name !== TIMEOUT) throw e;
-      log(`responsiveness ${backend}: the classifier's race did not complete within 5 minutes`);
+      log(`responsiveness ${backend}: the races (${workloads}) did not complete within 5 minutes`);
     }
     await first.close();
     const page = await open(context, server.url, query);
