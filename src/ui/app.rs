@@ -1,20 +1,20 @@
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::autosave::use_autosave;
-use super::classify::ClassifyPanel;
-use super::data_status::DataStatus;
-use super::engine_link::use_engine;
-use super::evaluation::Evaluation;
-use super::gallery::Gallery;
-use super::presets::Presets;
-use super::run_state::Pending;
-use super::runs::RunList;
-use super::state::{Action, AppState, DataPhase};
-use super::storage::{self, checkpoint_key};
-use super::storage_panel::StoragePanel;
-use super::train_panel::TrainPanel;
 use crate::protocol::{RunPhase, RunSettings, ToEngine, Workload};
+use crate::ui::panels::classify::ClassifyPanel;
+use crate::ui::panels::data_status::DataStatus;
+use crate::ui::panels::evaluation::EvaluationPanel;
+use crate::ui::panels::gallery::Gallery;
+use crate::ui::panels::presets::Presets;
+use crate::ui::panels::runs::RunList;
+use crate::ui::panels::storage::StoragePanel;
+use crate::ui::panels::train::TrainPanel;
+use crate::ui::services::autosave::use_autosave;
+use crate::ui::services::database::{self, checkpoint_key};
+use crate::ui::services::engine_link::use_engine;
+use crate::ui::state::run::Pending;
+use crate::ui::state::{Action, AppState, DataPhase};
 use crate::web::{DatasetEvent, load_dataset, mark, query_param};
 
 /// Where the four `.gz` files live: `data/` beside the app, or `?data=<url>`.
@@ -164,10 +164,10 @@ pub fn App() -> Html {
         |id: u32, (dispatcher, engine)| {
             let (dispatcher, engine) = (dispatcher.clone(), engine.clone());
             spawn_local(async move {
-                match storage::get_bytes(&checkpoint_key(id)).await {
+                match database::get_bytes(&checkpoint_key(id)).await {
                     Ok(Some(checkpoint)) => {
                         dispatcher.dispatch(Action::RunResumed(id));
-                        let readback_every = super::engine_link::readback_every();
+                        let readback_every = crate::ui::services::engine_link::readback_every();
                         engine.emit(ToEngine::ResumeRun {
                             checkpoint,
                             readback_every,
@@ -186,13 +186,13 @@ pub fn App() -> Html {
     let on_delete = use_callback(state.dispatcher(), |id: u32, dispatcher| {
         let dispatcher = dispatcher.clone();
         spawn_local(async move {
-            match storage::delete_run(id).await {
+            match database::delete_run(id).await {
                 Ok(()) => dispatcher.dispatch(Action::RunDeleted(id)),
                 Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
                     "Run {id} was not deleted: {message}"
                 ))),
             }
-            dispatcher.dispatch(Action::StorageUsage(storage::usage().await));
+            dispatcher.dispatch(Action::StorageUsage(database::usage().await));
         });
     });
     let can_preset = state.phase == DataPhase::Ready && state.run.backend.is_some() && !run_active;
@@ -223,7 +223,7 @@ pub fn App() -> Html {
                              {on_compare} {on_show} {on_resume} {on_delete} busy={run_active} />
                     <StoragePanel storage={state.storage.clone()} runs={state.runs.len()} busy={run_active} dispatch={dispatch.clone()} />
                 </section>
-                <Evaluation run={evaluated} test={state.test.clone()} cell={state.cell} {on_cell} />
+                <EvaluationPanel run={evaluated} test={state.test.clone()} cell={state.cell} {on_cell} />
                 <Gallery
                     train={state.train.clone()}
                     test={state.test.clone()}

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use super::download::{FileProgress, evict, fetch_gz, gunzip, store};
+use super::fetch::{FileProgress, evict, fetch_gz, gunzip, store};
 use crate::data::{DataError, DataFile, Split, SplitKind};
 
 pub enum DatasetEvent {

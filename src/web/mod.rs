@@ -2,9 +2,9 @@
 //! the Cache API, gzip through the browser's own `DecompressionStream`.
 
 mod dataset;
-mod download;
+mod fetch;
 mod global;
 
 pub use dataset::{DatasetEvent, load_dataset};
-pub use download::{DATA_CACHE, FileProgress};
+pub use fetch::{DATA_CACHE, FileProgress};
 pub use global::{fetch_bytes, mark, query_param};

@@ -3,10 +3,10 @@
 
 use std::rc::Rc;
 
-use super::input_image::now_ms;
 use crate::protocol::{
     BackendReport, Classification, ClassifierChoice, ClassifierStatus, FromEngine, ModelChoice,
 };
+use crate::ui::services::input_image::now_ms;
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ClassifyView {

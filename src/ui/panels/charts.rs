@@ -6,11 +6,11 @@ use std::rc::Rc;
 use plotters::style::RGBColor;
 use yew::prelude::*;
 
-use super::chart::{LineChart, Series};
-use super::run_state::RunView;
-use super::runs::{RunRecord, run_color};
 use crate::metrics::smooth;
 use crate::protocol::{EpochPoint, StepPoint};
+use crate::ui::panels::chart::{LineChart, Series};
+use crate::ui::state::run::RunView;
+use crate::ui::state::runs::{RunRecord, run_color};
 
 const TRAIN: RGBColor = RGBColor(47, 75, 216);
 const VALIDATION: RGBColor = RGBColor(214, 118, 0);

@@ -3,17 +3,17 @@
 
 use yew::prelude::*;
 
-use super::confusion::{CellImages, ConfusionMatrix};
-use super::runs::{EvalRef, RunRecord};
-use super::state::SplitRef;
-use super::tiles::ProbabilityTile;
 use crate::data::CLASS_NAMES;
+use crate::ui::panels::confusion::{CellImages, ConfusionMatrix};
+use crate::ui::panels::tiles::ProbabilityTile;
+use crate::ui::state::SplitRef;
+use crate::ui::state::runs::{EvalRef, RunRecord};
 
 /// Images in the mistakes strip.
 const MISTAKES: usize = 12;
 
 #[derive(Properties, PartialEq)]
-pub struct EvaluationProps {
+pub struct EvaluationPanelProps {
     /// The run whose evaluation is shown (it has one).
     pub run: Option<RunRecord>,
     pub test: Option<SplitRef>,
@@ -22,7 +22,7 @@ pub struct EvaluationProps {
 }
 
 #[component]
-pub fn Evaluation(props: &EvaluationProps) -> Html {
+pub fn EvaluationPanel(props: &EvaluationPanelProps) -> Html {
     let (Some(run), Some(test)) = (&props.run, &props.test) else {
         return html! {
             <section class="card evaluation" aria-label="Evaluation">

@@ -12,7 +12,7 @@ use web_sys::{
 };
 use yew::prelude::*;
 
-use super::input_image::{InputImage, now_ms};
+use crate::ui::services::input_image::{InputImage, now_ms};
 
 /// Canvas resolution in its own units; CSS scales it to the layout.
 pub const SIDE: u32 = 280;

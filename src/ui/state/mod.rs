@@ -1,17 +1,22 @@
 //! The page's state in one `Reducible`: data loading, the gallery view, the current run and
 //! every earlier one.
 
+pub mod picture;
+pub mod run;
+pub mod runs;
+pub mod saved;
+
 use std::rc::Rc;
 
 use yew::Reducible;
 
-use super::classify_state::ClassifyView;
-use super::run_state::RunView;
-use super::runs::{EvalRef, RunRecord};
-use super::saved::StorageView;
 use crate::data::{DataFile, Split, SplitKind};
 use crate::metrics::ClassifiedSet;
 use crate::protocol::{FromEngine, RunPhase, RunSettings};
+use crate::ui::state::picture::ClassifyView;
+use crate::ui::state::run::RunView;
+use crate::ui::state::runs::{EvalRef, RunRecord};
+use crate::ui::state::saved::StorageView;
 use crate::web::FileProgress;
 
 /// A shared split. Compared by pointer: a deep compare of 47 MB per render would be absurd.
@@ -147,7 +152,7 @@ pub enum Action {
     /// The classifier worker's backend and the race behind it.
     ClassifierBackend(crate::protocol::BackendReport),
     /// A control was clicked: shown at once, until the engine confirms it.
-    Pending(super::run_state::Pending),
+    Pending(crate::ui::state::run::Pending),
     EditSettings(RunSettings),
     /// The page asked the engine for a new run: clear the old curves now and list it
     /// (`compare`: overlaid from the start, as preset runs are).

@@ -6,8 +6,8 @@ use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
-use super::state::SplitRef;
 use crate::data::IMAGE_SIDE;
+use crate::ui::state::SplitRef;
 use crate::web::mark;
 
 thread_local! {

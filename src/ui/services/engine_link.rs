@@ -9,10 +9,10 @@ use std::rc::Rc;
 use gloo_worker::{Spawnable, WorkerBridge};
 use yew::prelude::*;
 
-use super::state::{Action, AppState};
-use super::storage;
 use crate::engine::{ENGINE_LOADER, EngineWorker};
 use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, ToEngine};
+use crate::ui::services::database;
+use crate::ui::state::{Action, AppState};
 use crate::web::query_param;
 
 /// `base` resolved against the page, so the worker (whose own URL differs) finds the same files.
@@ -113,7 +113,7 @@ impl Link {
             role,
             force,
             settings: self.settings.borrow().clone(),
-            known: storage::load_races(),
+            known: database::load_races(),
             data_base: self.data_base.clone(),
             pretrained_url: absolute(PRETRAINED_MODEL),
             weights_channel: self.weights_channel.clone(),
@@ -151,11 +151,11 @@ impl Link {
             | FromEngine::InferenceMeasured(_) => {
                 return;
             }
-            FromEngine::Raced(record) => return storage::save_race(record.clone()),
+            FromEngine::Raced(record) => return database::save_race(record.clone()),
             FromEngine::ModelFile { model, bytes } => {
-                super::storage_panel::download(
+                crate::ui::services::save_file::save_file(
                     bytes,
-                    &super::storage_panel::model_file_name(*model),
+                    &crate::ui::services::save_file::model_file_name(*model),
                 );
             }
             FromEngine::Backend(report)
@@ -182,7 +182,7 @@ impl Link {
             FromEngine::Backend(report) => {
                 self.dispatcher.dispatch(Action::ClassifierBackend(report))
             }
-            FromEngine::Raced(record) => storage::save_race(record),
+            FromEngine::Raced(record) => database::save_race(record),
             FromEngine::InferenceMeasured(figures) => publish_inference_figures(&figures),
             FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } => {
                 self.dispatcher.dispatch(Action::Engine(event));

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
-use super::chart_canvas::ChartCanvas;
+use crate::ui::panels::chart_canvas::ChartCanvas;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {

@@ -2,10 +2,10 @@
 
 use std::rc::Rc;
 
-use super::runs::RunRecord;
-use super::state::AppState;
-use super::storage::{RUN_FORMAT, SavedRun};
 use crate::protocol::{ClassifierChoice, FromEngine, RunPhase};
+use crate::ui::services::database::{RUN_FORMAT, SavedRun};
+use crate::ui::state::AppState;
+use crate::ui::state::runs::RunRecord;
 
 impl From<&RunRecord> for SavedRun {
     fn from(run: &RunRecord) -> Self {
@@ -62,7 +62,7 @@ pub struct StorageView {
 
 impl AppState {
     /// Stored runs come back after a reload, below any started in the meantime.
-    pub(super) fn restore_runs(&mut self, restored: Vec<RunRecord>) {
+    pub(crate) fn restore_runs(&mut self, restored: Vec<RunRecord>) {
         let runs = Rc::make_mut(&mut self.runs);
         let mut all = restored;
         let first_new = all.iter().map(|r| r.id).max().unwrap_or(0);
@@ -85,7 +85,7 @@ impl AppState {
 
     /// The run continues in the engine: it becomes the current run, its curves cut back to its
     /// checkpoint so that the resumed steps follow on.
-    pub(super) fn resume_run(&mut self, id: u32) {
+    pub(crate) fn resume_run(&mut self, id: u32) {
         let runs = Rc::make_mut(&mut self.runs);
         let Some(position) = runs.iter().position(|r| r.id == id) else {
             return;
@@ -119,7 +119,7 @@ impl AppState {
         runs.push(run);
     }
 
-    pub(super) fn delete_run(&mut self, id: u32) {
+    pub(crate) fn delete_run(&mut self, id: u32) {
         Rc::make_mut(&mut self.runs).retain(|r| r.id != id);
         if self.shown_run == Some(id) {
             self.shown_run = None;
@@ -127,7 +127,7 @@ impl AppState {
     }
 
     /// Reports about checkpoints and model files.
-    pub(super) fn apply_persistence(&mut self, event: FromEngine) {
+    pub(crate) fn apply_persistence(&mut self, event: FromEngine) {
         match event {
             FromEngine::Checkpoint {
                 global_step,

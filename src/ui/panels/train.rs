@@ -4,16 +4,16 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::run_state::{Pending, RunView};
 use crate::protocol::{
     Activation, BackendKind, GpuStatus, ModelChoice, RunPhase, RunSettings, ToEngine,
 };
+use crate::ui::state::run::{Pending, RunView};
 
 #[derive(Properties, PartialEq)]
 pub struct TrainPanelProps {
     pub run: RunView,
     /// Every run, for the comparison overlay of the charts.
-    pub runs: std::rc::Rc<Vec<super::runs::RunRecord>>,
+    pub runs: std::rc::Rc<Vec<crate::ui::state::runs::RunRecord>>,
     pub data_ready: bool,
     pub on_command: Callback<ToEngine>,
     pub on_settings: Callback<RunSettings>,
@@ -200,10 +200,10 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             if let Some(notice) = &run.notice {
                 <p class="notice" role="status" data-testid="train-notice">{notice}</p>
             }
-            <super::metrics::Metrics run={run.clone()} />
+            <crate::ui::panels::live_figures::Metrics run={run.clone()} />
             // Mounted from the start: the first canvas draw is the costly one, so it happens at
             // page load rather than as a long task in the middle of training.
-            <super::training_charts::TrainingCharts run={run.clone()} runs={runs.clone()} />
+            <crate::ui::panels::charts::TrainingCharts run={run.clone()} runs={runs.clone()} />
         </section>
     }
 }
@@ -313,7 +313,7 @@ fn RunStateBadge(props: &StateProps) -> Html {
     html! {
         <span class={classes!("run-state", props.phase.name(), props.pending.is_some().then_some("pending"))} data-testid="train-state"
               data-state={props.phase.name()} data-pending={props.pending.map(Pending::name).unwrap_or_default()}
-              data-step={props.step.to_string()} data-readback={super::engine_link::readback_every().to_string()}
+              data-step={props.step.to_string()} data-readback={crate::ui::services::engine_link::readback_every().to_string()}
               role="status">{text}</span>
     }
 }

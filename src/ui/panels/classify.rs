@@ -9,16 +9,16 @@ use web_sys::{ClipboardEvent, DragEvent, File, HtmlInputElement, HtmlSelectEleme
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::classify_state::ClassifyView;
-use super::draw::{BaseImage, DrawCanvas};
-use super::input_image::{InputImage, decode, now_ms};
-use super::pixels::{GreyImage, SaliencyImage};
-use super::state::Action;
-use super::storage_panel::ModelFiles;
 use crate::data::CLASS_NAMES;
 use crate::metrics::predicted_class;
 use crate::preprocess::{PreprocessError, RgbaImage, preprocess};
 use crate::protocol::{ClassifierChoice, ClassifyRequest, ToEngine};
+use crate::ui::panels::draw::{BaseImage, DrawCanvas};
+use crate::ui::panels::model_files::ModelFiles;
+use crate::ui::panels::pixels::{GreyImage, SaliencyImage};
+use crate::ui::services::input_image::{InputImage, decode, now_ms};
+use crate::ui::state::Action;
+use crate::ui::state::picture::ClassifyView;
 
 #[derive(Properties, PartialEq)]
 pub struct ClassifyPanelProps {

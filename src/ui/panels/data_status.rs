@@ -2,8 +2,8 @@
 
 use yew::prelude::*;
 
-use super::state::DataPhase;
 use crate::data::DataFile;
+use crate::ui::state::DataPhase;
 use crate::web::FileProgress;
 
 #[derive(Properties, PartialEq)]

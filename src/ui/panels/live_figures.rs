@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use super::run_state::RunView;
+use crate::ui::state::run::RunView;
 
 #[derive(Properties, PartialEq)]
 pub struct MetricsProps {

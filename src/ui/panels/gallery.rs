@@ -4,9 +4,9 @@
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
-use super::pixels::PixelImage;
-use super::state::{Action, GalleryView, SplitRef};
 use crate::data::{CLASS_NAMES, SplitKind};
+use crate::ui::panels::pixels::PixelImage;
+use crate::ui::state::{Action, GalleryView, SplitRef};
 
 pub const PAGE_SIZE: usize = 60;
 

@@ -7,10 +7,10 @@ use std::rc::Rc;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::runs::RunRecord;
-use super::state::{Action, AppState};
-use super::storage::{self, LATEST_MODEL, SavedRun};
 use crate::protocol::ToEngine;
+use crate::ui::services::database::{self, LATEST_MODEL, SavedRun};
+use crate::ui::state::runs::RunRecord;
+use crate::ui::state::{Action, AppState};
 
 /// What makes a run worth saving again: a new epoch, a new phase, a checkpoint, the overlay
 /// flag, and the final step count once it stops (steps alone would save on every batch).
@@ -36,7 +36,7 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
         let (dispatcher, saved) = (state.dispatcher(), saved.clone());
         use_effect_with((), move |_| {
             spawn_local(async move {
-                match storage::load_runs().await {
+                match database::load_runs().await {
                     Ok(runs) => {
                         let records: Vec<RunRecord> =
                             runs.into_iter().map(RunRecord::from).collect();
@@ -49,10 +49,10 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
                         "Saved runs could not be read: {message}"
                     ))),
                 }
-                if let Ok(Some(bytes)) = storage::get_bytes(LATEST_MODEL).await {
+                if let Ok(Some(bytes)) = database::get_bytes(LATEST_MODEL).await {
                     engine.emit(ToEngine::ImportModel { bytes, quiet: true });
                 }
-                dispatcher.dispatch(Action::StorageUsage(storage::usage().await));
+                dispatcher.dispatch(Action::StorageUsage(database::usage().await));
             });
         });
     }
@@ -98,7 +98,7 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
         // Checkpoints first: a saved run that claims a checkpoint should find it.
         for (run, bytes) in checkpoints {
             let id = run.id;
-            match storage::save_run_with_checkpoint(&run, &bytes).await {
+            match database::save_run_with_checkpoint(&run, &bytes).await {
                 Ok(()) => dispatcher.dispatch(Action::CheckpointStored(id, bytes)),
                 Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
                     "The checkpoint of run {id} was not saved: {message}"
@@ -106,7 +106,7 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
             }
         }
         if let Some(bytes) = model {
-            match storage::put_bytes(LATEST_MODEL, &bytes).await {
+            match database::put_bytes(LATEST_MODEL, &bytes).await {
                 Ok(()) => dispatcher.dispatch(Action::ModelStored(bytes)),
                 Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
                     "The model was not saved: {message}"
@@ -114,13 +114,13 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
             }
         }
         for (id, _, run) in changed {
-            if let Err(message) = storage::save_run(&run).await {
+            if let Err(message) = database::save_run(&run).await {
                 dispatcher.dispatch(Action::StorageFailed(format!(
                     "Run {id} was not saved: {message}"
                 )));
             }
         }
-        let usage = storage::usage().await;
+        let usage = database::usage().await;
         *busy.borrow_mut() = false;
         dispatcher.dispatch(Action::StorageUsage(usage));
     });

@@ -2,10 +2,10 @@
 
 use yew::prelude::*;
 
-use super::pixels::PixelImage;
-use super::state::SplitRef;
 use crate::data::CLASS_NAMES;
 use crate::metrics::{Probabilities, predicted_class};
+use crate::ui::panels::pixels::PixelImage;
+use crate::ui::state::SplitRef;
 
 #[derive(Properties, PartialEq)]
 pub struct ProbabilityTileProps {
