@@ -1,7 +1,8 @@
 //! The device cross-check the browser runs between WebGPU and Flex, here between two Flex
 //! devices: identical kernels must agree exactly, and the check must notice different weights.
 
-use atelier::training::{CrossCheck, cross_check};
+use atelier::protocol::CrossCheck;
+use atelier::training::{compare, cross_check, probe_model};
 use burn::prelude::Device;
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -25,6 +26,25 @@ fn identical_devices_agree() {
     assert_eq!(check.loss_reference, check.loss_candidate);
     assert!(check.gradient_difference < 1e-6, "{check:?}");
     assert!(check.agrees());
+}
+
+#[test]
+fn a_device_computing_with_other_weights_is_caught() {
+    // The candidate side perturbed: the same check, but its model starts from another seed,
+    // as a GPU whose kernels compute something else would.
+    let device = Device::flex();
+    let check = block_on(compare(
+        &probe_model(&device, 7),
+        &device,
+        &probe_model(&device, 8),
+        &device,
+    ))
+    .unwrap();
+    assert!(!check.agrees(), "{check:?}");
+    assert!(
+        check.gradient_difference > 10.0 * CrossCheck::TOLERANCE,
+        "{check:?}"
+    );
 }
 
 #[test]

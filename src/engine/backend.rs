@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::runner::{Shared, yield_to_events};
-use crate::protocol::{BackendKind, DeviceCheck};
+use crate::protocol::{BackendKind, CrossCheck};
 use crate::race::{GpuStatus, is_software_adapter};
 use crate::training::cross_check;
 
@@ -27,7 +27,7 @@ pub struct Backend {
     pub kind: BackendKind,
     pub device: Device,
     /// WebGPU's check against the CPU when it started.
-    pub check: Option<DeviceCheck>,
+    pub check: Option<CrossCheck>,
 }
 
 /// Where the wgpu runtime is (it starts at most once per worker).
@@ -88,7 +88,7 @@ pub async fn probe_gpu() -> GpuStatus {
 
 /// Starts Burn's wgpu runtime and checks it against the CPU; the reason (and the check, when
 /// it ran) when WebGPU must not be used. Call at most once per worker.
-pub async fn start_webgpu() -> Result<Backend, (String, Option<DeviceCheck>)> {
+pub async fn start_webgpu() -> Result<Backend, (String, Option<CrossCheck>)> {
     let gpu = navigator_gpu().ok_or(("WebGPU not available in this browser".to_string(), None))?;
     if let Err(err) = request_subgroups(&gpu) {
         web_sys::console::warn_1(&err);
@@ -99,12 +99,7 @@ pub async fn start_webgpu() -> Result<Backend, (String, Option<DeviceCheck>)> {
         .map_err(|err| (format!("WebGPU could not start ({err})"), None))?;
     // Never train on a GPU that computes something else than the CPU.
     let check = match cross_check(&Device::flex(), &device, 7).await {
-        Ok(check) => DeviceCheck {
-            loss_cpu: check.loss_reference,
-            loss_gpu: check.loss_candidate,
-            gradient_difference: check.gradient_difference,
-            agrees: check.agrees(),
-        },
+        Ok(check) => check,
         Err(err) => {
             return Err((
                 format!("WebGPU failed its first computation ({err:?})"),
@@ -112,7 +107,7 @@ pub async fn start_webgpu() -> Result<Backend, (String, Option<DeviceCheck>)> {
             ));
         }
     };
-    if !check.agrees {
+    if !check.agrees() {
         return Err(("WebGPU gave wrong results on this GPU".into(), Some(check)));
     }
     Ok(Backend {

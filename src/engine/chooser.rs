@@ -18,7 +18,7 @@ use super::measure::{time_classify, time_evaluation, time_training};
 use super::runner::{Shared, now, yield_to_events};
 use crate::inference::{PRETRAINED_NORMALIZATION, load_pretrained};
 use crate::protocol::{
-    BackendKind, BackendReport, DeviceCheck, EngineRole, FromEngine, RunSettings,
+    BackendKind, BackendReport, CrossCheck, EngineRole, FromEngine, RunSettings,
 };
 use crate::race::{Choice, GpuStatus, RACE_BUDGET_SECONDS, RaceRecord, Workload, explain, known};
 
@@ -27,7 +27,7 @@ pub(super) struct Chooser {
     forced: Option<BackendKind>,
     pub(super) gpu: GpuStatus,
     pub(super) webgpu: WebGpu,
-    pub(super) check: Option<DeviceCheck>,
+    pub(super) check: Option<CrossCheck>,
     /// Races of earlier visits (from the page) and of this one.
     known: Vec<RaceRecord>,
     pub(super) settings: RunSettings,

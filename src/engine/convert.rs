@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 
 use crate::model::{AtelierCnnConfig, BaselineCnnConfig, DenseConfig, ModelConfig};
 use crate::protocol::{EngineMemory, EpochPoint, ModelChoice, RunSettings, StepPoint};
-use crate::training::{EpochReport, LrSchedule, OptimizerKind, StepReport, TrainingConfig};
+use crate::training::{EpochReport, StepReport, TrainingConfig};
 
 pub fn training_config(s: &RunSettings) -> TrainingConfig {
     let model = match s.model {
@@ -20,10 +20,10 @@ pub fn training_config(s: &RunSettings) -> TrainingConfig {
     };
     TrainingConfig::new()
         .with_model(model)
-        .with_optimizer(OptimizerKind::from_name(&s.optimizer).unwrap_or_default())
+        .with_optimizer(s.optimizer)
         .with_learning_rate(s.learning_rate)
         .with_momentum(s.momentum)
-        .with_schedule(LrSchedule::from_name(&s.schedule).unwrap_or_default())
+        .with_schedule(s.schedule)
         .with_batch_size(s.batch_size)
         .with_epochs(s.epochs)
         .with_validation_size(s.validation_size)

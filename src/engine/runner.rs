@@ -18,7 +18,9 @@ use super::weights::WeightsChannel;
 use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
 use crate::model::Model;
-use crate::protocol::{BackendKind, EngineRole, FromEngine, RunPhase, RunSettings, ToEngine};
+use crate::protocol::{
+    BackendKind, EngineRole, FromEngine, RunPhase, RunSettings, TestHook, ToEngine,
+};
 use crate::training::{Normalization, RunEvent, RunState, Trainer, TrainingData};
 use crate::web::{DatasetEvent, load_dataset};
 
@@ -184,8 +186,8 @@ impl Engine {
                 }
             }
             ToEngine::Classify(request) => classify(shared, request),
-            ToEngine::MeasureInference => measure_inference(shared),
-            ToEngine::LoseGpuForTest => {
+            ToEngine::Test(TestHook::MeasureInference) => measure_inference(shared),
+            ToEngine::Test(TestHook::LoseGpu) => {
                 if !lose_gpu_device() {
                     shared.borrow().send(FromEngine::Refused(
                         "There is no WebGPU device to lose.".into(),

@@ -3,79 +3,10 @@
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::Normalization;
 use crate::model::ModelConfig;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OptimizerKind {
-    /// Plain SGD with (optional) momentum: the lessons' reference point.
-    Sgd,
-    #[default]
-    Adam,
-}
-
-impl OptimizerKind {
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Sgd => "sgd",
-            Self::Adam => "adam",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Sgd, Self::Adam]
-            .into_iter()
-            .find(|kind| kind.name().eq_ignore_ascii_case(name))
-    }
-
-    /// A sensible learning rate for each, used when the user has not picked one.
-    pub const fn default_learning_rate(self) -> f64 {
-        match self {
-            Self::Sgd => 0.05,
-            Self::Adam => 1e-3,
-        }
-    }
-}
-
-/// How the learning rate evolves over the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LrSchedule {
-    /// The configured rate throughout.
-    Constant,
-    /// From the configured rate down to zero along half a cosine over all steps: the last epochs
-    /// take small steps and settle, worth about a point of test accuracy in a short run.
-    #[default]
-    Cosine,
-}
-
-impl LrSchedule {
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Constant => "constant",
-            Self::Cosine => "cosine",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Constant, Self::Cosine]
-            .into_iter()
-            .find(|s| s.name().eq_ignore_ascii_case(name))
-    }
-
-    /// The rate for a step, `progress` being the fraction of the run's steps already taken.
-    pub fn rate(self, base: f64, progress: f64) -> f64 {
-        match self {
-            Self::Constant => base,
-            Self::Cosine => {
-                base * 0.5 * (1.0 + (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos())
-            }
-        }
-    }
-}
+pub use crate::protocol::{LrSchedule, OptimizerKind};
 
 #[derive(Config, Debug)]
 pub struct TrainingConfig {

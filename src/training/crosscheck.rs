@@ -6,31 +6,11 @@
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::*;
 use burn::tensor::{ExecutionError, Transaction};
-use serde::{Deserialize, Serialize};
 
 use super::{Batcher, Normalization, SplitMix64};
 use crate::data::{PIXELS_PER_IMAGE, Split, SplitKind};
 use crate::model::{BaselineCnnConfig, Model, ModelConfig};
-
-/// How the two devices compare.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CrossCheck {
-    pub loss_reference: f32,
-    pub loss_candidate: f32,
-    /// Largest difference of the input gradients, relative to the largest reference gradient.
-    pub gradient_difference: f32,
-}
-
-impl CrossCheck {
-    /// Float32 on different kernels agrees to about 1e-5 relative; garbage is off by far more.
-    pub const TOLERANCE: f32 = 1e-3;
-
-    pub fn agrees(&self) -> bool {
-        let loss_difference =
-            (self.loss_reference - self.loss_candidate).abs() / self.loss_reference.abs().max(1e-6);
-        loss_difference < Self::TOLERANCE && self.gradient_difference < Self::TOLERANCE
-    }
-}
+use crate::protocol::CrossCheck;
 
 /// A fixed batch of 16 noisy images, so the check needs no dataset.
 fn probe_split() -> Split {
@@ -75,11 +55,27 @@ pub async fn cross_check(
     candidate: &Device,
     seed: u64,
 ) -> Result<CrossCheck, ExecutionError> {
-    let init_device = reference.clone().autodiff();
+    let model = probe_model(reference, seed);
+    compare(&model, reference, &model, candidate).await
+}
+
+/// The Baseline CNN the check runs, initialised from `seed` on `device`.
+pub fn probe_model(device: &Device, seed: u64) -> Model {
+    let init_device = device.clone().autodiff();
     init_device.seed(seed);
-    let model = ModelConfig::BaselineCnn(BaselineCnnConfig::new()).init(&init_device);
-    let (loss_reference, g_ref) = loss_and_input_gradient(&model, reference).await?;
-    let (loss_candidate, g_cand) = loss_and_input_gradient(&model, candidate).await?;
+    ModelConfig::BaselineCnn(BaselineCnnConfig::new()).init(&init_device)
+}
+
+/// [`cross_check`] with a model for each side: the same weights must agree; different ones
+/// (a GPU computing something else) must not.
+pub async fn compare(
+    reference_model: &Model,
+    reference: &Device,
+    candidate_model: &Model,
+    candidate: &Device,
+) -> Result<CrossCheck, ExecutionError> {
+    let (loss_reference, g_ref) = loss_and_input_gradient(reference_model, reference).await?;
+    let (loss_candidate, g_cand) = loss_and_input_gradient(candidate_model, candidate).await?;
     let scale = g_ref.iter().fold(0f32, |m, g| m.max(g.abs())).max(1e-12);
     let gradient_difference = if g_ref.len() == g_cand.len() {
         g_ref

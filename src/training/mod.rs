@@ -20,7 +20,7 @@ pub use checkpoint::{
     PendingModelFile,
 };
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
-pub use crosscheck::{CrossCheck, cross_check};
+pub use crosscheck::{compare, cross_check, probe_model};
 pub use eval::Evaluation;
 pub use metrics::{
     EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities,

@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use crate::protocol::{Activation, ModelChoice, RunSettings};
+use crate::protocol::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};
 
 pub struct Preset {
     pub id: &'static str,
@@ -19,10 +19,10 @@ fn activations() -> Vec<RunSettings> {
         hidden: vec![128, 128],
         activation,
         dropout,
-        optimizer: "sgd".into(),
+        optimizer: OptimizerKind::Sgd,
         learning_rate: 0.01,
         momentum: 0.0,
-        schedule: "constant".into(),
+        schedule: LrSchedule::Constant,
         batch_size: 1000,
         epochs: 10,
         train_subset: None,
@@ -43,9 +43,9 @@ fn cnns() -> Vec<RunSettings> {
         hidden,
         activation: Activation::Relu,
         dropout: 0.0,
-        optimizer: "adam".into(),
+        optimizer: OptimizerKind::Adam,
         learning_rate: 1e-3,
-        schedule: "cosine".into(),
+        schedule: LrSchedule::Cosine,
         batch_size: 64,
         epochs: 3,
         train_subset: Some(10_000),

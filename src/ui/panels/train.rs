@@ -5,7 +5,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::protocol::{
-    Activation, BackendKind, GpuStatus, ModelChoice, RunPhase, RunSettings, ToEngine,
+    Activation, BackendKind, GpuStatus, ModelChoice, OptimizerKind, RunPhase, RunSettings, ToEngine,
 };
 use crate::ui::state::run::{Pending, RunView};
 
@@ -91,12 +91,18 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     let optimizer = select(
         "optimizer-select",
         "Optimizer",
-        s.optimizer.clone(),
+        s.optimizer.name().into(),
         vec![("adam".into(), "Adam".into()), ("sgd".into(), "SGD".into())],
         locked,
         edit(|s, v| {
-            s.optimizer = v.into();
-            s.learning_rate = if v == "sgd" { 0.01 } else { 1e-3 };
+            if let Some(optimizer) = OptimizerKind::from_name(v) {
+                s.optimizer = optimizer;
+                s.learning_rate = if optimizer == OptimizerKind::Sgd {
+                    0.01
+                } else {
+                    1e-3
+                };
+            }
         }),
     );
     let lr = select(
@@ -259,7 +265,7 @@ fn BackendBadge(props: &BadgeProps) -> Html {
     };
     let check = report.check;
     let loss_difference = check
-        .map(|c| (c.loss_gpu - c.loss_cpu).abs().to_string())
+        .map(|c| (c.loss_candidate - c.loss_reference).abs().to_string())
         .unwrap_or_default();
     let gradient_difference = check
         .map(|c| c.gradient_difference.to_string())

@@ -10,7 +10,9 @@ use gloo_worker::{Spawnable, WorkerBridge};
 use yew::prelude::*;
 
 use crate::engine::{ENGINE_LOADER, EngineWorker};
-use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, ToEngine};
+use crate::protocol::{
+    BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine,
+};
 use crate::ui::services::database;
 use crate::ui::state::{Action, AppState};
 use crate::web::query_param;
@@ -77,7 +79,7 @@ impl Link {
                 drop(gate);
                 Self::send_to(&self.classifier, command);
             }
-            ToEngine::MeasureInference => Self::send_to(&self.classifier, command),
+            ToEngine::Test(TestHook::MeasureInference) => Self::send_to(&self.classifier, command),
             ToEngine::ImportModel { bytes, quiet } => {
                 Self::send_to(
                     &self.classifier,
@@ -311,11 +313,12 @@ fn install_debug_hooks(send: Callback<ToEngine>) {
     let hooks = js_sys::Object::new();
     let lose = {
         let send = send.clone();
-        Closure::<dyn Fn()>::new(move || send.emit(ToEngine::LoseGpuForTest))
+        Closure::<dyn Fn()>::new(move || send.emit(ToEngine::Test(TestHook::LoseGpu)))
     };
     let _ = js_sys::Reflect::set(&hooks, &"loseGpu".into(), lose.as_ref());
     lose.forget();
-    let measure = Closure::<dyn Fn()>::new(move || send.emit(ToEngine::MeasureInference));
+    let measure =
+        Closure::<dyn Fn()>::new(move || send.emit(ToEngine::Test(TestHook::MeasureInference)));
     let _ = js_sys::Reflect::set(&hooks, &"measureInference".into(), measure.as_ref());
     measure.forget();
     let _ = js_sys::Reflect::set(&window, &"atelierDebug".into(), &hooks);

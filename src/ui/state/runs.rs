@@ -4,7 +4,9 @@
 use std::rc::Rc;
 
 use crate::metrics::ClassifiedSet;
-use crate::protocol::{BackendKind, EpochPoint, ModelChoice, RunPhase, RunSettings, StepPoint};
+use crate::protocol::{
+    BackendKind, EpochPoint, ModelChoice, OptimizerKind, RunPhase, RunSettings, StepPoint,
+};
 
 /// A classified test set, compared by pointer (10,000 rows are not worth comparing per render).
 #[derive(Clone, Debug)]
@@ -135,7 +137,7 @@ pub fn short_name(s: &RunSettings) -> String {
 
 /// Everything else about a run's settings, for the table.
 pub fn training_summary(s: &RunSettings) -> String {
-    let optimizer = if s.optimizer == "sgd" {
+    let optimizer = if s.optimizer == OptimizerKind::Sgd {
         if s.momentum > 0.0 {
             format!("SGD+momentum {}", s.learning_rate)
         } else {

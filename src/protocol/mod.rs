@@ -1,0 +1,134 @@
+//! Messages between the page and the engine worker: plain serde types, so the page's bundle
+//! never links Burn. The worker turns [`RunSettings`] into the engine's `TrainingConfig`.
+
+//!
+//! `settings`: what a run is; `backend`: what computes it; `classifier`: the user's picture and
+//! its answer; `reports`: what a run reports. Engine code uses these same types (the model's
+//! `ModelKind` is [`ModelChoice`], the optimizer's kind is [`OptimizerKind`]…): one name each.
+
+mod backend;
+mod classifier;
+mod reports;
+mod settings;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::race::{Choice, GpuStatus, RaceRecord, Workload};
+pub use backend::{BackendKind, BackendReport, CrossCheck, EngineRole};
+pub use classifier::{
+    Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, InferenceFigures,
+};
+pub use reports::{EngineMemory, EpochPoint, RunPhase, StepPoint, TestPredictions};
+pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};
+
+/// Page → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToEngine {
+    /// Start as `role`. `force`: the backend the user chose (`?backend=`), else the faster one
+    /// is measured for `settings`; `known`: races of earlier visits, reused for the same adapter
+    /// and workload. Also where the data files and the shipped pre-trained weights are, and the
+    /// `BroadcastChannel` on which the trainer posts its weights (model files) to the classifier.
+    Init {
+        role: EngineRole,
+        force: Option<BackendKind>,
+        settings: RunSettings,
+        known: Vec<RaceRecord>,
+        data_base: String,
+        pretrained_url: String,
+        weights_channel: String,
+    },
+    /// The settings changed (model, layers, batch size): measure again if that is a new workload
+    /// (the classifier: measure classification now).
+    Workload(RunSettings),
+    /// Send the current run's weights now ([`FromEngine::Checkpoint`]), e.g. to classify with
+    /// a run in progress; between runs, post the last weights to the classifier again (a
+    /// restarted one has none).
+    Snapshot,
+    Classify(ClassifyRequest),
+    /// Continue a run from a checkpoint the page stored (bytes from [`FromEngine::Checkpoint`]).
+    ResumeRun {
+        #[serde(with = "serde_bytes")]
+        checkpoint: Vec<u8>,
+        readback_every: usize,
+    },
+    /// Send the last run's (or the imported) model as a file.
+    ExportModel,
+    /// Use a model file (exported earlier, or restored from storage when `quiet`) as the last
+    /// run's model. Refused with a message when the bytes are not a valid model file.
+    ImportModel {
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+        quiet: bool,
+    },
+    /// The user's choice of backend, between runs: it overrides the measured one.
+    ChooseBackend(BackendKind),
+    Start(RunSettings),
+    Pause,
+    Resume,
+    Stop,
+    Reset,
+    /// For tests and the benchmark only (the page sends them with `?debug=1`).
+    Test(TestHook),
+}
+
+/// What tests and the benchmark ask of the engine, and nothing else does: kept apart so that a
+/// reader of [`ToEngine`] sees the product's commands alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TestHook {
+    /// Classify all 10,000 test images with the pre-trained model and report the time
+    /// ([`FromEngine::InferenceMeasured`]).
+    MeasureInference,
+    /// Fault injection: destroy the WebGPU device as a driver reset would.
+    LoseGpu,
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromEngine {
+    /// The backend in use and why.
+    Backend(BackendReport),
+    /// A finished race, for the page to keep (sent once the GPU figure is final).
+    Raced(RaceRecord),
+    Phase(RunPhase),
+    /// Steps since the last message (batched so a fast model cannot flood the page).
+    Steps(Vec<StepPoint>),
+    Epoch(EpochPoint),
+    /// Sent right after the [`FromEngine::Epoch`] it belongs to.
+    TestPredictions(TestPredictions),
+    /// Sent last at the end of every epoch, after its [`FromEngine::Checkpoint`].
+    Memory(EngineMemory),
+    Classifier(ClassifierStatus),
+    Classified(Classification),
+    /// Everything needed to resume the current run, and its weights as a model file; sent after
+    /// every epoch and when a run stops.
+    Checkpoint {
+        epoch: usize,
+        global_step: usize,
+        #[serde(with = "serde_bytes")]
+        checkpoint: Vec<u8>,
+        #[serde(with = "serde_bytes")]
+        model_file: Vec<u8>,
+    },
+    /// The answer to [`ToEngine::ExportModel`].
+    ModelFile {
+        model: ModelChoice,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
+    /// The answer to [`ToEngine::ImportModel`]: the imported model, or why it was refused.
+    ModelImported {
+        result: Result<ModelChoice, String>,
+        quiet: bool,
+    },
+    /// The answer to [`TestHook::MeasureInference`] (`Err`: why it could not run).
+    InferenceMeasured(Result<InferenceFigures, String>),
+    /// A classification could not be made (e.g. no trained model yet); carries the request's seq.
+    ClassifyFailed {
+        seq: u64,
+        message: String,
+    },
+    /// A request was refused, with the reason (e.g. a config change during a run).
+    Refused(String),
+    /// The worker's wasm instance panicked and is dead; the page restarts it on the CPU.
+    Crashed(String),
+}
