@@ -134,6 +134,26 @@ impl RaceRecord {
     }
 }
 
+/// Where an epoch's evaluation runs while `training` trains: the race's evaluation winner when
+/// it timed both; before that (a run started before the race could time evaluation), the CPU
+/// when the GPU is a software one (the same cores behind more layers: ~25× slower at
+/// evaluating the Atelier CNN here), else where the model trains.
+pub fn evaluation_backend(
+    race: Option<&RaceRecord>,
+    training: BackendKind,
+    gpu: &GpuStatus,
+) -> BackendKind {
+    match race.and_then(RaceRecord::eval_winner) {
+        Some(winner) => winner,
+        None if training == BackendKind::WebGpu
+            && matches!(gpu, GpuStatus::Available { software: true, .. }) =>
+        {
+            BackendKind::Cpu
+        }
+        None => training,
+    }
+}
+
 /// A stored result for this adapter and workload, if there is a complete one.
 pub fn known<'a>(
     records: &'a [RaceRecord],

@@ -5,8 +5,8 @@ use atelier::protocol::{
     BackendKind, BackendReport, EngineRole, ModelChoice, RunSettings, ToEngine,
 };
 use atelier::race::{
-    Choice, GpuStatus, RaceRecord, Workload, explain, format_rate, is_software_adapter, known,
-    remember, summary,
+    Choice, GpuStatus, RaceRecord, Workload, evaluation_backend, explain, format_rate,
+    is_software_adapter, known, remember, summary,
 };
 
 fn record(
@@ -254,10 +254,42 @@ fn evaluation_runs_where_it_is_faster_whatever_trains() {
         forced.contains("evaluates on the CPU (1,532 vs 68 img/s)"),
         "{forced}"
     );
-    // Not measured: no claim, evaluation stays where the model trains.
+    // Not measured: no claim, evaluation stays where the model trains…
+    let unmeasured = record("x", "dense-128/64", Some(1.0), None, false);
+    assert_eq!(unmeasured.eval_winner(), None);
+    for training in [BackendKind::Cpu, BackendKind::WebGpu] {
+        assert_eq!(
+            evaluation_backend(Some(&unmeasured), training, &gpu),
+            training
+        );
+        assert_eq!(evaluation_backend(None, training, &gpu), training);
+    }
+    // …except on a software GPU, where the CPU evaluates until the race says otherwise.
+    let software = GpuStatus::Available {
+        adapter: SWIFTSHADER.into(),
+        software: true,
+    };
     assert_eq!(
-        record("x", "dense-128/64", Some(1.0), None, false).eval_winner(),
-        None
+        evaluation_backend(None, BackendKind::WebGpu, &software),
+        BackendKind::Cpu
+    );
+    assert_eq!(
+        evaluation_backend(None, BackendKind::Cpu, &software),
+        BackendKind::Cpu
+    );
+    let gpu_evaluates_faster = RaceRecord {
+        cpu_eval: Some(10.0),
+        gpu_eval: Some(20.0),
+        ..unmeasured.clone()
+    };
+    assert_eq!(
+        evaluation_backend(Some(&gpu_evaluates_faster), BackendKind::WebGpu, &software),
+        BackendKind::WebGpu
+    );
+    // The measured winner, whatever trains.
+    assert_eq!(
+        evaluation_backend(Some(&race), BackendKind::Cpu, &gpu),
+        BackendKind::WebGpu
     );
     assert!(
         !explain(

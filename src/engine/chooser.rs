@@ -20,7 +20,10 @@ use crate::inference::{PRETRAINED_NORMALIZATION, load_pretrained};
 use crate::protocol::{
     BackendKind, BackendReport, CrossCheck, EngineRole, FromEngine, RunSettings,
 };
-use crate::race::{Choice, GpuStatus, RACE_BUDGET_SECONDS, RaceRecord, Workload, explain, known};
+use crate::race::{
+    Choice, GpuStatus, RACE_BUDGET_SECONDS, RaceRecord, Workload, evaluation_backend, explain,
+    known,
+};
 
 pub(super) struct Chooser {
     pub(super) role: EngineRole,
@@ -408,8 +411,8 @@ pub(super) fn eval_device(shared: &SharedRef) -> Option<Device> {
         .chooser
         .race
         .as_ref()
-        .filter(|r| r.workload == s.chooser.workload())?;
-    match race.eval_winner()? {
+        .filter(|r| r.workload == s.chooser.workload());
+    match evaluation_backend(race, training, &s.chooser.gpu) {
         winner if winner == training => None,
         BackendKind::Cpu => Some(Device::flex()),
         BackendKind::WebGpu => match &s.chooser.webgpu {

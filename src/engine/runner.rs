@@ -19,9 +19,9 @@ use super::worker::EngineWorker;
 use crate::data::{Split, SplitKind};
 use crate::model::Model;
 use crate::protocol::{
-    BackendKind, EngineRole, FromEngine, RunPhase, RunSettings, TestHook, ToEngine,
+    BackendKind, EngineRole, FromEngine, RunEvent, RunSettings, RunState, TestHook, ToEngine,
 };
-use crate::training::{Normalization, RunEvent, RunState, Trainer, TrainingData};
+use crate::training::{Normalization, Trainer, TrainingData};
 use crate::web::{DatasetEvent, load_dataset};
 
 /// How often step metrics go to the page: often enough for smooth charts, rarely enough that a
@@ -62,19 +62,7 @@ impl Shared {
     }
 
     pub(super) fn send_phase(&self) {
-        self.send(FromEngine::Phase(phase_of(&self.state)));
-    }
-}
-
-fn phase_of(state: &RunState) -> RunPhase {
-    match state {
-        RunState::Idle => RunPhase::Idle,
-        RunState::Running => RunPhase::Running,
-        RunState::Paused => RunPhase::Paused,
-        RunState::Done { stopped_early } => RunPhase::Done {
-            stopped_early: *stopped_early,
-        },
-        RunState::Error(message) => RunPhase::Error(message.clone()),
+        self.send(FromEngine::Phase(self.state.clone()));
     }
 }
 
@@ -237,10 +225,6 @@ fn begin(shared: Rc<RefCell<Shared>>, start: RunStart) {
         ));
         return;
     }
-    // A finished, stopped or failed run makes way for the new one.
-    if matches!(s.state, RunState::Done { .. } | RunState::Error(_)) {
-        s.state = RunState::Idle;
-    }
     if let Err(err) = s.state.transition(&RunEvent::Start) {
         s.send(FromEngine::Refused(err.to_string()));
         return;
@@ -310,17 +294,17 @@ fn fail(shared: &Rc<RefCell<Shared>>, message: String) {
 }
 
 async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
-    shared.borrow().send(FromEngine::Phase(RunPhase::Preparing(
-        "Loading the training images…".into(),
-    )));
+    shared
+        .borrow()
+        .send(FromEngine::Preparing("Loading the training images…".into()));
     let data = match ensure_data(&shared).await {
         Ok(data) => data,
         Err(message) => return fail(&shared, format!("Could not load the data: {message}")),
     };
     // A race in progress decides first (within its budget), then stops measuring.
-    shared.borrow().send(FromEngine::Phase(RunPhase::Preparing(
-        "Choosing the faster backend…".into(),
-    )));
+    shared
+        .borrow()
+        .send(FromEngine::Preparing("Choosing the faster backend…".into()));
     chooser::before_run(&shared).await;
     let device: Device = shared
         .borrow()
@@ -344,9 +328,9 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
         Err(message) => return fail(&shared, message),
     };
     let total_steps = trainer.steps_per_epoch() * trainer.config().epochs;
-    shared.borrow().send(FromEngine::Phase(RunPhase::Preparing(
-        "Preparing the first step…".into(),
-    )));
+    shared
+        .borrow()
+        .send(FromEngine::Preparing("Preparing the first step…".into()));
 
     let outcome = train(
         &shared,

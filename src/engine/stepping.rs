@@ -15,7 +15,8 @@ use super::convert::{engine_memory, epoch_point, step_point};
 use super::runner::{FLUSH_SECONDS, Shared, now, yield_to_events, yield_to_tasks};
 use crate::metrics::Pace;
 use crate::protocol::{FromEngine, StepPoint, TestPredictions};
-use crate::training::{PendingStep, RunEvent, RunState, StepReport, Trainer};
+use crate::protocol::{RunEvent, RunState};
+use crate::training::{PendingStep, StepReport, Trainer};
 
 /// Enough to overlap one step's read with the next step's work, few enough to stay live.
 const MAX_READS_IN_FLIGHT: usize = 2;

@@ -9,6 +9,7 @@
 mod backend;
 mod classifier;
 mod reports;
+mod run;
 mod settings;
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +19,8 @@ pub use backend::{BackendKind, BackendReport, CrossCheck, EngineRole};
 pub use classifier::{
     Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, InferenceFigures,
 };
-pub use reports::{EngineMemory, EpochPoint, RunPhase, StepPoint, TestPredictions};
+pub use reports::{EngineMemory, EpochPoint, StepPoint, TestPredictions};
+pub use run::{RunEvent, RunState, TransitionError};
 pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};
 
 /// Page → worker.
@@ -89,7 +91,10 @@ pub enum FromEngine {
     Backend(BackendReport),
     /// A finished race, for the page to keep (sent once the GPU figure is final).
     Raced(RaceRecord),
-    Phase(RunPhase),
+    /// The run's state, at every transition.
+    Phase(RunState),
+    /// What a starting run is doing before its first step (loading data, compiling kernels).
+    Preparing(String),
     /// Steps since the last message (batched so a fast model cannot flood the page).
     Steps(Vec<StepPoint>),
     Epoch(EpochPoint),

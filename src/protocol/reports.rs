@@ -1,4 +1,5 @@
-//! What a run reports as it trains: its phase, steps, epochs, predictions and memory.
+//! What a run reports as it trains: its steps, epochs, predictions and memory (its state:
+//! `run`).
 
 use serde::{Deserialize, Serialize};
 
@@ -47,31 +48,4 @@ pub struct EngineMemory {
 pub struct TestPredictions {
     pub epoch: usize,
     pub probabilities: Vec<f32>,
-}
-
-/// Where a run is, mirroring the engine's run state machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum RunPhase {
-    Idle,
-    /// Loading data or compiling kernels before the first step.
-    Preparing(String),
-    Running,
-    Paused,
-    Done {
-        stopped_early: bool,
-    },
-    Error(String),
-}
-
-impl RunPhase {
-    /// The `data-state` of `train-state`.
-    pub const fn name(&self) -> &'static str {
-        match self {
-            Self::Idle => "idle",
-            Self::Preparing(_) | Self::Running => "running",
-            Self::Paused => "paused",
-            Self::Done { .. } => "done",
-            Self::Error(_) => "error",
-        }
-    }
 }

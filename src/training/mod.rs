@@ -1,4 +1,5 @@
-//! Training: batching, the step-wise trainer, its reports and the run state machine.
+//! Training: batching, the step-wise trainer and its reports (the run state machine, plain
+//! and shared with the page, is `protocol::RunState`).
 //!
 //! Written once for both targets: natively the `train` binary drives a [`Trainer`] in a plain
 //! loop; in the browser a Web Worker calls [`Trainer::step`] between messages and reads the
@@ -11,7 +12,6 @@ mod crosscheck;
 mod eval;
 mod metrics;
 mod rng;
-mod state;
 mod trainer;
 
 pub use batch::{Batch, Batcher, MAX_SHIFT, Normalization, PIXEL_MEAN, PIXEL_STD};
@@ -27,5 +27,4 @@ pub use metrics::{
     PendingStep, StepInfo, StepReport,
 };
 pub use rng::SplitMix64;
-pub use state::{RunEvent, RunState, TransitionError};
 pub use trainer::{Clock, EvalSet, TrainError, Trainer, TrainingData, default_clock};

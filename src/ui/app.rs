@@ -1,7 +1,7 @@
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::protocol::{RunPhase, RunSettings, ToEngine, Workload};
+use crate::protocol::{RunSettings, RunState, ToEngine, Workload};
 use crate::ui::panels::classify::ClassifyPanel;
 use crate::ui::panels::data_status::DataStatus;
 use crate::ui::panels::evaluation::EvaluationPanel;
@@ -130,17 +130,17 @@ pub fn App() -> Html {
         let newest = state.runs.last().map(|r| (r.id, r.phase.clone()));
         use_effect_with(newest, move |newest| {
             match newest.as_ref().map(|(_, phase)| phase) {
-                Some(RunPhase::Done {
+                Some(RunState::Done {
                     stopped_early: false,
                 }) if !queue.is_empty() => {
                     dispatcher.dispatch(Action::DequeueRun);
                     start_listed.emit(queue[0].clone());
                 }
                 Some(
-                    RunPhase::Done {
+                    RunState::Done {
                         stopped_early: true,
                     }
-                    | RunPhase::Error(_),
+                    | RunState::Error(_),
                 ) if !queue.is_empty() => dispatcher.dispatch(Action::CancelQueue),
                 _ => {}
             }
@@ -155,10 +155,7 @@ pub fn App() -> Html {
     let on_cell = use_callback(state.dispatcher(), |cell, dispatcher| {
         dispatcher.dispatch(Action::SelectCell(cell))
     });
-    let run_active = matches!(
-        state.run.phase,
-        RunPhase::Running | RunPhase::Paused | RunPhase::Preparing(_)
-    );
+    let run_active = state.run.phase.is_active();
     let on_resume = use_callback(
         (state.dispatcher(), engine.clone()),
         |id: u32, (dispatcher, engine)| {

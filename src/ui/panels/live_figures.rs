@@ -37,10 +37,10 @@ pub fn Metrics(props: &MetricsProps) -> Html {
     let recent = run.recent(20);
     // Already wall-clock over the last ~2 s (the engine's `Pace`): shown as it comes.
     let throughput = step.map(|s| s.images_per_second);
-    let finished = matches!(run.phase, crate::protocol::RunPhase::Done { .. });
+    let finished = matches!(run.phase, crate::protocol::RunState::Done { .. });
     let running = matches!(
         run.phase,
-        crate::protocol::RunPhase::Running | crate::protocol::RunPhase::Paused
+        crate::protocol::RunState::Running | crate::protocol::RunState::Paused
     );
     let epoch_progress = step
         .map(|s| s.step as f64 / s.steps_per_epoch.max(1) as f64)

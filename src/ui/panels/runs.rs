@@ -7,7 +7,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::protocol::BackendKind;
-use crate::protocol::RunPhase;
+use crate::protocol::RunState;
 use crate::ui::state::runs::{RunRecord, run_color, training_summary};
 
 fn status(run: &RunRecord) -> (&'static str, String) {
@@ -15,14 +15,14 @@ fn status(run: &RunRecord) -> (&'static str, String) {
         return ("interrupted", "interrupted".into());
     }
     match &run.phase {
-        RunPhase::Idle => ("idle", "—".into()),
-        RunPhase::Preparing(_) | RunPhase::Running => ("running", "training".into()),
-        RunPhase::Paused => ("paused", "paused".into()),
-        RunPhase::Done {
+        RunState::Idle => ("idle", "—".into()),
+        RunState::Running => ("running", "training".into()),
+        RunState::Paused => ("paused", "paused".into()),
+        RunState::Done {
             stopped_early: true,
         } => ("stopped", "stopped".into()),
-        RunPhase::Done { .. } => ("done", "finished".into()),
-        RunPhase::Error(_) => ("error", "failed".into()),
+        RunState::Done { .. } => ("done", "finished".into()),
+        RunState::Error(_) => ("error", "failed".into()),
     }
 }
 

@@ -5,7 +5,8 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::protocol::{
-    Activation, BackendKind, GpuStatus, ModelChoice, OptimizerKind, RunPhase, RunSettings, ToEngine,
+    Activation, BackendKind, GpuStatus, ModelChoice, OptimizerKind, RunEvent, RunSettings,
+    RunState, ToEngine,
 };
 use crate::ui::state::run::{Pending, RunView};
 
@@ -53,10 +54,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         on_settings,
     } = props;
     let s = &run.settings;
-    let active = matches!(
-        run.phase,
-        RunPhase::Running | RunPhase::Paused | RunPhase::Preparing(_)
-    );
+    let active = run.phase.is_active();
     let locked = active;
     let edit = |f: fn(&mut RunSettings, &str)| {
         let (settings, on_settings) = (s.clone(), on_settings.clone());
@@ -162,7 +160,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         let (on_command, settings) = (on_command.clone(), s.clone());
         Callback::from(move |_| on_command.emit(ToEngine::Start(settings.clone())))
     };
-    let paused = run.phase == RunPhase::Paused;
+    let paused = run.phase == RunState::Paused;
     let pause = on_command.reform(move |_| {
         if paused {
             ToEngine::Resume
@@ -172,7 +170,11 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     });
     let stop = on_command.reform(|_| ToEngine::Stop);
     let reset = on_command.reform(|_| ToEngine::Reset);
-    let can_start = *data_ready && !active && run.backend.is_some();
+    // The buttons follow the engine's own state machine: what it would refuse is disabled.
+    let allows = |event: RunEvent| run.phase.apply(&event).is_ok();
+    let can_start = *data_ready && allows(RunEvent::Start) && run.backend.is_some();
+    let can_pause = (allows(RunEvent::Pause) || allows(RunEvent::Resume)) && run.pending.is_none();
+    let can_reset = allows(RunEvent::Reset) && run.phase != RunState::Idle;
 
     html! {
         <section class="card train-card" aria-label="Training">
@@ -194,11 +196,11 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             }
             <div class="controls">
                 <button class="button primary" data-testid="train-start" disabled={!can_start} onclick={start}>{"Start training"}</button>
-                <button class="button" data-testid="train-pause" disabled={!matches!(run.phase, RunPhase::Running | RunPhase::Paused) || run.pending.is_some()}
+                <button class="button" data-testid="train-pause" disabled={!can_pause}
                         onclick={pause}>{if paused { "Resume" } else { "Pause" }}</button>
-                <button class="button" data-testid="train-stop" disabled={!active} onclick={stop}>{"Stop"}</button>
-                <button class="button" data-testid="train-reset" disabled={active || run.phase == RunPhase::Idle} onclick={reset}>{"Reset"}</button>
-                <RunStateBadge phase={run.phase.clone()} pending={run.pending} step={run.last_step().map_or(0, |s| s.global_step)} />
+                <button class="button" data-testid="train-stop" disabled={!allows(RunEvent::Stop)} onclick={stop}>{"Stop"}</button>
+                <button class="button" data-testid="train-reset" disabled={!can_reset} onclick={reset}>{"Reset"}</button>
+                <RunStateBadge phase={run.phase.clone()} preparing={run.preparing.clone()} pending={run.pending} step={run.last_step().map_or(0, |s| s.global_step)} />
             </div>
             if !*data_ready {
                 <p class="hint">{"Training starts once the dataset has loaded."}</p>
@@ -291,7 +293,9 @@ fn BackendBadge(props: &BadgeProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct StateProps {
-    phase: RunPhase,
+    phase: RunState,
+    /// What a starting run is doing, shown instead of "Training…" until its first step.
+    preparing: Option<String>,
     /// A clicked control the engine has not confirmed yet.
     pending: Option<Pending>,
     /// Steps reported so far in this run (tests watch it to see training move or stop).
@@ -306,15 +310,17 @@ fn RunStateBadge(props: &StateProps) -> Html {
             .map(Pending::text)
             .unwrap_or_default()
             .to_string(),
-        RunPhase::Idle => "Ready to train".to_string(),
-        RunPhase::Preparing(what) => what.clone(),
-        RunPhase::Running => "Training…".into(),
-        RunPhase::Paused => "Paused".into(),
-        RunPhase::Done {
+        RunState::Idle => "Ready to train".to_string(),
+        RunState::Running => props
+            .preparing
+            .clone()
+            .unwrap_or_else(|| "Training…".into()),
+        RunState::Paused => "Paused".into(),
+        RunState::Done {
             stopped_early: true,
         } => "Stopped".into(),
-        RunPhase::Done { .. } => "Finished".into(),
-        RunPhase::Error(message) => message.clone(),
+        RunState::Done { .. } => "Finished".into(),
+        RunState::Error(message) => message.clone(),
     };
     html! {
         <span class={classes!("run-state", props.phase.name(), props.pending.is_some().then_some("pending"))} data-testid="train-state"

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::protocol::{BackendKind, EpochPoint, RunPhase, RunSettings, StepPoint};
+use crate::protocol::{BackendKind, EpochPoint, RunSettings, RunState, StepPoint};
 
 const DB: &str = "atelier";
 const RUNS: &str = "runs";
@@ -32,12 +32,23 @@ pub struct SavedRun {
     pub id: u32,
     pub settings: RunSettings,
     pub backend: Option<BackendKind>,
-    pub phase: RunPhase,
+    #[serde(deserialize_with = "saved_state")]
+    pub phase: RunState,
     pub steps: Vec<StepPoint>,
     pub epochs: Vec<EpochPoint>,
     /// The global step of the stored checkpoint, when there is one.
     pub checkpoint_step: Option<usize>,
     pub compare: bool,
+}
+
+/// A run's state as saved. Runs saved before the page shared the engine's state machine may
+/// say `{"Preparing": "…"}`: a run that was starting, i.e. running.
+fn saved_state<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<RunState, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    if value.get("Preparing").is_some() {
+        return Ok(RunState::Running);
+    }
+    serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
 
 thread_local! {

@@ -12,7 +12,7 @@ use yew::Reducible;
 
 use crate::data::{DataFile, Split, SplitKind};
 use crate::metrics::ClassifiedSet;
-use crate::protocol::{FromEngine, RunPhase, RunSettings};
+use crate::protocol::{FromEngine, RunSettings, RunState};
 use crate::ui::state::picture::ClassifyView;
 use crate::ui::state::run::RunView;
 use crate::ui::state::runs::{EvalRef, RunRecord};
@@ -255,7 +255,8 @@ impl Reducible for AppState {
             Action::RunRequested { settings, compare } => {
                 next.run.clear_run();
                 // "Starting" at once, not the previous run's "done" until the engine answers.
-                next.run.phase = RunPhase::Preparing("Starting…".into());
+                next.run.phase = RunState::Running;
+                next.run.preparing = Some("Starting…".into());
                 next.run.settings = settings.clone();
                 let id = next.runs.iter().map(|r| r.id).max().unwrap_or(0) + 1;
                 let backend = next.run.backend.as_ref().map(|report| report.kind);
@@ -363,29 +364,33 @@ impl AppState {
         {
             // The engine refused the Start that listed this run.
             Rc::make_mut(&mut self.runs).pop();
-            self.run.phase = RunPhase::Idle;
+            self.run.phase = RunState::Idle;
+            self.run.preparing = None;
         }
-        let reset = matches!(event, FromEngine::Phase(RunPhase::Idle));
+        let reset = matches!(event, FromEngine::Phase(RunState::Idle));
         let crashed = matches!(event, FromEngine::Crashed(_));
         self.run.apply(event);
-        let (steps, epochs, phase) = (
+        let (steps, epochs, phase, preparing) = (
             self.run.steps.clone(),
             self.run.epochs.clone(),
             self.run.phase.clone(),
+            self.run.preparing.clone(),
         );
         if let Some(run) = self.current_run() {
             if reset {
                 // Reset wipes the live curves; the listed run keeps what it had.
-                run.phase = RunPhase::Done {
+                run.phase = RunState::Done {
                     stopped_early: true,
                 };
             } else {
                 run.steps = steps;
                 run.epochs = epochs;
                 run.phase = phase;
+                run.preparing = preparing;
             }
             if crashed {
-                run.phase = RunPhase::Error("the engine crashed".into());
+                run.phase = RunState::Error("the engine crashed".into());
+                run.preparing = None;
             }
         }
     }

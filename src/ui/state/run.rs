@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use crate::protocol::{
-    BackendReport, EngineMemory, EpochPoint, FromEngine, RunPhase, RunSettings, StepPoint,
+    BackendReport, EngineMemory, EpochPoint, FromEngine, RunSettings, RunState, StepPoint,
 };
 
 /// A control the user clicked whose effect the engine has not confirmed yet: the page shows it
@@ -37,10 +37,10 @@ impl Pending {
     }
 
     /// Whether `phase` is what this control was waiting for.
-    fn done_by(self, phase: &RunPhase) -> bool {
+    fn done_by(self, phase: &RunState) -> bool {
         match self {
-            Self::Pause => matches!(phase, RunPhase::Paused),
-            Self::Resume => matches!(phase, RunPhase::Running),
+            Self::Pause => matches!(phase, RunState::Paused),
+            Self::Resume => matches!(phase, RunState::Running),
             Self::Stop | Self::Switch => false,
         }
     }
@@ -51,7 +51,9 @@ pub struct RunView {
     pub settings: RunSettings,
     /// The engine's backend, why, and the race behind it; `None` until the worker has started.
     pub backend: Option<BackendReport>,
-    pub phase: RunPhase,
+    pub phase: RunState,
+    /// What a starting run is doing before its first step ("Loading the training images…").
+    pub preparing: Option<String>,
     pub pending: Option<Pending>,
     /// Every step of the current run (the charts of a later view read it).
     pub steps: Rc<Vec<StepPoint>>,
@@ -67,7 +69,8 @@ impl Default for RunView {
         Self {
             settings: RunSettings::default(),
             backend: None,
-            phase: RunPhase::Idle,
+            phase: RunState::Idle,
+            preparing: None,
             pending: None,
             steps: Rc::default(),
             epochs: Rc::default(),
@@ -91,19 +94,26 @@ impl RunView {
             FromEngine::Phase(phase) => {
                 let settled = matches!(
                     phase,
-                    RunPhase::Idle | RunPhase::Done { .. } | RunPhase::Error(_)
+                    RunState::Idle | RunState::Done { .. } | RunState::Error(_)
                 );
                 if settled || self.pending.is_some_and(|p| p.done_by(&phase)) {
                     self.pending = None;
                 }
-                if phase == RunPhase::Idle {
+                if phase == RunState::Idle {
                     self.steps = Rc::default();
                     self.epochs = Rc::default();
                     self.memory = None;
                 }
+                if !phase.is_active() {
+                    self.preparing = None;
+                }
                 self.phase = phase;
             }
-            FromEngine::Steps(points) => Rc::make_mut(&mut self.steps).extend(points),
+            FromEngine::Preparing(what) => self.preparing = Some(what),
+            FromEngine::Steps(points) => {
+                self.preparing = None;
+                Rc::make_mut(&mut self.steps).extend(points);
+            }
             FromEngine::Epoch(point) => Rc::make_mut(&mut self.epochs).push(point),
             FromEngine::Memory(memory) => self.memory = Some(memory),
             FromEngine::Refused(reason) => {
@@ -121,7 +131,8 @@ impl RunView {
             | FromEngine::InferenceMeasured(_)
             | FromEngine::Raced(_) => {}
             FromEngine::Crashed(reason) => {
-                self.phase = RunPhase::Error(format!("The engine crashed ({reason})"));
+                self.phase = RunState::Error(format!("The engine crashed ({reason})"));
+                self.preparing = None;
                 self.backend = None;
                 self.pending = None;
                 self.notice = Some(

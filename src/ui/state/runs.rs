@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use crate::metrics::ClassifiedSet;
 use crate::protocol::{
-    BackendKind, EpochPoint, ModelChoice, OptimizerKind, RunPhase, RunSettings, StepPoint,
+    BackendKind, EpochPoint, ModelChoice, OptimizerKind, RunSettings, RunState, StepPoint,
 };
 
 /// A classified test set, compared by pointer (10,000 rows are not worth comparing per render).
@@ -26,7 +26,9 @@ pub struct RunRecord {
     pub id: u32,
     pub settings: RunSettings,
     pub backend: Option<BackendKind>,
-    pub phase: RunPhase,
+    pub phase: RunState,
+    /// Shown while it starts: "Starting…" until the engine takes it, then what it prepares.
+    pub preparing: Option<String>,
     pub steps: Rc<Vec<StepPoint>>,
     pub epochs: Rc<Vec<EpochPoint>>,
     /// The test set as classified after the latest epoch, and that epoch.
@@ -48,12 +50,12 @@ impl RunRecord {
         backend: Option<BackendKind>,
         compare: bool,
     ) -> Self {
-        let phase = RunPhase::Preparing(STARTING.into());
         Self {
             id,
             settings,
             backend,
-            phase,
+            phase: RunState::Running,
+            preparing: Some(STARTING.into()),
             steps: Rc::default(),
             epochs: Rc::default(),
             evaluation: None,
@@ -66,15 +68,11 @@ impl RunRecord {
 
     /// Listed by the page, not yet acknowledged by the engine.
     pub fn is_unstarted(&self) -> bool {
-        matches!(&self.phase, RunPhase::Preparing(what) if what == STARTING)
-            && self.steps.is_empty()
+        self.preparing.as_deref() == Some(STARTING) && self.steps.is_empty()
     }
 
     pub fn is_active(&self) -> bool {
-        matches!(
-            self.phase,
-            RunPhase::Preparing(_) | RunPhase::Running | RunPhase::Paused
-        )
+        self.phase.is_active()
     }
 
     /// "#2 Dense 128-128 ReLU", short enough for a legend.
@@ -91,9 +89,9 @@ impl RunRecord {
             && (self.interrupted
                 || matches!(
                     self.phase,
-                    RunPhase::Done {
+                    RunState::Done {
                         stopped_early: true
-                    } | RunPhase::Error(_)
+                    } | RunState::Error(_)
                 ))
     }
 

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use crate::protocol::{ClassifierChoice, FromEngine, RunPhase};
+use crate::protocol::{ClassifierChoice, FromEngine, RunState};
 use crate::ui::services::database::{RUN_FORMAT, SavedRun};
 use crate::ui::state::AppState;
 use crate::ui::state::runs::RunRecord;
@@ -27,18 +27,16 @@ impl From<SavedRun> for RunRecord {
     /// A run saved while training was cut short by a reload or a closed tab: it is shown as
     /// interrupted, resumable when it has a checkpoint.
     fn from(saved: SavedRun) -> Self {
-        let interrupted = matches!(
-            saved.phase,
-            RunPhase::Preparing(_) | RunPhase::Running | RunPhase::Paused
-        );
+        let interrupted = saved.phase.is_active();
         let mut run = RunRecord::new(saved.id, saved.settings, saved.backend, saved.compare);
         run.phase = if interrupted {
-            RunPhase::Done {
+            RunState::Done {
                 stopped_early: true,
             }
         } else {
             saved.phase
         };
+        run.preparing = None;
         run.steps = Rc::new(saved.steps);
         run.epochs = Rc::new(saved.epochs);
         run.checkpoint_step = saved.checkpoint_step;
@@ -110,7 +108,8 @@ impl AppState {
                 .filter(|e| e.epoch * steps_per_epoch <= step)
                 .collect(),
         );
-        run.phase = RunPhase::Preparing("Resuming…".into());
+        run.phase = RunState::Running;
+        run.preparing = Some("Resuming…".into());
         run.interrupted = false;
         self.run.clear_run();
         self.run.settings = run.settings.clone();

@@ -1,12 +1,13 @@
 //! The run's life cycle as a pure state machine, shared by the worker and the page.
 //!
-//! Plain Rust without Burn: the UI checks a button press against the same rules the worker
-//! enforces, and an invalid press gets a reason to show instead of a silent no-op.
+//! The worker moves along it and reports each state ([`super::FromEngine::Phase`]); the page
+//! shows that state and checks a button against the same rules before sending it (an invalid
+//! press is disabled, or refused with the reason, instead of being a silent no-op).
 
 use serde::{Deserialize, Serialize};
 
+/// Saved runs keep it as JSON, externally tagged (`"Paused"`, `{"Done":{"stopped_early":true}}`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(tag = "state", content = "detail", rename_all = "kebab-case")]
 pub enum RunState {
     /// Nothing trained yet, or reset: the config may change.
     #[default]
@@ -72,7 +73,8 @@ impl RunState {
             })
         };
         match (self, event) {
-            (S::Idle, E::Start) => Ok(S::Running),
+            // A finished, stopped or failed run makes way for the new one.
+            (S::Idle | S::Done { .. } | S::Error(_), E::Start) => Ok(S::Running),
             (S::Running, E::Pause) => Ok(S::Paused),
             (S::Paused, E::Resume) => Ok(S::Running),
             (S::Running | S::Paused, E::Stop) => Ok(S::Done {
@@ -86,7 +88,6 @@ impl RunState {
             (S::Idle | S::Done { .. } | S::Error(_), E::Reset) => Ok(S::Idle),
 
             (S::Running | S::Paused, E::Start) => refuse("a run is already under way"),
-            (S::Done { .. } | S::Error(_), E::Start) => refuse("reset before starting a new run"),
             (S::Paused, E::Pause) => refuse("the run is already paused"),
             (S::Running, E::Resume) => refuse("the run is not paused"),
             (S::Running | S::Paused, E::Reset) => refuse("stop the run first"),

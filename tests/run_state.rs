@@ -1,6 +1,6 @@
 //! The run state machine: every valid transition, and a reason for every invalid one.
 
-use atelier::training::{RunEvent as E, RunState as S};
+use atelier::protocol::{RunEvent as E, RunState as S};
 
 fn all_events() -> Vec<E> {
     vec![
@@ -66,17 +66,25 @@ fn stop_and_fail_end_a_run() {
 }
 
 #[test]
+fn a_new_run_replaces_a_finished_or_failed_one() {
+    for state in [
+        S::Done {
+            stopped_early: false,
+        },
+        S::Done {
+            stopped_early: true,
+        },
+        S::Error("oom".into()),
+    ] {
+        assert_eq!(state.apply(&E::Start).unwrap(), S::Running, "{state:?}");
+    }
+}
+
+#[test]
 fn invalid_transitions_leave_the_state_and_say_why() {
     let cases = [
         (S::Idle, E::Pause, "no run is under way"),
         (S::Running, E::Start, "a run is already under way"),
-        (
-            S::Done {
-                stopped_early: false,
-            },
-            E::Start,
-            "reset before starting a new run",
-        ),
         (S::Paused, E::Pause, "the run is already paused"),
         (S::Running, E::Resume, "the run is not paused"),
         (S::Running, E::Reset, "stop the run first"),
@@ -102,12 +110,16 @@ fn every_pair_is_either_a_transition_or_a_reasoned_refusal() {
         for event in all_events() {
             match state.apply(&event) {
                 Ok(_) => allowed += 1,
-                Err(err) => assert!(!err.reason.is_empty()),
+                Err(err) => assert_eq!(
+                    (err.state, err.event),
+                    (state.name(), event.name()),
+                    "the refusal names the state and the event"
+                ),
             }
         }
     }
-    // start, pause, resume, 2 stops, finish, 5 fails, 4 resets.
-    assert_eq!(allowed, 15);
+    // 4 starts (idle, both dones, error), pause, resume, 2 stops, finish, 5 fails, 4 resets.
+    assert_eq!(allowed, 18);
 }
 
 #[test]
@@ -125,14 +137,20 @@ fn config_changes_are_refused_while_a_run_is_active() {
 }
 
 #[test]
-fn states_serialise_for_the_page() {
+fn states_keep_the_format_saved_runs_have() {
+    // Saved runs (IndexedDB, JSON) hold the state as the page's former `RunPhase` wrote it.
     let json = serde_json::to_string(&S::Done {
         stopped_early: true,
     })
     .unwrap();
-    assert_eq!(json, r#"{"state":"done","detail":{"stopped_early":true}}"#);
+    assert_eq!(json, r#"{"Done":{"stopped_early":true}}"#);
+    assert_eq!(serde_json::to_string(&S::Running).unwrap(), r#""Running""#);
     assert_eq!(
-        serde_json::to_string(&S::Running).unwrap(),
-        r#"{"state":"running"}"#
+        serde_json::to_string(&S::Error("oom".into())).unwrap(),
+        r#"{"Error":"oom"}"#
     );
+    for state in all_states() {
+        let back: S = serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
+        assert_eq!(back, state);
+    }
 }
