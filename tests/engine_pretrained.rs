@@ -65,13 +65,21 @@ fn shipped_weights_score_as_trained_raw_and_through_preprocessing() {
         100.0 * preprocessed_accuracy,
         100.0 * first_hundred,
     );
-    assert!(raw_accuracy >= 0.92, "raw accuracy {raw_accuracy}");
+    // Exactly what the run that trained them recorded (92.62 %), to the last image: any change
+    // to the architecture, normalisation or loading that moves a single prediction shows here.
+    let raw_correct = (raw_accuracy * test.len() as f64).round() as usize;
+    assert_eq!(
+        (raw_correct, test.len()),
+        (9_262, 10_000),
+        "raw accuracy {raw_accuracy}"
+    );
+    // Measured 92.53 % and 92 of 100 (2026-11-30).
     assert!(
-        preprocessed_accuracy >= 0.90,
+        preprocessed_accuracy >= 0.92,
         "accuracy through preprocess {preprocessed_accuracy}"
     );
     assert!(
-        first_hundred >= 0.90,
+        first_hundred >= 0.91,
         "the browser test's 100 images: {first_hundred}"
     );
 }

@@ -17,9 +17,10 @@ fn data() -> (TrainingData, bool) {
     common::training_data(TEST_IMAGES, 12_000)
 }
 
-/// Trains `steps` batches of 32 in one epoch; returns every step's report and the test accuracy.
-fn train(config: TrainingConfig, steps: usize) -> (Vec<StepReport>, f32) {
-    let (data, _) = data();
+/// Trains `steps` batches of 32 in one epoch; returns every step's report, the test accuracy
+/// and whether the data was the real Fashion-MNIST.
+fn train(config: TrainingConfig, steps: usize) -> (Vec<StepReport>, f32, bool) {
+    let (data, real) = data();
     let config = config
         .with_batch_size(32)
         .with_epochs(1)
@@ -32,40 +33,71 @@ fn train(config: TrainingConfig, steps: usize) -> (Vec<StepReport>, f32) {
         .collect();
     let test = trainer.evaluate(EvalSet::Test).unwrap().read();
     assert_eq!(test.images, TEST_IMAGES);
-    (reports, test.accuracy)
+    (reports, test.accuracy, real)
+}
+
+/// What a model reaches, measured: the mean batch accuracy of the last 20 steps and the test
+/// accuracy, on real Fashion-MNIST and on the synthetic stand-in. Each bound sits a few points
+/// under the measured value, so a normalisation or optimizer bug fails it.
+struct Reaches {
+    real: (f32, f32),
+    synthetic: (f32, f32),
 }
 
 fn mean_loss(reports: &[StepReport]) -> f32 {
     reports.iter().map(|r| r.loss).sum::<f32>() / reports.len() as f32
 }
 
-fn assert_learns(name: &str, reports: &[StepReport], accuracy: f32, min_accuracy: f32) {
+fn assert_learns(
+    name: &str,
+    (reports, accuracy, real): (Vec<StepReport>, f32, bool),
+    reaches: Reaches,
+) {
     let (first, last) = (
         mean_loss(&reports[..20]),
         mean_loss(&reports[reports.len() - 20..]),
     );
-    eprintln!(
-        "{name}: loss {first:.3} → {last:.3}, test accuracy {:.1} %",
-        accuracy * 100.0
-    );
-    assert!(last < first * 0.6, "{name}: loss {first} → {last}");
     let late_batch_accuracy = reports[reports.len() - 20..]
         .iter()
         .map(|r| r.accuracy)
         .sum::<f32>()
         / 20.0;
+    eprintln!(
+        "{name} on {} data: loss {first:.3} → {last:.3}, last 20 batches {:.1} %, test accuracy {:.1} %",
+        if real {
+            "REAL"
+        } else {
+            "SYNTHETIC (the real-data bounds are not checked)"
+        },
+        late_batch_accuracy * 100.0,
+        accuracy * 100.0
+    );
+    let (min_batch, min_test) = if real {
+        reaches.real
+    } else {
+        reaches.synthetic
+    };
+    assert!(last < first * 0.6, "{name}: loss {first} → {last}");
     assert!(
-        late_batch_accuracy > 0.5,
+        late_batch_accuracy > min_batch,
         "{name}: batch accuracy {late_batch_accuracy}"
     );
-    assert!(accuracy > min_accuracy, "{name}: test accuracy {accuracy}");
+    assert!(accuracy > min_test, "{name}: test accuracy {accuracy}");
 }
 
 #[test]
 fn dense_relu_with_adam_learns() {
     let model = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![128, 128]));
-    let (reports, accuracy) = train(TrainingConfig::new().with_model(model), 300);
-    assert_learns("dense", &reports, accuracy, 0.70);
+    // Measured (2026-11-30): real 82.8 % last batches, 82.6 % test; synthetic 100 % and 100 %.
+    let reaches = Reaches {
+        real: (0.79, 0.79),
+        synthetic: (0.97, 0.97),
+    };
+    assert_learns(
+        "dense",
+        train(TrainingConfig::new().with_model(model), 300),
+        reaches,
+    );
 }
 
 #[test]
@@ -74,8 +106,12 @@ fn baseline_cnn_with_sgd_momentum_learns() {
         .with_model(ModelConfig::BaselineCnn(BaselineCnnConfig::new()))
         .with_optimizer(OptimizerKind::Sgd)
         .with_learning_rate(OptimizerKind::Sgd.default_learning_rate());
-    let (reports, accuracy) = train(config, 250);
-    assert_learns("baseline-cnn/sgd", &reports, accuracy, 0.70);
+    // Measured (2026-11-30): real 86.7 % last batches, 85.3 % test; synthetic 100 % and 100 %.
+    let reaches = Reaches {
+        real: (0.83, 0.82),
+        synthetic: (0.97, 0.97),
+    };
+    assert_learns("baseline-cnn/sgd", train(config, 250), reaches);
 }
 
 #[test]
@@ -83,8 +119,12 @@ fn atelier_cnn_learns_with_augmentation() {
     let config = TrainingConfig::new()
         .with_model(ModelKind::AtelierCnn.default_config())
         .with_augment(true);
-    let (reports, accuracy) = train(config, 200);
-    assert_learns("atelier-cnn", &reports, accuracy, 0.70);
+    // Measured (2026-11-30): real 75.9 % last batches, 79.9 % test; synthetic 100 % and 100 %.
+    let reaches = Reaches {
+        real: (0.72, 0.76),
+        synthetic: (0.97, 0.97),
+    };
+    assert_learns("atelier-cnn", train(config, 200), reaches);
 }
 
 #[test]

@@ -143,7 +143,7 @@ test('after an epoch: per-class accuracy, a confusion matrix whose cells open th
   }
 });
 
-test('the activation preset runs its three runs one after another, overlaid: ReLU beats Sigmoid', async () => {
+test('the activation preset runs its three runs one after another, overlaid, in the blog\'s order: ReLU > ReLU + dropout > Sigmoid', async () => {
   const context = await launch();
   try {
     const page = await openReady(context, server.url, '?backend=cpu');
@@ -160,7 +160,11 @@ test('the activation preset runs its three runs one after another, overlaid: ReL
     const accuracy = async (id) => Number(await page.locator(`[data-testid="run-item"][data-run-id="${id}"]`).getAttribute('data-test-accuracy'));
     const figures = { sigmoid: await accuracy(1), relu: await accuracy(2), reluDropout: await accuracy(3), seconds: (Date.now() - started) / 1000 };
     await record('preset_activations_cpu', figures);
-    assert.ok(figures.relu > figures.sigmoid + 0.1, JSON.stringify(figures));
+    // The blog's ordering at 10 epochs: ReLU > ReLU + dropout > Sigmoid. Measured here
+    // (2026-11-30, seed 42, CPU): 77.0 %, 74.0 %, 49.8 %; each bound a little under that.
+    assert.ok(figures.relu > 0.75, JSON.stringify(figures));
+    assert.ok(figures.relu > figures.reluDropout + 0.01, JSON.stringify(figures));
+    assert.ok(figures.reluDropout > figures.sigmoid + 0.2, JSON.stringify(figures));
     assert.equal(await page.getByTestId('charts').getAttribute('data-runs'), '1,2,3');
     const series = JSON.parse(await page.getByTestId('chart-accuracy').getAttribute('data-series'));
     assert.equal(Object.keys(series).filter((n) => n.endsWith(' test') && series[n].points === 10).length, 3, JSON.stringify(series));

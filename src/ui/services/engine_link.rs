@@ -14,6 +14,7 @@ use crate::protocol::{
     BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine,
 };
 use crate::ui::services::database;
+use crate::ui::services::input_image::now_ms;
 use crate::ui::state::{Action, AppState};
 use crate::web::query_param;
 
@@ -171,7 +172,10 @@ impl Link {
             _ => {}
         }
         let crashed = matches!(event, FromEngine::Crashed(_));
-        self.dispatcher.dispatch(Action::Engine(event));
+        self.dispatcher.dispatch(Action::Engine {
+            event,
+            at: now_ms(),
+        });
         if crashed {
             let link = self.clone();
             // Not from inside the dying bridge's own callback.
@@ -187,10 +191,16 @@ impl Link {
             FromEngine::Raced(record) => database::save_race(record),
             FromEngine::InferenceMeasured(figures) => publish_inference_figures(&figures),
             FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } => {
-                self.dispatcher.dispatch(Action::Engine(event));
+                self.dispatcher.dispatch(Action::Engine {
+                    event,
+                    at: now_ms(),
+                });
                 self.release();
             }
-            FromEngine::Classifier(_) => self.dispatcher.dispatch(Action::Engine(event)),
+            FromEngine::Classifier(_) => self.dispatcher.dispatch(Action::Engine {
+                event,
+                at: now_ms(),
+            }),
             FromEngine::Crashed(reason) => {
                 *self.gate.borrow_mut() = ClassifyGate::default();
                 self.dispatcher.dispatch(Action::InputFailed(format!(

@@ -148,7 +148,12 @@ pub enum Action {
     FilterClass(Option<u8>),
     GoToPage(usize),
     Select(Option<usize>),
-    Engine(FromEngine),
+    /// A report of an engine worker, and when it reached the page (`performance.now()`, ms):
+    /// the reducer reads no clock.
+    Engine {
+        event: FromEngine,
+        at: f64,
+    },
     /// The classifier worker's backend and the race behind it.
     ClassifierBackend(crate::protocol::BackendReport),
     /// A control was clicked: shown at once, until the engine confirms it.
@@ -242,7 +247,7 @@ impl Reducible for AppState {
                 next.gallery.selected = None;
             }
             Action::Select(selected) => next.gallery.selected = selected,
-            Action::Engine(event) => next.apply_engine(event),
+            Action::Engine { event, at } => next.apply_engine(event, at),
             Action::ClassifierBackend(report) => next.classify.backend = Some(report),
             Action::Pending(pending) => {
                 next.run.pending = Some(pending);
@@ -326,47 +331,52 @@ impl Reducible for AppState {
 
 impl AppState {
     /// Applies an engine report to the live view and to the run it belongs to.
-    fn apply_engine(&mut self, event: FromEngine) {
-        if matches!(
-            event,
+    /// Every engine report, routed in one place: to the picture being classified, to what is
+    /// saved, to the run's evaluation, or to the live run (and the listed run mirroring it).
+    fn apply_engine(&mut self, event: FromEngine, at: f64) {
+        match event {
             FromEngine::Classifier(_)
-                | FromEngine::Classified(_)
-                | FromEngine::ClassifyFailed { .. }
-        ) {
-            self.classify.apply(&event);
-            return;
-        }
-        if matches!(
-            event,
-            FromEngine::Checkpoint { .. }
-                | FromEngine::ModelImported { .. }
-                | FromEngine::ModelFile { .. }
-        ) {
-            if let FromEngine::ModelImported {
+            | FromEngine::Classified(_)
+            | FromEngine::ClassifyFailed { .. } => self.classify.apply(&event, at),
+            FromEngine::ModelImported {
                 result: Ok(_),
                 quiet: false,
-            } = &event
-            {
+            } => {
                 self.unsaved_model = self.pending_import.take();
+                self.apply_persistence(event);
             }
-            return self.apply_persistence(event);
-        }
-        if let FromEngine::TestPredictions(predictions) = &event {
-            let labels = self.test.as_ref().map(|t| t.labels().to_vec());
-            if let (Some(labels), Some(run)) = (labels, self.current_run()) {
-                let set = ClassifiedSet::new(&labels, &predictions.probabilities);
-                run.evaluation = Some((predictions.epoch, EvalRef(Rc::new(set))));
+            FromEngine::Checkpoint { .. }
+            | FromEngine::ModelImported { .. }
+            | FromEngine::ModelFile { .. } => self.apply_persistence(event),
+            FromEngine::TestPredictions(predictions) => {
+                let labels = self.test.as_ref().map(|t| t.labels().to_vec());
+                if let (Some(labels), Some(run)) = (labels, self.current_run()) {
+                    let set = ClassifiedSet::new(&labels, &predictions.probabilities);
+                    run.evaluation = Some((predictions.epoch, EvalRef(Rc::new(set))));
+                }
             }
-            return;
+            FromEngine::Refused(_) if self.runs.last().is_some_and(RunRecord::is_unstarted) => {
+                // The engine refused the Start that listed this run.
+                Rc::make_mut(&mut self.runs).pop();
+                self.run.phase = RunState::Idle;
+                self.run.preparing = None;
+                self.apply_run(event);
+            }
+            FromEngine::Backend(_)
+            | FromEngine::Phase(_)
+            | FromEngine::Preparing(_)
+            | FromEngine::Steps(_)
+            | FromEngine::Epoch(_)
+            | FromEngine::Memory(_)
+            | FromEngine::Refused(_)
+            | FromEngine::Crashed(_) => self.apply_run(event),
+            // The engine link keeps these (stored races, the benchmark's figures).
+            FromEngine::Raced(_) | FromEngine::InferenceMeasured(_) => {}
         }
-        if matches!(event, FromEngine::Refused(_))
-            && self.runs.last().is_some_and(RunRecord::is_unstarted)
-        {
-            // The engine refused the Start that listed this run.
-            Rc::make_mut(&mut self.runs).pop();
-            self.run.phase = RunState::Idle;
-            self.run.preparing = None;
-        }
+    }
+
+    /// The live run, and the listed run that mirrors it.
+    fn apply_run(&mut self, event: FromEngine) {
         let reset = matches!(event, FromEngine::Phase(RunState::Idle));
         let crashed = matches!(event, FromEngine::Crashed(_));
         self.run.apply(event);

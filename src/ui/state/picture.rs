@@ -6,7 +6,6 @@ use std::rc::Rc;
 use crate::protocol::{
     BackendReport, Classification, ClassifierChoice, ClassifierStatus, FromEngine, ModelChoice,
 };
-use crate::ui::services::input_image::now_ms;
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ClassifyView {
@@ -55,8 +54,9 @@ impl ClassifyView {
         self.error = Some(message);
     }
 
-    /// Engine reports about classification; other events are not ours.
-    pub fn apply(&mut self, event: &FromEngine) {
+    /// Engine reports about classification (`at`: when it reached the page, for the latency
+    /// readout); other events are not ours.
+    pub fn apply(&mut self, event: &FromEngine, at: f64) {
         match event {
             FromEngine::Classifier(ClassifierStatus::Pretrained(status)) => {
                 self.pretrained = Some(status.clone())
@@ -71,7 +71,7 @@ impl ClassifyView {
                 {
                     return;
                 }
-                self.latency_ms = Some(now_ms() - answer.input_at);
+                self.latency_ms = Some(at - answer.input_at);
                 self.answer = Some(Rc::new(answer.clone()));
                 self.answers += 1;
                 if answer.seq == self.latest {
