@@ -10,9 +10,9 @@ use crate::ui::panels::presets::Presets;
 use crate::ui::panels::runs::RunList;
 use crate::ui::panels::storage::StoragePanel;
 use crate::ui::panels::train::TrainPanel;
-use crate::ui::services::autosave::use_autosave;
-use crate::ui::services::database::{self, checkpoint_key};
 use crate::ui::services::engine_link::use_engine;
+use crate::ui::services::persistence;
+use crate::ui::services::persistence::use_autosave;
 use crate::ui::state::run::Pending;
 use crate::ui::state::{Action, AppState, DataPhase};
 use crate::web::{DatasetEvent, load_dataset, mark, query_param};
@@ -159,38 +159,13 @@ pub fn App() -> Html {
     let on_resume = use_callback(
         (state.dispatcher(), engine.clone()),
         |id: u32, (dispatcher, engine)| {
-            let (dispatcher, engine) = (dispatcher.clone(), engine.clone());
-            spawn_local(async move {
-                match database::get_bytes(&checkpoint_key(id)).await {
-                    Ok(Some(checkpoint)) => {
-                        dispatcher.dispatch(Action::RunResumed(id));
-                        let readback_every = crate::ui::services::engine_link::readback_every();
-                        engine.emit(ToEngine::ResumeRun {
-                            checkpoint,
-                            readback_every,
-                        });
-                    }
-                    Ok(None) => dispatcher.dispatch(Action::StorageFailed(format!(
-                        "Run {id} has no saved checkpoint to resume from."
-                    ))),
-                    Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
-                        "Run {id} could not be resumed: {message}"
-                    ))),
-                }
-            });
+            let dispatcher = dispatcher.clone();
+            persistence::resume_run(id, move |a| dispatcher.dispatch(a), engine.clone());
         },
     );
     let on_delete = use_callback(state.dispatcher(), |id: u32, dispatcher| {
         let dispatcher = dispatcher.clone();
-        spawn_local(async move {
-            match database::delete_run(id).await {
-                Ok(()) => dispatcher.dispatch(Action::RunDeleted(id)),
-                Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
-                    "Run {id} was not deleted: {message}"
-                ))),
-            }
-            dispatcher.dispatch(Action::StorageUsage(database::usage().await));
-        });
+        persistence::delete_run(id, move |a| dispatcher.dispatch(a));
     });
     let can_preset = state.phase == DataPhase::Ready && state.run.backend.is_some() && !run_active;
     let evaluated = state.evaluated_run().cloned();

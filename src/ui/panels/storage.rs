@@ -1,9 +1,8 @@
 //! What is saved and how large, and deleting it.
 
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::ui::services::database;
+use crate::ui::services::persistence;
 use crate::ui::state::Action;
 use crate::ui::state::saved::StorageView;
 
@@ -43,15 +42,7 @@ pub fn StoragePanel(props: &StoragePanelProps) -> Html {
             }
             confirming.set(false);
             let dispatch = dispatch.clone();
-            spawn_local(async move {
-                match database::clear().await {
-                    Ok(()) => dispatch.emit(Action::StorageCleared),
-                    Err(message) => dispatch.emit(Action::StorageFailed(format!(
-                        "Nothing was deleted: {message}"
-                    ))),
-                }
-                dispatch.emit(Action::StorageUsage(database::usage().await));
-            });
+            persistence::clear(move |a| dispatch.emit(a));
         })
     };
     html! {

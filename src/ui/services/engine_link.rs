@@ -13,8 +13,8 @@ use crate::engine::{ENGINE_LOADER, EngineWorker};
 use crate::protocol::{
     BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine,
 };
-use crate::ui::services::database;
 use crate::ui::services::input_image::now_ms;
+use crate::ui::services::persistence;
 use crate::ui::state::{Action, AppState};
 use crate::web::query_param;
 
@@ -116,7 +116,7 @@ impl Link {
             role,
             force,
             settings: self.settings.borrow().clone(),
-            known: database::load_races(),
+            known: persistence::load_races(),
             data_base: self.data_base.clone(),
             pretrained_url: absolute(PRETRAINED_MODEL),
             weights_channel: self.weights_channel.clone(),
@@ -154,7 +154,7 @@ impl Link {
             | FromEngine::InferenceMeasured(_) => {
                 return;
             }
-            FromEngine::Raced(record) => return database::save_race(record.clone()),
+            FromEngine::Raced(record) => return persistence::save_race(record.clone()),
             FromEngine::ModelFile { model, bytes } => {
                 crate::ui::services::save_file::save_file(
                     bytes,
@@ -188,7 +188,7 @@ impl Link {
             FromEngine::Backend(report) => {
                 self.dispatcher.dispatch(Action::ClassifierBackend(report))
             }
-            FromEngine::Raced(record) => database::save_race(record),
+            FromEngine::Raced(record) => persistence::save_race(record),
             FromEngine::InferenceMeasured(figures) => publish_inference_figures(&figures),
             FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } => {
                 self.dispatcher.dispatch(Action::Engine {

@@ -1,8 +1,7 @@
-//! The page's ends of the outside world: the engine workers, IndexedDB and autosave, decoding
-//! the user's pictures, saving files to disk.
+//! The page's ends of the outside world: the engine workers, persistence (IndexedDB and
+//! autosave), decoding the user's pictures, saving files to disk.
 
-pub mod autosave;
-pub mod database;
 pub mod engine_link;
 pub mod input_image;
+pub mod persistence;
 pub mod save_file;

@@ -3,9 +3,39 @@
 use std::rc::Rc;
 
 use crate::protocol::{ClassifierChoice, FromEngine, RunState};
-use crate::ui::services::database::{RUN_FORMAT, SavedRun};
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::{BackendKind, EpochPoint, RunSettings, StepPoint};
 use crate::ui::state::AppState;
 use crate::ui::state::runs::RunRecord;
+
+/// Bumped when [`SavedRun`] changes incompatibly; older records are skipped, not misread.
+pub const RUN_FORMAT: u32 = 1;
+/// A run as stored: what the run list and the charts need after a reload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedRun {
+    pub format: u32,
+    pub id: u32,
+    pub settings: RunSettings,
+    pub backend: Option<BackendKind>,
+    #[serde(deserialize_with = "saved_state")]
+    pub phase: RunState,
+    pub steps: Vec<StepPoint>,
+    pub epochs: Vec<EpochPoint>,
+    /// The global step of the stored checkpoint, when there is one.
+    pub checkpoint_step: Option<usize>,
+    pub compare: bool,
+}
+
+/// A run's state as saved. Runs saved before the page shared the engine's state machine may
+/// say `{"Preparing": "…"}`: a run that was starting, i.e. running.
+fn saved_state<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<RunState, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    if value.get("Preparing").is_some() {
+        return Ok(RunState::Running);
+    }
+    serde_json::from_value(value).map_err(serde::de::Error::custom)
+}
 
 impl From<&RunRecord> for SavedRun {
     fn from(run: &RunRecord) -> Self {

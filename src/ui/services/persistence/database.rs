@@ -1,54 +1,26 @@
-//! Persistence in one place: every run (settings and curves), its latest checkpoint and the
-//! latest model file, in the browser's IndexedDB. Nothing here is ever executed: runs are JSON,
-//! checkpoints and models are bytes the engine validates before use.
+//! The reads and writes themselves: every run (settings and curves), its latest checkpoint and
+//! the latest model file in the browser's IndexedDB, and the backend races in `localStorage`.
+//! Nothing here is ever executed: runs are JSON, checkpoints and models are bytes the engine
+//! validates before use. Only `persistence` calls these.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
 use rexie::{ObjectStore, Rexie, TransactionMode};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::protocol::{BackendKind, EpochPoint, RunSettings, RunState, StepPoint};
+use crate::ui::state::saved::{RUN_FORMAT, SavedRun};
 
 const DB: &str = "atelier";
 const RUNS: &str = "runs";
 const BLOBS: &str = "blobs";
-/// Bumped when [`SavedRun`] changes incompatibly; older records are skipped, not misread.
-pub const RUN_FORMAT: u32 = 1;
 /// The key of the latest trained or imported model file.
 pub const LATEST_MODEL: &str = "model:latest";
 
 pub fn checkpoint_key(run: u32) -> String {
     format!("checkpoint:{run}")
-}
-
-/// A run as stored: what the run list and the charts need after a reload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SavedRun {
-    pub format: u32,
-    pub id: u32,
-    pub settings: RunSettings,
-    pub backend: Option<BackendKind>,
-    #[serde(deserialize_with = "saved_state")]
-    pub phase: RunState,
-    pub steps: Vec<StepPoint>,
-    pub epochs: Vec<EpochPoint>,
-    /// The global step of the stored checkpoint, when there is one.
-    pub checkpoint_step: Option<usize>,
-    pub compare: bool,
-}
-
-/// A run's state as saved. Runs saved before the page shared the engine's state machine may
-/// say `{"Preparing": "…"}`: a run that was starting, i.e. running.
-fn saved_state<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<RunState, D::Error> {
-    let value = serde_json::Value::deserialize(deserializer)?;
-    if value.get("Preparing").is_some() {
-        return Ok(RunState::Running);
-    }
-    serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
 
 thread_local! {

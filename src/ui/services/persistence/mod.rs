@@ -1,5 +1,10 @@
-//! Autosave: runs, checkpoints and the latest model go to storage as they change, and come back
-//! after a reload. One hook, so every write to IndexedDB starts here.
+//! Persistence in one module: every IndexedDB (and `localStorage`) read and write starts here.
+//! Autosave (one hook) writes runs, checkpoints and the latest model as they change and
+//! restores them after a reload; the panels' explicit requests (resume a run from its
+//! checkpoint, delete a run, clear everything) and the backend races are functions beside it.
+//! `database` does the reads and writes themselves.
+
+mod database;
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -7,9 +12,10 @@ use std::rc::Rc;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use self::database::LATEST_MODEL;
 use crate::protocol::ToEngine;
-use crate::ui::services::database::{self, LATEST_MODEL, SavedRun};
 use crate::ui::state::runs::RunRecord;
+use crate::ui::state::saved::SavedRun;
 use crate::ui::state::{Action, AppState};
 
 /// What makes a run worth saving again: a new epoch, a new phase, a checkpoint, the overlay
@@ -125,3 +131,54 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
         dispatcher.dispatch(Action::StorageUsage(usage));
     });
 }
+
+/// Continues run `id` from its stored checkpoint (the engine validates the bytes).
+pub fn resume_run(id: u32, dispatch: impl Fn(Action) + 'static, engine: Callback<ToEngine>) {
+    spawn_local(async move {
+        match database::get_bytes(&database::checkpoint_key(id)).await {
+            Ok(Some(checkpoint)) => {
+                dispatch(Action::RunResumed(id));
+                let readback_every = crate::ui::services::engine_link::readback_every();
+                engine.emit(ToEngine::ResumeRun {
+                    checkpoint,
+                    readback_every,
+                });
+            }
+            Ok(None) => dispatch(Action::StorageFailed(format!(
+                "Run {id} has no saved checkpoint to resume from."
+            ))),
+            Err(message) => dispatch(Action::StorageFailed(format!(
+                "Run {id} could not be resumed: {message}"
+            ))),
+        }
+    });
+}
+
+/// Deletes run `id` and its checkpoint.
+pub fn delete_run(id: u32, dispatch: impl Fn(Action) + 'static) {
+    spawn_local(async move {
+        match database::delete_run(id).await {
+            Ok(()) => dispatch(Action::RunDeleted(id)),
+            Err(message) => dispatch(Action::StorageFailed(format!(
+                "Run {id} was not deleted: {message}"
+            ))),
+        }
+        dispatch(Action::StorageUsage(database::usage().await));
+    });
+}
+
+/// Deletes every saved run, checkpoint and model.
+pub fn clear(dispatch: impl Fn(Action) + 'static) {
+    spawn_local(async move {
+        match database::clear().await {
+            Ok(()) => dispatch(Action::StorageCleared),
+            Err(message) => dispatch(Action::StorageFailed(format!(
+                "Nothing was deleted: {message}"
+            ))),
+        }
+        dispatch(Action::StorageUsage(database::usage().await));
+    });
+}
+
+/// Backend races of earlier visits, and keeping a new one (`localStorage`).
+pub use database::{load_races, save_race};
