@@ -15,11 +15,10 @@
 //! `read_async()` in a browser (where a blocking read panics on WebGPU), in one transaction.
 //! The byte layout, shared with [`ModelFile`], is described in `checkpoint/format.rs`.
 
-mod format;
+pub(crate) mod format;
 mod model_file;
-mod optimizer;
 mod resume;
-mod tensors;
+pub(crate) mod tensors;
 
 use std::collections::BTreeMap;
 
@@ -31,7 +30,6 @@ use serde::{Deserialize, Serialize};
 pub use format::{FORMAT_VERSION, FileKind};
 use format::{Record, Values, Writer};
 pub use model_file::{ModelFile, PendingModelFile};
-pub(crate) use optimizer::TrainingOptimizer;
 use tensors::PendingTensors;
 
 use super::{TrainError, TrainingConfig};

@@ -10,7 +10,8 @@ mod checkpoint;
 mod config;
 mod crosscheck;
 mod eval;
-mod metrics;
+mod reports;
+mod optimizer;
 mod rng;
 mod trainer;
 
@@ -22,7 +23,7 @@ pub use checkpoint::{
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{compare, cross_check, probe_model};
 pub use eval::Evaluation;
-pub use metrics::{
+pub use reports::{
     EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities,
     PendingStep, StepInfo, StepReport,
 };

@@ -12,7 +12,7 @@ use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 
-use super::checkpoint::TrainingOptimizer;
+use super::optimizer::TrainingOptimizer;
 use super::eval::correct_count;
 use super::{
     Batcher, EpochReport, Evaluation, PendingEpoch, PendingEval, PendingStep, SplitMix64, StepInfo,

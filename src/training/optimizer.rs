@@ -16,9 +16,9 @@ use burn::module::{ModuleMapper, Param};
 use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, GradientsParams, Optimizer};
 use burn::prelude::*;
 
-use super::CheckpointError;
-use super::format::{Record, Values};
-use super::tensors::PendingTensors;
+use super::checkpoint::CheckpointError;
+use super::checkpoint::format::{Record, Values};
+use super::checkpoint::tensors::PendingTensors;
 use crate::model::Model;
 use crate::training::{OptimizerKind, TrainingConfig};
 
