@@ -17,7 +17,7 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::runner::{Shared, yield_to_events};
+use super::shared::{Shared, yield_to_events};
 use crate::protocol::{BackendKind, CrossCheck};
 use crate::race::{GpuStatus, is_software_adapter};
 use crate::training::cross_check;

@@ -15,7 +15,7 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::backend::{WebGpu, cpu, ensure_webgpu, probe_gpu};
 use super::measure::{time_classify, time_evaluation, time_training};
-use super::runner::{Shared, now, yield_to_events};
+use super::shared::{Shared, now, yield_to_events};
 use crate::inference::{PRETRAINED_NORMALIZATION, load_pretrained};
 use crate::protocol::{
     BackendKind, BackendReport, CrossCheck, EngineRole, FromEngine, RunSettings,

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use wasm_bindgen_futures::spawn_local;
 
-use super::runner::{Shared, ensure_data, now};
+use super::shared::{Shared, ensure_data, now};
 use crate::data::PIXELS_PER_IMAGE;
 use crate::inference::{Classifier, PRETRAINED_NORMALIZATION, load_pretrained};
 use crate::metrics::predicted_class;

@@ -8,7 +8,7 @@
 use burn::prelude::Device;
 
 use super::convert::training_config;
-use super::runner::now;
+use super::shared::now;
 use crate::data::{PIXELS_PER_IMAGE, Split, SplitKind};
 use crate::inference::Classifier;
 use crate::model::Model;

@@ -17,6 +17,8 @@ mod runner;
 #[cfg(feature = "worker")]
 mod saving;
 #[cfg(feature = "worker")]
+mod shared;
+#[cfg(feature = "worker")]
 mod stepping;
 #[cfg(feature = "worker")]
 mod weights;

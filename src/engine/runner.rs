@@ -1,5 +1,5 @@
-//! The run loop: one async task that owns the trainer, steps it, reads results back without
-//! blocking, batches metrics for the page, and obeys Pause / Resume / Stop / Reset between steps.
+//! A worker's commands, and the start of a run: the command handler routes each `ToEngine`
+//! and starts the run loop (`stepping`) on the trainer built here.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,63 +8,19 @@ use burn::prelude::Device;
 use gloo_worker::{HandlerId, WorkerScope};
 use wasm_bindgen_futures::spawn_local;
 
-use super::backend::{Backend, lose_gpu_device};
+use super::backend::lose_gpu_device;
 use super::chooser::{self, Chooser};
 use super::classify::{Pretrained, classify, fetch_pretrained, measure_inference};
 use super::convert::training_config;
 use super::saving::{export_model, import_model, resume_trainer, send_checkpoint};
+use super::shared::{Shared, ensure_data, now};
 use super::stepping::train;
 use super::weights::WeightsChannel;
 use super::worker::EngineWorker;
-use crate::data::{Split, SplitKind};
-use crate::model::Model;
 use crate::protocol::{
     BackendKind, EngineRole, FromEngine, RunEvent, RunSettings, RunState, TestHook, ToEngine,
 };
-use crate::training::{Normalization, Trainer, TrainingData};
-use crate::web::{DatasetEvent, load_dataset};
-
-/// How often step metrics go to the page: often enough for smooth charts, rarely enough that a
-/// fast model cannot flood the main thread.
-pub(super) const FLUSH_SECONDS: f64 = 0.1;
-
-pub(super) struct Shared {
-    scope: WorkerScope<EngineWorker>,
-    page: Option<HandlerId>,
-    pub(super) backend: Option<Backend>,
-    /// Which backend, and why: the race between WebGPU and the CPU.
-    pub(super) chooser: Chooser,
-    /// Set by [`ToEngine::Snapshot`]: the run loop sends a checkpoint at its next step.
-    pub(super) snapshot_requested: bool,
-    /// Model files being imported: a classification with the last run's weights waits for them.
-    pub(super) importing: usize,
-    data_base: String,
-    data: Option<TrainingData>,
-    pub(super) state: RunState,
-    /// Bumped by every Start and Reset so a superseded loop ends.
-    pub(super) run_id: u64,
-    /// The weights of the last run, kept when it finishes, stops or fails, and how that run
-    /// normalised its inputs.
-    pub(super) model: Option<Model>,
-    pub(super) last_normalization: Option<Normalization>,
-    /// The same weights as a model file, for Export.
-    pub(super) last_model_file: Option<Vec<u8>>,
-    pub(super) pretrained: Pretrained,
-    /// Where the trainer's weights go to the classifier (see `weights`).
-    pub(super) weights: Option<WeightsChannel>,
-}
-
-impl Shared {
-    pub(super) fn send(&self, event: FromEngine) {
-        if let Some(page) = self.page {
-            self.scope.respond(page, event);
-        }
-    }
-
-    pub(super) fn send_phase(&self) {
-        self.send(FromEngine::Phase(self.state.clone()));
-    }
-}
+use crate::training::Trainer;
 
 pub struct Engine {
     shared: Rc<RefCell<Shared>>,
@@ -233,58 +189,6 @@ fn begin(shared: Rc<RefCell<Shared>>, start: RunStart) {
     let run_id = s.run_id;
     drop(s);
     spawn_local(run(shared, start, run_id));
-}
-
-/// Seconds on the worker's monotonic clock (`Instant` panics in wasm).
-pub(super) fn now() -> f64 {
-    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
-        .ok()
-        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
-        .map(|p| p.now() / 1000.0)
-        .unwrap_or(0.0)
-}
-
-use wasm_bindgen::JsCast;
-
-/// Lets queued messages (Pause, Stop) in before the next step.
-pub(super) async fn yield_to_events(ms: u32) {
-    gloo_timers::future::TimeoutFuture::new(ms).await;
-}
-
-/// Lets other tasks of this worker that need no event (a CPU tensor read) run, without the
-/// timer's delay; what waits on the device or on a message needs [`yield_to_events`].
-pub(super) async fn yield_to_tasks() {
-    let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(
-        &wasm_bindgen::JsValue::UNDEFINED,
-    ))
-    .await;
-}
-
-pub(super) async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<TrainingData, String> {
-    if let Some(data) = shared.borrow().data.clone() {
-        return Ok(data);
-    }
-    let base = shared.borrow().data_base.clone();
-    let splits: RefCell<Vec<Split>> = RefCell::default();
-    let on_event = |event| {
-        if let DatasetEvent::Split(split) = event {
-            splits
-                .borrow_mut()
-                .push(Rc::try_unwrap(split).unwrap_or_else(|rc| (*rc).clone()));
-        }
-    };
-    load_dataset(&base, &on_event)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut splits = splits.into_inner();
-    let train = splits
-        .iter()
-        .position(|s| s.kind == SplitKind::Train)
-        .map(|i| splits.remove(i));
-    let test = splits.pop();
-    let data = TrainingData::new(train.ok_or("the training images did not load")?, test);
-    shared.borrow_mut().data = Some(data.clone());
-    Ok(data)
 }
 
 fn fail(shared: &Rc<RefCell<Shared>>, message: String) {

@@ -9,7 +9,7 @@ use burn::prelude::Device;
 use wasm_bindgen_futures::spawn_local;
 
 use super::classify::wait_for_backend;
-use super::runner::Shared;
+use super::shared::Shared;
 use crate::protocol::{ClassifierStatus, FromEngine};
 use crate::training::{Checkpoint, ModelFile, Trainer, TrainingData};
 

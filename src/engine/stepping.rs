@@ -12,7 +12,7 @@ use burn::prelude::Device;
 use wasm_bindgen_futures::spawn_local;
 
 use super::convert::{engine_memory, epoch_point, step_point};
-use super::runner::{FLUSH_SECONDS, Shared, now, yield_to_events, yield_to_tasks};
+use super::shared::{FLUSH_SECONDS, Shared, now, yield_to_events, yield_to_tasks};
 use crate::metrics::Pace;
 use crate::protocol::{FromEngine, StepPoint, TestPredictions};
 use crate::protocol::{RunEvent, RunState};

@@ -10,8 +10,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use super::runner::Shared;
 use super::saving::import_model;
+use super::shared::Shared;
 
 pub(super) struct WeightsChannel {
     channel: BroadcastChannel,

@@ -10,8 +10,8 @@ mod checkpoint;
 mod config;
 mod crosscheck;
 mod eval;
-mod reports;
 mod optimizer;
+mod reports;
 mod rng;
 mod trainer;
 

@@ -12,8 +12,8 @@ use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 
-use super::optimizer::TrainingOptimizer;
 use super::eval::correct_count;
+use super::optimizer::TrainingOptimizer;
 use super::{
     Batcher, EpochReport, Evaluation, PendingEpoch, PendingEval, PendingStep, SplitMix64, StepInfo,
     TrainingConfig,

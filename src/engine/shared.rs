@@ -1,0 +1,112 @@
+//! What every part of a worker shares: the context the command handler, the run loop, the
+//! race, the classifier and saving all work on, and the worker's clock and yields. It imports
+//! nothing of theirs but the types it holds; they import it (and `runner` imports them).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_worker::{HandlerId, WorkerScope};
+use wasm_bindgen::JsCast;
+
+use super::backend::Backend;
+use super::chooser::Chooser;
+use super::classify::Pretrained;
+use super::weights::WeightsChannel;
+use super::worker::EngineWorker;
+use crate::data::{Split, SplitKind};
+use crate::model::Model;
+use crate::protocol::{FromEngine, RunState};
+use crate::training::{Normalization, TrainingData};
+use crate::web::{DatasetEvent, load_dataset};
+
+/// How often step metrics go to the page: often enough for smooth charts, rarely enough that a
+/// fast model cannot flood the main thread.
+pub(super) const FLUSH_SECONDS: f64 = 0.1;
+
+pub(super) struct Shared {
+    pub(super) scope: WorkerScope<EngineWorker>,
+    pub(super) page: Option<HandlerId>,
+    pub(super) backend: Option<Backend>,
+    /// Which backend, and why: the race between WebGPU and the CPU.
+    pub(super) chooser: Chooser,
+    /// Set by [`ToEngine::Snapshot`]: the run loop sends a checkpoint at its next step.
+    pub(super) snapshot_requested: bool,
+    /// Model files being imported: a classification with the last run's weights waits for them.
+    pub(super) importing: usize,
+    pub(super) data_base: String,
+    pub(super) data: Option<TrainingData>,
+    pub(super) state: RunState,
+    /// Bumped by every Start and Reset so a superseded loop ends.
+    pub(super) run_id: u64,
+    /// The weights of the last run, kept when it finishes, stops or fails, and how that run
+    /// normalised its inputs.
+    pub(super) model: Option<Model>,
+    pub(super) last_normalization: Option<Normalization>,
+    /// The same weights as a model file, for Export.
+    pub(super) last_model_file: Option<Vec<u8>>,
+    pub(super) pretrained: Pretrained,
+    /// Where the trainer's weights go to the classifier (see `weights`).
+    pub(super) weights: Option<WeightsChannel>,
+}
+
+impl Shared {
+    pub(super) fn send(&self, event: FromEngine) {
+        if let Some(page) = self.page {
+            self.scope.respond(page, event);
+        }
+    }
+
+    pub(super) fn send_phase(&self) {
+        self.send(FromEngine::Phase(self.state.clone()));
+    }
+}
+
+/// Seconds on the worker's monotonic clock (`Instant` panics in wasm).
+pub(super) fn now() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map(|p| p.now() / 1000.0)
+        .unwrap_or(0.0)
+}
+
+/// Lets queued messages (Pause, Stop) in before the next step.
+pub(super) async fn yield_to_events(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
+/// Lets other tasks of this worker that need no event (a CPU tensor read) run, without the
+/// timer's delay; what waits on the device or on a message needs [`yield_to_events`].
+pub(super) async fn yield_to_tasks() {
+    let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(
+        &wasm_bindgen::JsValue::UNDEFINED,
+    ))
+    .await;
+}
+
+pub(super) async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<TrainingData, String> {
+    if let Some(data) = shared.borrow().data.clone() {
+        return Ok(data);
+    }
+    let base = shared.borrow().data_base.clone();
+    let splits: RefCell<Vec<Split>> = RefCell::default();
+    let on_event = |event| {
+        if let DatasetEvent::Split(split) = event {
+            splits
+                .borrow_mut()
+                .push(Rc::try_unwrap(split).unwrap_or_else(|rc| (*rc).clone()));
+        }
+    };
+    load_dataset(&base, &on_event)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut splits = splits.into_inner();
+    let train = splits
+        .iter()
+        .position(|s| s.kind == SplitKind::Train)
+        .map(|i| splits.remove(i));
+    let test = splits.pop();
+    let data = TrainingData::new(train.ok_or("the training images did not load")?, test);
+    shared.borrow_mut().data = Some(data.clone());
+    Ok(data)
+}
