@@ -109,7 +109,14 @@ impl RunView {
                 }
                 self.phase = phase;
             }
-            FromEngine::Preparing(what) => self.preparing = Some(what),
+            // Only a started run prepares: the engine is past its Start (a page that did not
+            // click it, e.g. a resume, learns it here).
+            FromEngine::Preparing(what) => {
+                if !self.phase.is_active() {
+                    self.phase = RunState::Running;
+                }
+                self.preparing = Some(what);
+            }
             FromEngine::Steps(points) => {
                 self.preparing = None;
                 Rc::make_mut(&mut self.steps).extend(points);

@@ -142,6 +142,8 @@ impl AppState {
         run.preparing = Some("Resuming…".into());
         run.interrupted = false;
         self.run.clear_run();
+        self.run.phase = RunState::Running;
+        self.run.preparing = run.preparing.clone();
         self.run.settings = run.settings.clone();
         self.run.steps = run.steps.clone();
         self.run.epochs = run.epochs.clone();
