@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod preprocess;
 pub mod protocol;
 pub mod race;
+pub mod state;
 
 #[cfg(feature = "engine")]
 pub mod inference;

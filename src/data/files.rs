@@ -73,3 +73,12 @@ impl DataFile {
         format!("{}-{kind}", self.split)
     }
 }
+
+/// How far one file's download has come; `total` is `None` when the server sends no length.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FileProgress {
+    pub loaded: f64,
+    pub total: Option<f64>,
+    pub done: bool,
+    pub cached: bool,
+}

@@ -13,7 +13,7 @@ mod split;
 
 pub use classes::{CLASS_NAMES, NUM_CLASSES};
 pub use error::DataError;
-pub use files::{DataFile, SplitKind};
+pub use files::{DataFile, FileProgress, SplitKind};
 pub use idx::{IMAGE_SIDE, PIXELS_PER_IMAGE, parse_images, parse_labels};
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{FashionMnist, decode_gzip, load_dir, load_split_gz};

@@ -2,6 +2,8 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::protocol::{RunSettings, RunState, ToEngine, Workload};
+use crate::state::run::Pending;
+use crate::state::{Action, AppState, DataPhase};
 use crate::ui::panels::classify::ClassifyPanel;
 use crate::ui::panels::data_status::DataStatus;
 use crate::ui::panels::evaluation::EvaluationPanel;
@@ -13,8 +15,6 @@ use crate::ui::panels::train::TrainPanel;
 use crate::ui::services::engine_link::use_engine;
 use crate::ui::services::persistence;
 use crate::ui::services::persistence::use_autosave;
-use crate::ui::state::run::Pending;
-use crate::ui::state::{Action, AppState, DataPhase};
 use crate::web::{DatasetEvent, load_dataset, mark, query_param};
 
 /// Where the four `.gz` files live: `data/` beside the app, or `?data=<url>`.

@@ -2,7 +2,8 @@
 
 use std::rc::Rc;
 
-use super::fetch::{FileProgress, evict, fetch_gz, gunzip, store};
+use super::fetch::{evict, fetch_gz, gunzip, store};
+use crate::data::FileProgress;
 use crate::data::{DataError, DataFile, Split, SplitKind};
 
 pub enum DatasetEvent {

@@ -7,19 +7,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, Cache, ReadableStreamDefaultReader, Response};
 
 use super::global::scope;
-use crate::data::{DataError, DataFile};
+use crate::data::{DataError, DataFile, FileProgress};
 
 /// The Cache API bucket for the dataset. Bump the version to drop old entries.
 pub const DATA_CACHE: &str = "atelier-data-v1";
-
-/// How far one file's download has come; `total` is `None` when the server sends no length.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct FileProgress {
-    pub loaded: f64,
-    pub total: Option<f64>,
-    pub done: bool,
-    pub cached: bool,
-}
 
 #[wasm_bindgen]
 extern "C" {

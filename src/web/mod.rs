@@ -5,6 +5,7 @@ mod dataset;
 mod fetch;
 mod global;
 
+pub use crate::data::FileProgress;
 pub use dataset::{DatasetEvent, load_dataset};
-pub use fetch::{DATA_CACHE, FileProgress};
+pub use fetch::DATA_CACHE;
 pub use global::{fetch_bytes, mark, query_param};

@@ -8,9 +8,9 @@ use yew::prelude::*;
 
 use crate::metrics::smooth;
 use crate::protocol::{EpochPoint, StepPoint};
+use crate::state::run::RunView;
+use crate::state::runs::{RunRecord, run_color};
 use crate::ui::panels::chart::{LineChart, Series};
-use crate::ui::state::run::RunView;
-use crate::ui::state::runs::{RunRecord, run_color};
 
 const TRAIN: RGBColor = RGBColor(47, 75, 216);
 const VALIDATION: RGBColor = RGBColor(214, 118, 0);

@@ -13,12 +13,12 @@ use crate::data::CLASS_NAMES;
 use crate::metrics::predicted_class;
 use crate::preprocess::{PreprocessError, RgbaImage, preprocess};
 use crate::protocol::{ClassifierChoice, ClassifyRequest, ToEngine};
+use crate::state::Action;
+use crate::state::picture::ClassifyView;
 use crate::ui::panels::draw::{BaseImage, DrawCanvas};
 use crate::ui::panels::model_files::ModelFiles;
 use crate::ui::panels::pixels::{GreyImage, SaliencyImage};
 use crate::ui::services::input_image::{InputImage, decode, now_ms};
-use crate::ui::state::Action;
-use crate::ui::state::picture::ClassifyView;
 
 #[derive(Properties, PartialEq)]
 pub struct ClassifyPanelProps {

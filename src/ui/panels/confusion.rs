@@ -4,9 +4,9 @@
 use yew::prelude::*;
 
 use crate::data::{CLASS_NAMES, NUM_CLASSES};
+use crate::state::SplitRef;
+use crate::state::runs::EvalRef;
 use crate::ui::panels::tiles::ProbabilityTile;
-use crate::ui::state::SplitRef;
-use crate::ui::state::runs::EvalRef;
 
 /// Cell colour: blue on the diagonal (right answers), red off it (mistakes), by the share of the
 /// true class's images, so rows are comparable whatever their size. Off-diagonal shares are

@@ -3,7 +3,7 @@
 use yew::prelude::*;
 
 use crate::data::DataFile;
-use crate::ui::state::DataPhase;
+use crate::state::DataPhase;
 use crate::web::FileProgress;
 
 #[derive(Properties, PartialEq)]

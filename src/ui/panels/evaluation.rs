@@ -4,10 +4,10 @@
 use yew::prelude::*;
 
 use crate::data::CLASS_NAMES;
+use crate::state::SplitRef;
+use crate::state::runs::{EvalRef, RunRecord};
 use crate::ui::panels::confusion::{CellImages, ConfusionMatrix};
 use crate::ui::panels::tiles::ProbabilityTile;
-use crate::ui::state::SplitRef;
-use crate::ui::state::runs::{EvalRef, RunRecord};
 
 /// Images in the mistakes strip.
 const MISTAKES: usize = 12;

@@ -5,8 +5,8 @@ use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use crate::data::{CLASS_NAMES, SplitKind};
+use crate::state::{Action, GalleryView, SplitRef};
 use crate::ui::panels::pixels::PixelImage;
-use crate::ui::state::{Action, GalleryView, SplitRef};
 
 pub const PAGE_SIZE: usize = 60;
 

@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use crate::ui::state::run::RunView;
+use crate::state::run::RunView;
 
 #[derive(Properties, PartialEq)]
 pub struct MetricsProps {

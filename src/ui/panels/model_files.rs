@@ -7,7 +7,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::protocol::ToEngine;
-use crate::ui::state::Action;
+use crate::state::Action;
 
 #[derive(Properties, PartialEq)]
 pub struct ModelFilesProps {

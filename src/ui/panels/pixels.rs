@@ -7,7 +7,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
 use crate::data::IMAGE_SIDE;
-use crate::ui::state::SplitRef;
+use crate::state::SplitRef;
 use crate::web::mark;
 
 thread_local! {

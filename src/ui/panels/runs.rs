@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use crate::protocol::BackendKind;
 use crate::protocol::RunState;
-use crate::ui::state::runs::{RunRecord, run_color, training_summary};
+use crate::state::runs::{RunRecord, run_color, training_summary};
 
 fn status(run: &RunRecord) -> (&'static str, String) {
     if run.interrupted {

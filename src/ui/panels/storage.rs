@@ -2,9 +2,9 @@
 
 use yew::prelude::*;
 
+use crate::state::Action;
+use crate::state::saved::StorageView;
 use crate::ui::services::persistence;
-use crate::ui::state::Action;
-use crate::ui::state::saved::StorageView;
 
 fn megabytes(bytes: f64) -> String {
     if bytes >= 1e9 {

@@ -4,8 +4,8 @@ use yew::prelude::*;
 
 use crate::data::CLASS_NAMES;
 use crate::metrics::{Probabilities, predicted_class};
+use crate::state::SplitRef;
 use crate::ui::panels::pixels::PixelImage;
-use crate::ui::state::SplitRef;
 
 #[derive(Properties, PartialEq)]
 pub struct ProbabilityTileProps {

@@ -8,13 +8,13 @@ use crate::protocol::{
     Activation, BackendKind, GpuStatus, ModelChoice, OptimizerKind, RunEvent, RunSettings,
     RunState, ToEngine,
 };
-use crate::ui::state::run::{Pending, RunView};
+use crate::state::run::{Pending, RunView};
 
 #[derive(Properties, PartialEq)]
 pub struct TrainPanelProps {
     pub run: RunView,
     /// Every run, for the comparison overlay of the charts.
-    pub runs: std::rc::Rc<Vec<crate::ui::state::runs::RunRecord>>,
+    pub runs: std::rc::Rc<Vec<crate::state::runs::RunRecord>>,
     pub data_ready: bool,
     pub on_command: Callback<ToEngine>,
     pub on_settings: Callback<RunSettings>,

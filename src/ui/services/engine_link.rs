@@ -13,9 +13,9 @@ use crate::engine::{ENGINE_LOADER, EngineWorker};
 use crate::protocol::{
     BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine,
 };
+use crate::state::{Action, AppState};
 use crate::ui::services::input_image::now_ms;
 use crate::ui::services::persistence;
-use crate::ui::state::{Action, AppState};
 use crate::web::query_param;
 
 /// `base` resolved against the page, so the worker (whose own URL differs) finds the same files.
@@ -57,6 +57,8 @@ struct Link {
     /// compete for the same cores.
     classifier_raced: Rc<Cell<bool>>,
     settings: Rc<RefCell<RunSettings>>,
+    /// Trainer reports waiting behind a checkpoint (see `dispatch_in_order`).
+    deferred: Rc<RefCell<Vec<(FromEngine, f64)>>>,
 }
 
 impl Link {
@@ -96,6 +98,32 @@ impl Link {
                 Self::send_to(&self.trainer, ToEngine::Workload(settings));
             }
             command => Self::send_to(&self.trainer, command),
+        }
+    }
+
+    /// Hands a trainer report to the reducer. A checkpoint (8–16 MB) costs its message's task
+    /// the decoding already; its re-render goes to a task of its own, and the reports after it
+    /// wait in line behind it so the reducer sees them in the engine's order.
+    fn dispatch_in_order(&self, event: FromEngine) {
+        let heavy = matches!(event, FromEngine::Checkpoint { .. });
+        let mut queue = self.deferred.borrow_mut();
+        if queue.is_empty() && !heavy {
+            drop(queue);
+            return self.dispatcher.dispatch(Action::Engine {
+                event,
+                at: now_ms(),
+            });
+        }
+        queue.push((event, now_ms()));
+        if queue.len() == 1 {
+            let link = self.clone();
+            yew::platform::spawn_local(async move {
+                gloo::timers::future::TimeoutFuture::new(0).await;
+                let events = std::mem::take(&mut *link.deferred.borrow_mut());
+                for (event, at) in events {
+                    link.dispatcher.dispatch(Action::Engine { event, at });
+                }
+            });
         }
     }
 
@@ -172,10 +200,7 @@ impl Link {
             _ => {}
         }
         let crashed = matches!(event, FromEngine::Crashed(_));
-        self.dispatcher.dispatch(Action::Engine {
-            event,
-            at: now_ms(),
-        });
+        self.dispatch_in_order(event);
         if crashed {
             let link = self.clone();
             // Not from inside the dying bridge's own callback.
@@ -259,6 +284,7 @@ pub fn use_engine(
         weights_channel: format!("atelier-weights-{}", js_sys::Math::random()),
         classifier_raced: Rc::default(),
         settings: Rc::default(),
+        deferred: Rc::default(),
     });
     {
         let link = link.clone();

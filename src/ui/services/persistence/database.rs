@@ -11,7 +11,7 @@ use rexie::{ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::ui::state::saved::{RUN_FORMAT, SavedRun};
+use crate::state::saved::{RUN_FORMAT, SavedRun};
 
 const DB: &str = "atelier";
 const RUNS: &str = "runs";

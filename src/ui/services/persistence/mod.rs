@@ -14,9 +14,9 @@ use yew::prelude::*;
 
 use self::database::LATEST_MODEL;
 use crate::protocol::ToEngine;
-use crate::ui::state::runs::RunRecord;
-use crate::ui::state::saved::SavedRun;
-use crate::ui::state::{Action, AppState};
+use crate::state::runs::RunRecord;
+use crate::state::saved::SavedRun;
+use crate::state::{Action, AppState};
 
 /// What makes a run worth saving again: a new epoch, a new phase, a checkpoint, the overlay
 /// flag, and the final step count once it stops (steps alone would save on every batch).

@@ -6,8 +6,8 @@ use crate::protocol::{ClassifierChoice, FromEngine, RunState};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::{BackendKind, EpochPoint, RunSettings, StepPoint};
-use crate::ui::state::AppState;
-use crate::ui::state::runs::RunRecord;
+use crate::state::AppState;
+use crate::state::runs::RunRecord;
 
 /// Bumped when [`SavedRun`] changes incompatibly; older records are skipped, not misread.
 pub const RUN_FORMAT: u32 = 1;

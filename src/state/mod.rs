@@ -8,16 +8,13 @@ pub mod saved;
 
 use std::rc::Rc;
 
-use yew::Reducible;
-
-use crate::data::{DataFile, Split, SplitKind};
+use crate::data::{DataFile, FileProgress, Split, SplitKind};
 use crate::metrics::ClassifiedSet;
 use crate::protocol::{FromEngine, RunSettings, RunState};
-use crate::ui::state::picture::ClassifyView;
-use crate::ui::state::run::RunView;
-use crate::ui::state::runs::{EvalRef, RunRecord};
-use crate::ui::state::saved::StorageView;
-use crate::web::FileProgress;
+use crate::state::picture::ClassifyView;
+use crate::state::run::RunView;
+use crate::state::runs::{EvalRef, RunRecord};
+use crate::state::saved::StorageView;
 
 /// A shared split. Compared by pointer: a deep compare of 47 MB per render would be absurd.
 #[derive(Clone, Debug)]
@@ -157,7 +154,7 @@ pub enum Action {
     /// The classifier worker's backend and the race behind it.
     ClassifierBackend(crate::protocol::BackendReport),
     /// A control was clicked: shown at once, until the engine confirms it.
-    Pending(crate::ui::state::run::Pending),
+    Pending(crate::state::run::Pending),
     EditSettings(RunSettings),
     /// The page asked the engine for a new run: clear the old curves now and list it
     /// (`compare`: overlaid from the start, as preset runs are).
@@ -198,11 +195,11 @@ pub enum Action {
     ImportRequested(Rc<Vec<u8>>),
 }
 
-impl Reducible for AppState {
-    type Action = Action;
-
-    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut next = (*self).clone();
+impl AppState {
+    /// The state after `action`: the page's reducer (`yew::Reducible`, in `ui`) calls this, and
+    /// native tests do.
+    pub fn reduced(&self, action: Action) -> AppState {
+        let mut next = self.clone();
         match action {
             Action::Progress(file, progress) => {
                 let slot = DataFile::ALL
@@ -325,7 +322,7 @@ impl Reducible for AppState {
             }
             Action::ImportRequested(bytes) => next.pending_import = Some(bytes),
         }
-        Rc::new(next)
+        next
     }
 }
 
