@@ -1,7 +1,9 @@
 //! Messages between the page and the engine survive the worker codec (gloo-worker's bincode)
 //! unchanged, byte buffers with only a length prefix of overhead.
 
-use atelier::protocol::{ClassifierChoice, ClassifyRequest, FromEngine, ModelChoice, ToEngine};
+use atelier::protocol::{
+    ClassifierChoice, ClassifyRequest, FromEngine, ModelChoice, TestPredictions, ToEngine,
+};
 
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(message: &T) -> (T, usize) {
     let bytes = bincode::serialize(message).expect("encodes");
@@ -41,6 +43,23 @@ fn checkpoint_bytes_arrive_intact_with_little_overhead() {
         encoded - checkpoint.len() - model_file.len() < 64,
         "overhead {}",
         encoded - checkpoint.len() - model_file.len()
+    );
+}
+
+#[test]
+fn test_predictions_travel_as_bytes() {
+    let probabilities: Vec<f32> = (0..100_000).map(|i| (i % 977) as f32 / 977.0).collect();
+    let message = FromEngine::TestPredictions(TestPredictions {
+        epoch: 2,
+        probabilities: probabilities.clone(),
+    });
+    let (back, encoded) = round_trip(&message);
+    assert_eq!(back, message);
+    // 4 bytes a value and a few of framing: one block to copy, not 100,000 numbers to decode.
+    assert!(
+        encoded - 4 * probabilities.len() < 32,
+        "overhead {}",
+        encoded - 4 * probabilities.len()
     );
 }
 

@@ -47,5 +47,31 @@ pub struct EngineMemory {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestPredictions {
     pub epoch: usize,
+    /// Sent as bytes: the worker codec (bincode) decodes a `Vec<f32>` one number at a time,
+    /// 100,000 of them on the page's main thread at every epoch end.
+    #[serde(with = "f32_bytes")]
     pub probabilities: Vec<f32>,
+}
+
+/// `Vec<f32>` as little-endian bytes (one length prefix, then a copy) instead of a sequence.
+mod f32_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[f32], serializer: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        serializer.serialize_bytes(&bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
+        let bytes = serde_bytes::ByteBuf::deserialize(deserializer)?;
+        if bytes.len() % 4 != 0 {
+            return Err(serde::de::Error::custom(
+                "probabilities are not whole f32 values",
+            ));
+        }
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect())
+    }
 }

@@ -101,11 +101,15 @@ impl Link {
         }
     }
 
-    /// Hands a trainer report to the reducer. A checkpoint (8–16 MB) costs its message's task
-    /// the decoding already; its re-render goes to a task of its own, and the reports after it
-    /// wait in line behind it so the reducer sees them in the engine's order.
+    /// Hands a trainer report to the reducer. A checkpoint (8–16 MB) or an epoch's predictions
+    /// (the evaluation views re-render) cost their message's task the decoding already; the
+    /// re-render goes to a task of its own, and the reports after them wait in line behind so
+    /// the reducer sees them in the engine's order.
     fn dispatch_in_order(&self, event: FromEngine) {
-        let heavy = matches!(event, FromEngine::Checkpoint { .. });
+        let heavy = matches!(
+            event,
+            FromEngine::Checkpoint { .. } | FromEngine::TestPredictions(_)
+        );
         let mut queue = self.deferred.borrow_mut();
         if queue.is_empty() && !heavy {
             drop(queue);
