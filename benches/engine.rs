@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use atelier::data::{PIXELS_PER_IMAGE, Split, SplitKind, load_dir};
 use atelier::inference::{Classifier, PRETRAINED_NORMALIZATION, load_pretrained};
-use atelier::model::{BaselineCnnConfig, DenseConfig, ModelConfig, ModelKind};
+use atelier::model::{BaselineCnnConfig, DenseConfig, ModelChoice, ModelConfig};
 use atelier::preprocess::{RgbaImage, preprocess};
 use atelier::training::{
     Batcher, Normalization, SplitMix64, Trainer, TrainingConfig, TrainingData,
@@ -169,7 +169,7 @@ fn training_step(c: &mut Criterion) {
             "baseline-cnn",
             ModelConfig::BaselineCnn(BaselineCnnConfig::new()),
         ),
-        ("atelier-cnn", ModelKind::AtelierCnn.default_config()),
+        ("atelier-cnn", ModelChoice::AtelierCnn.default_config()),
     ];
     let mut group = c.benchmark_group("train-step");
     group.throughput(Throughput::Elements(BATCH as u64));

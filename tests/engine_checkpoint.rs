@@ -12,7 +12,7 @@ mod common;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use atelier::data::SplitKind;
-use atelier::model::{DenseConfig, ModelConfig, ModelKind};
+use atelier::model::{DenseConfig, ModelChoice, ModelConfig};
 use atelier::training::{
     Batcher, Checkpoint, CheckpointError, EpochReport, EvalSet, ModelFile, OptimizerKind,
     PendingModelFile, StepReport, Trainer, TrainingConfig, TrainingData,
@@ -229,7 +229,10 @@ fn atelier_cnn_resumes_exactly_with_batch_norm_and_dropout() {
     let cuts = [Cut::AfterSteps(4), Cut::AfterEpochs(1)];
     assert_resumes_exactly(
         "atelier-cnn/adam",
-        config(ModelKind::AtelierCnn.default_config(), OptimizerKind::Adam),
+        config(
+            ModelChoice::AtelierCnn.default_config(),
+            OptimizerKind::Adam,
+        ),
         &cuts,
     );
 }
@@ -277,7 +280,7 @@ fn async_reads_equal_blocking_reads() {
 #[test]
 fn model_file_round_trip_gives_identical_predictions() {
     let _serial = serial();
-    let (trainer, _) = small_run(ModelKind::AtelierCnn.default_config(), 4);
+    let (trainer, _) = small_run(ModelChoice::AtelierCnn.default_config(), 4);
     let config = trainer.config().clone();
     let bytes = PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization)
         .read()
@@ -285,7 +288,7 @@ fn model_file_round_trip_gives_identical_predictions() {
     let file = ModelFile::from_bytes(&bytes).unwrap();
     assert_eq!(
         (file.kind(), file.normalization),
-        (ModelKind::AtelierCnn, config.normalization)
+        (ModelChoice::AtelierCnn, config.normalization)
     );
 
     let test = data().test.unwrap();
@@ -394,7 +397,7 @@ fn bad_bytes_are_errors_with_readable_messages() {
 
     // Dense weights labelled as an Atelier CNN: refused on import and on load.
     let mut relabelled = model.clone();
-    relabelled.config = ModelKind::AtelierCnn.default_config();
+    relabelled.config = ModelChoice::AtelierCnn.default_config();
     refused!(
         "dense weights as an Atelier CNN",
         as_model(&relabelled.to_bytes()),
@@ -533,7 +536,7 @@ fn hostile_file(dims: &[u32]) -> Vec<u8> {
 #[test]
 fn checkpoint_sizes() {
     let _serial = serial();
-    for model in [dense_128_128(), ModelKind::AtelierCnn.default_config()] {
+    for model in [dense_128_128(), ModelChoice::AtelierCnn.default_config()] {
         let config = TrainingConfig::new().with_model(model).with_batch_size(16);
         let mut trainer = Trainer::new(config, data(), &Device::flex()).unwrap();
         trainer.step().unwrap().read();

@@ -6,7 +6,7 @@ mod common;
 
 use atelier::data::PIXELS_PER_IMAGE;
 use atelier::inference::{Classifier, LoadError, PRETRAINED_NORMALIZATION, load_pretrained};
-use atelier::model::{Model, ModelKind};
+use atelier::model::{Model, ModelChoice};
 use burn::prelude::*;
 
 const PRETRAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/atelier-cnn.bpk");
@@ -149,7 +149,7 @@ fn bytes_that_are_not_these_weights_are_refused() {
         let error = load_pretrained(shipped[..cut].to_vec(), &device).unwrap_err();
         assert!(!error.to_string().is_empty(), "cut at {cut}");
     }
-    let baseline = ModelKind::BaselineCnn
+    let baseline = ModelChoice::BaselineCnn
         .default_config()
         .init(&device)
         .to_bytes()

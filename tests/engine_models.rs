@@ -2,17 +2,15 @@
 //! configs survive the JSON trip the UI and worker make.
 
 use atelier::data::{NUM_CLASSES, PIXELS_PER_IMAGE};
-use atelier::model::{
-    ActivationKind, AtelierCnnConfig, DenseConfig, Model, ModelConfig, ModelKind,
-};
+use atelier::model::{Activation, AtelierCnnConfig, DenseConfig, Model, ModelChoice, ModelConfig};
 use burn::prelude::*;
 
 fn configs() -> Vec<ModelConfig> {
-    let mut configs: Vec<_> = ModelKind::ALL
+    let mut configs: Vec<_> = ModelChoice::ALL
         .into_iter()
-        .map(ModelKind::default_config)
+        .map(ModelChoice::default_config)
         .collect();
-    for activation in ActivationKind::ALL {
+    for activation in Activation::ALL {
         let dense = DenseConfig::new()
             .with_hidden(vec![64, 32])
             .with_activation(activation)
@@ -65,16 +63,13 @@ fn model_configs_round_trip_through_json() {
 
 #[test]
 fn names_parse_back() {
-    for kind in ModelKind::ALL {
-        assert_eq!(ModelKind::from_name(kind.name()), Some(kind));
+    for kind in ModelChoice::ALL {
+        assert_eq!(ModelChoice::from_name(kind.name()), Some(kind));
     }
-    for activation in ActivationKind::ALL {
-        assert_eq!(
-            ActivationKind::from_name(activation.name()),
-            Some(activation)
-        );
+    for activation in Activation::ALL {
+        assert_eq!(Activation::from_name(activation.name()), Some(activation));
     }
-    assert_eq!(ModelKind::from_name("resnet"), None);
+    assert_eq!(ModelChoice::from_name("resnet"), None);
 }
 
 #[test]
@@ -87,7 +82,7 @@ fn the_default_model_stays_browser_sized() {
 #[test]
 fn weights_round_trip_through_bytes() {
     let device = Device::flex();
-    let config = ModelKind::AtelierCnn.default_config();
+    let config = ModelChoice::AtelierCnn.default_config();
     let images = Tensor::<4>::random([2, 1, 28, 28], burn::tensor::Distribution::Default, &device);
     let trained = config.init(&device);
     let bytes = trained.to_bytes().unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use atelier::model::{BaselineCnnConfig, DenseConfig, ModelConfig, ModelKind};
+use atelier::model::{BaselineCnnConfig, DenseConfig, ModelChoice, ModelConfig};
 use atelier::training::{
     EvalSet, OptimizerKind, StepReport, Trainer, TrainingConfig, TrainingData,
 };
@@ -117,7 +117,7 @@ fn baseline_cnn_with_sgd_momentum_learns() {
 #[test]
 fn atelier_cnn_learns_with_augmentation() {
     let config = TrainingConfig::new()
-        .with_model(ModelKind::AtelierCnn.default_config())
+        .with_model(ModelChoice::AtelierCnn.default_config())
         .with_augment(true);
     // Measured (2026-11-30): real 75.9 % last batches, 79.9 % test; synthetic 100 % and 100 %.
     let reaches = Reaches {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use atelier::data::load_dir;
-use atelier::model::{ActivationKind, DenseConfig, ModelConfig, ModelKind};
+use atelier::model::{Activation, DenseConfig, ModelChoice, ModelConfig};
 use atelier::training::{
     LrSchedule, Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData,
 };
@@ -43,7 +43,7 @@ struct Args {
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-    let mut kind = ModelKind::default();
+    let mut kind = ModelChoice::default();
     let mut dense = DenseConfig::new();
     let mut config = TrainingConfig::new();
     let mut lr = None;
@@ -58,7 +58,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--model" => {
                 let name = value()?;
                 kind =
-                    ModelKind::from_name(&name).ok_or_else(|| format!("unknown model {name}"))?;
+                    ModelChoice::from_name(&name).ok_or_else(|| format!("unknown model {name}"))?;
             }
             "--hidden" => {
                 dense.hidden = value()?
@@ -68,7 +68,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--activation" => {
                 let name = value()?;
-                dense.activation = ActivationKind::from_name(&name)
+                dense.activation = Activation::from_name(&name)
                     .ok_or_else(|| format!("unknown activation {name}"))?;
             }
             "--dropout" => dense.dropout = number(&value()?)?,
@@ -100,7 +100,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     config.learning_rate = lr.unwrap_or(config.optimizer.default_learning_rate());
     config.model = match kind {
-        ModelKind::Dense => ModelConfig::Dense(dense),
+        ModelChoice::Dense => ModelConfig::Dense(dense),
         other => other.default_config(),
     };
     Ok(Args {

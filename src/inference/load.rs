@@ -9,7 +9,7 @@ use burn::prelude::*;
 use burn::store::RecordError;
 use thiserror::Error;
 
-use crate::model::{Model, ModelConfig, ModelKind};
+use crate::model::{Model, ModelChoice, ModelConfig};
 use crate::training::Normalization;
 
 /// How the shipped weights (`static/models/atelier-cnn.bpk`, the Atelier CNN's default config,
@@ -25,12 +25,12 @@ pub enum LoadError {
     #[error("not a saved model, or a damaged one ({0})")]
     Unreadable(String),
     #[error("these weights do not belong to the {} ({reason})", model.title())]
-    WrongModel { model: ModelKind, reason: String },
+    WrongModel { model: ModelChoice, reason: String },
 }
 
 /// The shipped pre-trained weights loaded into the Atelier CNN (default config) on `device`.
 pub fn load_pretrained(bytes: Vec<u8>, device: &Device) -> Result<Model, LoadError> {
-    load_model(&ModelKind::AtelierCnn.default_config(), bytes, device)
+    load_model(&ModelChoice::AtelierCnn.default_config(), bytes, device)
 }
 
 /// Weights saved by [`Model::to_bytes`] loaded into a model built from `config` on `device`.

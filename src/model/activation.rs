@@ -3,14 +3,14 @@
 //! The enum itself is the protocol's (plain serde, no Burn, so the page can offer it); the
 //! engine adds how to build each one. Only the four the lessons discuss are offered.
 
-use burn::nn::activation::{Activation, ActivationConfig};
+use burn::nn::activation::{Activation as ActivationLayer, ActivationConfig};
 use burn::prelude::*;
 
-pub use crate::protocol::Activation as ActivationKind;
+use crate::protocol::Activation;
 
-impl ActivationKind {
+impl Activation {
     /// The Burn module; none of the four has parameters, so the device is only a formality.
-    pub fn init(self, device: &Device) -> Activation {
+    pub fn init(self, device: &Device) -> ActivationLayer {
         let config = match self {
             Self::Relu => ActivationConfig::Relu,
             Self::Sigmoid => ActivationConfig::Sigmoid,

@@ -1,11 +1,11 @@
 //! Fully connected network: the "first model" of the lessons, where every pixel is a feature.
 
-use burn::nn::activation::Activation;
+use burn::nn::activation::Activation as ActivationLayer;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use super::ActivationKind;
 use crate::data::{NUM_CLASSES, PIXELS_PER_IMAGE};
+use crate::protocol::Activation;
 
 /// Flatten → Dense(h₁) → act → [Dense(h₂) → act …] → Dense(10).
 #[derive(Config, Debug)]
@@ -13,8 +13,8 @@ pub struct DenseConfig {
     /// Hidden layer widths, in order. Empty means plain softmax regression.
     #[config(default = "vec![128]")]
     pub hidden: Vec<usize>,
-    #[config(default = "ActivationKind::Relu")]
-    pub activation: ActivationKind,
+    #[config(default = "Activation::Relu")]
+    pub activation: Activation,
     /// Applied after every hidden activation; 0 disables it.
     #[config(default = 0.0)]
     pub dropout: f64,
@@ -23,7 +23,7 @@ pub struct DenseConfig {
 #[derive(Module, Debug)]
 pub struct Dense {
     hidden: Vec<Linear>,
-    activation: Activation,
+    activation: ActivationLayer,
     dropout: Dropout,
     output: Linear,
 }

@@ -9,7 +9,6 @@ mod atelier_cnn;
 mod baseline_cnn;
 mod dense;
 
-pub use activation::ActivationKind;
 pub use atelier_cnn::{AtelierCnn, AtelierCnnConfig, ConvBlock, ConvBlockConfig};
 pub use baseline_cnn::{BaselineCnn, BaselineCnnConfig};
 pub use dense::{Dense, DenseConfig};
@@ -30,10 +29,11 @@ pub enum ModelConfig {
     AtelierCnn(AtelierCnnConfig),
 }
 
-/// The model names without hyper-parameters (the protocol's enum, so the page can offer them).
-pub use crate::protocol::ModelChoice as ModelKind;
+/// The model names and the dense model's activations are the protocol's (plain serde, so the
+/// page can offer them); the engine adds how to build each.
+pub use crate::protocol::{Activation, ModelChoice};
 
-impl ModelKind {
+impl ModelChoice {
     /// The model with its default hyper-parameters.
     pub fn default_config(self) -> ModelConfig {
         match self {
@@ -46,16 +46,16 @@ impl ModelKind {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelKind::default().default_config()
+        ModelChoice::default().default_config()
     }
 }
 
 impl ModelConfig {
-    pub fn kind(&self) -> ModelKind {
+    pub fn kind(&self) -> ModelChoice {
         match self {
-            Self::Dense(_) => ModelKind::Dense,
-            Self::BaselineCnn(_) => ModelKind::BaselineCnn,
-            Self::AtelierCnn(_) => ModelKind::AtelierCnn,
+            Self::Dense(_) => ModelChoice::Dense,
+            Self::BaselineCnn(_) => ModelChoice::BaselineCnn,
+            Self::AtelierCnn(_) => ModelChoice::AtelierCnn,
         }
     }
 

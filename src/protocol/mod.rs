@@ -1,10 +1,10 @@
 //! Messages between the page and the engine worker: plain serde types, so the page's bundle
 //! never links Burn. The worker turns [`RunSettings`] into the engine's `TrainingConfig`.
-
 //!
 //! `settings`: what a run is; `backend`: what computes it; `classifier`: the user's picture and
-//! its answer; `reports`: what a run reports. Engine code uses these same types (the model's
-//! `ModelKind` is [`ModelChoice`], the optimizer's kind is [`OptimizerKind`]…): one name each.
+//! its answer; `reports`: what a run reports; `run`: the run's state machine. Engine code uses
+//! these same types (a model is a [`ModelChoice`], an optimizer an [`OptimizerKind`], a run's
+//! state a [`RunState`]): one name each.
 
 mod backend;
 mod classifier;

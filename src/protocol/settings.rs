@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The three models a user can pick (the engine's `ModelKind`; the trainer's `--model`).
+/// The three models a user can pick (also the engine's, and the trainer's `--model`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelChoice {
@@ -49,7 +49,7 @@ impl std::fmt::Display for ModelChoice {
     }
 }
 
-/// Hidden-layer non-linearity of the dense model (the engine's `ActivationKind`).
+/// Hidden-layer non-linearity of the dense model (the engine builds it: `model::activation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Activation {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::format::{self, FileKind, Record, Writer};
 use super::tensors::{self, PendingTensors};
 use super::{CheckpointError, from_json, to_json};
-use crate::model::{Model, ModelConfig, ModelKind};
+use crate::model::{Model, ModelChoice, ModelConfig};
 use crate::training::{Normalization, Trainer};
 
 /// Widest layer (units or channels) and most hidden layers an imported config may ask for: the
@@ -52,7 +52,7 @@ impl ModelFile {
         }
     }
 
-    pub fn kind(&self) -> ModelKind {
+    pub fn kind(&self) -> ModelChoice {
         self.config.kind()
     }
 

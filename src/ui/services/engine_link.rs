@@ -120,15 +120,32 @@ impl Link {
         }
         queue.push((event, now_ms()));
         if queue.len() == 1 {
-            let link = self.clone();
-            yew::platform::spawn_local(async move {
-                gloo::timers::future::TimeoutFuture::new(0).await;
-                let events = std::mem::take(&mut *link.deferred.borrow_mut());
-                for (event, at) in events {
-                    link.dispatcher.dispatch(Action::Engine { event, at });
-                }
-            });
+            self.flush_later();
         }
+    }
+
+    /// In a later task: the queued reports up to and including the next heavy one (one heavy
+    /// re-render per task), then again while any wait.
+    fn flush_later(&self) {
+        let link = self.clone();
+        yew::platform::spawn_local(async move {
+            gloo::timers::future::TimeoutFuture::new(0).await;
+            loop {
+                let next = {
+                    let mut queue = link.deferred.borrow_mut();
+                    (!queue.is_empty()).then(|| queue.remove(0))
+                };
+                let Some((event, at)) = next else { return };
+                let heavy = matches!(
+                    event,
+                    FromEngine::Checkpoint { .. } | FromEngine::TestPredictions(_)
+                );
+                link.dispatcher.dispatch(Action::Engine { event, at });
+                if heavy && !link.deferred.borrow().is_empty() {
+                    return link.flush_later();
+                }
+            }
+        });
     }
 
     /// An answer arrived: let the waiting request (if any) go.
