@@ -26,11 +26,7 @@ impl Workload {
         match settings.model {
             crate::protocol::ModelChoice::Dense => {
                 let hidden: Vec<String> = settings.hidden.iter().map(|h| h.to_string()).collect();
-                Self(format!(
-                    "{model}-{}/{}",
-                    hidden.join("-"),
-                    settings.batch_size
-                ))
+                Self(format!("{model}-{}/{}", hidden.join("-"), settings.batch_size))
             }
             _ => Self(format!("{model}/{}", settings.batch_size)),
         }
@@ -71,16 +67,9 @@ impl GpuStatus {
 /// Names of adapters that run on the CPU, for browsers that do not set `isFallbackAdapter`.
 pub fn is_software_adapter(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    [
-        "swiftshader",
-        "llvmpipe",
-        "lavapipe",
-        "softpipe",
-        "warp",
-        "microsoft basic render",
-    ]
-    .iter()
-    .any(|s| name.contains(s))
+    ["swiftshader", "llvmpipe", "lavapipe", "softpipe", "warp", "microsoft basic render"]
+        .iter()
+        .any(|s| name.contains(s))
 }
 
 /// One race's figures: images (or drawings) per second on each backend, `None` where that
@@ -120,11 +109,7 @@ impl RaceRecord {
     /// else `None` (it runs where the model trains).
     pub fn eval_winner(&self) -> Option<BackendKind> {
         let (cpu, gpu) = (self.cpu_eval?, self.gpu_eval?);
-        Some(if gpu > cpu {
-            BackendKind::WebGpu
-        } else {
-            BackendKind::Cpu
-        })
+        Some(if gpu > cpu { BackendKind::WebGpu } else { BackendKind::Cpu })
     }
 
     /// How many times faster the winner is (≥ 1), when both were measured.
@@ -138,16 +123,10 @@ impl RaceRecord {
 /// it timed both; before that (a run started before the race could time evaluation), the CPU
 /// when the GPU is a software one (the same cores behind more layers: ~25× slower at
 /// evaluating the Atelier CNN here), else where the model trains.
-pub fn evaluation_backend(
-    race: Option<&RaceRecord>,
-    training: BackendKind,
-    gpu: &GpuStatus,
-) -> BackendKind {
+pub fn evaluation_backend(race: Option<&RaceRecord>, training: BackendKind, gpu: &GpuStatus) -> BackendKind {
     match race.and_then(RaceRecord::eval_winner) {
         Some(winner) => winner,
-        None if training == BackendKind::WebGpu
-            && matches!(gpu, GpuStatus::Available { software: true, .. }) =>
-        {
+        None if training == BackendKind::WebGpu && matches!(gpu, GpuStatus::Available { software: true, .. }) => {
             BackendKind::Cpu
         }
         None => training,
@@ -155,15 +134,8 @@ pub fn evaluation_backend(
 }
 
 /// A stored result for this adapter and workload, if there is a complete one.
-pub fn known<'a>(
-    records: &'a [RaceRecord],
-    adapter: &str,
-    workload: &Workload,
-) -> Option<&'a RaceRecord> {
-    records
-        .iter()
-        .rev()
-        .find(|r| r.complete && r.adapter == adapter && &r.workload == workload)
+pub fn known<'a>(records: &'a [RaceRecord], adapter: &str, workload: &Workload) -> Option<&'a RaceRecord> {
+    records.iter().rev().find(|r| r.complete && r.adapter == adapter && &r.workload == workload)
 }
 
 /// Keeps `records` small: the newest per (adapter, workload), at most `limit` in all.
@@ -224,20 +196,12 @@ pub fn summary(record: &RaceRecord, gpu: &GpuStatus) -> String {
         Some(r) => format!("{} img/s", format_rate(r)),
         None => missing.into(),
     };
-    let gpu_missing = if gpu.is_available() {
-        "not ready within 3 s"
-    } else {
-        "unavailable"
-    };
+    let gpu_missing = if gpu.is_available() { "not ready within 3 s" } else { "unavailable" };
     let winner = match record.winner() {
         BackendKind::WebGpu => "GPU",
         BackendKind::Cpu => "CPU",
     };
-    format!(
-        "GPU {} · CPU {} → {winner}",
-        figure(record.gpu, gpu_missing),
-        figure(record.cpu, "not measured")
-    )
+    format!("GPU {} · CPU {} → {winner}", figure(record.gpu, gpu_missing), figure(record.cpu, "not measured"))
 }
 
 /// The badge's explanation of the backend in use; `activity` is "training" or "classifying".
@@ -249,14 +213,10 @@ pub fn explain(
     activity: &str,
 ) -> String {
     let adapter = match gpu {
-        GpuStatus::Available {
-            adapter,
-            software: true,
-        } => format!(" · {adapter} is a software GPU (it runs on the CPU)"),
-        GpuStatus::Available {
-            adapter,
-            software: false,
-        } => format!(" · on {adapter}"),
+        GpuStatus::Available { adapter, software: true } => {
+            format!(" · {adapter} is a software GPU (it runs on the CPU)")
+        }
+        GpuStatus::Available { adapter, software: false } => format!(" · on {adapter}"),
         _ => String::new(),
     };
     let used = match kind {
@@ -265,26 +225,14 @@ pub fn explain(
     };
     match (choice, record) {
         (Choice::Measured | Choice::Cached, Some(record)) => {
-            let when = if choice == Choice::Cached {
-                " (measured on an earlier visit)"
-            } else {
-                ""
-            };
-            let faster = record
-                .ratio()
-                .map(|r| format!(", {r:.1}× faster"))
-                .unwrap_or_default();
-            format!(
-                "{}{faster}{when}{}{adapter}",
-                summary(record, gpu),
-                evaluation(kind, record)
-            )
+            let when = if choice == Choice::Cached { " (measured on an earlier visit)" } else { "" };
+            let faster = record.ratio().map(|r| format!(", {r:.1}× faster")).unwrap_or_default();
+            format!("{}{faster}{when}{}{adapter}", summary(record, gpu), evaluation(kind, record))
         }
         (Choice::Measuring, _) => format!("Measuring GPU and CPU… {used} meanwhile{adapter}"),
-        (Choice::Forced, _) => format!(
-            "Chosen by you — {used}{}{adapter}",
-            record.map(|r| evaluation(kind, r)).unwrap_or_default()
-        ),
+        (Choice::Forced, _) => {
+            format!("Chosen by you — {used}{}{adapter}", record.map(|r| evaluation(kind, r)).unwrap_or_default())
+        }
         (Choice::Unavailable, _) => match gpu {
             GpuStatus::Unavailable(reason) => format!("{reason} — {used}"),
             _ => format!("WebGPU not available — {used}"),
@@ -297,18 +245,10 @@ pub fn explain(
 fn evaluation(training: BackendKind, record: &RaceRecord) -> String {
     match (record.eval_winner(), record.cpu_eval, record.gpu_eval) {
         (Some(BackendKind::Cpu), Some(cpu), Some(gpu)) if training != BackendKind::Cpu => {
-            format!(
-                " · evaluates on the CPU ({} vs {} img/s)",
-                format_rate(cpu),
-                format_rate(gpu)
-            )
+            format!(" · evaluates on the CPU ({} vs {} img/s)", format_rate(cpu), format_rate(gpu))
         }
         (Some(BackendKind::WebGpu), Some(cpu), Some(gpu)) if training != BackendKind::WebGpu => {
-            format!(
-                " · evaluates on WebGPU ({} vs {} img/s)",
-                format_rate(gpu),
-                format_rate(cpu)
-            )
+            format!(" · evaluates on WebGPU ({} vs {} img/s)", format_rate(gpu), format_rate(cpu))
         }
         _ => String::new(),
     }

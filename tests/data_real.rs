@@ -26,11 +26,8 @@ fn real_data_matches_the_checksums_the_setup_script_verifies() {
     let Some(dir) = common::data_dir("skipping") else {
         return;
     };
-    let sums = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/static/fashion-mnist.sha256"
-    ))
-    .expect("checksum list");
+    let sums = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/static/fashion-mnist.sha256"))
+        .expect("checksum list");
     for file in DataFile::ALL {
         let gz = std::fs::read(dir.join(file.file_name())).unwrap();
         let raw = decode_gzip(file.file_name(), &gz).unwrap();
@@ -39,10 +36,6 @@ fn real_data_matches_the_checksums_the_setup_script_verifies() {
             .lines()
             .find(|l| l.ends_with(file.file_name().trim_end_matches(".gz")))
             .unwrap_or_else(|| panic!("{} not listed", file.file_name()));
-        assert!(
-            listed.starts_with(&sum),
-            "{}: {sum} vs {listed}",
-            file.file_name()
-        );
+        assert!(listed.starts_with(&sum), "{}: {sum} vs {listed}", file.file_name());
     }
 }

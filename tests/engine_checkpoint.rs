@@ -14,8 +14,8 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use atelier::data::SplitKind;
 use atelier::model::{DenseConfig, ModelChoice, ModelConfig};
 use atelier::training::{
-    Batcher, Checkpoint, CheckpointError, EpochReport, EvalSet, ModelFile, OptimizerKind,
-    PendingModelFile, StepReport, Trainer, TrainingConfig, TrainingData,
+    Batcher, Checkpoint, CheckpointError, EpochReport, EvalSet, ModelFile, OptimizerKind, PendingModelFile, StepReport,
+    Trainer, TrainingConfig, TrainingData,
 };
 use burn::prelude::*;
 
@@ -27,16 +27,13 @@ const STEPS_PER_EPOCH: usize = 6;
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The real train split and the first 1,000 test images, loaded once.
 fn data() -> TrainingData {
     static DATA: OnceLock<TrainingData> = OnceLock::new();
-    DATA.get_or_init(|| common::training_data(TEST_IMAGES, 6_000).0)
-        .clone()
+    DATA.get_or_init(|| common::training_data(TEST_IMAGES, 6_000).0).clone()
 }
 
 fn dense_128_128() -> ModelConfig {
@@ -79,14 +76,8 @@ impl Trace {
 
     fn epoch(&mut self, report: EpochReport) {
         let (validation, test) = (report.validation.unwrap(), report.test.unwrap());
-        let numbers = [
-            report.train_loss,
-            report.train_accuracy,
-            validation.loss,
-            validation.accuracy,
-            test.loss,
-            test.accuracy,
-        ];
+        let numbers =
+            [report.train_loss, report.train_accuracy, validation.loss, validation.accuracy, test.loss, test.accuracy];
         self.epochs.push(numbers.map(f32::to_bits));
     }
 }
@@ -109,21 +100,8 @@ fn train_one(trainer: &mut Trainer, trace: &mut Trace) -> bool {
 fn finish(mut trainer: Trainer, mut trace: Trace) -> (Trace, Vec<u8>, u32) {
     while train_one(&mut trainer, &mut trace) {}
     let weights = trainer.model_file().read().to_bytes();
-    assert_eq!(
-        weights.capacity(),
-        weights.len(),
-        "a model file is written into one allocation of its size"
-    );
-    (
-        trace,
-        weights,
-        trainer
-            .evaluate(EvalSet::Test)
-            .unwrap()
-            .read()
-            .loss
-            .to_bits(),
-    )
+    assert_eq!(weights.capacity(), weights.len(), "a model file is written into one allocation of its size");
+    (trace, weights, trainer.evaluate(EvalSet::Test).unwrap().read().loss.to_bits())
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -147,80 +125,41 @@ fn interrupted(config: &TrainingConfig, cut: Cut) -> (Trace, Vec<u8>, u32) {
         trace.epoch(trainer.end_epoch().read());
     }
     let bytes = trainer.checkpoint().read().to_bytes();
-    assert_eq!(
-        bytes.capacity(),
-        bytes.len(),
-        "a checkpoint is written into one allocation of its size"
-    );
+    assert_eq!(bytes.capacity(), bytes.len(), "a checkpoint is written into one allocation of its size");
     drop(trainer);
 
     let checkpoint = Checkpoint::from_bytes(&bytes).unwrap();
     assert_eq!(checkpoint.global_step(), steps);
     let resumed = Trainer::resume(checkpoint, data(), &Device::flex()).unwrap();
-    assert_eq!(
-        (resumed.global_step(), resumed.train_images()),
-        (steps, TRAIN_IMAGES)
-    );
+    assert_eq!((resumed.global_step(), resumed.train_images()), (steps, TRAIN_IMAGES));
     finish(resumed, trace)
 }
 
 fn assert_resumes_exactly(name: &str, config: TrainingConfig, cuts: &[Cut]) {
     let _serial = serial();
     let started = std::time::Instant::now();
-    let (trace, weights, test_loss) = finish(
-        Trainer::new(config.clone(), data(), &Device::flex()).unwrap(),
-        Trace::default(),
-    );
-    assert_eq!(
-        (trace.steps.len(), trace.epochs.len()),
-        (2 * STEPS_PER_EPOCH, 2)
-    );
+    let (trace, weights, test_loss) =
+        finish(Trainer::new(config.clone(), data(), &Device::flex()).unwrap(), Trace::default());
+    assert_eq!((trace.steps.len(), trace.epochs.len()), (2 * STEPS_PER_EPOCH, 2));
     for &cut in cuts {
         let (resumed_trace, resumed_weights, resumed_test_loss) = interrupted(&config, cut);
-        assert_eq!(
-            resumed_trace, trace,
-            "{name}, cut {cut:?}: the steps and epochs differ"
-        );
-        assert!(
-            resumed_weights == weights,
-            "{name}, cut {cut:?}: the final weights differ"
-        );
-        assert_eq!(
-            f32::from_bits(resumed_test_loss),
-            f32::from_bits(test_loss),
-            "{name}, cut {cut:?}"
-        );
+        assert_eq!(resumed_trace, trace, "{name}, cut {cut:?}: the steps and epochs differ");
+        assert!(resumed_weights == weights, "{name}, cut {cut:?}: the final weights differ");
+        assert_eq!(f32::from_bits(resumed_test_loss), f32::from_bits(test_loss), "{name}, cut {cut:?}");
     }
-    eprintln!(
-        "{name}: {} cuts resumed exactly in {:.1} s",
-        cuts.len(),
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("{name}: {} cuts resumed exactly in {:.1} s", cuts.len(), started.elapsed().as_secs_f64());
 }
 
-const CUTS: [Cut; 4] = [
-    Cut::AfterSteps(2),
-    Cut::AfterSteps(STEPS_PER_EPOCH),
-    Cut::AfterEpochs(1),
-    Cut::AfterSteps(9),
-];
+const CUTS: [Cut; 4] = [Cut::AfterSteps(2), Cut::AfterSteps(STEPS_PER_EPOCH), Cut::AfterEpochs(1), Cut::AfterSteps(9)];
 
 #[test]
 fn adam_resumes_exactly_mid_epoch_and_at_epoch_boundaries() {
-    assert_resumes_exactly(
-        "dense/adam",
-        config(dense_128_128(), OptimizerKind::Adam),
-        &CUTS,
-    );
+    assert_resumes_exactly("dense/adam", config(dense_128_128(), OptimizerKind::Adam), &CUTS);
 }
 
 #[test]
 fn sgd_momentum_with_dropout_resumes_exactly() {
-    let model = ModelConfig::Dense(
-        DenseConfig::new()
-            .with_hidden(vec![128, 128])
-            .with_dropout(0.3),
-    );
+    let model = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![128, 128]).with_dropout(0.3));
     assert_resumes_exactly("dense/sgd", config(model, OptimizerKind::Sgd), &CUTS);
 }
 
@@ -229,19 +168,15 @@ fn atelier_cnn_resumes_exactly_with_batch_norm_and_dropout() {
     let cuts = [Cut::AfterSteps(4), Cut::AfterEpochs(1)];
     assert_resumes_exactly(
         "atelier-cnn/adam",
-        config(
-            ModelChoice::AtelierCnn.default_config(),
-            OptimizerKind::Adam,
-        ),
+        config(ModelChoice::AtelierCnn.default_config(), OptimizerKind::Adam),
         &cuts,
     );
 }
 
 /// A small trained run, its checkpoint's bytes, and the run (for model files).
 fn small_run(model: ModelConfig, steps: usize) -> (Trainer, Vec<u8>) {
-    let mut trainer = Trainer::new(config(model, OptimizerKind::Adam), data(), &Device::flex())
-        .unwrap()
-        .with_clock(|| 0.0);
+    let mut trainer =
+        Trainer::new(config(model, OptimizerKind::Adam), data(), &Device::flex()).unwrap().with_clock(|| 0.0);
     (0..steps).for_each(|_| assert!(train_one(&mut trainer, &mut Trace::default())));
     let bytes = trainer.checkpoint().read().to_bytes();
     (trainer, bytes)
@@ -252,29 +187,15 @@ fn async_reads_equal_blocking_reads() {
     let _serial = serial();
     // A stopped clock, so the two checkpoints' times agree too.
     let (trainer, blocking) = small_run(dense_128_128(), 3);
-    let asynchronous = burn::tensor::read_sync(trainer.checkpoint().read_async())
-        .unwrap()
-        .to_bytes();
-    assert!(
-        asynchronous == blocking,
-        "read_async and read give different checkpoints"
-    );
+    let asynchronous = burn::tensor::read_sync(trainer.checkpoint().read_async()).unwrap().to_bytes();
+    assert!(asynchronous == blocking, "read_async and read give different checkpoints");
 
     let config = trainer.config().clone();
-    let pending =
-        || PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization);
-    let asynchronous = burn::tensor::read_sync(pending().read_async())
-        .unwrap()
-        .to_bytes();
+    let pending = || PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization);
+    let asynchronous = burn::tensor::read_sync(pending().read_async()).unwrap().to_bytes();
     assert!(asynchronous == pending().read().to_bytes());
     // The checkpoint's weights are the model file's.
-    assert!(
-        Checkpoint::from_bytes(&blocking)
-            .unwrap()
-            .model_file()
-            .to_bytes()
-            == asynchronous
-    );
+    assert!(Checkpoint::from_bytes(&blocking).unwrap().model_file().to_bytes() == asynchronous);
 }
 
 #[test]
@@ -282,32 +203,17 @@ fn model_file_round_trip_gives_identical_predictions() {
     let _serial = serial();
     let (trainer, _) = small_run(ModelChoice::AtelierCnn.default_config(), 4);
     let config = trainer.config().clone();
-    let bytes = PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization)
-        .read()
-        .to_bytes();
+    let bytes = PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization).read().to_bytes();
     let file = ModelFile::from_bytes(&bytes).unwrap();
-    assert_eq!(
-        (file.kind(), file.normalization),
-        (ModelChoice::AtelierCnn, config.normalization)
-    );
+    assert_eq!((file.kind(), file.normalization), (ModelChoice::AtelierCnn, config.normalization));
 
     let test = data().test.unwrap();
     let device = Device::flex();
-    let images = Batcher::new(file.normalization)
-        .batch(&test, &(0..64).collect::<Vec<_>>(), None, &device)
-        .images;
-    let logits = |model: &atelier::model::Model| {
-        model
-            .forward(images.clone())
-            .into_data()
-            .iter::<f32>()
-            .collect::<Vec<_>>()
-    };
+    let images = Batcher::new(file.normalization).batch(&test, &(0..64).collect::<Vec<_>>(), None, &device).images;
+    let logits =
+        |model: &atelier::model::Model| model.forward(images.clone()).into_data().iter::<f32>().collect::<Vec<_>>();
     let trained = logits(&trainer.model().valid());
-    assert!(
-        logits(&file.load(&device).unwrap()) == trained,
-        "the loaded model predicts differently"
-    );
+    assert!(logits(&file.load(&device).unwrap()) == trained, "the loaded model predicts differently");
     assert!(logits(&file.load(&device.clone().autodiff()).unwrap().valid()) == trained);
     assert!(trained.iter().any(|&logit| logit != trained[0]));
 }
@@ -316,21 +222,16 @@ fn model_file_round_trip_gives_identical_predictions() {
 #[test]
 fn bad_bytes_are_errors_with_readable_messages() {
     let _serial = serial();
-    let (trainer, checkpoint) = small_run(
-        ModelConfig::Dense(DenseConfig::new().with_hidden(vec![16])),
-        2,
-    );
+    let (trainer, checkpoint) = small_run(ModelConfig::Dense(DenseConfig::new().with_hidden(vec![16])), 2);
     let config = trainer.config().clone();
-    let model =
-        PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization).read();
+    let model = PendingModelFile::new(trainer.model(), config.model.clone(), config.normalization).read();
     let model_bytes = model.to_bytes();
     let mut messages = Vec::new();
-    let mut expect =
-        |what: &str, result: Result<(), CheckpointError>, matches: fn(&CheckpointError) -> bool| {
-            let error = result.expect_err(what);
-            assert!(matches(&error), "{what}: {error:?}");
-            messages.push(format!("{what}: {error}"));
-        };
+    let mut expect = |what: &str, result: Result<(), CheckpointError>, matches: fn(&CheckpointError) -> bool| {
+        let error = result.expect_err(what);
+        assert!(matches(&error), "{what}: {error:?}");
+        messages.push(format!("{what}: {error}"));
+    };
     macro_rules! refused {
         ($what:expr, $result:expr, $error:pat) => {
             expect($what, $result, |e| matches!(e, $error))
@@ -340,17 +241,7 @@ fn bad_bytes_are_errors_with_readable_messages() {
     let as_model = |bytes: &[u8]| ModelFile::from_bytes(bytes).map(drop);
 
     refused!("empty", as_checkpoint(&[]), CheckpointError::Empty { .. });
-    for cut in [
-        1,
-        7,
-        8,
-        11,
-        15,
-        200,
-        checkpoint.len() / 2,
-        checkpoint.len() - 9,
-        checkpoint.len() - 1,
-    ] {
+    for cut in [1, 7, 8, 11, 15, 200, checkpoint.len() / 2, checkpoint.len() - 9, checkpoint.len() - 1] {
         refused!(
             &format!("checkpoint cut at {cut}"),
             as_checkpoint(&checkpoint[..cut]),
@@ -358,127 +249,50 @@ fn bad_bytes_are_errors_with_readable_messages() {
         );
     }
     for cut in [12, model_bytes.len() / 3, model_bytes.len() - 4] {
-        refused!(
-            &format!("model cut at {cut}"),
-            as_model(&model_bytes[..cut]),
-            CheckpointError::Truncated { .. }
-        );
+        refused!(&format!("model cut at {cut}"), as_model(&model_bytes[..cut]), CheckpointError::Truncated { .. });
     }
-    refused!(
-        "a GIF",
-        as_model(b"GIF89a\x01\x00\x01\x00\x00\x00\x00\x00"),
-        CheckpointError::NotAtelier { .. }
-    );
+    refused!("a GIF", as_model(b"GIF89a\x01\x00\x01\x00\x00\x00\x00\x00"), CheckpointError::NotAtelier { .. });
     let mut future = checkpoint.clone();
     future[8..12].copy_from_slice(&2u32.to_le_bytes());
-    refused!(
-        "future version",
-        as_checkpoint(&future),
-        CheckpointError::UnsupportedVersion { found: 2, .. }
-    );
+    refused!("future version", as_checkpoint(&future), CheckpointError::UnsupportedVersion { found: 2, .. });
     let mut flipped = checkpoint.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
-    refused!(
-        "a flipped bit",
-        as_checkpoint(&flipped),
-        CheckpointError::Corrupt { .. }
-    );
-    refused!(
-        "a checkpoint as a model file",
-        as_model(&checkpoint),
-        CheckpointError::WrongFile { .. }
-    );
-    refused!(
-        "a model file as a checkpoint",
-        as_checkpoint(&model_bytes),
-        CheckpointError::WrongFile { .. }
-    );
+    refused!("a flipped bit", as_checkpoint(&flipped), CheckpointError::Corrupt { .. });
+    refused!("a checkpoint as a model file", as_model(&checkpoint), CheckpointError::WrongFile { .. });
+    refused!("a model file as a checkpoint", as_checkpoint(&model_bytes), CheckpointError::WrongFile { .. });
 
     // Dense weights labelled as an Atelier CNN: refused on import and on load.
     let mut relabelled = model.clone();
     relabelled.config = ModelChoice::AtelierCnn.default_config();
-    refused!(
-        "dense weights as an Atelier CNN",
-        as_model(&relabelled.to_bytes()),
-        CheckpointError::Architecture { .. }
-    );
-    refused!(
-        "loading them",
-        relabelled.load(&Device::flex()).map(drop),
-        CheckpointError::Architecture { .. }
-    );
+    refused!("dense weights as an Atelier CNN", as_model(&relabelled.to_bytes()), CheckpointError::Architecture { .. });
+    refused!("loading them", relabelled.load(&Device::flex()).map(drop), CheckpointError::Architecture { .. });
     let mut huge = model.clone();
     huge.config = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![1 << 30]));
-    refused!(
-        "a config asking for 2^30 units",
-        as_model(&huge.to_bytes()),
-        CheckpointError::Corrupt { .. }
-    );
+    refused!("a config asking for 2^30 units", as_model(&huge.to_bytes()), CheckpointError::Corrupt { .. });
 
     // Hand-made files whose one array claims 10^12 values, or more than 2^64.
-    refused!(
-        "10^12 values",
-        as_model(&hostile_file(&[1_000_000, 1_000_000])),
-        CheckpointError::Truncated { .. }
-    );
-    refused!(
-        "2^256 values",
-        as_model(&hostile_file(&[u32::MAX; 8])),
-        CheckpointError::Truncated { .. }
-    );
+    refused!("10^12 values", as_model(&hostile_file(&[1_000_000, 1_000_000])), CheckpointError::Truncated { .. });
+    refused!("2^256 values", as_model(&hostile_file(&[u32::MAX; 8])), CheckpointError::Truncated { .. });
 
     let other = TrainingData::new(common::synthetic(SplitKind::Train, 900, 5), None);
-    let resumed = Trainer::resume(
-        Checkpoint::from_bytes(&checkpoint).unwrap(),
-        other,
-        &Device::flex(),
-    );
-    refused!(
-        "other training data",
-        resumed.map(drop),
-        CheckpointError::OtherData(_)
-    );
+    let resumed = Trainer::resume(Checkpoint::from_bytes(&checkpoint).unwrap(), other, &Device::flex());
+    refused!("other training data", resumed.map(drop), CheckpointError::OtherData(_));
 
     // Forged checkpoints, with a valid checksum: refused on reading or on resuming.
     let forged = |from: &str, to: &str| with_meta(&checkpoint, |meta| meta.replacen(from, to, 1));
     let batch = forged("\"batch_size\": 32", "\"batch_size\": 18446744073709551615");
-    refused!(
-        "a batch of 2^64 - 1",
-        as_checkpoint(&batch),
-        CheckpointError::Corrupt { .. }
-    );
-    let units = forged(
-        "\"hidden\": [\n        16",
-        "\"hidden\": [\n        1073741824",
-    );
-    refused!(
-        "a layer of 2^30 units",
-        as_checkpoint(&units),
-        CheckpointError::Corrupt { .. }
-    );
-    let resume = |bytes: &[u8]| {
-        Trainer::resume(
-            Checkpoint::from_bytes(bytes).unwrap(),
-            data(),
-            &Device::flex(),
-        )
-        .map(drop)
-    };
+    refused!("a batch of 2^64 - 1", as_checkpoint(&batch), CheckpointError::Corrupt { .. });
+    let units = forged("\"hidden\": [\n        16", "\"hidden\": [\n        1073741824");
+    refused!("a layer of 2^30 units", as_checkpoint(&units), CheckpointError::Corrupt { .. });
+    let resume =
+        |bytes: &[u8]| Trainer::resume(Checkpoint::from_bytes(bytes).unwrap(), data(), &Device::flex()).map(drop);
     let step = forged("\"global_step\": 2", "\"global_step\": 1000000000");
-    refused!(
-        "step 10^9 of 12",
-        resume(&step),
-        CheckpointError::Corrupt { .. }
-    );
+    refused!("step 10^9 of 12", resume(&step), CheckpointError::Corrupt { .. });
     let mut index = checkpoint.clone();
     let first_index = 16 + meta_len(&checkpoint) + 4 + 2 + "split/train".len() + 2 + 4;
     index[first_index..first_index + 4].copy_from_slice(&u32::MAX.to_le_bytes());
-    refused!(
-        "image 2^32 - 1",
-        resume(&reseal(index)),
-        CheckpointError::Corrupt { .. }
-    );
+    refused!("image 2^32 - 1", resume(&reseal(index)), CheckpointError::Corrupt { .. });
     eprintln!("{}", messages.join("\n"));
 }
 
@@ -490,11 +304,7 @@ fn meta_len(file: &[u8]) -> usize {
 fn with_meta(file: &[u8], rewrite: impl Fn(&str) -> String) -> Vec<u8> {
     let end = 16 + meta_len(file);
     let meta = rewrite(std::str::from_utf8(&file[16..end]).unwrap());
-    assert_ne!(
-        meta.as_bytes(),
-        &file[16..end],
-        "the rewrite changed nothing"
-    );
+    assert_ne!(meta.as_bytes(), &file[16..end], "the rewrite changed nothing");
     let mut forged = file[..12].to_vec();
     forged.extend((meta.len() as u32).to_le_bytes());
     forged.extend(meta.as_bytes());
@@ -507,9 +317,7 @@ fn reseal(mut file: Vec<u8>) -> Vec<u8> {
     let body = file.len() - 8;
     let hash = file[..body]
         .iter()
-        .fold(0xcbf2_9ce4_8422_2325u64, |hash, &byte| {
-            (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3)
-        });
+        .fold(0xcbf2_9ce4_8422_2325u64, |hash, &byte| (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3));
     file[body..].copy_from_slice(&hash.to_le_bytes());
     file
 }

@@ -19,10 +19,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 #[test]
 fn identical_devices_agree() {
     let check = block_on(cross_check(&Device::flex(), &Device::flex(), 7)).unwrap();
-    assert!(
-        check.loss_reference.is_finite() && check.loss_reference > 0.0,
-        "{check:?}"
-    );
+    assert!(check.loss_reference.is_finite() && check.loss_reference > 0.0, "{check:?}");
     assert_eq!(check.loss_reference, check.loss_candidate);
     assert!(check.gradient_difference < 1e-6, "{check:?}");
     assert!(check.agrees());
@@ -33,32 +30,15 @@ fn a_device_computing_with_other_weights_is_caught() {
     // The candidate side perturbed: the same check, but its model starts from another seed,
     // as a GPU whose kernels compute something else would.
     let device = Device::flex();
-    let check = block_on(compare(
-        &probe_model(&device, 7),
-        &device,
-        &probe_model(&device, 8),
-        &device,
-    ))
-    .unwrap();
+    let check = block_on(compare(&probe_model(&device, 7), &device, &probe_model(&device, 8), &device)).unwrap();
     assert!(!check.agrees(), "{check:?}");
-    assert!(
-        check.gradient_difference > 10.0 * CrossCheck::TOLERANCE,
-        "{check:?}"
-    );
+    assert!(check.gradient_difference > 10.0 * CrossCheck::TOLERANCE, "{check:?}");
 }
 
 #[test]
 fn a_wrong_result_is_caught() {
-    let wrong = CrossCheck {
-        loss_reference: 2.30,
-        loss_candidate: 2.39,
-        gradient_difference: 0.0,
-    };
+    let wrong = CrossCheck { loss_reference: 2.30, loss_candidate: 2.39, gradient_difference: 0.0 };
     assert!(!wrong.agrees());
-    let wrong = CrossCheck {
-        loss_reference: 2.30,
-        loss_candidate: 2.30,
-        gradient_difference: 0.4,
-    };
+    let wrong = CrossCheck { loss_reference: 2.30, loss_candidate: 2.30, gradient_difference: 0.4 };
     assert!(!wrong.agrees());
 }

@@ -12,11 +12,7 @@ use burn::prelude::*;
 const PRETRAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/atelier-cnn.bpk");
 
 fn pretrained() -> Model {
-    load_pretrained(
-        std::fs::read(PRETRAINED).expect("shipped weights"),
-        &Device::flex(),
-    )
-    .expect("weights load")
+    load_pretrained(std::fs::read(PRETRAINED).expect("shipped weights"), &Device::flex()).expect("weights load")
 }
 
 /// Deterministic test images: blobs of different sizes and brightness on black.
@@ -26,11 +22,7 @@ fn synthetic_images(count: usize) -> Vec<[u8; PIXELS_PER_IMAGE]> {
             std::array::from_fn(|p| {
                 let (x, y) = ((p % 28) as i32 - 14, (p / 28) as i32 - 14);
                 let (rx, ry) = (4 + (i % 9) as i32, 5 + (i % 7) as i32);
-                if x * x * ry * ry + y * y * rx * rx <= rx * rx * ry * ry {
-                    (120 + 13 * i % 136) as u8
-                } else {
-                    0
-                }
+                if x * x * ry * ry + y * y * rx * rx <= rx * rx * ry * ry { (120 + 13 * i % 136) as u8 } else { 0 }
             })
         })
         .collect()
@@ -47,9 +39,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 fn max_difference(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .fold(0f32, |max, (x, y)| max.max((x - y).abs()))
+    a.iter().zip(b).fold(0f32, |max, (x, y)| max.max((x - y).abs()))
 }
 
 #[test]
@@ -66,10 +56,7 @@ fn probabilities_sum_to_one_and_batches_match_single_images() {
     for index in [0, 7, 255, 256, 299] {
         let single = classifier.predict(&images[index]).read();
         assert!(single.saliency.is_none());
-        assert!(
-            max_difference(&single.probabilities, &batch[index]) < 1e-5,
-            "image {index}"
-        );
+        assert!(max_difference(&single.probabilities, &batch[index]) < 1e-5, "image {index}");
     }
     assert!(classifier.classify(&[]).read().is_empty());
     let asynchronous = block_on(classifier.classify(&images[..5]).read_async()).unwrap();
@@ -90,26 +77,13 @@ fn the_saliency_pass_gives_the_inference_probabilities() {
 
         let saliency = explained.saliency.expect("asked for");
         assert_eq!(saliency.len(), PIXELS_PER_IMAGE);
-        assert!(
-            saliency.iter().all(|s| (0.0..=1.0).contains(s)),
-            "saliency outside [0, 1]"
-        );
-        assert_eq!(
-            saliency.iter().fold(0f32, |m, &s| m.max(s)),
-            1.0,
-            "normalised by its maximum"
-        );
-        assert!(
-            saliency.iter().filter(|&&s| s > 0.0).count() > 100,
-            "a map, not a point"
-        );
+        assert!(saliency.iter().all(|s| (0.0..=1.0).contains(s)), "saliency outside [0, 1]");
+        assert_eq!(saliency.iter().fold(0f32, |m, &s| m.max(s)), 1.0, "normalised by its maximum");
+        assert!(saliency.iter().filter(|&&s| s > 0.0).count() > 100, "a map, not a point");
     }
     let image = synthetic_images(1)[0];
     let synchronous = classifier.predict_with_saliency(&image).read();
-    assert_eq!(
-        block_on(classifier.predict_with_saliency(&image).read_async()).unwrap(),
-        synchronous
-    );
+    assert_eq!(block_on(classifier.predict_with_saliency(&image).read_async()).unwrap(), synchronous);
 }
 
 #[test]
@@ -124,36 +98,21 @@ fn a_model_still_on_its_training_device_is_classified_in_inference_mode() {
     let expected: Vec<f32> = reference.classify(&images).read().concat();
     assert!(max_difference(&got, &expected) < 1e-6);
     let explained = on_autodiff.predict_with_saliency(&images[3]).read();
-    assert!(
-        max_difference(
-            &explained.probabilities,
-            &reference.predict(&images[3]).read().probabilities
-        ) < 1e-6
-    );
+    assert!(max_difference(&explained.probabilities, &reference.predict(&images[3]).read().probabilities) < 1e-6);
 }
 
 #[test]
 fn bytes_that_are_not_these_weights_are_refused() {
     let device = Device::flex();
-    assert_eq!(
-        load_pretrained(Vec::new(), &device).unwrap_err(),
-        LoadError::Empty
-    );
+    assert_eq!(load_pretrained(Vec::new(), &device).unwrap_err(), LoadError::Empty);
     let html = b"<!doctype html><title>404 Not Found</title>".to_vec();
-    assert!(matches!(
-        load_pretrained(html, &device),
-        Err(LoadError::Unreadable(_))
-    ));
+    assert!(matches!(load_pretrained(html, &device), Err(LoadError::Unreadable(_))));
     let shipped = std::fs::read(PRETRAINED).unwrap();
     for cut in [16, shipped.len() / 2, shipped.len() - 1] {
         let error = load_pretrained(shipped[..cut].to_vec(), &device).unwrap_err();
         assert!(!error.to_string().is_empty(), "cut at {cut}");
     }
-    let baseline = ModelChoice::BaselineCnn
-        .default_config()
-        .init(&device)
-        .to_bytes()
-        .unwrap();
+    let baseline = ModelChoice::BaselineCnn.default_config().init(&device).to_bytes().unwrap();
     let error = load_pretrained(baseline, &device).unwrap_err();
     assert!(matches!(error, LoadError::WrongModel { .. }), "{error:?}");
     assert!(error.to_string().contains("Atelier CNN"), "{error}");
@@ -169,16 +128,10 @@ fn saliency_falls_on_the_garment_rather_than_the_background() {
     let (mut garment_total, mut background_total) = (0f32, 0f32);
     for index in 0..images {
         let image: &[u8; PIXELS_PER_IMAGE] = test.image(index).try_into().unwrap();
-        let saliency = classifier
-            .predict_with_saliency(image)
-            .read()
-            .saliency
-            .unwrap();
+        let saliency = classifier.predict_with_saliency(image).read().saliency.unwrap();
         let mean = |garment: bool| {
-            let values: Vec<f32> = (0..PIXELS_PER_IMAGE)
-                .filter(|&p| (image[p] > 0) == garment)
-                .map(|p| saliency[p])
-                .collect();
+            let values: Vec<f32> =
+                (0..PIXELS_PER_IMAGE).filter(|&p| (image[p] > 0) == garment).map(|p| saliency[p]).collect();
             values.iter().sum::<f32>() / values.len().max(1) as f32
         };
         let (garment, background) = (mean(true), mean(false));
@@ -191,9 +144,6 @@ fn saliency_falls_on_the_garment_rather_than_the_background() {
         garment_total / images as f32,
         background_total / images as f32
     );
-    assert!(
-        garment_wins >= 90,
-        "garment pixels more salient in only {garment_wins} of {images} images"
-    );
+    assert!(garment_wins >= 90, "garment pixels more salient in only {garment_wins} of {images} images");
     assert!(garment_total > 1.5 * background_total);
 }

@@ -6,15 +6,9 @@ use atelier::model::{Activation, AtelierCnnConfig, DenseConfig, Model, ModelChoi
 use burn::prelude::*;
 
 fn configs() -> Vec<ModelConfig> {
-    let mut configs: Vec<_> = ModelChoice::ALL
-        .into_iter()
-        .map(ModelChoice::default_config)
-        .collect();
+    let mut configs: Vec<_> = ModelChoice::ALL.into_iter().map(ModelChoice::default_config).collect();
     for activation in Activation::ALL {
-        let dense = DenseConfig::new()
-            .with_hidden(vec![64, 32])
-            .with_activation(activation)
-            .with_dropout(0.2);
+        let dense = DenseConfig::new().with_hidden(vec![64, 32]).with_activation(activation).with_dropout(0.2);
         configs.push(ModelConfig::Dense(dense));
     }
     configs.push(ModelConfig::Dense(DenseConfig::new().with_hidden(vec![])));
@@ -26,26 +20,11 @@ fn every_model_outputs_ten_logits_per_image() {
     for device in [Device::flex(), Device::flex().autodiff()] {
         for config in configs() {
             let model = config.init(&device);
-            let images =
-                Tensor::<4>::random([3, 1, 28, 28], burn::tensor::Distribution::Default, &device);
-            assert_eq!(
-                model.forward(images.clone()).dims(),
-                [3, NUM_CLASSES],
-                "{config:?}"
-            );
+            let images = Tensor::<4>::random([3, 1, 28, 28], burn::tensor::Distribution::Default, &device);
+            assert_eq!(model.forward(images.clone()).dims(), [3, NUM_CLASSES], "{config:?}");
             let flat = images.reshape([3, PIXELS_PER_IMAGE]);
-            assert_eq!(
-                model.forward_flat(flat).dims(),
-                [3, NUM_CLASSES],
-                "{config:?}"
-            );
-            assert_eq!(
-                model
-                    .valid()
-                    .forward(Tensor::zeros([1, 1, 28, 28], &device))
-                    .dims(),
-                [1, NUM_CLASSES]
-            );
+            assert_eq!(model.forward_flat(flat).dims(), [3, NUM_CLASSES], "{config:?}");
+            assert_eq!(model.valid().forward(Tensor::zeros([1, 1, 28, 28], &device)).dims(), [1, NUM_CLASSES]);
         }
     }
 }
@@ -88,9 +67,5 @@ fn weights_round_trip_through_bytes() {
     let bytes = trained.to_bytes().unwrap();
     let loaded = config.init(&device).load_bytes(bytes).unwrap();
     let expected = trained.valid().forward(images.clone()).into_data();
-    loaded
-        .valid()
-        .forward(images)
-        .into_data()
-        .assert_approx_eq::<f32>(&expected, Default::default());
+    loaded.valid().forward(images).into_data().assert_approx_eq::<f32>(&expected, Default::default());
 }

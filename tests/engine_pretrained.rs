@@ -16,19 +16,14 @@ const PRETRAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/ate
 /// Fraction of `images` the classifier labels as `split` does.
 fn accuracy(classifier: &Classifier, images: &[[u8; PIXELS_PER_IMAGE]], split: &Split) -> f64 {
     let probabilities = classifier.classify(images).read();
-    let correct = probabilities
-        .iter()
-        .enumerate()
-        .filter(|(i, p)| top_class(p) == split.label(*i) as usize)
-        .count();
+    let correct = probabilities.iter().enumerate().filter(|(i, p)| top_class(p) == split.label(*i) as usize).count();
     correct as f64 / images.len() as f64
 }
 
 /// A test image as the page would get it from an uploaded 28×28 PNG, through `preprocess`.
 fn uploaded(image: &[u8]) -> [u8; PIXELS_PER_IMAGE] {
     let rgba: Vec<u8> = image.iter().flat_map(|&v| [v, v, v, 255]).collect();
-    preprocess(&RgbaImage::new(IMAGE_SIDE, IMAGE_SIDE, &rgba).unwrap())
-        .expect("a garment, not a blank")
+    preprocess(&RgbaImage::new(IMAGE_SIDE, IMAGE_SIDE, &rgba).unwrap()).expect("a garment, not a blank")
 }
 
 #[test]
@@ -37,22 +32,16 @@ fn shipped_weights_score_as_trained_raw_and_through_preprocessing() {
         return;
     };
     let started = Instant::now();
-    let model = load_pretrained(
-        std::fs::read(PRETRAINED).expect("shipped weights"),
-        &Device::flex(),
-    )
-    .expect("weights fit");
+    let model =
+        load_pretrained(std::fs::read(PRETRAINED).expect("shipped weights"), &Device::flex()).expect("weights fit");
     let classifier = Classifier::new(&model, PRETRAINED_NORMALIZATION);
 
-    let raw: Vec<[u8; PIXELS_PER_IMAGE]> = (0..test.len())
-        .map(|i| test.image(i).try_into().unwrap())
-        .collect();
+    let raw: Vec<[u8; PIXELS_PER_IMAGE]> = (0..test.len()).map(|i| test.image(i).try_into().unwrap()).collect();
     let raw_accuracy = accuracy(&classifier, &raw, &test);
     let raw_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let preprocessed: Vec<[u8; PIXELS_PER_IMAGE]> =
-        (0..test.len()).map(|i| uploaded(test.image(i))).collect();
+    let preprocessed: Vec<[u8; PIXELS_PER_IMAGE]> = (0..test.len()).map(|i| uploaded(test.image(i))).collect();
     let preprocess_seconds = started.elapsed().as_secs_f64();
     let preprocessed_accuracy = accuracy(&classifier, &preprocessed, &test);
     let first_hundred = accuracy(&classifier, &preprocessed[..100], &test);
@@ -68,18 +57,8 @@ fn shipped_weights_score_as_trained_raw_and_through_preprocessing() {
     // Exactly what the run that trained them recorded (92.62 %), to the last image: any change
     // to the architecture, normalisation or loading that moves a single prediction shows here.
     let raw_correct = (raw_accuracy * test.len() as f64).round() as usize;
-    assert_eq!(
-        (raw_correct, test.len()),
-        (9_262, 10_000),
-        "raw accuracy {raw_accuracy}"
-    );
+    assert_eq!((raw_correct, test.len()), (9_262, 10_000), "raw accuracy {raw_accuracy}");
     // Measured 92.53 % and 92 of 100 (2026-11-30).
-    assert!(
-        preprocessed_accuracy >= 0.92,
-        "accuracy through preprocess {preprocessed_accuracy}"
-    );
-    assert!(
-        first_hundred >= 0.91,
-        "the browser test's 100 images: {first_hundred}"
-    );
+    assert!(preprocessed_accuracy >= 0.92, "accuracy through preprocess {preprocessed_accuracy}");
+    assert!(first_hundred >= 0.91, "the browser test's 100 images: {first_hundred}");
 }

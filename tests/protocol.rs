@@ -1,9 +1,7 @@
 //! Messages between the page and the engine survive the worker codec (gloo-worker's bincode)
 //! unchanged, byte buffers with only a length prefix of overhead.
 
-use atelier::protocol::{
-    ClassifierChoice, ClassifyRequest, FromEngine, ModelChoice, TestPredictions, ToEngine,
-};
+use atelier::protocol::{ClassifierChoice, ClassifyRequest, FromEngine, ModelChoice, TestPredictions, ToEngine};
 
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(message: &T) -> (T, usize) {
     let bytes = bincode::serialize(message).expect("encodes");
@@ -24,20 +22,11 @@ fn checkpoint_bytes_arrive_intact_with_little_overhead() {
         model_file: model_file.clone(),
     };
     let (back, encoded) = round_trip(&message);
-    let FromEngine::Checkpoint {
-        epoch,
-        global_step,
-        checkpoint: c,
-        model_file: m,
-    } = back
-    else {
+    let FromEngine::Checkpoint { epoch, global_step, checkpoint: c, model_file: m } = back else {
         panic!("another variant came back")
     };
     assert_eq!((epoch, global_step), (3, 42));
-    assert!(
-        c == checkpoint && m == model_file,
-        "the bytes changed on the way"
-    );
+    assert!(c == checkpoint && m == model_file, "the bytes changed on the way");
     // A length prefix per buffer plus a few small fields, nothing per byte.
     assert!(
         encoded - checkpoint.len() - model_file.len() < 64,
@@ -49,47 +38,22 @@ fn checkpoint_bytes_arrive_intact_with_little_overhead() {
 #[test]
 fn test_predictions_travel_as_bytes() {
     let probabilities: Vec<f32> = (0..100_000).map(|i| (i % 977) as f32 / 977.0).collect();
-    let message = FromEngine::TestPredictions(TestPredictions {
-        epoch: 2,
-        probabilities: probabilities.clone(),
-    });
+    let message = FromEngine::TestPredictions(TestPredictions { epoch: 2, probabilities: probabilities.clone() });
     let (back, encoded) = round_trip(&message);
     assert_eq!(back, message);
     // 4 bytes a value and a few of framing: one block to copy, not 100,000 numbers to decode.
-    assert!(
-        encoded - 4 * probabilities.len() < 32,
-        "overhead {}",
-        encoded - 4 * probabilities.len()
-    );
+    assert!(encoded - 4 * probabilities.len() < 32, "overhead {}", encoded - 4 * probabilities.len());
 }
 
 #[test]
 fn page_to_engine_buffers_round_trip() {
-    let (back, _) = round_trip(&ToEngine::ResumeRun {
-        checkpoint: pattern(5_000),
-        readback_every: 10,
-    });
-    assert!(
-        matches!(back, ToEngine::ResumeRun { checkpoint, readback_every: 10 } if checkpoint == pattern(5_000))
-    );
-    let (back, _) = round_trip(&ToEngine::ImportModel {
-        bytes: pattern(777),
-        quiet: true,
-    });
+    let (back, _) = round_trip(&ToEngine::ResumeRun { checkpoint: pattern(5_000), readback_every: 10 });
+    assert!(matches!(back, ToEngine::ResumeRun { checkpoint, readback_every: 10 } if checkpoint == pattern(5_000)));
+    let (back, _) = round_trip(&ToEngine::ImportModel { bytes: pattern(777), quiet: true });
     assert!(matches!(back, ToEngine::ImportModel { bytes, quiet: true } if bytes == pattern(777)));
-    let request = ClassifyRequest {
-        seq: 9,
-        pixels: pattern(784),
-        model: ClassifierChoice::Pretrained,
-        input_at: 12.5,
-    };
+    let request = ClassifyRequest { seq: 9, pixels: pattern(784), model: ClassifierChoice::Pretrained, input_at: 12.5 };
     let (back, _) = round_trip(&ToEngine::Classify(request.clone()));
     assert!(matches!(back, ToEngine::Classify(r) if r == request));
-    let (back, _) = round_trip(&FromEngine::ModelFile {
-        model: ModelChoice::AtelierCnn,
-        bytes: pattern(3),
-    });
-    assert!(
-        matches!(back, FromEngine::ModelFile { model: ModelChoice::AtelierCnn, bytes } if bytes == pattern(3))
-    );
+    let (back, _) = round_trip(&FromEngine::ModelFile { model: ModelChoice::AtelierCnn, bytes: pattern(3) });
+    assert!(matches!(back, FromEngine::ModelFile { model: ModelChoice::AtelierCnn, bytes } if bytes == pattern(3)));
 }

@@ -1,21 +1,13 @@
 //! Choosing the backend by measuring: which figure wins, which stored race is reused, how the
 //! badge words it (a software GPU named as such), and that the messages survive the worker codec.
 
-use atelier::protocol::{
-    BackendKind, BackendReport, EngineRole, ModelChoice, RunSettings, ToEngine,
-};
+use atelier::protocol::{BackendKind, BackendReport, EngineRole, ModelChoice, RunSettings, ToEngine};
 use atelier::race::{
-    Choice, GpuStatus, RaceRecord, Workload, evaluation_backend, explain, format_rate,
-    is_software_adapter, known, remember, summary,
+    Choice, GpuStatus, RaceRecord, Workload, evaluation_backend, explain, format_rate, is_software_adapter, known,
+    remember, summary,
 };
 
-fn record(
-    adapter: &str,
-    workload: &str,
-    cpu: Option<f64>,
-    gpu: Option<f64>,
-    complete: bool,
-) -> RaceRecord {
+fn record(adapter: &str, workload: &str, cpu: Option<f64>, gpu: Option<f64>, complete: bool) -> RaceRecord {
     RaceRecord {
         adapter: adapter.into(),
         workload: Workload(workload.into()),
@@ -33,27 +25,13 @@ const SWIFTSHADER: &str = "google swiftshader";
 #[test]
 fn the_faster_measured_backend_wins() {
     // The figures on SwiftShader: Atelier CNN 12 images/s on the GPU, 394 on the CPU.
-    assert_eq!(
-        record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), Some(12.0), true).winner(),
-        BackendKind::Cpu
-    );
-    assert_eq!(
-        record("NVIDIA", "atelier-cnn/64", Some(394.0), Some(5_000.0), true).winner(),
-        BackendKind::WebGpu
-    );
+    assert_eq!(record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), Some(12.0), true).winner(), BackendKind::Cpu);
+    assert_eq!(record("NVIDIA", "atelier-cnn/64", Some(394.0), Some(5_000.0), true).winner(), BackendKind::WebGpu);
     // A GPU that did not finish warming up within the budget does not train now.
-    assert_eq!(
-        record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), None, false).winner(),
-        BackendKind::Cpu
-    );
+    assert_eq!(record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), None, false).winner(), BackendKind::Cpu);
     // A tie stays on the CPU (no device to start, no readback latency).
-    assert_eq!(
-        record("x", "dense-128/64", Some(100.0), Some(100.0), true).winner(),
-        BackendKind::Cpu
-    );
-    let ratio = record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), Some(12.0), true)
-        .ratio()
-        .unwrap();
+    assert_eq!(record("x", "dense-128/64", Some(100.0), Some(100.0), true).winner(), BackendKind::Cpu);
+    let ratio = record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), Some(12.0), true).ratio().unwrap();
     assert!((ratio - 394.0 / 12.0).abs() < 1e-9, "{ratio}");
 }
 
@@ -62,65 +40,30 @@ fn a_stored_race_is_reused_only_for_the_same_adapter_and_workload_and_when_compl
     let records = vec![
         record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), Some(12.0), true),
         record(SWIFTSHADER, "dense-128/64", Some(4_000.0), None, false),
-        record(
-            "NVIDIA RTX",
-            "atelier-cnn/64",
-            Some(394.0),
-            Some(5_000.0),
-            true,
-        ),
+        record("NVIDIA RTX", "atelier-cnn/64", Some(394.0), Some(5_000.0), true),
     ];
     let found = known(&records, SWIFTSHADER, &Workload("atelier-cnn/64".into())).expect("stored");
     assert_eq!(found.gpu, Some(12.0));
-    assert_eq!(
-        known(&records, "NVIDIA RTX", &Workload("atelier-cnn/64".into()))
-            .unwrap()
-            .gpu,
-        Some(5_000.0)
-    );
-    assert!(
-        known(&records, SWIFTSHADER, &Workload("atelier-cnn/128".into())).is_none(),
-        "another batch size"
-    );
+    assert_eq!(known(&records, "NVIDIA RTX", &Workload("atelier-cnn/64".into())).unwrap().gpu, Some(5_000.0));
+    assert!(known(&records, SWIFTSHADER, &Workload("atelier-cnn/128".into())).is_none(), "another batch size");
     assert!(
         known(&records, SWIFTSHADER, &Workload("dense-128/64".into())).is_none(),
         "an unfinished race is measured again"
     );
-    assert!(
-        known(&records, "Apple M3", &Workload("atelier-cnn/64".into())).is_none(),
-        "another adapter"
-    );
+    assert!(known(&records, "Apple M3", &Workload("atelier-cnn/64".into())).is_none(), "another adapter");
 }
 
 #[test]
 fn remembering_replaces_the_same_key_and_drops_the_oldest() {
     let mut records = Vec::new();
     for batch in [32, 64, 128] {
-        remember(
-            &mut records,
-            record(
-                "a",
-                &format!("dense-128/{batch}"),
-                Some(1.0),
-                Some(2.0),
-                true,
-            ),
-            2,
-        );
+        remember(&mut records, record("a", &format!("dense-128/{batch}"), Some(1.0), Some(2.0), true), 2);
     }
     let keys: Vec<&str> = records.iter().map(|r| r.workload.0.as_str()).collect();
     assert_eq!(keys, ["dense-128/64", "dense-128/128"]);
-    remember(
-        &mut records,
-        record("a", "dense-128/64", Some(9.0), Some(2.0), true),
-        2,
-    );
+    remember(&mut records, record("a", "dense-128/64", Some(9.0), Some(2.0), true), 2);
     assert_eq!(records.len(), 2);
-    assert_eq!(
-        records.last().unwrap().cpu,
-        Some(9.0),
-        "the newest figure replaces the old one"
-    );
+    assert_eq!(records.last().unwrap().cpu, Some(9.0), "the newest figure replaces the old one");
 }
 
 #[test]
@@ -128,79 +71,31 @@ fn workloads_differ_by_model_layers_and_batch_but_not_by_other_settings() {
     let base = RunSettings::default();
     let key = |s: &RunSettings| Workload::training(s).0;
     assert_eq!(key(&base), "atelier-cnn/64");
-    assert_eq!(
-        key(&RunSettings {
-            batch_size: 256,
-            ..base.clone()
-        }),
-        "atelier-cnn/256"
-    );
-    let dense = RunSettings {
-        model: ModelChoice::Dense,
-        hidden: vec![256, 128],
-        ..base.clone()
-    };
+    assert_eq!(key(&RunSettings { batch_size: 256, ..base.clone() }), "atelier-cnn/256");
+    let dense = RunSettings { model: ModelChoice::Dense, hidden: vec![256, 128], ..base.clone() };
     assert_eq!(key(&dense), "dense-256-128/64");
-    assert_eq!(
-        key(&RunSettings {
-            learning_rate: 0.1,
-            epochs: 20,
-            ..base.clone()
-        }),
-        key(&base),
-        "same cost per step"
-    );
+    assert_eq!(key(&RunSettings { learning_rate: 0.1, epochs: 20, ..base.clone() }), key(&base), "same cost per step");
     assert_ne!(Workload::classify(), Workload::training(&base));
 }
 
 #[test]
 fn the_badge_gives_both_figures_the_winner_and_names_a_software_gpu() {
-    let gpu = GpuStatus::Available {
-        adapter: SWIFTSHADER.into(),
-        software: true,
-    };
+    let gpu = GpuStatus::Available { adapter: SWIFTSHADER.into(), software: true };
     let race = record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), Some(12.0), true);
     assert_eq!(summary(&race, &gpu), "GPU 12 img/s · CPU 394 img/s → CPU");
-    let text = explain(
-        BackendKind::Cpu,
-        Choice::Measured,
-        Some(&race),
-        &gpu,
-        "training",
-    );
-    assert!(
-        text.starts_with("GPU 12 img/s · CPU 394 img/s → CPU, 32.8× faster"),
-        "{text}"
-    );
-    assert!(
-        text.contains("google swiftshader is a software GPU"),
-        "{text}"
-    );
-    let cached = explain(
-        BackendKind::Cpu,
-        Choice::Cached,
-        Some(&race),
-        &gpu,
-        "training",
-    );
+    let text = explain(BackendKind::Cpu, Choice::Measured, Some(&race), &gpu, "training");
+    assert!(text.starts_with("GPU 12 img/s · CPU 394 img/s → CPU, 32.8× faster"), "{text}");
+    assert!(text.contains("google swiftshader is a software GPU"), "{text}");
+    let cached = explain(BackendKind::Cpu, Choice::Cached, Some(&race), &gpu, "training");
     assert!(cached.contains("earlier visit"), "{cached}");
     let unfinished = record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), None, false);
-    assert_eq!(
-        summary(&unfinished, &gpu),
-        "GPU not ready within 3 s · CPU 394 img/s → CPU"
-    );
+    assert_eq!(summary(&unfinished, &gpu), "GPU not ready within 3 s · CPU 394 img/s → CPU");
     // Classification reads as time per drawing.
     let classify = record(SWIFTSHADER, "classify/1", Some(100.0), Some(1.0), true);
     assert_eq!(summary(&classify, &gpu), "GPU 1,000 ms · CPU 10 ms → CPU");
     let without = GpuStatus::Unavailable("WebGPU not available in this browser".into());
     assert_eq!(
-        explain(
-            BackendKind::Cpu,
-            Choice::Unavailable,
-            None,
-            &without,
-            "training"
-        ),
+        explain(BackendKind::Cpu, Choice::Unavailable, None, &without, "training"),
         "WebGPU not available in this browser — training on the CPU"
     );
     assert!(
@@ -211,31 +106,16 @@ fn the_badge_gives_both_figures_the_winner_and_names_a_software_gpu() {
 
 #[test]
 fn evaluation_runs_where_it_is_faster_whatever_trains() {
-    let gpu = GpuStatus::Available {
-        adapter: "NVIDIA".into(),
-        software: false,
-    };
+    let gpu = GpuStatus::Available { adapter: "NVIDIA".into(), software: false };
     // A tiny dense network trains faster on the CPU but evaluates 500-image batches faster on a GPU.
     let race = RaceRecord {
         cpu_eval: Some(9_000.0),
         gpu_eval: Some(40_000.0),
         ..record("NVIDIA", "dense-128/64", Some(5_000.0), Some(900.0), true)
     };
-    assert_eq!(
-        (race.winner(), race.eval_winner()),
-        (BackendKind::Cpu, Some(BackendKind::WebGpu))
-    );
-    let text = explain(
-        BackendKind::Cpu,
-        Choice::Measured,
-        Some(&race),
-        &gpu,
-        "training",
-    );
-    assert!(
-        text.contains("evaluates on WebGPU (40,000 vs 9,000 img/s)"),
-        "{text}"
-    );
+    assert_eq!((race.winner(), race.eval_winner()), (BackendKind::Cpu, Some(BackendKind::WebGpu)));
+    let text = explain(BackendKind::Cpu, Choice::Measured, Some(&race), &gpu, "training");
+    assert!(text.contains("evaluates on WebGPU (40,000 vs 9,000 img/s)"), "{text}");
     // Forced onto a software GPU, evaluation still goes where it is faster.
     let swiftshader = RaceRecord {
         cpu_eval: Some(1_532.0),
@@ -243,64 +123,24 @@ fn evaluation_runs_where_it_is_faster_whatever_trains() {
         ..record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), Some(12.0), true)
     };
     assert_eq!(swiftshader.eval_winner(), Some(BackendKind::Cpu));
-    let forced = explain(
-        BackendKind::WebGpu,
-        Choice::Forced,
-        Some(&swiftshader),
-        &gpu,
-        "training",
-    );
-    assert!(
-        forced.contains("evaluates on the CPU (1,532 vs 68 img/s)"),
-        "{forced}"
-    );
+    let forced = explain(BackendKind::WebGpu, Choice::Forced, Some(&swiftshader), &gpu, "training");
+    assert!(forced.contains("evaluates on the CPU (1,532 vs 68 img/s)"), "{forced}");
     // Not measured: no claim, evaluation stays where the model trains…
     let unmeasured = record("x", "dense-128/64", Some(1.0), None, false);
     assert_eq!(unmeasured.eval_winner(), None);
     for training in [BackendKind::Cpu, BackendKind::WebGpu] {
-        assert_eq!(
-            evaluation_backend(Some(&unmeasured), training, &gpu),
-            training
-        );
+        assert_eq!(evaluation_backend(Some(&unmeasured), training, &gpu), training);
         assert_eq!(evaluation_backend(None, training, &gpu), training);
     }
     // …except on a software GPU, where the CPU evaluates until the race says otherwise.
-    let software = GpuStatus::Available {
-        adapter: SWIFTSHADER.into(),
-        software: true,
-    };
-    assert_eq!(
-        evaluation_backend(None, BackendKind::WebGpu, &software),
-        BackendKind::Cpu
-    );
-    assert_eq!(
-        evaluation_backend(None, BackendKind::Cpu, &software),
-        BackendKind::Cpu
-    );
-    let gpu_evaluates_faster = RaceRecord {
-        cpu_eval: Some(10.0),
-        gpu_eval: Some(20.0),
-        ..unmeasured.clone()
-    };
-    assert_eq!(
-        evaluation_backend(Some(&gpu_evaluates_faster), BackendKind::WebGpu, &software),
-        BackendKind::WebGpu
-    );
+    let software = GpuStatus::Available { adapter: SWIFTSHADER.into(), software: true };
+    assert_eq!(evaluation_backend(None, BackendKind::WebGpu, &software), BackendKind::Cpu);
+    assert_eq!(evaluation_backend(None, BackendKind::Cpu, &software), BackendKind::Cpu);
+    let gpu_evaluates_faster = RaceRecord { cpu_eval: Some(10.0), gpu_eval: Some(20.0), ..unmeasured.clone() };
+    assert_eq!(evaluation_backend(Some(&gpu_evaluates_faster), BackendKind::WebGpu, &software), BackendKind::WebGpu);
     // The measured winner, whatever trains.
-    assert_eq!(
-        evaluation_backend(Some(&race), BackendKind::Cpu, &gpu),
-        BackendKind::WebGpu
-    );
-    assert!(
-        !explain(
-            BackendKind::Cpu,
-            Choice::Measured,
-            Some(&swiftshader),
-            &gpu,
-            "training"
-        )
-        .contains("evaluates")
-    );
+    assert_eq!(evaluation_backend(Some(&race), BackendKind::Cpu, &gpu), BackendKind::WebGpu);
+    assert!(!explain(BackendKind::Cpu, Choice::Measured, Some(&swiftshader), &gpu, "training").contains("evaluates"));
 }
 
 #[test]
@@ -313,12 +153,7 @@ fn software_adapters_are_recognised_by_name() {
     ] {
         assert!(is_software_adapter(name), "{name}");
     }
-    for name in [
-        "NVIDIA GeForce RTX 4090",
-        "Apple M3",
-        "AMD Radeon Pro",
-        "Intel(R) UHD Graphics 620",
-    ] {
+    for name in ["NVIDIA GeForce RTX 4090", "Apple M3", "AMD Radeon Pro", "Intel(R) UHD Graphics 620"] {
         assert!(!is_software_adapter(name), "{name}");
     }
 }
@@ -332,13 +167,7 @@ fn rates_are_formatted_for_reading() {
 
 #[test]
 fn init_and_backend_reports_survive_the_worker_codec() {
-    let known = vec![record(
-        SWIFTSHADER,
-        "atelier-cnn/64",
-        Some(394.0),
-        Some(12.0),
-        true,
-    )];
+    let known = vec![record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), Some(12.0), true)];
     let init = ToEngine::Init {
         role: EngineRole::Classifier,
         force: Some(BackendKind::WebGpu),
@@ -354,10 +183,7 @@ fn init_and_backend_reports_survive_the_worker_codec() {
         kind: BackendKind::Cpu,
         choice: Choice::Measured,
         detail: "GPU 12 img/s · CPU 394 img/s → CPU".into(),
-        gpu: GpuStatus::Available {
-            adapter: SWIFTSHADER.into(),
-            software: true,
-        },
+        gpu: GpuStatus::Available { adapter: SWIFTSHADER.into(), software: true },
         race: known.first().cloned(),
         check: None,
     };
@@ -365,8 +191,5 @@ fn init_and_backend_reports_survive_the_worker_codec() {
     assert_eq!(back, report);
     // The page stores races as JSON in localStorage.
     let json = serde_json::to_string(&known).unwrap();
-    assert_eq!(
-        serde_json::from_str::<Vec<RaceRecord>>(&json).unwrap(),
-        known
-    );
+    assert_eq!(serde_json::from_str::<Vec<RaceRecord>>(&json).unwrap(), known);
 }

@@ -3,15 +3,7 @@
 use atelier::protocol::{RunEvent as E, RunState as S};
 
 fn all_events() -> Vec<E> {
-    vec![
-        E::Start,
-        E::Pause,
-        E::Resume,
-        E::Stop,
-        E::Finish,
-        E::Fail("boom".into()),
-        E::Reset,
-    ]
+    vec![E::Start, E::Pause, E::Resume, E::Stop, E::Finish, E::Fail("boom".into()), E::Reset]
 }
 
 fn all_states() -> Vec<S> {
@@ -19,12 +11,8 @@ fn all_states() -> Vec<S> {
         S::Idle,
         S::Running,
         S::Paused,
-        S::Done {
-            stopped_early: false,
-        },
-        S::Done {
-            stopped_early: true,
-        },
+        S::Done { stopped_early: false },
+        S::Done { stopped_early: true },
         S::Error("x".into()),
     ]
 }
@@ -40,42 +28,16 @@ fn a_full_run_with_a_pause() {
 
 #[test]
 fn stop_and_fail_end_a_run() {
-    assert_eq!(
-        S::Paused.apply(&E::Stop).unwrap(),
-        S::Done {
-            stopped_early: true
-        }
-    );
-    assert_eq!(
-        S::Running.apply(&E::Stop).unwrap(),
-        S::Done {
-            stopped_early: true
-        }
-    );
-    assert_eq!(
-        S::Running.apply(&E::Finish).unwrap(),
-        S::Done {
-            stopped_early: false
-        }
-    );
-    assert_eq!(
-        S::Running.apply(&E::Fail("oom".into())).unwrap(),
-        S::Error("oom".into())
-    );
+    assert_eq!(S::Paused.apply(&E::Stop).unwrap(), S::Done { stopped_early: true });
+    assert_eq!(S::Running.apply(&E::Stop).unwrap(), S::Done { stopped_early: true });
+    assert_eq!(S::Running.apply(&E::Finish).unwrap(), S::Done { stopped_early: false });
+    assert_eq!(S::Running.apply(&E::Fail("oom".into())).unwrap(), S::Error("oom".into()));
     assert_eq!(S::Error("oom".into()).apply(&E::Reset).unwrap(), S::Idle);
 }
 
 #[test]
 fn a_new_run_replaces_a_finished_or_failed_one() {
-    for state in [
-        S::Done {
-            stopped_early: false,
-        },
-        S::Done {
-            stopped_early: true,
-        },
-        S::Error("oom".into()),
-    ] {
+    for state in [S::Done { stopped_early: false }, S::Done { stopped_early: true }, S::Error("oom".into())] {
         assert_eq!(state.apply(&E::Start).unwrap(), S::Running, "{state:?}");
     }
 }
@@ -88,11 +50,7 @@ fn invalid_transitions_leave_the_state_and_say_why() {
         (S::Paused, E::Pause, "the run is already paused"),
         (S::Running, E::Resume, "the run is not paused"),
         (S::Running, E::Reset, "stop the run first"),
-        (
-            S::Paused,
-            E::Finish,
-            "a paused run cannot finish; resume it first",
-        ),
+        (S::Paused, E::Finish, "a paused run cannot finish; resume it first"),
     ];
     for (state, event, reason) in cases {
         let mut current = state.clone();
@@ -127,28 +85,16 @@ fn config_changes_are_refused_while_a_run_is_active() {
     assert!(S::Running.check_config_change().is_err());
     assert!(S::Paused.check_config_change().is_err());
     assert!(S::Idle.check_config_change().is_ok());
-    assert!(
-        S::Done {
-            stopped_early: true
-        }
-        .check_config_change()
-        .is_ok()
-    );
+    assert!(S::Done { stopped_early: true }.check_config_change().is_ok());
 }
 
 #[test]
 fn states_keep_the_format_saved_runs_have() {
     // Saved runs (IndexedDB, JSON) hold the state as the page's former `RunPhase` wrote it.
-    let json = serde_json::to_string(&S::Done {
-        stopped_early: true,
-    })
-    .unwrap();
+    let json = serde_json::to_string(&S::Done { stopped_early: true }).unwrap();
     assert_eq!(json, r#"{"Done":{"stopped_early":true}}"#);
     assert_eq!(serde_json::to_string(&S::Running).unwrap(), r#""Running""#);
-    assert_eq!(
-        serde_json::to_string(&S::Error("oom".into())).unwrap(),
-        r#"{"Error":"oom"}"#
-    );
+    assert_eq!(serde_json::to_string(&S::Error("oom".into())).unwrap(), r#"{"Error":"oom"}"#);
     for state in all_states() {
         let back: S = serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
         assert_eq!(back, state);

@@ -41,9 +41,7 @@ fn epoch(n: usize) -> EpochPoint {
 /// A stopped run as storage gives it back: `steps` steps, their whole epochs, a checkpoint.
 fn saved_run(id: u32, steps: usize, checkpoint: Option<usize>) -> RunRecord {
     let mut run = RunRecord::new(id, RunSettings::default(), None, false);
-    run.phase = RunState::Done {
-        stopped_early: true,
-    };
+    run.phase = RunState::Done { stopped_early: true };
     run.preparing = None;
     run.steps = Rc::new((1..=steps).map(step).collect());
     run.epochs = Rc::new((1..=steps / STEPS_PER_EPOCH).map(epoch).collect());
@@ -56,10 +54,7 @@ fn engine(state: &AppState, event: FromEngine) -> AppState {
 }
 
 fn start() -> Action {
-    Action::RunRequested {
-        settings: RunSettings::default(),
-        compare: false,
-    }
+    Action::RunRequested { settings: RunSettings::default(), compare: false }
 }
 
 fn ids(state: &AppState) -> Vec<u32> {
@@ -70,25 +65,16 @@ fn ids(state: &AppState) -> Vec<u32> {
 fn restored_runs_come_first_and_a_run_started_meanwhile_follows_them() {
     let started = AppState::default().reduced(start());
     assert_eq!(ids(&started), [1]);
-    let state = started.reduced(Action::RunsRestored(vec![
-        saved_run(1, 30, Some(30)),
-        saved_run(2, 20, Some(20)),
-    ]));
+    let state = started.reduced(Action::RunsRestored(vec![saved_run(1, 30, Some(30)), saved_run(2, 20, Some(20))]));
     assert_eq!(ids(&state), [1, 2, 3]);
-    assert!(
-        state.runs[2].is_active(),
-        "the run started before the restore is the newest"
-    );
+    assert!(state.runs[2].is_active(), "the run started before the restore is the newest");
     assert!(state.runs[..2].iter().all(|r| !r.is_active()));
 }
 
 #[test]
 fn resuming_cuts_the_curves_back_to_the_checkpoint() {
     let state = AppState::default()
-        .reduced(Action::RunsRestored(vec![
-            saved_run(1, 25, Some(10)),
-            saved_run(2, 5, None),
-        ]))
+        .reduced(Action::RunsRestored(vec![saved_run(1, 25, Some(10)), saved_run(2, 5, None)]))
         .reduced(Action::RunResumed(1));
     // The resumed run becomes the newest, running, with steps 1–10 and epoch 1 only.
     assert_eq!(ids(&state), [2, 1]);
@@ -98,11 +84,7 @@ fn resuming_cuts_the_curves_back_to_the_checkpoint() {
     assert_eq!(run.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(), [1]);
     assert_eq!(run.phase, RunState::Running);
     assert_eq!(state.run.phase, RunState::Running);
-    assert_eq!(
-        state.run.steps.len(),
-        10,
-        "the live charts continue from the checkpoint"
-    );
+    assert_eq!(state.run.steps.len(), 10, "the live charts continue from the checkpoint");
     // The next steps follow on, in the live view and in the listed run.
     let state = engine(&state, FromEngine::Steps(vec![step(11), step(12)]));
     assert_eq!(state.runs.last().unwrap().steps.len(), 12);
@@ -112,26 +94,14 @@ fn resuming_cuts_the_curves_back_to_the_checkpoint() {
 #[test]
 fn a_refused_start_is_unlisted_and_says_why() {
     let state = AppState::default().reduced(start());
-    assert_eq!(
-        (ids(&state), &state.run.phase),
-        (vec![1], &RunState::Running)
-    );
+    assert_eq!((ids(&state), &state.run.phase), (vec![1], &RunState::Running));
     assert_eq!(state.run.preparing.as_deref(), Some("Starting…"));
-    let state = engine(
-        &state,
-        FromEngine::Refused("The engine is still starting.".into()),
-    );
+    let state = engine(&state, FromEngine::Refused("The engine is still starting.".into()));
     assert!(state.runs.is_empty());
     assert_eq!(state.run.phase, RunState::Idle);
-    assert_eq!(
-        state.run.notice.as_deref(),
-        Some("The engine is still starting.")
-    );
+    assert_eq!(state.run.notice.as_deref(), Some("The engine is still starting."));
     // A refusal once the run is under way (steps in) leaves it listed.
-    let state = engine(
-        &AppState::default().reduced(start()),
-        FromEngine::Steps(vec![step(1)]),
-    );
+    let state = engine(&AppState::default().reduced(start()), FromEngine::Steps(vec![step(1)]));
     let state = engine(&state, FromEngine::Refused("the run is not paused".into()));
     assert_eq!(ids(&state), [1]);
 }
@@ -139,31 +109,15 @@ fn a_refused_start_is_unlisted_and_says_why() {
 #[test]
 fn a_runs_reports_reach_the_live_view_and_the_listed_run() {
     let state = AppState::default().reduced(start());
-    let state = engine(
-        &state,
-        FromEngine::Preparing("Loading the training images…".into()),
-    );
-    assert_eq!(
-        state.runs[0].preparing.as_deref(),
-        Some("Loading the training images…")
-    );
+    let state = engine(&state, FromEngine::Preparing("Loading the training images…".into()));
+    assert_eq!(state.runs[0].preparing.as_deref(), Some("Loading the training images…"));
     let state = engine(&state, FromEngine::Phase(RunState::Running));
     let state = engine(&state, FromEngine::Steps((1..=10).map(step).collect()));
     let state = engine(&state, FromEngine::Epoch(epoch(1)));
-    let state = engine(
-        &state,
-        FromEngine::Phase(RunState::Done {
-            stopped_early: true,
-        }),
-    );
+    let state = engine(&state, FromEngine::Phase(RunState::Done { stopped_early: true }));
     let run = &state.runs[0];
     assert_eq!((run.steps.len(), run.epochs.len()), (10, 1));
-    assert_eq!(
-        run.phase,
-        RunState::Done {
-            stopped_early: true
-        }
-    );
+    assert_eq!(run.phase, RunState::Done { stopped_early: true });
     assert_eq!(state.run.phase, run.phase);
     // Reset wipes the live curves; the listed run keeps what it had.
     let state = engine(&state, FromEngine::Phase(RunState::Idle));
@@ -173,24 +127,11 @@ fn a_runs_reports_reach_the_live_view_and_the_listed_run() {
 
 #[test]
 fn a_preset_queues_its_runs_one_after_another() {
-    let settings = |epochs| RunSettings {
-        epochs,
-        ..RunSettings::default()
-    };
-    let state = AppState::default().reduced(Action::QueueRuns(vec![
-        settings(1),
-        settings(2),
-        settings(3),
-    ]));
-    assert_eq!(
-        state.queue.iter().map(|s| s.epochs).collect::<Vec<_>>(),
-        [1, 2, 3]
-    );
+    let settings = |epochs| RunSettings { epochs, ..RunSettings::default() };
+    let state = AppState::default().reduced(Action::QueueRuns(vec![settings(1), settings(2), settings(3)]));
+    assert_eq!(state.queue.iter().map(|s| s.epochs).collect::<Vec<_>>(), [1, 2, 3]);
     let state = state.reduced(Action::DequeueRun);
-    assert_eq!(
-        state.queue.iter().map(|s| s.epochs).collect::<Vec<_>>(),
-        [2, 3]
-    );
+    assert_eq!(state.queue.iter().map(|s| s.epochs).collect::<Vec<_>>(), [2, 3]);
     let state = state.reduced(Action::CancelQueue);
     assert!(state.queue.is_empty());
     assert!(state.reduced(Action::DequeueRun).queue.is_empty());

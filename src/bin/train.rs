@@ -9,9 +9,7 @@ use std::process::ExitCode;
 
 use atelier::data::load_dir;
 use atelier::model::{Activation, DenseConfig, ModelChoice, ModelConfig};
-use atelier::training::{
-    LrSchedule, Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData,
-};
+use atelier::training::{LrSchedule, Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData};
 use burn::prelude::*;
 
 const USAGE: &str = "\
@@ -47,44 +45,32 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut dense = DenseConfig::new();
     let mut config = TrainingConfig::new();
     let mut lr = None;
-    let (mut data, mut save, mut quiet) = (
-        PathBuf::from("/usr/share/datasets/fashion-mnist"),
-        None,
-        false,
-    );
+    let (mut data, mut save, mut quiet) = (PathBuf::from("/usr/share/datasets/fashion-mnist"), None, false);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--model" => {
                 let name = value()?;
-                kind =
-                    ModelChoice::from_name(&name).ok_or_else(|| format!("unknown model {name}"))?;
+                kind = ModelChoice::from_name(&name).ok_or_else(|| format!("unknown model {name}"))?;
             }
-            "--hidden" => {
-                dense.hidden = value()?
-                    .split(',')
-                    .map(|s| number(s.trim()))
-                    .collect::<Result<_, _>>()?
-            }
+            "--hidden" => dense.hidden = value()?.split(',').map(|s| number(s.trim())).collect::<Result<_, _>>()?,
             "--activation" => {
                 let name = value()?;
-                dense.activation = Activation::from_name(&name)
-                    .ok_or_else(|| format!("unknown activation {name}"))?;
+                dense.activation = Activation::from_name(&name).ok_or_else(|| format!("unknown activation {name}"))?;
             }
             "--dropout" => dense.dropout = number(&value()?)?,
             "--epochs" => config.epochs = number(&value()?)?,
             "--batch" => config.batch_size = number(&value()?)?,
             "--optimizer" => {
                 let name = value()?;
-                config.optimizer = OptimizerKind::from_name(&name)
-                    .ok_or_else(|| format!("unknown optimizer {name}"))?;
+                config.optimizer =
+                    OptimizerKind::from_name(&name).ok_or_else(|| format!("unknown optimizer {name}"))?;
             }
             "--lr" => lr = Some(number(&value()?)?),
             "--momentum" => config.momentum = number(&value()?)?,
             "--schedule" => {
                 let name = value()?;
-                config.schedule = LrSchedule::from_name(&name)
-                    .ok_or_else(|| format!("unknown schedule {name}"))?;
+                config.schedule = LrSchedule::from_name(&name).ok_or_else(|| format!("unknown schedule {name}"))?;
             }
             "--subset" => config.train_subset = Some(number(&value()?)?),
             "--validation" => config.validation_size = number(&value()?)?,
@@ -103,12 +89,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         ModelChoice::Dense => ModelConfig::Dense(dense),
         other => other.default_config(),
     };
-    Ok(Args {
-        config,
-        data,
-        save,
-        quiet,
-    })
+    Ok(Args { config, data, save, quiet })
 }
 
 fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
@@ -137,12 +118,8 @@ fn run(args: Args) -> Result<(), String> {
     let config = args.config;
     println!("config: {}", serde_json_line(&config));
     let device = Device::flex();
-    let mut trainer = Trainer::new(
-        config,
-        TrainingData::new(data.train, Some(data.test)),
-        &device,
-    )
-    .map_err(|e| e.to_string())?;
+    let mut trainer =
+        Trainer::new(config, TrainingData::new(data.train, Some(data.test)), &device).map_err(|e| e.to_string())?;
     println!(
         "model {} ({} parameters), {} train / {} validation images, {} steps per epoch",
         trainer.config().model.kind(),
@@ -170,9 +147,7 @@ fn run(args: Args) -> Result<(), String> {
         }
         let epoch = trainer.end_epoch().read();
         let percent = |report: Option<atelier::training::EvalReport>| {
-            report.map_or("-".to_string(), |r| {
-                format!("{:.2}% (loss {:.4})", r.accuracy * 100.0, r.loss)
-            })
+            report.map_or("-".to_string(), |r| format!("{:.2}% (loss {:.4})", r.accuracy * 100.0, r.loss))
         };
         println!(
             "epoch {}/{}: train loss {:.4} acc {:.2}% | validation {} | test {} | {:.0} img/s | epoch {:.1}s, elapsed {:.1}s, eta {:.1}s",
@@ -191,19 +166,12 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(path) = args.save {
         let bytes = trainer.model().to_bytes().map_err(|e| e.to_string())?;
         std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        println!(
-            "saved {} bytes of weights to {}",
-            bytes.len(),
-            path.display()
-        );
+        println!("saved {} bytes of weights to {}", bytes.len(), path.display());
     }
     Ok(())
 }
 
 /// The config as one line of JSON (Burn's config JSON is pretty-printed).
 fn serde_json_line(config: &TrainingConfig) -> String {
-    burn::config::config_to_json(config)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    burn::config::config_to_json(config).split_whitespace().collect::<Vec<_>>().join(" ")
 }

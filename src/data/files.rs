@@ -40,22 +40,10 @@ pub struct DataFile {
 impl DataFile {
     /// Download order: the test set first, so the gallery can appear early.
     pub const ALL: [DataFile; 4] = [
-        DataFile {
-            split: SplitKind::Test,
-            is_labels: true,
-        },
-        DataFile {
-            split: SplitKind::Test,
-            is_labels: false,
-        },
-        DataFile {
-            split: SplitKind::Train,
-            is_labels: true,
-        },
-        DataFile {
-            split: SplitKind::Train,
-            is_labels: false,
-        },
+        DataFile { split: SplitKind::Test, is_labels: true },
+        DataFile { split: SplitKind::Test, is_labels: false },
+        DataFile { split: SplitKind::Train, is_labels: true },
+        DataFile { split: SplitKind::Train, is_labels: false },
     ];
 
     pub const fn file_name(self) -> &'static str {

@@ -20,45 +20,21 @@ pub fn decode_gzip(file: &str, gz: &[u8]) -> Result<Vec<u8>, DataError> {
     let mut raw = Vec::new();
     flate2::read::GzDecoder::new(gz)
         .read_to_end(&mut raw)
-        .map_err(|e| DataError::Gzip {
-            file: file.into(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| DataError::Gzip { file: file.into(), reason: e.to_string() })?;
     Ok(raw)
 }
 
 /// Parses one split from its two gzip files.
-pub fn load_split_gz(
-    kind: SplitKind,
-    images_gz: &[u8],
-    labels_gz: &[u8],
-) -> Result<Split, DataError> {
-    let images = decode_gzip(
-        &DataFile {
-            split: kind,
-            is_labels: false,
-        }
-        .short_name(),
-        images_gz,
-    )?;
-    let labels = decode_gzip(
-        &DataFile {
-            split: kind,
-            is_labels: true,
-        }
-        .short_name(),
-        labels_gz,
-    )?;
+pub fn load_split_gz(kind: SplitKind, images_gz: &[u8], labels_gz: &[u8]) -> Result<Split, DataError> {
+    let images = decode_gzip(&DataFile { split: kind, is_labels: false }.short_name(), images_gz)?;
+    let labels = decode_gzip(&DataFile { split: kind, is_labels: true }.short_name(), labels_gz)?;
     Split::from_idx_owned(kind, images, &labels)
 }
 
 /// Loads the four published `.gz` files from a folder.
 pub fn load_dir(dir: &Path) -> Result<FashionMnist, DataError> {
     let read = |kind: SplitKind, is_labels: bool| {
-        let file = DataFile {
-            split: kind,
-            is_labels,
-        };
+        let file = DataFile { split: kind, is_labels };
         let path = dir.join(file.file_name());
         std::fs::read(&path).map_err(|e| DataError::Io {
             file: file.short_name(),
@@ -66,8 +42,5 @@ pub fn load_dir(dir: &Path) -> Result<FashionMnist, DataError> {
         })
     };
     let split = |kind| load_split_gz(kind, &read(kind, false)?, &read(kind, true)?);
-    Ok(FashionMnist {
-        train: split(SplitKind::Train)?,
-        test: split(SplitKind::Test)?,
-    })
+    Ok(FashionMnist { train: split(SplitKind::Train)?, test: split(SplitKind::Test)? })
 }

@@ -28,42 +28,22 @@ impl Split {
         expected: Option<usize>,
     ) -> Result<Self, DataError> {
         let (pixels, labels) = check(kind, images, labels, expected)?;
-        Ok(Self {
-            kind,
-            pixels: pixels.to_vec(),
-            labels: labels.to_vec(),
-        })
+        Ok(Self { kind, pixels: pixels.to_vec(), labels: labels.to_vec() })
     }
 
     /// As [`Split::from_idx`], taking ownership of the image file so its pixels are not copied
     /// (the browser keeps 47 MB less at its peak for the train set).
-    pub fn from_idx_owned(
-        kind: SplitKind,
-        mut images: Vec<u8>,
-        labels: &[u8],
-    ) -> Result<Self, DataError> {
+    pub fn from_idx_owned(kind: SplitKind, mut images: Vec<u8>, labels: &[u8]) -> Result<Self, DataError> {
         let (pixels, labels) = check(kind, &images, labels, Some(kind.expected_count()))?;
         let (header, labels) = (images.len() - pixels.len(), labels.to_vec());
         images.drain(..header);
-        Ok(Self {
-            kind,
-            pixels: images,
-            labels,
-        })
+        Ok(Self { kind, pixels: images, labels })
     }
 
     /// Builds a split from already-checked parts (e.g. a subset made by a test).
     pub fn from_parts(kind: SplitKind, pixels: Vec<u8>, labels: Vec<u8>) -> Self {
-        assert_eq!(
-            pixels.len(),
-            labels.len() * PIXELS_PER_IMAGE,
-            "pixels and labels disagree"
-        );
-        Self {
-            kind,
-            pixels,
-            labels,
-        }
+        assert_eq!(pixels.len(), labels.len() * PIXELS_PER_IMAGE, "pixels and labels disagree");
+        Self { kind, pixels, labels }
     }
 
     pub fn len(&self) -> usize {
@@ -102,9 +82,7 @@ impl Split {
 
     /// Indices of the images of one class (all images when `class` is `None`), in order.
     pub fn indices_of(&self, class: Option<u8>) -> Vec<u32> {
-        (0..self.len() as u32)
-            .filter(|&i| class.is_none_or(|c| self.labels[i as usize] == c))
-            .collect()
+        (0..self.len() as u32).filter(|&i| class.is_none_or(|c| self.labels[i as usize] == c)).collect()
     }
 }
 
@@ -115,25 +93,13 @@ fn check<'a>(
     labels: &'a [u8],
     expected: Option<usize>,
 ) -> Result<(&'a [u8], &'a [u8]), DataError> {
-    let images_file = DataFile {
-        split: kind,
-        is_labels: false,
-    }
-    .short_name();
-    let labels_file = DataFile {
-        split: kind,
-        is_labels: true,
-    }
-    .short_name();
+    let images_file = DataFile { split: kind, is_labels: false }.short_name();
+    let labels_file = DataFile { split: kind, is_labels: true }.short_name();
     let labels = parse_labels(&labels_file, labels, expected)?;
     let pixels = parse_images(&images_file, images, expected)?;
     let images = pixels.len() / PIXELS_PER_IMAGE;
     if images != labels.len() {
-        return Err(DataError::CountMismatch {
-            split: kind.to_string(),
-            images,
-            labels: labels.len(),
-        });
+        return Err(DataError::CountMismatch { split: kind.to_string(), images, labels: labels.len() });
     }
     Ok((pixels, labels))
 }

@@ -41,11 +41,7 @@ pub(super) enum WebGpu {
 }
 
 pub fn cpu() -> Backend {
-    Backend {
-        kind: BackendKind::Cpu,
-        device: Device::flex(),
-        check: None,
-    }
+    Backend { kind: BackendKind::Cpu, device: Device::flex(), check: None }
 }
 
 thread_local! {
@@ -59,9 +55,7 @@ pub fn lose_gpu_device() -> bool {
         let Some(device) = slot.borrow().clone() else {
             return false;
         };
-        get(&device, "destroy")
-            .dyn_into::<Function>()
-            .is_ok_and(|destroy| destroy.call0(&device).is_ok())
+        get(&device, "destroy").dyn_into::<Function>().is_ok_and(|destroy| destroy.call0(&device).is_ok())
     })
 }
 
@@ -93,28 +87,19 @@ pub async fn start_webgpu() -> Result<Backend, (String, Option<CrossCheck>)> {
     if let Err(err) = request_subgroups(&gpu) {
         web_sys::console::warn_1(&err);
     }
-    let device = Device::wgpu_options()
-        .init_async()
-        .await
-        .map_err(|err| (format!("WebGPU could not start ({err})"), None))?;
+    let device =
+        Device::wgpu_options().init_async().await.map_err(|err| (format!("WebGPU could not start ({err})"), None))?;
     // Never train on a GPU that computes something else than the CPU.
     let check = match cross_check(&Device::flex(), &device, 7).await {
         Ok(check) => check,
         Err(err) => {
-            return Err((
-                format!("WebGPU failed its first computation ({err:?})"),
-                None,
-            ));
+            return Err((format!("WebGPU failed its first computation ({err:?})"), None));
         }
     };
     if !check.agrees() {
         return Err(("WebGPU gave wrong results on this GPU".into(), Some(check)));
     }
-    Ok(Backend {
-        kind: BackendKind::WebGpu,
-        device,
-        check: Some(check),
-    })
+    Ok(Backend { kind: BackendKind::WebGpu, device, check: Some(check) })
 }
 
 /// Installs the `requestAdapter` / `requestDevice` wrappers described in the module docs.
@@ -144,33 +129,23 @@ fn add_subgroups_to_device_requests(adapter: &JsValue) -> Result<(), JsValue> {
     }
     let real_request_device: Function = get(adapter, "requestDevice").dyn_into()?;
     let adapter_for_call = adapter.clone();
-    let wrapper = Closure::<dyn FnMut(JsValue) -> Result<JsValue, JsValue>>::new(
-        move |descriptor: JsValue| {
-            let descriptor = if descriptor.is_object() {
-                descriptor
-            } else {
-                Object::new().into()
-            };
-            let required = get(&descriptor, "requiredFeatures");
-            let list = if required.is_undefined() {
-                Array::new()
-            } else {
-                Array::from(&required)
-            };
-            if !list.includes(&"subgroups".into(), 0) {
-                list.push(&"subgroups".into());
-            }
-            Reflect::set(&descriptor, &"requiredFeatures".into(), &list)?;
-            let pending = real_request_device.call1(&adapter_for_call, &descriptor)?;
-            // Keep a handle on the device so a test can simulate its loss (`lose_gpu_device`).
-            let remember = Closure::once_into_js(|device: JsValue| {
-                GPU_DEVICE.with(|slot| *slot.borrow_mut() = Some(device.clone()));
-                device
-            });
-            let then: Function = get(&pending, "then").dyn_into()?;
-            then.call1(&pending, &remember)
-        },
-    );
+    let wrapper = Closure::<dyn FnMut(JsValue) -> Result<JsValue, JsValue>>::new(move |descriptor: JsValue| {
+        let descriptor = if descriptor.is_object() { descriptor } else { Object::new().into() };
+        let required = get(&descriptor, "requiredFeatures");
+        let list = if required.is_undefined() { Array::new() } else { Array::from(&required) };
+        if !list.includes(&"subgroups".into(), 0) {
+            list.push(&"subgroups".into());
+        }
+        Reflect::set(&descriptor, &"requiredFeatures".into(), &list)?;
+        let pending = real_request_device.call1(&adapter_for_call, &descriptor)?;
+        // Keep a handle on the device so a test can simulate its loss (`lose_gpu_device`).
+        let remember = Closure::once_into_js(|device: JsValue| {
+            GPU_DEVICE.with(|slot| *slot.borrow_mut() = Some(device.clone()));
+            device
+        });
+        let then: Function = get(&pending, "then").dyn_into()?;
+        then.call1(&pending, &remember)
+    });
     Reflect::set(adapter, &"requestDevice".into(), wrapper.as_ref())?;
     wrapper.forget();
     Ok(())
@@ -179,13 +154,9 @@ fn add_subgroups_to_device_requests(adapter: &JsValue) -> Result<(), JsValue> {
 /// Checks the adapter can run Burn's kernels; its name for the badge and whether it is a
 /// software one, or why it cannot.
 async fn inspect_adapter(gpu: &JsValue) -> Result<(String, bool), String> {
-    let request: Function = get(gpu, "requestAdapter")
-        .dyn_into()
-        .map_err(|_| "WebGPU has no requestAdapter")?;
+    let request: Function = get(gpu, "requestAdapter").dyn_into().map_err(|_| "WebGPU has no requestAdapter")?;
     let adapter = match request.call0(gpu) {
-        Ok(promise) => JsFuture::from(Promise::from(promise))
-            .await
-            .unwrap_or(JsValue::NULL),
+        Ok(promise) => JsFuture::from(Promise::from(promise)).await.unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     };
     if adapter.is_null() || adapter.is_undefined() {
@@ -202,14 +173,12 @@ async fn inspect_adapter(gpu: &JsValue) -> Result<(String, bool), String> {
         return Err("This GPU's WebGPU lacks subgroups, which the training kernels need".into());
     }
     if !has(get(gpu, "wgslLanguageFeatures"), "subgroup_id") {
-        return Err(
-            "This browser's WebGPU is too old for the training kernels (no subgroup_id)".into(),
-        );
+        return Err("This browser's WebGPU is too old for the training kernels (no subgroup_id)".into());
     }
     let name = adapter_name(&adapter).unwrap_or_else(|| "this GPU".into());
     // `info.isFallbackAdapter` (Chromium 1xx; formerly on the adapter itself), or the name.
-    let fallback = get(&get(&adapter, "info"), "isFallbackAdapter").is_truthy()
-        || get(&adapter, "isFallbackAdapter").is_truthy();
+    let fallback =
+        get(&get(&adapter, "info"), "isFallbackAdapter").is_truthy() || get(&adapter, "isFallbackAdapter").is_truthy();
     let software = fallback || is_software_adapter(&name);
     Ok((name, software))
 }
@@ -217,11 +186,7 @@ async fn inspect_adapter(gpu: &JsValue) -> Result<(String, bool), String> {
 /// "SwiftShader (Google)" or similar, from the adapter's `info`.
 fn adapter_name(adapter: &JsValue) -> Option<String> {
     let info = get(adapter, "info");
-    let text = |key| {
-        get(&info, key)
-            .as_string()
-            .filter(|s: &String| !s.is_empty())
-    };
+    let text = |key| get(&info, key).as_string().filter(|s: &String| !s.is_empty());
     match (text("description"), text("vendor"), text("architecture")) {
         (Some(d), _, _) => Some(d),
         (None, Some(v), Some(a)) => Some(format!("{v} {a}")),

@@ -12,8 +12,7 @@ use crate::inference::{Classifier, PRETRAINED_NORMALIZATION, load_pretrained};
 use crate::metrics::predicted_class;
 use crate::model::Model;
 use crate::protocol::{
-    BackendKind, Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, FromEngine,
-    InferenceFigures,
+    BackendKind, Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, FromEngine, InferenceFigures,
 };
 use crate::training::Normalization;
 use crate::web::fetch_bytes;
@@ -29,12 +28,9 @@ pub struct Pretrained {
 /// Downloads the shipped weights and tells the page whether they are usable.
 pub fn fetch_pretrained(shared: Rc<RefCell<Shared>>, url: String) {
     spawn_local(async move {
-        let bytes = fetch_bytes(&url)
-            .await
-            .map(Rc::new)
-            .map_err(|e| format!("the pre-trained model did not download: {e}"));
-        let status =
-            ClassifierStatus::Pretrained(bytes.as_ref().map(|b| b.len()).map_err(Clone::clone));
+        let bytes =
+            fetch_bytes(&url).await.map(Rc::new).map_err(|e| format!("the pre-trained model did not download: {e}"));
+        let status = ClassifierStatus::Pretrained(bytes.as_ref().map(|b| b.len()).map_err(Clone::clone));
         let mut s = shared.borrow_mut();
         s.pretrained.bytes = Some(bytes);
         s.send(FromEngine::Classifier(status));
@@ -46,31 +42,21 @@ pub fn classify(shared: Rc<RefCell<Shared>>, request: ClassifyRequest) {
     spawn_local(async move {
         let answer = match run(&shared, &request).await {
             Ok(classification) => FromEngine::Classified(classification),
-            Err(message) => FromEngine::ClassifyFailed {
-                seq: request.seq,
-                message,
-            },
+            Err(message) => FromEngine::ClassifyFailed { seq: request.seq, message },
         };
         shared.borrow().send(answer);
     });
 }
 
-async fn run(
-    shared: &Rc<RefCell<Shared>>,
-    request: &ClassifyRequest,
-) -> Result<Classification, String> {
-    let pixels: &[u8; PIXELS_PER_IMAGE] = request.pixels.as_slice().try_into().map_err(|_| {
-        format!(
-            "expected {PIXELS_PER_IMAGE} pixels, got {}",
-            request.pixels.len()
-        )
-    })?;
+async fn run(shared: &Rc<RefCell<Shared>>, request: &ClassifyRequest) -> Result<Classification, String> {
+    let pixels: &[u8; PIXELS_PER_IMAGE] = request
+        .pixels
+        .as_slice()
+        .try_into()
+        .map_err(|_| format!("expected {PIXELS_PER_IMAGE} pixels, got {}", request.pixels.len()))?;
     let backend = wait_for_backend(shared).await?;
     let (model, normalization) = match request.model {
-        ClassifierChoice::Pretrained => (
-            pretrained_model(shared, backend).await?,
-            PRETRAINED_NORMALIZATION,
-        ),
+        ClassifierChoice::Pretrained => (pretrained_model(shared, backend).await?, PRETRAINED_NORMALIZATION),
         ClassifierChoice::LastRun => {
             // A model file the page just sent (an epoch's weights, an import) comes first.
             while shared.borrow().importing > 0 {
@@ -80,10 +66,7 @@ async fn run(
             let model = s.model.clone().ok_or(
                 "No trained weights yet: a run's weights arrive after its first epoch, at Pause and when it ends. Pick the pre-trained model meanwhile.",
             )?;
-            (
-                model,
-                s.last_normalization.unwrap_or(Normalization::Standard),
-            )
+            (model, s.last_normalization.unwrap_or(Normalization::Standard))
         }
     };
     let prediction = Classifier::new(&model, normalization)
@@ -109,9 +92,8 @@ pub fn measure_inference(shared: Rc<RefCell<Shared>>) {
             let backend = wait_for_backend(&shared).await?;
             let model = pretrained_model(&shared, backend).await?;
             let test = ensure_data(&shared).await?.test.ok_or("no test images")?;
-            let images: Vec<[u8; PIXELS_PER_IMAGE]> = (0..test.len())
-                .map(|i| test.image(i).try_into().expect("784 pixels"))
-                .collect();
+            let images: Vec<[u8; PIXELS_PER_IMAGE]> =
+                (0..test.len()).map(|i| test.image(i).try_into().expect("784 pixels")).collect();
             let start = now();
             let probabilities = Classifier::new(&model, PRETRAINED_NORMALIZATION)
                 .classify(&images)
@@ -119,11 +101,7 @@ pub fn measure_inference(shared: Rc<RefCell<Shared>>) {
                 .await
                 .map_err(|e| format!("the device failed ({e})"))?;
             let seconds = now() - start;
-            let correct = probabilities
-                .iter()
-                .zip(test.labels())
-                .filter(|(p, l)| predicted_class(p) == **l)
-                .count();
+            let correct = probabilities.iter().zip(test.labels()).filter(|(p, l)| predicted_class(p) == **l).count();
             Ok(InferenceFigures {
                 images: images.len(),
                 seconds,
@@ -159,10 +137,7 @@ pub(super) async fn pretrained_bytes(shared: &Rc<RefCell<Shared>>) -> Result<Rc<
     }
 }
 
-async fn pretrained_model(
-    shared: &Rc<RefCell<Shared>>,
-    backend: BackendKind,
-) -> Result<Model, String> {
+async fn pretrained_model(shared: &Rc<RefCell<Shared>>, backend: BackendKind) -> Result<Model, String> {
     let bytes = pretrained_bytes(shared).await?;
     let mut s = shared.borrow_mut();
     if let Some((kind, model)) = &s.pretrained.model

@@ -10,10 +10,7 @@ use crate::training::{EpochReport, StepReport, TrainingConfig};
 pub fn training_config(s: &RunSettings) -> TrainingConfig {
     let model = match s.model {
         ModelChoice::Dense => ModelConfig::Dense(
-            DenseConfig::new()
-                .with_hidden(s.hidden.clone())
-                .with_activation(s.activation)
-                .with_dropout(s.dropout),
+            DenseConfig::new().with_hidden(s.hidden.clone()).with_activation(s.activation).with_dropout(s.dropout),
         ),
         ModelChoice::BaselineCnn => ModelConfig::BaselineCnn(BaselineCnnConfig::new()),
         ModelChoice::AtelierCnn => ModelConfig::AtelierCnn(AtelierCnnConfig::new()),

@@ -13,9 +13,7 @@ use crate::data::{PIXELS_PER_IMAGE, Split, SplitKind};
 use crate::inference::Classifier;
 use crate::model::Model;
 use crate::protocol::RunSettings;
-use crate::training::{
-    Batcher, Evaluation, Normalization, PendingStep, SplitMix64, Trainer, TrainingData,
-};
+use crate::training::{Batcher, Evaluation, Normalization, PendingStep, SplitMix64, Trainer, TrainingData};
 
 /// Timed steps stop once this much time has passed (after at least one step)…
 const TIMING_SECONDS: f64 = 0.25;
@@ -27,9 +25,7 @@ const MAX_TIMED_STEPS: usize = 12;
 /// Random pixels and labels, enough for the warm-up and the timed steps of one epoch.
 fn synthetic_split(images: usize) -> Split {
     let mut rng = SplitMix64::new(0x5EED);
-    let pixels = (0..images * PIXELS_PER_IMAGE)
-        .map(|_| rng.below(256) as u8)
-        .collect();
+    let pixels = (0..images * PIXELS_PER_IMAGE).map(|_| rng.below(256) as u8).collect();
     let labels = (0..images).map(|i| (i % 10) as u8).collect();
     Split::from_parts(SplitKind::Train, pixels, labels)
 }
@@ -44,11 +40,8 @@ pub async fn time_training(
     cancelled: impl Fn() -> bool,
 ) -> Option<f64> {
     let batch = settings.batch_size.max(1);
-    let config = training_config(settings)
-        .with_validation_size(0)
-        .with_train_subset(None)
-        .with_epochs(1)
-        .with_augment(false);
+    let config =
+        training_config(settings).with_validation_size(0).with_train_subset(None).with_epochs(1).with_augment(false);
     let data = TrainingData::new(synthetic_split(batch * (MAX_TIMED_STEPS + 2)), None);
     let mut trainer = Trainer::new(config, data, device).ok()?;
     trainer.step()?.read_async().await.ok()?;
@@ -82,14 +75,7 @@ pub async fn time_evaluation(settings: &RunSettings, device: &Device) -> Option<
     let split = std::sync::Arc::new(synthetic_split(batch));
     let run = |images: usize| {
         let indices = (0..images as u32).collect();
-        Evaluation::new(
-            &model,
-            split.clone(),
-            Some(indices),
-            batch,
-            Batcher::new(config.normalization),
-        )
-        .finish()
+        Evaluation::new(&model, split.clone(), Some(indices), batch, Batcher::new(config.normalization)).finish()
     };
     run(8.min(batch)).read_async().await.ok()?;
     let start = now();
@@ -99,30 +85,18 @@ pub async fn time_evaluation(settings: &RunSettings, device: &Device) -> Option<
 
 /// Drawings classified per second (with the saliency map, as the page asks) by `model`, on
 /// the device that holds it.
-pub async fn time_classify(
-    model: &Model,
-    normalization: Normalization,
-    cancelled: impl Fn() -> bool,
-) -> Option<f64> {
+pub async fn time_classify(model: &Model, normalization: Normalization, cancelled: impl Fn() -> bool) -> Option<f64> {
     let classifier = Classifier::new(model, normalization);
     let split = synthetic_split(1);
     let pixels: &[u8; PIXELS_PER_IMAGE] = split.image(0).try_into().ok()?;
-    classifier
-        .predict_with_saliency(pixels)
-        .read_async()
-        .await
-        .ok()?;
+    classifier.predict_with_saliency(pixels).read_async().await.ok()?;
     let start = now();
     let mut timed = 0;
     while timed < MAX_TIMED_STEPS {
         if cancelled() {
             return None;
         }
-        classifier
-            .predict_with_saliency(pixels)
-            .read_async()
-            .await
-            .ok()?;
+        classifier.predict_with_saliency(pixels).read_async().await.ok()?;
         timed += 1;
         if now() - start >= TIMING_SECONDS {
             break;

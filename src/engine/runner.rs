@@ -17,9 +17,7 @@ use super::shared::{Shared, ensure_data, now};
 use super::stepping::train;
 use super::weights::WeightsChannel;
 use super::worker::EngineWorker;
-use crate::protocol::{
-    BackendKind, EngineRole, FromEngine, RunEvent, RunSettings, RunState, TestHook, ToEngine,
-};
+use crate::protocol::{BackendKind, EngineRole, FromEngine, RunEvent, RunSettings, RunState, TestHook, ToEngine};
 use crate::training::Trainer;
 
 pub struct Engine {
@@ -59,9 +57,7 @@ impl Engine {
             pretrained: Pretrained::default(),
             weights: None,
         };
-        Self {
-            shared: Rc::new(RefCell::new(shared)),
-        }
+        Self { shared: Rc::new(RefCell::new(shared)) }
     }
 
     pub fn command(&mut self, command: ToEngine, from: HandlerId) {
@@ -69,15 +65,7 @@ impl Engine {
         shared.borrow_mut().page = Some(from);
         PAGE.with(|page| *page.borrow_mut() = Some((shared.borrow().scope.clone(), from)));
         match command {
-            ToEngine::Init {
-                role,
-                force,
-                settings,
-                known,
-                data_base,
-                pretrained_url,
-                weights_channel,
-            } => {
+            ToEngine::Init { role, force, settings, known, data_base, pretrained_url, weights_channel } => {
                 shared.borrow_mut().data_base = data_base;
                 let weights = match role {
                     EngineRole::Trainer => WeightsChannel::for_trainer(&weights_channel),
@@ -92,9 +80,7 @@ impl Engine {
             ToEngine::Workload(settings) => chooser::set_workload(&shared, settings),
             ToEngine::ChooseBackend(kind) => {
                 if shared.borrow().state.is_active() {
-                    shared.borrow().send(FromEngine::Refused(
-                        "Stop the run before switching backends.".into(),
-                    ));
+                    shared.borrow().send(FromEngine::Refused("Stop the run before switching backends.".into()));
                 } else {
                     chooser::choose(&shared, kind);
                 }
@@ -108,16 +94,9 @@ impl Engine {
                 }
             }
             ToEngine::Start(settings) => begin(shared, RunStart::Fresh(settings)),
-            ToEngine::ResumeRun {
-                checkpoint,
-                readback_every,
-            } => begin(
-                shared,
-                RunStart::Resume {
-                    checkpoint,
-                    readback_every,
-                },
-            ),
+            ToEngine::ResumeRun { checkpoint, readback_every } => {
+                begin(shared, RunStart::Resume { checkpoint, readback_every })
+            }
             ToEngine::ExportModel => export_model(&shared),
             ToEngine::ImportModel { bytes, quiet } => {
                 if shared.borrow().state.is_active() {
@@ -133,9 +112,7 @@ impl Engine {
             ToEngine::Test(TestHook::MeasureInference) => measure_inference(shared),
             ToEngine::Test(TestHook::LoseGpu) => {
                 if !lose_gpu_device() {
-                    shared.borrow().send(FromEngine::Refused(
-                        "There is no WebGPU device to lose.".into(),
-                    ));
+                    shared.borrow().send(FromEngine::Refused("There is no WebGPU device to lose.".into()));
                 }
             }
             // The run loop announces the pause once its last step reads are in.
@@ -166,19 +143,14 @@ impl Engine {
 /// A new run, or one continuing from a checkpoint the page kept.
 enum RunStart {
     Fresh(RunSettings),
-    Resume {
-        checkpoint: Vec<u8>,
-        readback_every: usize,
-    },
+    Resume { checkpoint: Vec<u8>, readback_every: usize },
 }
 
 /// Starts a run unless the engine is not ready or already training.
 fn begin(shared: Rc<RefCell<Shared>>, start: RunStart) {
     let mut s = shared.borrow_mut();
     if s.backend.is_none() {
-        s.send(FromEngine::Refused(
-            "The engine is still starting; try again in a moment.".into(),
-        ));
+        s.send(FromEngine::Refused("The engine is still starting; try again in a moment.".into()));
         return;
     }
     if let Err(err) = s.state.transition(&RunEvent::Start) {
@@ -198,53 +170,30 @@ fn fail(shared: &Rc<RefCell<Shared>>, message: String) {
 }
 
 async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
-    shared
-        .borrow()
-        .send(FromEngine::Preparing("Loading the training images…".into()));
+    shared.borrow().send(FromEngine::Preparing("Loading the training images…".into()));
     let data = match ensure_data(&shared).await {
         Ok(data) => data,
         Err(message) => return fail(&shared, format!("Could not load the data: {message}")),
     };
     // A race in progress decides first (within its budget), then stops measuring.
-    shared
-        .borrow()
-        .send(FromEngine::Preparing("Choosing the faster backend…".into()));
+    shared.borrow().send(FromEngine::Preparing("Choosing the faster backend…".into()));
     chooser::before_run(&shared).await;
-    let device: Device = shared
-        .borrow()
-        .backend
-        .as_ref()
-        .expect("backend chosen before Start")
-        .device
-        .clone();
+    let device: Device = shared.borrow().backend.as_ref().expect("backend chosen before Start").device.clone();
     let (trainer, readback_every) = match start {
         RunStart::Fresh(settings) => (
             Trainer::new(training_config(&settings), data, &device).map_err(|e| e.to_string()),
             settings.readback_every,
         ),
-        RunStart::Resume {
-            checkpoint,
-            readback_every,
-        } => (resume_trainer(&checkpoint, data, &device), readback_every),
+        RunStart::Resume { checkpoint, readback_every } => (resume_trainer(&checkpoint, data, &device), readback_every),
     };
     let mut trainer = match trainer {
         Ok(trainer) => trainer.with_clock(now),
         Err(message) => return fail(&shared, message),
     };
     let total_steps = trainer.steps_per_epoch() * trainer.config().epochs;
-    shared
-        .borrow()
-        .send(FromEngine::Preparing("Preparing the first step…".into()));
+    shared.borrow().send(FromEngine::Preparing("Preparing the first step…".into()));
 
-    let outcome = train(
-        &shared,
-        &mut trainer,
-        total_steps,
-        &device,
-        run_id,
-        readback_every,
-    )
-    .await;
+    let outcome = train(&shared, &mut trainer, total_steps, &device, run_id, readback_every).await;
     let superseded = shared.borrow().run_id != run_id;
     // Stopped or failed mid-way: the state at this step is the one to resume from (a dead GPU
     // cannot be read, and then the last epoch's checkpoint stays).
@@ -262,12 +211,7 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
         Err(message) => {
             fail(&shared, message);
             // A failed GPU is not trusted again in this worker: later runs use the CPU.
-            if shared
-                .borrow()
-                .backend
-                .as_ref()
-                .is_some_and(|b| b.kind == BackendKind::WebGpu)
-            {
+            if shared.borrow().backend.as_ref().is_some_and(|b| b.kind == BackendKind::WebGpu) {
                 chooser::gpu_failed(&shared, "The GPU stopped working");
             }
         }

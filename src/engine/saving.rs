@@ -42,28 +42,16 @@ pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer) {
 }
 
 /// A trainer that continues where `bytes` (a checkpoint from [`send_checkpoint`]) left off.
-pub fn resume_trainer(
-    bytes: &[u8],
-    data: TrainingData,
-    device: &Device,
-) -> Result<Trainer, String> {
-    let checkpoint = Checkpoint::from_bytes(bytes)
-        .map_err(|e| format!("the saved checkpoint cannot be used: {e}"))?;
+pub fn resume_trainer(bytes: &[u8], data: TrainingData, device: &Device) -> Result<Trainer, String> {
+    let checkpoint = Checkpoint::from_bytes(bytes).map_err(|e| format!("the saved checkpoint cannot be used: {e}"))?;
     Trainer::resume(checkpoint, data, device).map_err(|e| format!("the run cannot be resumed: {e}"))
 }
 
 /// Sends the last run's (or the imported) model file for download.
 pub fn export_model(shared: &Rc<RefCell<Shared>>) {
     let s = shared.borrow();
-    match s
-        .last_model_file
-        .as_ref()
-        .map(|bytes| (ModelFile::from_bytes(bytes), bytes))
-    {
-        Some((Ok(file), bytes)) => s.send(FromEngine::ModelFile {
-            model: file.kind(),
-            bytes: bytes.clone(),
-        }),
+    match s.last_model_file.as_ref().map(|bytes| (ModelFile::from_bytes(bytes), bytes)) {
+        Some((Ok(file), bytes)) => s.send(FromEngine::ModelFile { model: file.kind(), bytes: bytes.clone() }),
         _ => s.send(FromEngine::Refused(
             "There is no trained model to export yet: train one or import one first.".into(),
         )),
@@ -78,13 +66,7 @@ pub fn import_model(shared: Rc<RefCell<Shared>>, bytes: Vec<u8>, quiet: bool) {
         let result = async {
             wait_for_backend(&shared).await?;
             let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
-            let device = shared
-                .borrow()
-                .backend
-                .as_ref()
-                .ok_or("no backend")?
-                .device
-                .clone();
+            let device = shared.borrow().backend.as_ref().ok_or("no backend")?.device.clone();
             let model = file.load(&device).map_err(|e| e.to_string())?;
             Ok::<_, String>((file, model))
         }
@@ -98,15 +80,9 @@ pub fn import_model(shared: Rc<RefCell<Shared>>, bytes: Vec<u8>, quiet: bool) {
                 s.last_normalization = Some(file.normalization);
                 s.last_model_file = Some(bytes);
                 s.send(FromEngine::Classifier(ClassifierStatus::LastRun(kind)));
-                s.send(FromEngine::ModelImported {
-                    result: Ok(kind),
-                    quiet,
-                });
+                s.send(FromEngine::ModelImported { result: Ok(kind), quiet });
             }
-            Err(message) => s.send(FromEngine::ModelImported {
-                result: Err(message),
-                quiet,
-            }),
+            Err(message) => s.send(FromEngine::ModelImported { result: Err(message), quiet }),
         }
     });
 }

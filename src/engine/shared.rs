@@ -78,10 +78,7 @@ pub(super) async fn yield_to_events(ms: u32) {
 /// Lets other tasks of this worker that need no event (a CPU tensor read) run, without the
 /// timer's delay; what waits on the device or on a message needs [`yield_to_events`].
 pub(super) async fn yield_to_tasks() {
-    let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(
-        &wasm_bindgen::JsValue::UNDEFINED,
-    ))
-    .await;
+    let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&wasm_bindgen::JsValue::UNDEFINED)).await;
 }
 
 pub(super) async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<TrainingData, String> {
@@ -92,19 +89,12 @@ pub(super) async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<Training
     let splits: RefCell<Vec<Split>> = RefCell::default();
     let on_event = |event| {
         if let DatasetEvent::Split(split) = event {
-            splits
-                .borrow_mut()
-                .push(Rc::try_unwrap(split).unwrap_or_else(|rc| (*rc).clone()));
+            splits.borrow_mut().push(Rc::try_unwrap(split).unwrap_or_else(|rc| (*rc).clone()));
         }
     };
-    load_dataset(&base, &on_event)
-        .await
-        .map_err(|e| e.to_string())?;
+    load_dataset(&base, &on_event).await.map_err(|e| e.to_string())?;
     let mut splits = splits.into_inner();
-    let train = splits
-        .iter()
-        .position(|s| s.kind == SplitKind::Train)
-        .map(|i| splits.remove(i));
+    let train = splits.iter().position(|s| s.kind == SplitKind::Train).map(|i| splits.remove(i));
     let test = splits.pop();
     let data = TrainingData::new(train.ok_or("the training images did not load")?, test);
     shared.borrow_mut().data = Some(data.clone());

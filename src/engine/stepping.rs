@@ -56,9 +56,7 @@ impl Reads {
 
     /// Finished reads in step order, or the first device error.
     fn take(&self) -> Result<Vec<StepReport>, String> {
-        let mut reports = std::mem::take(&mut *self.done.borrow_mut())
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut reports = std::mem::take(&mut *self.done.borrow_mut()).into_iter().collect::<Result<Vec<_>, _>>()?;
         reports.sort_by_key(|r| r.info.global_step);
         Ok(reports)
     }
@@ -87,16 +85,12 @@ pub(super) async fn train(
             announced = true;
             shared.borrow().send_phase();
         }
-        let mut points: Vec<StepPoint> =
-            reports.iter().map(|r| step_point(r, total_steps)).collect();
+        let mut points: Vec<StepPoint> = reports.iter().map(|r| step_point(r, total_steps)).collect();
         // The page shows wall-clock throughput and time left, not the trainer's call timings.
         if let Some(last) = reports.last().map(|r| &r.info)
-            && let Some((rate, left)) =
-                pace.done(now(), last.global_step, last.batch_size, total_steps)
+            && let Some((rate, left)) = pace.done(now(), last.global_step, last.batch_size, total_steps)
         {
-            points
-                .iter_mut()
-                .for_each(|p| (p.images_per_second, p.eta_seconds) = (rate, left));
+            points.iter_mut().for_each(|p| (p.images_per_second, p.eta_seconds) = (rate, left));
         }
         buffer.extend(points);
         Ok(())
@@ -142,10 +136,7 @@ pub(super) async fn train(
         match trainer.step() {
             Some(pending) => {
                 let last_of_epoch = pending.info.step == pending.info.steps_per_epoch;
-                if pending.info.global_step % every == 0
-                    || last_of_epoch
-                    || pending.info.global_step == 1
-                {
+                if pending.info.global_step % every == 0 || last_of_epoch || pending.info.global_step == 1 {
                     reads.start(pending);
                 }
                 reads.settle(MAX_READS_IN_FLIGHT - 1).await;
@@ -182,11 +173,7 @@ pub(super) async fn train(
 
 /// Evaluates, then sends the epoch's figures, every test image's probabilities, a checkpoint
 /// and the memory in use.
-async fn end_epoch(
-    shared: &Rc<RefCell<Shared>>,
-    trainer: &mut Trainer,
-    device: &Device,
-) -> Result<(), String> {
+async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: &Device) -> Result<(), String> {
     // Evaluation runs where the race found large inference batches faster (e.g. the CPU while a
     // software GPU trains); the weights go there through a model file, read without blocking.
     let eval_model = match super::chooser::eval_device(shared) {
@@ -198,31 +185,15 @@ async fn end_epoch(
     };
     let mut pending = trainer.end_epoch_on(eval_model.as_ref());
     let probabilities = pending.take_test_probabilities();
-    let report = pending
-        .read_async()
-        .await
-        .map_err(|e| device_failure("evaluation", &e.to_string()))?;
-    shared
-        .borrow()
-        .send(FromEngine::Epoch(epoch_point(&report)));
+    let report = pending.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
+    shared.borrow().send(FromEngine::Epoch(epoch_point(&report)));
     if let Some(probabilities) = probabilities {
-        let read = probabilities
-            .read_async()
-            .await
-            .map_err(|e| device_failure("evaluation", &e.to_string()))?;
+        let read = probabilities.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
         let epoch = trainer.epochs_done();
-        shared
-            .borrow()
-            .send(FromEngine::TestPredictions(TestPredictions {
-                epoch,
-                probabilities: read.probabilities,
-            }));
+        shared.borrow().send(FromEngine::TestPredictions(TestPredictions { epoch, probabilities: read.probabilities }));
     }
     super::saving::send_checkpoint(shared, trainer).await;
-    shared.borrow().send(FromEngine::Memory(engine_memory(
-        trainer.epochs_done(),
-        device,
-    )));
+    shared.borrow().send(FromEngine::Memory(engine_memory(trainer.epochs_done(), device)));
     Ok(())
 }
 
@@ -231,9 +202,7 @@ pub(super) fn device_failure(during: &str, details: &str) -> String {
     let first = details
         .lines()
         .map(|l| l.trim().trim_start_matches("Caused by:").trim())
-        .find(|l| {
-            !l.is_empty() && !l.starts_with("An error happened") && !l.starts_with("Backtrace")
-        });
+        .find(|l| !l.is_empty() && !l.starts_with("An error happened") && !l.starts_with("Backtrace"));
     let details: String = first.unwrap_or(details).chars().take(140).collect();
     format!(
         "The device stopped responding during {during} (lost GPU or out of memory), so the run ended. \
@@ -243,8 +212,6 @@ pub(super) fn device_failure(during: &str, details: &str) -> String {
 
 fn flush(shared: &Rc<RefCell<Shared>>, buffer: &mut Vec<StepPoint>) {
     if !buffer.is_empty() {
-        shared
-            .borrow()
-            .send(FromEngine::Steps(std::mem::take(buffer)));
+        shared.borrow().send(FromEngine::Steps(std::mem::take(buffer)));
     }
 }

@@ -22,10 +22,7 @@ pub(super) struct WeightsChannel {
 impl WeightsChannel {
     /// The trainer's end: it only posts.
     pub(super) fn for_trainer(name: &str) -> Option<Self> {
-        Some(Self {
-            channel: BroadcastChannel::new(name).ok()?,
-            _listener: None,
-        })
+        Some(Self { channel: BroadcastChannel::new(name).ok()?, _listener: None })
     }
 
     /// The classifier's end: every model file posted is imported quietly, as the page's
@@ -34,18 +31,13 @@ impl WeightsChannel {
         let channel = BroadcastChannel::new(name).ok()?;
         let shared = Rc::downgrade(shared);
         let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let (Some(shared), Ok(bytes)) =
-                (shared.upgrade(), event.data().dyn_into::<Uint8Array>())
-            else {
+            let (Some(shared), Ok(bytes)) = (shared.upgrade(), event.data().dyn_into::<Uint8Array>()) else {
                 return;
             };
             import_model(shared, bytes.to_vec(), true);
         });
         channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
-        Some(Self {
-            channel,
-            _listener: Some(listener),
-        })
+        Some(Self { channel, _listener: Some(listener) })
     }
 
     pub(super) fn publish(&self, model_file: &[u8]) {

@@ -19,9 +19,7 @@ impl Worker for EngineWorker {
 
     #[cfg(feature = "worker")]
     fn create(scope: &WorkerScope<Self>) -> Self {
-        Self {
-            engine: super::runner::Engine::new(scope.clone()),
-        }
+        Self { engine: super::runner::Engine::new(scope.clone()) }
     }
 
     #[cfg(not(feature = "worker"))]

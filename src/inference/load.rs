@@ -34,22 +34,12 @@ pub fn load_pretrained(bytes: Vec<u8>, device: &Device) -> Result<Model, LoadErr
 }
 
 /// Weights saved by [`Model::to_bytes`] loaded into a model built from `config` on `device`.
-pub fn load_model(
-    config: &ModelConfig,
-    bytes: Vec<u8>,
-    device: &Device,
-) -> Result<Model, LoadError> {
+pub fn load_model(config: &ModelConfig, bytes: Vec<u8>, device: &Device) -> Result<Model, LoadError> {
     if bytes.is_empty() {
         return Err(LoadError::Empty);
     }
-    config
-        .init(device)
-        .load_bytes(bytes)
-        .map_err(|error| match error {
-            RecordError::Io(reason) => LoadError::Unreadable(reason),
-            RecordError::Validation(reason) => LoadError::WrongModel {
-                model: config.kind(),
-                reason,
-            },
-        })
+    config.init(device).load_bytes(bytes).map_err(|error| match error {
+        RecordError::Io(reason) => LoadError::Unreadable(reason),
+        RecordError::Validation(reason) => LoadError::WrongModel { model: config.kind(), reason },
+    })
 }

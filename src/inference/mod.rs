@@ -45,17 +45,8 @@ impl Classifier {
     /// shipped weights).
     pub fn new(model: &Model, normalization: Normalization) -> Self {
         let model = model.valid();
-        let device = model
-            .devices()
-            .first()
-            .cloned()
-            .expect("a model has parameters")
-            .inner();
-        Self {
-            model,
-            batcher: Batcher::new(normalization),
-            device,
-        }
+        let device = model.devices().first().cloned().expect("a model has parameters").inner();
+        Self { model, batcher: Batcher::new(normalization), device }
     }
 
     pub fn model(&self) -> &Model {
@@ -79,20 +70,15 @@ impl Classifier {
     /// Class probabilities for one image, e.g. a drawing or an upload after
     /// [`crate::preprocess::preprocess`].
     pub fn predict(&self, image: &[u8; PIXELS_PER_IMAGE]) -> PendingPrediction {
-        let probabilities = softmax(
-            self.model.forward(self.input(std::slice::from_ref(image))),
-            1,
-        );
+        let probabilities = softmax(self.model.forward(self.input(std::slice::from_ref(image))), 1);
         PendingPrediction::new(probabilities, None)
     }
 
     /// As [`Classifier::predict`], with the saliency map: how strongly each pixel sways the
     /// top class, in [0, 1]. Costs one backward pass; the probabilities are the same.
     pub fn predict_with_saliency(&self, image: &[u8; PIXELS_PER_IMAGE]) -> PendingPrediction {
-        let (probabilities, saliency) = saliency::probabilities_and_saliency(
-            &self.model,
-            self.input(std::slice::from_ref(image)),
-        );
+        let (probabilities, saliency) =
+            saliency::probabilities_and_saliency(&self.model, self.input(std::slice::from_ref(image)));
         PendingPrediction::new(probabilities, Some(saliency))
     }
 
@@ -100,16 +86,9 @@ impl Classifier {
     /// drift from what the model learned on (the split's labels are placeholders).
     fn input(&self, images: &[[u8; PIXELS_PER_IMAGE]]) -> Tensor<4> {
         let count = images.len();
-        let split = Split::from_parts(
-            SplitKind::Test,
-            images.as_flattened().to_vec(),
-            vec![0; count],
-        );
+        let split = Split::from_parts(SplitKind::Test, images.as_flattened().to_vec(), vec![0; count]);
         let indices: Vec<u32> = (0..count as u32).collect();
         let pixels = self.batcher.pixels(&split, &indices, None);
-        Tensor::from_data(
-            TensorData::new(pixels, [count, 1, IMAGE_SIDE, IMAGE_SIDE]),
-            &self.device,
-        )
+        Tensor::from_data(TensorData::new(pixels, [count, 1, IMAGE_SIDE, IMAGE_SIDE]), &self.device)
     }
 }

@@ -28,13 +28,7 @@ impl Prediction {
 
 /// The index of the largest of `probabilities` (the lowest on a tie).
 pub fn top_class(probabilities: &[f32; NUM_CLASSES]) -> usize {
-    (1..NUM_CLASSES).fold(0, |best, class| {
-        if probabilities[class] > probabilities[best] {
-            class
-        } else {
-            best
-        }
-    })
+    (1..NUM_CLASSES).fold(0, |best, class| if probabilities[class] > probabilities[best] { class } else { best })
 }
 
 /// A [`Prediction`] whose numbers are still on the device.
@@ -48,10 +42,7 @@ pub struct PendingPrediction {
 
 impl PendingPrediction {
     pub(super) fn new(probabilities: Tensor<2>, saliency: Option<Tensor<2>>) -> Self {
-        Self {
-            probabilities,
-            saliency,
-        }
+        Self { probabilities, saliency }
     }
 
     /// Blocking read; native only (panics in a browser on WebGPU).
@@ -75,20 +66,10 @@ impl PendingPrediction {
 
     fn prediction(&self, data: Vec<TensorData>) -> Prediction {
         let mut data = data.into_iter();
-        let probabilities = data
-            .next()
-            .map(|d| rows(&d))
-            .and_then(|rows| rows.into_iter().next());
+        let probabilities = data.next().map(|d| rows(&d)).and_then(|rows| rows.into_iter().next());
         let saliency: Option<Vec<f32>> = data.next().map(|d| d.iter::<f32>().collect());
-        debug_assert!(
-            saliency
-                .as_ref()
-                .is_none_or(|s| s.len() == PIXELS_PER_IMAGE)
-        );
-        Prediction {
-            probabilities: probabilities.unwrap_or([f32::NAN; NUM_CLASSES]),
-            saliency,
-        }
+        debug_assert!(saliency.as_ref().is_none_or(|s| s.len() == PIXELS_PER_IMAGE));
+        Prediction { probabilities: probabilities.unwrap_or([f32::NAN; NUM_CLASSES]), saliency }
     }
 }
 
@@ -102,10 +83,7 @@ pub struct PendingClassification {
 
 impl PendingClassification {
     pub(super) fn new(probabilities: Option<Tensor<2>>, images: usize) -> Self {
-        Self {
-            probabilities,
-            images,
-        }
+        Self { probabilities, images }
     }
 
     pub fn images(&self) -> usize {
@@ -115,11 +93,7 @@ impl PendingClassification {
     /// Blocking read, one row of probabilities per image; native only.
     pub fn read(self) -> Vec<[f32; NUM_CLASSES]> {
         match &self.probabilities {
-            Some(probabilities) => rows(
-                &Transaction::default()
-                    .register(probabilities.clone())
-                    .execute()[0],
-            ),
+            Some(probabilities) => rows(&Transaction::default().register(probabilities.clone()).execute()[0]),
             None => Vec::new(),
         }
     }
@@ -127,10 +101,7 @@ impl PendingClassification {
     pub async fn read_async(self) -> Result<Vec<[f32; NUM_CLASSES]>, ExecutionError> {
         match &self.probabilities {
             Some(probabilities) => {
-                let data = Transaction::default()
-                    .register(probabilities.clone())
-                    .execute_async()
-                    .await?;
+                let data = Transaction::default().register(probabilities.clone()).execute_async().await?;
                 Ok(rows(&data[0]))
             }
             None => Ok(Vec::new()),

@@ -19,10 +19,7 @@ use crate::model::Model;
 ///
 /// - input: normalised image `[1, 1, 28, 28]`
 /// - output: probabilities `[1, 10]`, saliency `[1, 784]` in [0, 1]
-pub(super) fn probabilities_and_saliency(
-    model: &Model,
-    input: Tensor<4>,
-) -> (Tensor<2>, Tensor<2>) {
+pub(super) fn probabilities_and_saliency(model: &Model, input: Tensor<4>) -> (Tensor<2>, Tensor<2>) {
     let input = input.autodiff().require_grad();
     let logits = model.forward(input.clone()); // [1, 10]
     let probabilities = softmax(logits.clone().inner(), 1);
@@ -30,9 +27,7 @@ pub(super) fn probabilities_and_saliency(
     // needs no read-back between the forward and the backward pass.
     let top_logit = logits.max_dim(1).sum(); // [1]
     let gradients = top_logit.backward();
-    let gradient = input
-        .grad(&gradients)
-        .expect("the input requires a gradient"); // [1, 1, 28, 28]
+    let gradient = input.grad(&gradients).expect("the input requires a gradient"); // [1, 1, 28, 28]
     (probabilities, normalised_magnitude(gradient))
 }
 
@@ -42,15 +37,8 @@ pub(super) fn probabilities_and_saliency(
 /// - gradient: `[1, 1, 28, 28]`
 /// - output: `[1, 784]` in [0, 1]; all 0 for an all-0 gradient
 fn normalised_magnitude(gradient: Tensor<4>) -> Tensor<2> {
-    let smoothing = AvgPoolOptions::new([3, 3])
-        .with_stride([1, 1])
-        .with_padding([1, 1])
-        .with_count_include_pad(false);
+    let smoothing = AvgPoolOptions::new([3, 3]).with_stride([1, 1]).with_padding([1, 1]).with_count_include_pad(false);
     let magnitude: Tensor<2> = avg_pool2d(gradient.abs(), smoothing).reshape([1, PIXELS_PER_IMAGE]);
-    let peak = magnitude
-        .clone()
-        .max()
-        .clamp_min(f32::MIN_POSITIVE)
-        .reshape([1, 1]); // [1, 1]
+    let peak = magnitude.clone().max().clamp_min(f32::MIN_POSITIVE).reshape([1, 1]); // [1, 1]
     magnitude / peak
 }

@@ -99,12 +99,7 @@ impl ClassifiedSet {
         let labels = labels[..probabilities.len()].to_vec();
         let predictions: Vec<u8> = probabilities.iter().map(predicted_class).collect();
         let confusion = ConfusionMatrix::new(&labels, &predictions);
-        Self {
-            labels,
-            probabilities,
-            predictions,
-            confusion,
-        }
+        Self { labels, probabilities, predictions, confusion }
     }
 
     pub fn len(&self) -> usize {
@@ -117,16 +112,12 @@ impl ClassifiedSet {
 
     /// Images of class `truth` that were predicted as `predicted`, in set order.
     pub fn images_of(&self, truth: u8, predicted: u8) -> Vec<usize> {
-        (0..self.len())
-            .filter(|&i| self.labels[i] == truth && self.predictions[i] == predicted)
-            .collect()
+        (0..self.len()).filter(|&i| self.labels[i] == truth && self.predictions[i] == predicted).collect()
     }
 
     /// Wrong answers, the most confident first (ties in set order); at most `limit`.
     pub fn confident_mistakes(&self, limit: usize) -> Vec<usize> {
-        let mut wrong: Vec<usize> = (0..self.len())
-            .filter(|&i| self.labels[i] != self.predictions[i])
-            .collect();
+        let mut wrong: Vec<usize> = (0..self.len()).filter(|&i| self.labels[i] != self.predictions[i]).collect();
         let confidence = |i: usize| self.probabilities[i][self.predictions[i] as usize];
         wrong.sort_by(|&a, &b| confidence(b).total_cmp(&confidence(a)).then(a.cmp(&b)));
         wrong.truncate(limit);
@@ -140,9 +131,7 @@ mod tests {
 
     fn one_hot(class: usize, confidence: f32) -> Vec<f32> {
         let rest = (1.0 - confidence) / 9.0;
-        (0..10)
-            .map(|c| if c == class { confidence } else { rest })
-            .collect()
+        (0..10).map(|c| if c == class { confidence } else { rest }).collect()
     }
 
     fn set(rows: &[(u8, usize, f32)]) -> ClassifiedSet {
@@ -153,26 +142,13 @@ mod tests {
 
     #[test]
     fn argmax_takes_the_first_of_equals() {
-        assert_eq!(
-            predicted_class(&[0.1, 0.4, 0.4, 0.1, 0., 0., 0., 0., 0., 0.]),
-            1
-        );
-        assert_eq!(
-            predicted_class(&[0.0, 0., 0., 0., 0., 0., 0., 0., 0., 0.9]),
-            9
-        );
+        assert_eq!(predicted_class(&[0.1, 0.4, 0.4, 0.1, 0., 0., 0., 0., 0., 0.]), 1);
+        assert_eq!(predicted_class(&[0.0, 0., 0., 0., 0., 0., 0., 0., 0., 0.9]), 9);
     }
 
     #[test]
     fn matrix_counts_pairs_and_rows_give_class_accuracy() {
-        let set = set(&[
-            (0, 0, 0.9),
-            (0, 6, 0.8),
-            (0, 0, 0.7),
-            (6, 0, 0.6),
-            (6, 6, 0.9),
-            (9, 9, 0.99),
-        ]);
+        let set = set(&[(0, 0, 0.9), (0, 6, 0.8), (0, 0, 0.7), (6, 0, 0.6), (6, 6, 0.9), (9, 9, 0.99)]);
         let m = &set.confusion;
         assert_eq!(m.total(), 6);
         assert_eq!(m.count(0, 0), 2);
@@ -194,22 +170,14 @@ mod tests {
         assert_eq!(set.images_of(3, 4), vec![0, 2]);
         assert_eq!(set.images_of(4, 3), vec![3]);
         assert_eq!(set.images_of(4, 4), Vec::<usize>::new());
-        let sum: usize = (0..10)
-            .flat_map(|t| (0..10).map(move |p| (t, p)))
-            .map(|(t, p)| set.images_of(t, p).len())
-            .sum();
+        let sum: usize =
+            (0..10).flat_map(|t| (0..10).map(move |p| (t, p))).map(|(t, p)| set.images_of(t, p).len()).sum();
         assert_eq!(sum, set.len());
     }
 
     #[test]
     fn confident_mistakes_come_first_and_correct_answers_never() {
-        let set = set(&[
-            (1, 2, 0.55),
-            (1, 1, 0.99),
-            (5, 7, 0.95),
-            (8, 0, 0.75),
-            (2, 2, 0.3),
-        ]);
+        let set = set(&[(1, 2, 0.55), (1, 1, 0.99), (5, 7, 0.95), (8, 0, 0.75), (2, 2, 0.3)]);
         assert_eq!(set.confident_mistakes(10), vec![2, 3, 0]);
         assert_eq!(set.confident_mistakes(2), vec![2, 3]);
     }

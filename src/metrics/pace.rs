@@ -25,13 +25,7 @@ pub struct Pace {
 
 impl Pace {
     pub fn new(now: f64) -> Self {
-        Self {
-            active: 0.0,
-            mark: now,
-            first: None,
-            recent: VecDeque::new(),
-            batch: 0,
-        }
+        Self { active: 0.0, mark: now, first: None, recent: VecDeque::new(), batch: 0 }
     }
 
     /// Counts the time since the last `tick` or `skip` as stepping.
@@ -49,20 +43,10 @@ impl Pace {
     /// the images per second over the last couple of seconds and the seconds left until
     /// `total_steps` at the average pace so far; `None` on the first report (nothing to measure
     /// against) and for a step already reported.
-    pub fn done(
-        &mut self,
-        now: f64,
-        global_step: usize,
-        batch_size: usize,
-        total_steps: usize,
-    ) -> Option<(f64, f64)> {
+    pub fn done(&mut self, now: f64, global_step: usize, batch_size: usize, total_steps: usize) -> Option<(f64, f64)> {
         self.tick(now);
         self.batch = self.batch.max(batch_size);
-        if self
-            .recent
-            .back()
-            .is_some_and(|&(step, _)| step >= global_step)
-        {
+        if self.recent.back().is_some_and(|&(step, _)| step >= global_step) {
             return None;
         }
         let (first_step, first_time) = *self.first.get_or_insert((global_step, self.active));
@@ -78,10 +62,7 @@ impl Pace {
         }
         let rate = ((global_step - base_step) * self.batch) as f64 / seconds;
         let per_step = (self.active - first_time) / (global_step - first_step) as f64;
-        Some((
-            rate,
-            total_steps.saturating_sub(global_step) as f64 * per_step,
-        ))
+        Some((rate, total_steps.saturating_sub(global_step) as f64 * per_step))
     }
 }
 
@@ -129,10 +110,7 @@ mod tests {
         pace.done(1.0, 1, 64, 100);
         assert_eq!(pace.done(1.0, 1, 64, 100), None);
         let (rate, left) = pace.done(2.0, 2, 64, 100).unwrap();
-        assert!(
-            (rate - 64.0).abs() < 1e-9 && (left - 98.0).abs() < 1e-9,
-            "{rate} {left}"
-        );
+        assert!((rate - 64.0).abs() < 1e-9 && (left - 98.0).abs() < 1e-9, "{rate} {left}");
     }
 
     #[test]

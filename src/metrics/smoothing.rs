@@ -35,18 +35,11 @@ mod tests {
 
     #[test]
     fn noise_is_damped_and_a_trend_followed() {
-        let noisy: Vec<f32> = (0..200)
-            .map(|i| 2.0 - i as f32 * 0.005 + if i % 2 == 0 { 0.5 } else { -0.5 })
-            .collect();
+        let noisy: Vec<f32> = (0..200).map(|i| 2.0 - i as f32 * 0.005 + if i % 2 == 0 { 0.5 } else { -0.5 }).collect();
         let smoothed = smooth(&noisy, 0.9);
-        let swing =
-            |v: &[f32]| v.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f32>() / v.len() as f32;
+        let swing = |v: &[f32]| v.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f32>() / v.len() as f32;
         assert!(swing(&smoothed[20..]) < swing(&noisy[20..]) / 5.0);
-        assert!(
-            (smoothed[199] - (2.0 - 199.0 * 0.005)).abs() < 0.1,
-            "{}",
-            smoothed[199]
-        );
+        assert!((smoothed[199] - (2.0 - 199.0 * 0.005)).abs() < 0.1, "{}", smoothed[199]);
     }
 
     #[test]

@@ -7,9 +7,7 @@
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{
-    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
-};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
 
 use crate::data::{IMAGE_SIDE, NUM_CLASSES};
@@ -63,9 +61,7 @@ impl ConvBlock {
     /// - input: `[batch, c_in, h, w]`
     /// - output: `[batch, c_out, h, w]`, or `[batch, c_out, h/2, w/2]` with pooling
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        let x = self
-            .activation
-            .forward(self.norm.forward(self.conv.forward(input)));
+        let x = self.activation.forward(self.norm.forward(self.conv.forward(input)));
         match &self.pool {
             Some(pool) => pool.forward(x),
             None => x,

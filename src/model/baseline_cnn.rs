@@ -33,8 +33,7 @@ impl BaselineCnnConfig {
         BaselineCnn {
             conv: Conv2dConfig::new([1, self.channels], [3, 3]).init(device),
             pool: MaxPool2dConfig::new([2, 2]).init(),
-            fc: LinearConfig::new(self.channels * POOLED_SIDE * POOLED_SIDE, self.hidden)
-                .init(device),
+            fc: LinearConfig::new(self.channels * POOLED_SIDE * POOLED_SIDE, self.hidden).init(device),
             output: LinearConfig::new(self.hidden, NUM_CLASSES).init(device),
             activation: Relu::new(),
         }

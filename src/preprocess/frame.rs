@@ -20,22 +20,14 @@ pub(super) fn bounding_box(content: &[f32], width: usize, threshold: f32) -> Opt
     let (mut left, mut top, mut right, mut bottom) = (usize::MAX, usize::MAX, 0, 0);
     let strong = |v: &f32| *v > 0.0 && *v >= threshold;
     for (row, pixels) in content.chunks_exact(width).enumerate() {
-        if let (Some(first), Some(last)) = (
-            pixels.iter().position(strong),
-            pixels.iter().rposition(strong),
-        ) {
+        if let (Some(first), Some(last)) = (pixels.iter().position(strong), pixels.iter().rposition(strong)) {
             left = left.min(first);
             right = right.max(last);
             top = top.min(row);
             bottom = row;
         }
     }
-    (top != usize::MAX).then(|| Bounds {
-        x: left,
-        y: top,
-        width: right - left + 1,
-        height: bottom - top + 1,
-    })
+    (top != usize::MAX).then(|| Bounds { x: left, y: top, width: right - left + 1, height: bottom - top + 1 })
 }
 
 /// The size content of `width × height` takes in the frame: the longer side 28, the aspect
@@ -54,11 +46,7 @@ pub(super) fn fit(content: &[f32], width: usize, bounds: Bounds) -> Option<[u8; 
     let scaled = resample(content, width, bounds, fitted_width, fitted_height)?;
     // Stretched after scaling, so a single bright speck averaged away doesn't set the gain.
     let brightest = scaled.iter().fold(0f32, |max, &v| max.max(v));
-    let gain = if brightest > 0.0 {
-        255.0 / brightest
-    } else {
-        0.0
-    };
+    let gain = if brightest > 0.0 { 255.0 / brightest } else { 0.0 };
     // An odd margin puts the extra pixel before the content, as Fashion-MNIST's own framing does.
     let left = (IMAGE_SIDE - fitted_width).div_ceil(2);
     let top = (IMAGE_SIDE - fitted_height).div_ceil(2);
@@ -77,38 +65,22 @@ pub(super) fn fit(content: &[f32], width: usize, bounds: Bounds) -> Option<[u8; 
 /// A triangle filter, widened by the scale factor when shrinking: each output pixel averages
 /// the source pixels it covers (no aliasing from a 500-px photo), and tiny drawings grow
 /// smoothly (bilinear) instead of in blocks.
-fn resample(
-    content: &[f32],
-    width: usize,
-    bounds: Bounds,
-    out_width: usize,
-    out_height: usize,
-) -> Option<Vec<f32>> {
+fn resample(content: &[f32], width: usize, bounds: Bounds, out_width: usize, out_height: usize) -> Option<Vec<f32>> {
     if (out_width, out_height) == (bounds.width, bounds.height) {
         return Some(crop(content, width, bounds).collect());
     }
     let source: Vec<Gray<f32>> = crop(content, width, bounds).map(Gray::new).collect();
     let mut scaled = vec![Gray::new(0f32); out_width * out_height];
-    let mut resizer = resize::new(
-        bounds.width,
-        bounds.height,
-        out_width,
-        out_height,
-        Pixel::GrayF32,
-        Type::Triangle,
-    )
-    .ok()?;
+    let mut resizer =
+        resize::new(bounds.width, bounds.height, out_width, out_height, Pixel::GrayF32, Type::Triangle).ok()?;
     resizer.resize(&source, &mut scaled).ok()?;
     Some(scaled.into_iter().map(Gray::value).collect())
 }
 
 /// The pixels of `bounds`, row by row.
 fn crop(content: &[f32], width: usize, bounds: Bounds) -> impl Iterator<Item = f32> + '_ {
-    (bounds.y..bounds.y + bounds.height).flat_map(move |row| {
-        content[row * width + bounds.x..row * width + bounds.x + bounds.width]
-            .iter()
-            .copied()
-    })
+    (bounds.y..bounds.y + bounds.height)
+        .flat_map(move |row| content[row * width + bounds.x..row * width + bounds.x + bounds.width].iter().copied())
 }
 
 #[cfg(test)]
@@ -130,15 +102,7 @@ mod tests {
         content[3 * 6 + 4] = 80.0;
         content[4 * 6 + 5] = 5.0; // a faint speck
         let bounds = bounding_box(&content, 6, 10.0).unwrap();
-        assert_eq!(
-            bounds,
-            Bounds {
-                x: 2,
-                y: 1,
-                width: 3,
-                height: 3
-            }
-        );
+        assert_eq!(bounds, Bounds { x: 2, y: 1, width: 3, height: 3 });
         assert_eq!(bounding_box(&content, 6, 200.0), None);
     }
 }

@@ -21,9 +21,7 @@ const BIN_WIDTH: f32 = 256.0 / BINS as f32;
 pub(super) fn greyscale(rgba: &[u8]) -> Vec<f32> {
     rgba.chunks_exact(4)
         .map(|pixel| {
-            let luma = LUMA[0] * f32::from(pixel[0])
-                + LUMA[1] * f32::from(pixel[1])
-                + LUMA[2] * f32::from(pixel[2]);
+            let luma = LUMA[0] * f32::from(pixel[0]) + LUMA[1] * f32::from(pixel[1]) + LUMA[2] * f32::from(pixel[2]);
             let alpha = f32::from(pixel[3]) / 255.0;
             luma * alpha + 255.0 * (1.0 - alpha)
         })
@@ -49,23 +47,11 @@ impl Background {
         let bin = |v: f32| ((v / BIN_WIDTH) as usize).min(BINS - 1);
         let mut histogram = [0usize; BINS];
         border.iter().for_each(|&v| histogram[bin(v)] += 1);
-        let modal = (0..BINS).fold(0, |best, b| {
-            if histogram[b] > histogram[best] {
-                b
-            } else {
-                best
-            }
-        });
-        let mut near: Vec<f32> = border
-            .into_iter()
-            .filter(|&v| bin(v).abs_diff(modal) <= 1)
-            .collect();
+        let modal = (0..BINS).fold(0, |best, b| if histogram[b] > histogram[best] { b } else { best });
+        let mut near: Vec<f32> = border.into_iter().filter(|&v| bin(v).abs_diff(modal) <= 1).collect();
         let level = median(&mut near);
         let mut deviations: Vec<f32> = near.iter().map(|v| (v - level).abs()).collect();
-        Self {
-            level,
-            spread: median(&mut deviations),
-        }
+        Self { level, spread: median(&mut deviations) }
     }
 
     /// Light backgrounds (paper, a white table, a transparent PNG) hold dark garments.
@@ -132,12 +118,7 @@ mod tests {
         let grey: Vec<f32> = (0..20).map(|v| v as f32).collect(); // 5 wide, 4 high
         let mut border = border_pixels(&grey, 5, 4);
         border.sort_by(f32::total_cmp);
-        assert_eq!(
-            border,
-            [
-                0., 1., 2., 3., 4., 5., 9., 10., 14., 15., 16., 17., 18., 19.
-            ]
-        );
+        assert_eq!(border, [0., 1., 2., 3., 4., 5., 9., 10., 14., 15., 16., 17., 18., 19.]);
     }
 
     #[test]
@@ -145,13 +126,7 @@ mod tests {
         let mut grey = vec![200.0; 10 * 10];
         grey[..10].fill(30.0); // a dark sleeve along the whole top edge
         let background = Background::of(&grey, 10, 10);
-        assert_eq!(
-            background,
-            Background {
-                level: 200.0,
-                spread: 0.0
-            }
-        );
+        assert_eq!(background, Background { level: 200.0, spread: 0.0 });
         assert!(background.is_light());
     }
 
@@ -165,13 +140,7 @@ mod tests {
         grey[10] = 77.0;
         grey[19] = 250.0;
         let background = Background::of(&grey, 10, 10);
-        assert_eq!(
-            background,
-            Background {
-                level: 0.0,
-                spread: 0.0
-            }
-        );
+        assert_eq!(background, Background { level: 0.0, spread: 0.0 });
         assert!(!background.is_light());
     }
 }

@@ -46,17 +46,9 @@ impl<'a> RgbaImage<'a> {
     pub fn new(width: usize, height: usize, pixels: &'a [u8]) -> Result<Self, PreprocessError> {
         let expected = width.checked_mul(height).and_then(|n| n.checked_mul(4));
         if expected != Some(pixels.len()) {
-            return Err(PreprocessError::SizeMismatch {
-                width,
-                height,
-                bytes: pixels.len(),
-            });
+            return Err(PreprocessError::SizeMismatch { width, height, bytes: pixels.len() });
         }
-        Ok(Self {
-            width,
-            height,
-            pixels,
-        })
+        Ok(Self { width, height, pixels })
     }
 
     pub fn width(&self) -> usize {
@@ -81,11 +73,7 @@ pub enum PreprocessError {
     #[error("the image is {width}×{height} pixels, too large to process (at most {max}); scale it down first", max = MAX_PIXELS)]
     TooLarge { width: usize, height: usize },
     #[error("{bytes} bytes of pixel data do not make a {width}×{height} RGBA image")]
-    SizeMismatch {
-        width: usize,
-        height: usize,
-        bytes: usize,
-    },
+    SizeMismatch { width: usize, height: usize, bytes: usize },
 }
 
 /// The 28×28 model input for `image`, row-major, light content on black; or why there is none.
@@ -102,7 +90,6 @@ pub fn preprocess(image: &RgbaImage) -> Result<[u8; PIXELS_PER_IMAGE], Preproces
     if brightest < MIN_CONTRAST {
         return Err(PreprocessError::Empty);
     }
-    let bounds = frame::bounding_box(&content, width, NOISE_FRACTION * brightest)
-        .ok_or(PreprocessError::Empty)?;
+    let bounds = frame::bounding_box(&content, width, NOISE_FRACTION * brightest).ok_or(PreprocessError::Empty)?;
     frame::fit(&content, width, bounds).ok_or(PreprocessError::TooLarge { width, height })
 }

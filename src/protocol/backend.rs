@@ -36,8 +36,7 @@ impl CrossCheck {
     pub const TOLERANCE: f32 = 1e-3;
 
     pub fn agrees(&self) -> bool {
-        let loss_difference =
-            (self.loss_reference - self.loss_candidate).abs() / self.loss_reference.abs().max(1e-6);
+        let loss_difference = (self.loss_reference - self.loss_candidate).abs() / self.loss_reference.abs().max(1e-6);
         loss_difference < Self::TOLERANCE && self.gradient_difference < Self::TOLERANCE
     }
 }

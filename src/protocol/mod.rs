@@ -16,9 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::race::{Choice, GpuStatus, RaceRecord, Workload};
 pub use backend::{BackendKind, BackendReport, CrossCheck, EngineRole};
-pub use classifier::{
-    Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, InferenceFigures,
-};
+pub use classifier::{Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, InferenceFigures};
 pub use reports::{EngineMemory, EpochPoint, StepPoint, TestPredictions};
 pub use run::{RunEvent, RunState, TransitionError};
 pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};

@@ -65,13 +65,8 @@ mod f32_bytes {
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
         let bytes = serde_bytes::ByteBuf::deserialize(deserializer)?;
         if bytes.len() % 4 != 0 {
-            return Err(serde::de::Error::custom(
-                "probabilities are not whole f32 values",
-            ));
+            return Err(serde::de::Error::custom("probabilities are not whole f32 values"));
         }
-        Ok(bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect())
+        Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
     }
 }

@@ -65,24 +65,14 @@ impl RunState {
     pub fn apply(&self, event: &RunEvent) -> Result<RunState, TransitionError> {
         use RunEvent as E;
         use RunState as S;
-        let refuse = |reason| {
-            Err(TransitionError {
-                state: self.name(),
-                event: event.name(),
-                reason,
-            })
-        };
+        let refuse = |reason| Err(TransitionError { state: self.name(), event: event.name(), reason });
         match (self, event) {
             // A finished, stopped or failed run makes way for the new one.
             (S::Idle | S::Done { .. } | S::Error(_), E::Start) => Ok(S::Running),
             (S::Running, E::Pause) => Ok(S::Paused),
             (S::Paused, E::Resume) => Ok(S::Running),
-            (S::Running | S::Paused, E::Stop) => Ok(S::Done {
-                stopped_early: true,
-            }),
-            (S::Running, E::Finish) => Ok(S::Done {
-                stopped_early: false,
-            }),
+            (S::Running | S::Paused, E::Stop) => Ok(S::Done { stopped_early: true }),
+            (S::Running, E::Finish) => Ok(S::Done { stopped_early: false }),
             (S::Error(_), E::Fail(_)) => refuse("the run has already failed"),
             (_, E::Fail(reason)) => Ok(S::Error(reason.clone())),
             (S::Idle | S::Done { .. } | S::Error(_), E::Reset) => Ok(S::Idle),

@@ -37,9 +37,7 @@ impl ModelChoice {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.name().eq_ignore_ascii_case(name))
+        Self::ALL.into_iter().find(|m| m.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -74,9 +72,7 @@ impl Activation {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.name().eq_ignore_ascii_case(name))
+        Self::ALL.into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -104,9 +100,7 @@ impl OptimizerKind {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Sgd, Self::Adam]
-            .into_iter()
-            .find(|kind| kind.name().eq_ignore_ascii_case(name))
+        [Self::Sgd, Self::Adam].into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
     }
 
     /// A sensible learning rate for each, used when the user has not picked one.
@@ -139,18 +133,14 @@ impl LrSchedule {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Constant, Self::Cosine]
-            .into_iter()
-            .find(|s| s.name().eq_ignore_ascii_case(name))
+        [Self::Constant, Self::Cosine].into_iter().find(|s| s.name().eq_ignore_ascii_case(name))
     }
 
     /// The rate for a step, `progress` being the fraction of the run's steps already taken.
     pub fn rate(self, base: f64, progress: f64) -> f64 {
         match self {
             Self::Constant => base,
-            Self::Cosine => {
-                base * 0.5 * (1.0 + (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos())
-            }
+            Self::Cosine => base * 0.5 * (1.0 + (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos()),
         }
     }
 }

@@ -92,20 +92,14 @@ impl AppState {
     pub fn evaluated_run(&self) -> Option<&RunRecord> {
         let with_evaluation = |r: &&RunRecord| r.evaluation.is_some();
         match self.shown_run {
-            Some(id) => self
-                .runs
-                .iter()
-                .find(|r| r.id == id)
-                .filter(with_evaluation),
+            Some(id) => self.runs.iter().find(|r| r.id == id).filter(with_evaluation),
             None => self.runs.iter().rev().find(with_evaluation),
         }
     }
 
     /// The run the engine is working on, if the page started one.
     fn current_run(&mut self) -> Option<&mut RunRecord> {
-        Rc::make_mut(&mut self.runs)
-            .last_mut()
-            .filter(|r| r.is_active())
+        Rc::make_mut(&mut self.runs).last_mut().filter(|r| r.is_active())
     }
 }
 
@@ -116,12 +110,7 @@ impl Default for AppState {
             phase: DataPhase::Loading,
             test: None,
             train: None,
-            gallery: GalleryView {
-                split: SplitKind::Test,
-                class: None,
-                page: 0,
-                selected: None,
-            },
+            gallery: GalleryView { split: SplitKind::Test, class: None, page: 0, selected: None },
             attempt: 0,
             run: RunView::default(),
             runs: Rc::default(),
@@ -202,10 +191,7 @@ impl AppState {
         let mut next = self.clone();
         match action {
             Action::Progress(file, progress) => {
-                let slot = DataFile::ALL
-                    .iter()
-                    .position(|f| *f == file)
-                    .expect("known file");
+                let slot = DataFile::ALL.iter().position(|f| *f == file).expect("known file");
                 next.files[slot] = progress;
             }
             Action::SplitLoaded(split) => {
@@ -224,20 +210,10 @@ impl AppState {
                 next.files = Default::default();
             }
             Action::ShowSplit(kind) => {
-                next.gallery = GalleryView {
-                    split: kind,
-                    page: 0,
-                    selected: None,
-                    ..next.gallery
-                };
+                next.gallery = GalleryView { split: kind, page: 0, selected: None, ..next.gallery };
             }
             Action::FilterClass(class) => {
-                next.gallery = GalleryView {
-                    class,
-                    page: 0,
-                    selected: None,
-                    ..next.gallery
-                };
+                next.gallery = GalleryView { class, page: 0, selected: None, ..next.gallery };
             }
             Action::GoToPage(page) => {
                 next.gallery.page = page;
@@ -289,13 +265,7 @@ impl AppState {
             Action::RunResumed(id) => next.resume_run(id),
             Action::RunDeleted(id) => next.delete_run(id),
             Action::StorageCleared => {
-                next.runs = Rc::new(
-                    next.runs
-                        .iter()
-                        .filter(|r| r.is_active())
-                        .cloned()
-                        .collect(),
-                );
+                next.runs = Rc::new(next.runs.iter().filter(|r| r.is_active()).cloned().collect());
                 next.shown_run = None;
                 next.storage.error = None;
             }
@@ -303,20 +273,13 @@ impl AppState {
             Action::StorageFailed(message) => next.storage.error = Some(message),
             Action::CheckpointStored(id, bytes) => {
                 if let Some(run) = Rc::make_mut(&mut next.runs).iter_mut().find(|r| r.id == id)
-                    && run
-                        .unsaved_checkpoint
-                        .as_ref()
-                        .is_some_and(|c| Rc::ptr_eq(c, &bytes))
+                    && run.unsaved_checkpoint.as_ref().is_some_and(|c| Rc::ptr_eq(c, &bytes))
                 {
                     run.unsaved_checkpoint = None;
                 }
             }
             Action::ModelStored(bytes) => {
-                if next
-                    .unsaved_model
-                    .as_ref()
-                    .is_some_and(|m| Rc::ptr_eq(m, &bytes))
-                {
+                if next.unsaved_model.as_ref().is_some_and(|m| Rc::ptr_eq(m, &bytes)) {
                     next.unsaved_model = None;
                 }
             }
@@ -332,19 +295,16 @@ impl AppState {
     /// saved, to the run's evaluation, or to the live run (and the listed run mirroring it).
     fn apply_engine(&mut self, event: FromEngine, at: f64) {
         match event {
-            FromEngine::Classifier(_)
-            | FromEngine::Classified(_)
-            | FromEngine::ClassifyFailed { .. } => self.classify.apply(&event, at),
-            FromEngine::ModelImported {
-                result: Ok(_),
-                quiet: false,
-            } => {
+            FromEngine::Classifier(_) | FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } => {
+                self.classify.apply(&event, at)
+            }
+            FromEngine::ModelImported { result: Ok(_), quiet: false } => {
                 self.unsaved_model = self.pending_import.take();
                 self.apply_persistence(event);
             }
-            FromEngine::Checkpoint { .. }
-            | FromEngine::ModelImported { .. }
-            | FromEngine::ModelFile { .. } => self.apply_persistence(event),
+            FromEngine::Checkpoint { .. } | FromEngine::ModelImported { .. } | FromEngine::ModelFile { .. } => {
+                self.apply_persistence(event)
+            }
             FromEngine::TestPredictions(predictions) => {
                 let labels = self.test.as_ref().map(|t| t.labels().to_vec());
                 if let (Some(labels), Some(run)) = (labels, self.current_run()) {
@@ -377,18 +337,12 @@ impl AppState {
         let reset = matches!(event, FromEngine::Phase(RunState::Idle));
         let crashed = matches!(event, FromEngine::Crashed(_));
         self.run.apply(event);
-        let (steps, epochs, phase, preparing) = (
-            self.run.steps.clone(),
-            self.run.epochs.clone(),
-            self.run.phase.clone(),
-            self.run.preparing.clone(),
-        );
+        let (steps, epochs, phase, preparing) =
+            (self.run.steps.clone(), self.run.epochs.clone(), self.run.phase.clone(), self.run.preparing.clone());
         if let Some(run) = self.current_run() {
             if reset {
                 // Reset wipes the live curves; the listed run keeps what it had.
-                run.phase = RunState::Done {
-                    stopped_early: true,
-                };
+                run.phase = RunState::Done { stopped_early: true };
             } else {
                 run.steps = steps;
                 run.epochs = epochs;

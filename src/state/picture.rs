@@ -3,9 +3,7 @@
 
 use std::rc::Rc;
 
-use crate::protocol::{
-    BackendReport, Classification, ClassifierChoice, ClassifierStatus, FromEngine, ModelChoice,
-};
+use crate::protocol::{BackendReport, Classification, ClassifierChoice, ClassifierStatus, FromEngine, ModelChoice};
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ClassifyView {
@@ -58,17 +56,14 @@ impl ClassifyView {
     /// readout); other events are not ours.
     pub fn apply(&mut self, event: &FromEngine, at: f64) {
         match event {
-            FromEngine::Classifier(ClassifierStatus::Pretrained(status)) => {
-                self.pretrained = Some(status.clone())
-            }
+            FromEngine::Classifier(ClassifierStatus::Pretrained(status)) => self.pretrained = Some(status.clone()),
             FromEngine::Classifier(ClassifierStatus::LastRun(model)) => {
                 self.last_run = Some(*model);
                 self.weights += 1;
             }
             FromEngine::Classified(answer) => {
                 // A cleared canvas stays cleared even if an answer was still on its way.
-                if self.input.is_none() || self.answer.as_ref().is_some_and(|a| a.seq > answer.seq)
-                {
+                if self.input.is_none() || self.answer.as_ref().is_some_and(|a| a.seq > answer.seq) {
                     return;
                 }
                 self.latency_ms = Some(at - answer.input_at);

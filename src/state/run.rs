@@ -2,9 +2,7 @@
 
 use std::rc::Rc;
 
-use crate::protocol::{
-    BackendReport, EngineMemory, EpochPoint, FromEngine, RunSettings, RunState, StepPoint,
-};
+use crate::protocol::{BackendReport, EngineMemory, EpochPoint, FromEngine, RunSettings, RunState, StepPoint};
 
 /// A control the user clicked whose effect the engine has not confirmed yet: the page shows it
 /// at once ("Pausing…"), whatever a step in flight costs.
@@ -84,18 +82,13 @@ impl RunView {
     pub fn apply(&mut self, event: FromEngine) {
         match event {
             FromEngine::Backend(report) => {
-                if self.pending == Some(Pending::Switch)
-                    && report.choice != crate::protocol::Choice::Measuring
-                {
+                if self.pending == Some(Pending::Switch) && report.choice != crate::protocol::Choice::Measuring {
                     self.pending = None;
                 }
                 self.backend = Some(report);
             }
             FromEngine::Phase(phase) => {
-                let settled = matches!(
-                    phase,
-                    RunState::Idle | RunState::Done { .. } | RunState::Error(_)
-                );
+                let settled = matches!(phase, RunState::Idle | RunState::Done { .. } | RunState::Error(_));
                 if settled || self.pending.is_some_and(|p| p.done_by(&phase)) {
                     self.pending = None;
                 }
@@ -142,9 +135,7 @@ impl RunView {
                 self.preparing = None;
                 self.backend = None;
                 self.pending = None;
-                self.notice = Some(
-                    "The engine crashed and was restarted on the CPU; the run was lost.".into(),
-                );
+                self.notice = Some("The engine crashed and was restarted on the CPU; the run was lost.".into());
             }
         }
     }
@@ -170,10 +161,7 @@ impl RunView {
         let tail = &self.steps[self.steps.len().saturating_sub(window)..];
         (!tail.is_empty()).then(|| {
             let n = tail.len() as f32;
-            (
-                tail.iter().map(|s| s.loss).sum::<f32>() / n,
-                tail.iter().map(|s| s.accuracy).sum::<f32>() / n,
-            )
+            (tail.iter().map(|s| s.loss).sum::<f32>() / n, tail.iter().map(|s| s.accuracy).sum::<f32>() / n)
         })
     }
 }

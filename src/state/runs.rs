@@ -4,9 +4,7 @@
 use std::rc::Rc;
 
 use crate::metrics::ClassifiedSet;
-use crate::protocol::{
-    BackendKind, EpochPoint, ModelChoice, OptimizerKind, RunSettings, RunState, StepPoint,
-};
+use crate::protocol::{BackendKind, EpochPoint, ModelChoice, OptimizerKind, RunSettings, RunState, StepPoint};
 
 /// A classified test set, compared by pointer (10,000 rows are not worth comparing per render).
 #[derive(Clone, Debug)]
@@ -44,12 +42,7 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    pub fn new(
-        id: u32,
-        settings: RunSettings,
-        backend: Option<BackendKind>,
-        compare: bool,
-    ) -> Self {
+    pub fn new(id: u32, settings: RunSettings, backend: Option<BackendKind>, compare: bool) -> Self {
         Self {
             id,
             settings,
@@ -86,20 +79,11 @@ impl RunRecord {
         self.checkpoint_step.is_some()
             && unfinished
             && !self.is_active()
-            && (self.interrupted
-                || matches!(
-                    self.phase,
-                    RunState::Done {
-                        stopped_early: true
-                    } | RunState::Error(_)
-                ))
+            && (self.interrupted || matches!(self.phase, RunState::Done { stopped_early: true } | RunState::Error(_)))
     }
 
     pub fn test_accuracy(&self) -> Option<f32> {
-        self.epochs
-            .last()
-            .map(|e| e.test_accuracy)
-            .filter(|a| a.is_finite())
+        self.epochs.last().map(|e| e.test_accuracy).filter(|a| a.is_finite())
     }
 
     /// Wall time so far: evaluations included once an epoch has ended.
@@ -118,16 +102,8 @@ pub fn short_name(s: &RunSettings) -> String {
     match s.model {
         ModelChoice::Dense => {
             let hidden: Vec<String> = s.hidden.iter().map(|h| h.to_string()).collect();
-            let dropout = if s.dropout > 0.0 {
-                format!(" + dropout {}", s.dropout)
-            } else {
-                String::new()
-            };
-            format!(
-                "Dense {} {}{dropout}",
-                hidden.join("-"),
-                s.activation.name().to_uppercase()
-            )
+            let dropout = if s.dropout > 0.0 { format!(" + dropout {}", s.dropout) } else { String::new() };
+            format!("Dense {} {}{dropout}", hidden.join("-"), s.activation.name().to_uppercase())
         }
         other => other.title().to_string(),
     }
@@ -136,21 +112,12 @@ pub fn short_name(s: &RunSettings) -> String {
 /// Everything else about a run's settings, for the table.
 pub fn training_summary(s: &RunSettings) -> String {
     let optimizer = if s.optimizer == OptimizerKind::Sgd {
-        if s.momentum > 0.0 {
-            format!("SGD+momentum {}", s.learning_rate)
-        } else {
-            format!("SGD {}", s.learning_rate)
-        }
+        if s.momentum > 0.0 { format!("SGD+momentum {}", s.learning_rate) } else { format!("SGD {}", s.learning_rate) }
     } else {
         format!("Adam {}", s.learning_rate)
     };
-    let images = s
-        .train_subset
-        .map_or("all images".to_string(), |n| format!("{n} images"));
-    format!(
-        "{optimizer} · batch {} · {} epochs · {images}",
-        s.batch_size, s.epochs
-    )
+    let images = s.train_subset.map_or("all images".to_string(), |n| format!("{n} images"));
+    format!("{optimizer} · batch {} · {} epochs · {images}", s.batch_size, s.epochs)
 }
 
 /// Colours that stay apart on a projector, one per run (cycled).

@@ -59,13 +59,7 @@ impl From<SavedRun> for RunRecord {
     fn from(saved: SavedRun) -> Self {
         let interrupted = saved.phase.is_active();
         let mut run = RunRecord::new(saved.id, saved.settings, saved.backend, saved.compare);
-        run.phase = if interrupted {
-            RunState::Done {
-                stopped_early: true,
-            }
-        } else {
-            saved.phase
-        };
+        run.phase = if interrupted { RunState::Done { stopped_early: true } } else { saved.phase };
         run.preparing = None;
         run.steps = Rc::new(saved.steps);
         run.epochs = Rc::new(saved.epochs);
@@ -95,10 +89,7 @@ impl AppState {
         let mut all = restored;
         let first_new = all.iter().map(|r| r.id).max().unwrap_or(0);
         for (i, run) in runs.drain(..).enumerate() {
-            all.push(RunRecord {
-                id: first_new + 1 + i as u32,
-                ..run
-            });
+            all.push(RunRecord { id: first_new + 1 + i as u32, ..run });
         }
         *runs = all;
         self.storage.restored = true;
@@ -120,24 +111,9 @@ impl AppState {
         };
         let mut run = runs.remove(position);
         let step = run.checkpoint_step.unwrap_or(0);
-        run.steps = Rc::new(
-            run.steps
-                .iter()
-                .copied()
-                .filter(|s| s.global_step <= step)
-                .collect(),
-        );
-        let steps_per_epoch = run
-            .steps
-            .last()
-            .map_or(usize::MAX, |s| s.steps_per_epoch.max(1));
-        run.epochs = Rc::new(
-            run.epochs
-                .iter()
-                .copied()
-                .filter(|e| e.epoch * steps_per_epoch <= step)
-                .collect(),
-        );
+        run.steps = Rc::new(run.steps.iter().copied().filter(|s| s.global_step <= step).collect());
+        let steps_per_epoch = run.steps.last().map_or(usize::MAX, |s| s.steps_per_epoch.max(1));
+        run.epochs = Rc::new(run.epochs.iter().copied().filter(|e| e.epoch * steps_per_epoch <= step).collect());
         run.phase = RunState::Running;
         run.preparing = Some("Resuming…".into());
         run.interrupted = false;
@@ -160,35 +136,23 @@ impl AppState {
     /// Reports about checkpoints and model files.
     pub(crate) fn apply_persistence(&mut self, event: FromEngine) {
         match event {
-            FromEngine::Checkpoint {
-                global_step,
-                checkpoint,
-                model_file,
-                ..
-            } => {
+            FromEngine::Checkpoint { global_step, checkpoint, model_file, .. } => {
                 if let Some(run) = Rc::make_mut(&mut self.runs).last_mut() {
                     run.checkpoint_step = Some(global_step);
                     run.unsaved_checkpoint = Some(Rc::new(checkpoint));
                 }
                 self.unsaved_model = Some(Rc::new(model_file));
             }
-            FromEngine::ModelImported {
-                result: Ok(model),
-                quiet,
-            } => {
+            FromEngine::ModelImported { result: Ok(model), quiet } => {
                 self.classify.last_run = Some(model);
                 self.storage.import_error = None;
                 if !quiet {
                     self.classify.model = ClassifierChoice::LastRun;
                 }
             }
-            FromEngine::ModelImported {
-                result: Err(message),
-                quiet: false,
-            } => {
-                self.storage.import_error = Some(format!(
-                    "That model file was refused: {message}. Nothing was changed."
-                ));
+            FromEngine::ModelImported { result: Err(message), quiet: false } => {
+                self.storage.import_error =
+                    Some(format!("That model file was refused: {message}. Nothing was changed."));
             }
             _ => {}
         }

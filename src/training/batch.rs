@@ -55,30 +55,18 @@ pub struct Batcher {
 
 impl Batcher {
     pub fn new(normalization: Normalization) -> Self {
-        Self {
-            table: normalization.table(),
-        }
+        Self { table: normalization.table() }
     }
 
     /// The normalised pixels of `indices`, row-major `[batch, 784]`. With an RNG each image is
     /// shifted by up to ±[`MAX_SHIFT`] pixels in both directions, the uncovered border filled
     /// with background (pixel value 0).
-    pub fn pixels(
-        &self,
-        split: &Split,
-        indices: &[u32],
-        augment: Option<&mut SplitMix64>,
-    ) -> Vec<f32> {
+    pub fn pixels(&self, split: &Split, indices: &[u32], augment: Option<&mut SplitMix64>) -> Vec<f32> {
         let mut out = Vec::with_capacity(indices.len() * PIXELS_PER_IMAGE);
         match augment {
             None => {
                 for &index in indices {
-                    out.extend(
-                        split
-                            .image(index as usize)
-                            .iter()
-                            .map(|&p| self.table[p as usize]),
-                    );
+                    out.extend(split.image(index as usize).iter().map(|&p| self.table[p as usize]));
                 }
             }
             Some(rng) => {
@@ -102,33 +90,17 @@ impl Batcher {
             for x in 0..side {
                 let src_x = x - dx;
                 let inside = (0..side).contains(&src_x) && (0..side).contains(&src_y);
-                out.push(if inside {
-                    self.table[image[(src_y * side + src_x) as usize] as usize]
-                } else {
-                    background
-                });
+                out.push(if inside { self.table[image[(src_y * side + src_x) as usize] as usize] } else { background });
             }
         }
     }
 
     /// The batch of `indices` on `device`.
-    pub fn batch(
-        &self,
-        split: &Split,
-        indices: &[u32],
-        augment: Option<&mut SplitMix64>,
-        device: &Device,
-    ) -> Batch {
+    pub fn batch(&self, split: &Split, indices: &[u32], augment: Option<&mut SplitMix64>, device: &Device) -> Batch {
         let batch = indices.len();
         let pixels = self.pixels(split, indices, augment);
-        let images = Tensor::from_data(
-            TensorData::new(pixels, [batch, 1, IMAGE_SIDE, IMAGE_SIDE]),
-            device,
-        );
-        let labels: Vec<i64> = indices
-            .iter()
-            .map(|&i| split.label(i as usize) as i64)
-            .collect();
+        let images = Tensor::from_data(TensorData::new(pixels, [batch, 1, IMAGE_SIDE, IMAGE_SIDE]), device);
+        let labels: Vec<i64> = indices.iter().map(|&i| split.label(i as usize) as i64).collect();
         let targets = Tensor::from_data(TensorData::new(labels, [batch]), device);
         Batch { images, targets }
     }
@@ -150,10 +122,7 @@ mod tests {
         let pixels = Batcher::new(Normalization::Unit).pixels(&one_pixel_split(), &[0], None);
         assert_eq!(pixels.len(), PIXELS_PER_IMAGE);
         assert_eq!(pixels[10 * IMAGE_SIDE + 10], 1.0);
-        assert_eq!(
-            pixels.iter().filter(|&&p| p == 0.0).count(),
-            PIXELS_PER_IMAGE - 1
-        );
+        assert_eq!(pixels.iter().filter(|&&p| p == 0.0).count(), PIXELS_PER_IMAGE - 1);
     }
 
     #[test]

@@ -47,18 +47,11 @@ pub enum CheckpointError {
     #[error("this file is not an {expected}")]
     NotAtelier { expected: &'static str },
     #[error("this is an {found}, not an {expected}")]
-    WrongFile {
-        expected: &'static str,
-        found: &'static str,
-    },
+    WrongFile { expected: &'static str, found: &'static str },
     #[error(
         "this {file} was written by another version of Atelier (format {found}; this one reads format {supported})"
     )]
-    UnsupportedVersion {
-        file: &'static str,
-        found: u32,
-        supported: u32,
-    },
+    UnsupportedVersion { file: &'static str, found: u32, supported: u32 },
     #[error("the {file} is cut short: {detail}")]
     Truncated { file: &'static str, detail: String },
     #[error("the {file} is damaged: {detail}")]
@@ -126,11 +119,7 @@ impl Checkpoint {
 
     /// The weights alone, as a portable model file (e.g. to export the model of a stopped run).
     pub fn model_file(&self) -> ModelFile {
-        ModelFile::from_parts(
-            self.meta.config.model.clone(),
-            self.meta.config.normalization,
-            self.weights.clone(),
-        )
+        ModelFile::from_parts(self.meta.config.model.clone(), self.meta.config.normalization, self.weights.clone())
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -141,19 +130,12 @@ impl Checkpoint {
             ("epoch/order", &self.order),
         ];
         let sums = self.epoch_loss_sum.zip(self.epoch_correct);
-        let weights: Vec<(String, &Record)> = self
-            .weights
-            .values()
-            .map(|record| (format!("weights/{}", record.name), record))
-            .collect();
+        let weights: Vec<(String, &Record)> =
+            self.weights.values().map(|record| (format!("weights/{}", record.name), record)).collect();
         writer.reserve(
-            indices
-                .iter()
-                .map(|(name, values)| Writer::encoded_len(name, 1, values.len()))
-                .sum::<usize>()
+            indices.iter().map(|(name, values)| Writer::encoded_len(name, 1, values.len())).sum::<usize>()
                 + sums.map_or(0, |_| {
-                    Writer::encoded_len("epoch/loss_sum", 1, 1)
-                        + Writer::encoded_len("epoch/correct", 1, 1)
+                    Writer::encoded_len("epoch/loss_sum", 1, 1) + Writer::encoded_len("epoch/correct", 1, 1)
                 })
                 + weights
                     .iter()
@@ -165,9 +147,7 @@ impl Checkpoint {
                     .map(|r| Writer::encoded_len(&r.name, r.shape.len(), r.values.len()))
                     .sum::<usize>(),
         );
-        indices
-            .iter()
-            .for_each(|(name, values)| writer.u32s(name, values));
+        indices.iter().for_each(|(name, values)| writer.u32s(name, values));
         if let Some((loss, correct)) = sums {
             writer.f32s("epoch/loss_sum", &[1], &[loss]);
             writer.u32s("epoch/correct", &[correct]);
@@ -178,9 +158,7 @@ impl Checkpoint {
             };
             writer.f32s(name, &record.shape, values);
         }
-        self.optimizer
-            .iter()
-            .for_each(|record| writer.record(record));
+        self.optimizer.iter().for_each(|record| writer.record(record));
         writer.finish()
     }
 
@@ -190,10 +168,7 @@ impl Checkpoint {
         let file = FileKind::Checkpoint;
         let (meta, records) = format::read(file, bytes)?;
         let meta: CheckpointMeta = from_json(file, &meta)?;
-        let corrupt = |detail: String| CheckpointError::Corrupt {
-            file: file.title(),
-            detail,
-        };
+        let corrupt = |detail: String| CheckpointError::Corrupt { file: file.title(), detail };
         meta.config.validate().map_err(corrupt)?;
         let config = &meta.config;
         if config.batch_size.max(config.eval_batch_size) > MAX_BATCH || config.epochs > MAX_EPOCHS {
@@ -213,41 +188,19 @@ impl Checkpoint {
             epoch_loss_sum: None,
             epoch_correct: None,
         };
-        for Record {
-            name,
-            shape,
-            values,
-        } in records
-        {
+        for Record { name, shape, values } in records {
             match (name.as_str(), values) {
                 ("split/train", Values::U32(values)) => checkpoint.train_indices = values,
                 ("split/validation", Values::U32(values)) => checkpoint.validation_indices = values,
                 ("epoch/order", Values::U32(values)) => checkpoint.order = values,
-                ("epoch/loss_sum", Values::F32(values)) => {
-                    checkpoint.epoch_loss_sum = values.first().copied()
-                }
-                ("epoch/correct", Values::U32(values)) => {
-                    checkpoint.epoch_correct = values.first().copied()
-                }
+                ("epoch/loss_sum", Values::F32(values)) => checkpoint.epoch_loss_sum = values.first().copied(),
+                ("epoch/correct", Values::U32(values)) => checkpoint.epoch_correct = values.first().copied(),
                 (path, values @ Values::F32(_)) if path.starts_with("weights/") => {
                     let path = path["weights/".len()..].to_owned();
-                    checkpoint.weights.insert(
-                        path.clone(),
-                        Record {
-                            name: path,
-                            shape,
-                            values,
-                        },
-                    );
+                    checkpoint.weights.insert(path.clone(), Record { name: path, shape, values });
                 }
-                (state, values @ Values::F32(_))
-                    if state.starts_with("adam/") || state.starts_with("momentum/") =>
-                {
-                    checkpoint.optimizer.push(Record {
-                        name: state.to_owned(),
-                        shape,
-                        values,
-                    });
+                (state, values @ Values::F32(_)) if state.starts_with("adam/") || state.starts_with("momentum/") => {
+                    checkpoint.optimizer.push(Record { name: state.to_owned(), shape, values });
                 }
                 (name, _) => return Err(corrupt(format!("unexpected array {name:?}"))),
             }
@@ -283,9 +236,7 @@ impl PendingCheckpoint {
     }
 
     fn transaction(&self) -> Transaction {
-        let transaction = self
-            .optimizer
-            .register(self.weights.register(Transaction::default()));
+        let transaction = self.optimizer.register(self.weights.register(Transaction::default()));
         match &self.sums {
             Some((loss, correct)) => transaction.register(loss.clone()).register(correct.clone()),
             None => transaction,
@@ -299,10 +250,7 @@ impl PendingCheckpoint {
         let optimizer = self.optimizer.into_records(data.by_ref().take(optimizer));
         let mut scalar = || data.next().and_then(|data| data.iter::<f64>().next());
         let (epoch_loss_sum, epoch_correct) = match self.sums {
-            Some(_) => (
-                scalar().map(|loss| loss as f32),
-                scalar().map(|correct| correct as u32),
-            ),
+            Some(_) => (scalar().map(|loss| loss as f32), scalar().map(|correct| correct as u32)),
             None => (None, None),
         };
         Checkpoint {
@@ -328,9 +276,6 @@ fn from_json<C: Config>(file: FileKind, json: &str) -> Result<C, CheckpointError
         let reason = match error {
             ConfigError::InvalidFormat(reason) | ConfigError::FileNotFound(reason) => reason,
         };
-        CheckpointError::Corrupt {
-            file: file.title(),
-            detail: format!("its description cannot be read ({reason})"),
-        }
+        CheckpointError::Corrupt { file: file.title(), detail: format!("its description cannot be read ({reason})") }
     })
 }

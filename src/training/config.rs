@@ -55,10 +55,7 @@ impl TrainingConfig {
             return Err("at least one epoch is needed".into());
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(format!(
-                "learning rate must be positive, got {}",
-                self.learning_rate
-            ));
+            return Err(format!("learning rate must be positive, got {}", self.learning_rate));
         }
         if !(0.0..1.0).contains(&self.momentum) {
             return Err(format!("momentum must be in [0, 1), got {}", self.momentum));
@@ -75,11 +72,7 @@ impl TrainingConfig {
             OptimizerKind::Adam => AdamConfig::new().init(),
             OptimizerKind::Sgd if self.momentum > 0.0 => SgdConfig::new()
                 // No dampening: the textbook (and PyTorch) momentum, so lessons' numbers carry over.
-                .with_momentum(Some(
-                    MomentumConfig::new()
-                        .with_momentum(self.momentum)
-                        .with_dampening(0.0),
-                ))
+                .with_momentum(Some(MomentumConfig::new().with_momentum(self.momentum).with_dampening(0.0)))
                 .init(),
             OptimizerKind::Sgd => SgdConfig::new().init(),
         }
@@ -101,10 +94,7 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_bad_values_are_named() {
         assert_eq!(TrainingConfig::new().validate(), Ok(()));
-        let err = TrainingConfig::new()
-            .with_momentum(1.5)
-            .validate()
-            .unwrap_err();
+        let err = TrainingConfig::new().with_momentum(1.5).validate().unwrap_err();
         assert!(err.contains("momentum"), "{err}");
     }
 }

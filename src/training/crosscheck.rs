@@ -15,34 +15,23 @@ use crate::protocol::CrossCheck;
 /// A fixed batch of 16 noisy images, so the check needs no dataset.
 fn probe_split() -> Split {
     let mut rng = SplitMix64::new(2026);
-    let pixels = (0..16 * PIXELS_PER_IMAGE)
-        .map(|_| rng.below(256) as u8)
-        .collect();
+    let pixels = (0..16 * PIXELS_PER_IMAGE).map(|_| rng.below(256) as u8).collect();
     let labels = (0..16).map(|i| (i % 10) as u8).collect();
     Split::from_parts(SplitKind::Test, pixels, labels)
 }
 
 /// The loss and the gradient with respect to the input pixels of `model` on `device`.
-async fn loss_and_input_gradient(
-    model: &Model,
-    device: &Device,
-) -> Result<(f32, Vec<f32>), ExecutionError> {
+async fn loss_and_input_gradient(model: &Model, device: &Device) -> Result<(f32, Vec<f32>), ExecutionError> {
     let device = device.clone().autodiff();
     let model = model.clone().fork(&device);
     let split = probe_split();
     let indices: Vec<u32> = (0..split.len() as u32).collect();
     let batch = Batcher::new(Normalization::Standard).batch(&split, &indices, None, &device);
     let images = batch.images.require_grad();
-    let loss = CrossEntropyLossConfig::new()
-        .init(&device)
-        .forward(model.forward(images.clone()), batch.targets);
+    let loss = CrossEntropyLossConfig::new().init(&device).forward(model.forward(images.clone()), batch.targets);
     let grads = loss.backward();
     let gradient = images.grad(&grads).expect("the input requires a gradient");
-    let data = Transaction::default()
-        .register(loss.inner())
-        .register(gradient)
-        .execute_async()
-        .await?;
+    let data = Transaction::default().register(loss.inner()).register(gradient).execute_async().await?;
     let loss = data[0].iter::<f32>().next().unwrap_or(f32::NAN);
     let gradient = data[1].iter::<f32>().collect();
     Ok((loss, gradient))
@@ -50,11 +39,7 @@ async fn loss_and_input_gradient(
 
 /// Compares `candidate` with `reference` on a Baseline CNN initialised from `seed` on the
 /// reference device (both devices then hold the very same weights).
-pub async fn cross_check(
-    reference: &Device,
-    candidate: &Device,
-    seed: u64,
-) -> Result<CrossCheck, ExecutionError> {
+pub async fn cross_check(reference: &Device, candidate: &Device, seed: u64) -> Result<CrossCheck, ExecutionError> {
     let model = probe_model(reference, seed);
     compare(&model, reference, &model, candidate).await
 }
@@ -78,17 +63,9 @@ pub async fn compare(
     let (loss_candidate, g_cand) = loss_and_input_gradient(candidate_model, candidate).await?;
     let scale = g_ref.iter().fold(0f32, |m, g| m.max(g.abs())).max(1e-12);
     let gradient_difference = if g_ref.len() == g_cand.len() {
-        g_ref
-            .iter()
-            .zip(&g_cand)
-            .fold(0f32, |m, (a, b)| m.max((a - b).abs()))
-            / scale
+        g_ref.iter().zip(&g_cand).fold(0f32, |m, (a, b)| m.max((a - b).abs())) / scale
     } else {
         f32::INFINITY
     };
-    Ok(CrossCheck {
-        loss_reference,
-        loss_candidate,
-        gradient_difference,
-    })
+    Ok(CrossCheck { loss_reference, loss_candidate, gradient_difference })
 }

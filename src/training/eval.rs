@@ -29,12 +29,7 @@ pub struct Evaluation {
 
 impl std::fmt::Debug for Evaluation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Evaluation({}/{} images)",
-            self.cursor,
-            self.indices.len()
-        )
+        write!(f, "Evaluation({}/{} images)", self.cursor, self.indices.len())
     }
 }
 
@@ -49,12 +44,7 @@ impl Evaluation {
         batcher: Batcher,
     ) -> Self {
         let model = model.valid();
-        let device = model
-            .devices()
-            .first()
-            .cloned()
-            .expect("a model has parameters")
-            .inner();
+        let device = model.devices().first().cloned().expect("a model has parameters").inner();
         let indices = indices.unwrap_or_else(|| (0..split.len() as u32).collect());
         Self {
             model,
@@ -129,18 +119,8 @@ impl Evaluation {
             .probabilities
             .take()
             .filter(|kept| !kept.is_empty())
-            .map(|kept| PendingProbabilities {
-                indices: self.indices.clone(),
-                probabilities: Tensor::cat(kept, 0),
-            });
-        (
-            PendingEval {
-                images: self.indices.len(),
-                loss_sum: self.loss_sum,
-                correct: self.correct,
-            },
-            probabilities,
-        )
+            .map(|kept| PendingProbabilities { indices: self.indices.clone(), probabilities: Tensor::cat(kept, 0) });
+        (PendingEval { images: self.indices.len(), loss_sum: self.loss_sum, correct: self.correct }, probabilities)
     }
 }
 
@@ -150,9 +130,7 @@ fn batch_sums(logits: Tensor<2>, targets: Tensor<1, Int>) -> (Tensor<1>, Tensor<
     let [batch, _] = logits.dims();
     let logits = logits.inner();
     let targets = targets.inner();
-    let loss = CrossEntropyLossConfig::new()
-        .init(&logits.device())
-        .forward(logits.clone(), targets.clone());
+    let loss = CrossEntropyLossConfig::new().init(&logits.device()).forward(logits.clone(), targets.clone());
     (loss * batch as f32, correct_count(logits, targets))
 }
 

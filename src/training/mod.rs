@@ -17,15 +17,14 @@ mod trainer;
 
 pub use batch::{Batch, Batcher, MAX_SHIFT, Normalization, PIXEL_MEAN, PIXEL_STD};
 pub use checkpoint::{
-    Checkpoint, CheckpointError, FORMAT_VERSION, FileKind, ModelFile, PendingCheckpoint,
-    PendingModelFile,
+    Checkpoint, CheckpointError, FORMAT_VERSION, FileKind, ModelFile, PendingCheckpoint, PendingModelFile,
 };
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{compare, cross_check, probe_model};
 pub use eval::Evaluation;
 pub use reports::{
-    EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities,
-    PendingStep, StepInfo, StepReport,
+    EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities, PendingStep,
+    StepInfo, StepReport,
 };
 pub use rng::SplitMix64;
 pub use trainer::{Clock, EvalSet, TrainError, Trainer, TrainingData, default_clock};

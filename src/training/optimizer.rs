@@ -24,17 +24,10 @@ use crate::training::{OptimizerKind, TrainingConfig};
 
 /// One parameter's optimizer state, flattened.
 #[derive(Debug, Clone)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one entry per parameter, a dozen at most"
-)]
+#[allow(clippy::large_enum_variant, reason = "one entry per parameter, a dozen at most")]
 enum ParamState {
     /// Adam's step count and moment estimates, `[numel]` each.
-    Adam {
-        steps: usize,
-        moment_1: Tensor<1>,
-        moment_2: Tensor<1>,
-    },
+    Adam { steps: usize, moment_1: Tensor<1>, moment_2: Tensor<1> },
     /// SGD's velocity `[numel]`.
     Momentum { velocity: Tensor<1> },
 }
@@ -61,25 +54,15 @@ impl TrainingOptimizer {
     pub fn new(config: &TrainingConfig) -> Self {
         let rule = match config.optimizer {
             OptimizerKind::Adam => Rule::Adam(AdamConfig::new().build()),
-            OptimizerKind::Sgd => Rule::Sgd {
-                momentum: (config.momentum > 0.0).then_some(config.momentum as f32),
-            },
+            OptimizerKind::Sgd => Rule::Sgd { momentum: (config.momentum > 0.0).then_some(config.momentum as f32) },
         };
-        Self {
-            rule,
-            states: BTreeMap::new(),
-        }
+        Self { rule, states: BTreeMap::new() }
     }
 
     /// Updates every parameter that has a gradient in `grads`.
     pub fn step(&mut self, learning_rate: f64, model: Model, grads: GradientsParams) -> Model {
-        let mut mapper = StepMapper {
-            path: Vec::new(),
-            rule: &self.rule,
-            states: &mut self.states,
-            grads,
-            learning_rate,
-        };
+        let mut mapper =
+            StepMapper { path: Vec::new(), rule: &self.rule, states: &mut self.states, grads, learning_rate };
         model.map(&mut mapper)
     }
 
@@ -89,11 +72,7 @@ impl TrainingOptimizer {
         let mut steps = BTreeMap::new();
         for (path, state) in &self.states {
             match state {
-                ParamState::Adam {
-                    steps: count,
-                    moment_1,
-                    moment_2,
-                } => {
+                ParamState::Adam { steps: count, moment_1, moment_2 } => {
                     pending.push(format!("adam/{path}/moment_1"), moment_1.clone());
                     pending.push(format!("adam/{path}/moment_2"), moment_2.clone());
                     steps.insert(path.clone(), *count);
@@ -116,62 +95,35 @@ impl TrainingOptimizer {
         shapes: &BTreeMap<String, Vec<usize>>,
         device: &Device,
     ) -> Result<Self, CheckpointError> {
-        let corrupt = |detail: String| CheckpointError::Corrupt {
-            file: super::FileKind::Checkpoint.title(),
-            detail,
-        };
+        let corrupt = |detail: String| CheckpointError::Corrupt { file: super::FileKind::Checkpoint.title(), detail };
         let mut moments: BTreeMap<String, [Option<Tensor<1>>; 2]> = BTreeMap::new();
-        for Record {
-            name,
-            shape,
-            values,
-        } in records
-        {
+        for Record { name, shape, values } in records {
             let Values::F32(values) = values else {
                 return Err(corrupt(format!("optimizer state {name} is not f32")));
             };
             let (rule, rest) = name.split_once('/').unwrap_or_default();
             let (path, field) = rest.rsplit_once('/').unwrap_or_default();
-            let numel = shapes
-                .get(path)
-                .map(|shape| shape.iter().product::<usize>());
+            let numel = shapes.get(path).map(|shape| shape.iter().product::<usize>());
             if numel != Some(values.len()) || shape != [values.len()] {
-                return Err(corrupt(format!(
-                    "optimizer state {name} does not fit any parameter of the model"
-                )));
+                return Err(corrupt(format!("optimizer state {name} does not fit any parameter of the model")));
             }
             let tensor = Tensor::<1>::from_data(TensorData::new(values, shape), device);
             match (&self.rule, rule, field) {
-                (Rule::Adam(_), "adam", "moment_1") => {
-                    moments.entry(path.to_owned()).or_default()[0] = Some(tensor)
-                }
-                (Rule::Adam(_), "adam", "moment_2") => {
-                    moments.entry(path.to_owned()).or_default()[1] = Some(tensor)
-                }
+                (Rule::Adam(_), "adam", "moment_1") => moments.entry(path.to_owned()).or_default()[0] = Some(tensor),
+                (Rule::Adam(_), "adam", "moment_2") => moments.entry(path.to_owned()).or_default()[1] = Some(tensor),
                 (Rule::Sgd { momentum: Some(_) }, "momentum", "velocity") => {
-                    self.states
-                        .insert(path.to_owned(), ParamState::Momentum { velocity: tensor });
+                    self.states.insert(path.to_owned(), ParamState::Momentum { velocity: tensor });
                 }
                 _ => {
-                    return Err(corrupt(format!(
-                        "optimizer state {name} does not belong to this run's optimizer"
-                    )));
+                    return Err(corrupt(format!("optimizer state {name} does not belong to this run's optimizer")));
                 }
             }
         }
         for (path, moments) in moments {
-            let (Some(steps), [Some(moment_1), Some(moment_2)]) = (adam_steps.get(&path), moments)
-            else {
+            let (Some(steps), [Some(moment_1), Some(moment_2)]) = (adam_steps.get(&path), moments) else {
                 return Err(corrupt(format!("Adam's state for {path} is incomplete")));
             };
-            self.states.insert(
-                path,
-                ParamState::Adam {
-                    steps: *steps,
-                    moment_1,
-                    moment_2,
-                },
-            );
+            self.states.insert(path, ParamState::Adam { steps: *steps, moment_1, moment_2 });
         }
         Ok(self)
     }
@@ -212,15 +164,9 @@ impl ModuleMapper for StepMapper<'_> {
         let (updated, state) = match (self.rule, self.states.remove(&path)) {
             (Rule::Adam(adam), previous) => {
                 let previous = match previous {
-                    Some(ParamState::Adam {
-                        steps,
-                        moment_1,
-                        moment_2,
-                    }) => Some(AdamState::new(AdaptiveMomentumState::new(
-                        steps,
-                        moment_1.reshape(shape.clone()),
-                        moment_2.reshape(shape),
-                    ))),
+                    Some(ParamState::Adam { steps, moment_1, moment_2 }) => Some(AdamState::new(
+                        AdaptiveMomentumState::new(steps, moment_1.reshape(shape.clone()), moment_2.reshape(shape)),
+                    )),
                     _ => None,
                 };
                 let (updated, state) = adam.step(lr, tensor, grad, previous);
@@ -231,26 +177,14 @@ impl ModuleMapper for StepMapper<'_> {
                 });
                 (updated, state)
             }
-            (
-                Rule::Sgd {
-                    momentum: Some(momentum),
-                },
-                previous,
-            ) => {
+            (Rule::Sgd { momentum: Some(momentum) }, previous) => {
                 // Burn's `Momentum` without dampening: v = g·1 + μ·v (the first step: v = g).
                 let velocity = match previous {
-                    Some(ParamState::Momentum { velocity }) => {
-                        grad + velocity.reshape(shape).mul_scalar(*momentum)
-                    }
+                    Some(ParamState::Momentum { velocity }) => grad + velocity.reshape(shape).mul_scalar(*momentum),
                     _ => grad,
                 };
                 let updated = tensor - velocity.clone().mul_scalar(lr);
-                (
-                    updated,
-                    Some(ParamState::Momentum {
-                        velocity: velocity.reshape([numel]),
-                    }),
-                )
+                (updated, Some(ParamState::Momentum { velocity: velocity.reshape([numel]) }))
             }
             (Rule::Sgd { momentum: None }, _) => (tensor - grad.mul_scalar(lr), None),
         };
@@ -288,11 +222,8 @@ mod tests {
             let loss = model.forward(images.clone()).powi_scalar(2).mean(); // [1]
             GradientsParams::from_grads(loss.backward(), model)
         };
-        let bytes = |model: &Model| {
-            PendingModelFile::new(model, model_config.clone(), Normalization::Unit)
-                .read()
-                .to_bytes()
-        };
+        let bytes =
+            |model: &Model| PendingModelFile::new(model, model_config.clone(), Normalization::Unit).read().to_bytes();
 
         let initial = bytes(&model);
         let (mut burn_model, mut our_model) = (model.clone(), model);
@@ -301,12 +232,7 @@ mod tests {
             let rate = 0.05 / (step + 1) as f64;
             burn_model = burns.step(rate, burn_model.clone(), grads(&burn_model));
             our_model = ours.step(rate, our_model.clone(), grads(&our_model));
-            assert_eq!(
-                bytes(&burn_model),
-                bytes(&our_model),
-                "{:?} step {step}",
-                config.optimizer
-            );
+            assert_eq!(bytes(&burn_model), bytes(&our_model), "{:?} step {step}", config.optimizer);
         }
         assert_ne!(bytes(&our_model), initial, "the weights moved");
         assert!(!ours.states.is_empty() || config.momentum == 0.0);
@@ -320,10 +246,6 @@ mod tests {
     #[test]
     fn sgd_with_and_without_momentum_matches_burn() {
         matches_burns_optimizer(TrainingConfig::new().with_optimizer(OptimizerKind::Sgd));
-        matches_burns_optimizer(
-            TrainingConfig::new()
-                .with_optimizer(OptimizerKind::Sgd)
-                .with_momentum(0.0),
-        );
+        matches_burns_optimizer(TrainingConfig::new().with_optimizer(OptimizerKind::Sgd).with_momentum(0.0));
     }
 }

@@ -62,9 +62,7 @@ impl PendingStep {
     }
 
     fn transaction(&self) -> Transaction {
-        Transaction::default()
-            .register(self.loss.clone())
-            .register(self.correct.clone())
+        Transaction::default().register(self.loss.clone()).register(self.correct.clone())
     }
 
     fn report(&self, data: Vec<TensorData>) -> StepReport {
@@ -100,10 +98,7 @@ impl PendingEval {
     pub fn read(self) -> EvalReport {
         match (&self.loss_sum, &self.correct) {
             (Some(loss), Some(correct)) => {
-                let data = Transaction::default()
-                    .register(loss.clone())
-                    .register(correct.clone())
-                    .execute();
+                let data = Transaction::default().register(loss.clone()).register(correct.clone()).execute();
                 self.report(&data)
             }
             _ => self.report(&[]),
@@ -113,9 +108,7 @@ impl PendingEval {
     pub async fn read_async(self) -> Result<EvalReport, ExecutionError> {
         match (&self.loss_sum, &self.correct) {
             (Some(loss), Some(correct)) => {
-                let transaction = Transaction::default()
-                    .register(loss.clone())
-                    .register(correct.clone());
+                let transaction = Transaction::default().register(loss.clone()).register(correct.clone());
                 Ok(self.report(&transaction.execute_async().await?))
             }
             _ => Ok(self.report(&[])),
@@ -124,18 +117,10 @@ impl PendingEval {
 
     fn report(&self, data: &[TensorData]) -> EvalReport {
         if data.is_empty() || self.images == 0 {
-            return EvalReport {
-                images: 0,
-                loss: f32::NAN,
-                accuracy: f32::NAN,
-            };
+            return EvalReport { images: 0, loss: f32::NAN, accuracy: f32::NAN };
         }
         let n = self.images as f64;
-        EvalReport {
-            images: self.images,
-            loss: (scalar(&data[0]) / n) as f32,
-            accuracy: (scalar(&data[1]) / n) as f32,
-        }
+        EvalReport { images: self.images, loss: (scalar(&data[0]) / n) as f32, accuracy: (scalar(&data[1]) / n) as f32 }
     }
 }
 
@@ -167,10 +152,7 @@ impl PendingProbabilities {
     }
 
     fn report(self, data: TensorData) -> ImageProbabilities {
-        ImageProbabilities {
-            indices: self.indices,
-            probabilities: data.iter::<f32>().collect(),
-        }
+        ImageProbabilities { indices: self.indices, probabilities: data.iter::<f32>().collect() }
     }
 }
 
@@ -236,20 +218,9 @@ impl PendingEpoch {
         Ok(self.fill(train, validation, test))
     }
 
-    fn fill(
-        &self,
-        train: EvalReport,
-        validation: Option<EvalReport>,
-        test: Option<EvalReport>,
-    ) -> EpochReport {
+    fn fill(&self, train: EvalReport, validation: Option<EvalReport>, test: Option<EvalReport>) -> EpochReport {
         debug_assert_eq!(train.images, self.train_images);
-        EpochReport {
-            train_loss: train.loss,
-            train_accuracy: train.accuracy,
-            validation,
-            test,
-            ..self.report
-        }
+        EpochReport { train_loss: train.loss, train_accuracy: train.accuracy, validation, test, ..self.report }
     }
 }
 

@@ -15,8 +15,7 @@ use burn::prelude::*;
 use super::eval::correct_count;
 use super::optimizer::TrainingOptimizer;
 use super::{
-    Batcher, EpochReport, Evaluation, PendingEpoch, PendingEval, PendingStep, SplitMix64, StepInfo,
-    TrainingConfig,
+    Batcher, EpochReport, Evaluation, PendingEpoch, PendingEval, PendingStep, SplitMix64, StepInfo, TrainingConfig,
 };
 use crate::data::Split;
 use crate::model::Model;
@@ -31,10 +30,7 @@ pub fn default_clock() -> f64 {
     #[cfg(not(target_arch = "wasm32"))]
     {
         static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        ORIGIN
-            .get_or_init(std::time::Instant::now)
-            .elapsed()
-            .as_secs_f64()
+        ORIGIN.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
     }
     #[cfg(target_arch = "wasm32")]
     {
@@ -46,9 +42,7 @@ pub fn default_clock() -> f64 {
 pub enum TrainError {
     #[error("invalid training config: {0}")]
     InvalidConfig(String),
-    #[error(
-        "the train split has {available} images, fewer than the {validation} held out for validation plus one"
-    )]
+    #[error("the train split has {available} images, fewer than the {validation} held out for validation plus one")]
     NotEnoughImages { available: usize, validation: usize },
 }
 
@@ -61,10 +55,7 @@ pub struct TrainingData {
 
 impl TrainingData {
     pub fn new(train: Split, test: Option<Split>) -> Self {
-        Self {
-            train: Arc::new(train),
-            test: test.map(Arc::new),
-        }
+        Self { train: Arc::new(train), test: test.map(Arc::new) }
     }
 }
 
@@ -83,19 +74,11 @@ pub(super) struct EpochSums {
 }
 
 impl EpochSums {
-    pub(super) const EMPTY: Self = Self {
-        loss: None,
-        correct: None,
-        images: 0,
-    };
+    pub(super) const EMPTY: Self = Self { loss: None, correct: None, images: 0 };
 
     fn add(&mut self, loss: Tensor<1>, correct: Tensor<1, Int>, images: usize) {
         self.loss = Some(self.loss.take().map_or(loss.clone(), |sum| sum + loss));
-        self.correct = Some(
-            self.correct
-                .take()
-                .map_or(correct.clone(), |sum| sum + correct),
-        );
+        self.correct = Some(self.correct.take().map_or(correct.clone(), |sum| sum + correct));
         self.images += images;
     }
 }
@@ -145,18 +128,11 @@ impl std::fmt::Debug for Trainer {
 impl Trainer {
     /// Seeds the device, builds the model and optimizer, and splits off the validation images.
     /// `device` may be plain or autodiff; training always runs on its autodiff form.
-    pub fn new(
-        config: TrainingConfig,
-        data: TrainingData,
-        device: &Device,
-    ) -> Result<Self, TrainError> {
+    pub fn new(config: TrainingConfig, data: TrainingData, device: &Device) -> Result<Self, TrainError> {
         config.validate().map_err(TrainError::InvalidConfig)?;
         let available = data.train.len();
         if available <= config.validation_size {
-            return Err(TrainError::NotEnoughImages {
-                available,
-                validation: config.validation_size,
-            });
+            return Err(TrainError::NotEnoughImages { available, validation: config.validation_size });
         }
         let device = device.clone().autodiff();
         device.seed(config.seed);
@@ -260,14 +236,11 @@ impl Trainer {
         if self.order.is_empty() {
             self.begin_epoch(start);
         }
-        self.device
-            .seed(dropout_seed(self.config.seed, self.global_step));
+        self.device.seed(dropout_seed(self.config.seed, self.global_step));
         let end = (self.cursor + self.config.batch_size).min(self.order.len());
         let indices = &self.order[self.cursor..end];
         let augment = self.config.augment.then_some(&mut self.augment_rng);
-        let batch = self
-            .batcher
-            .batch(&self.data.train, indices, augment, &self.device);
+        let batch = self.batcher.batch(&self.data.train, indices, augment, &self.device);
         let images = end - self.cursor;
         self.cursor = end;
 
@@ -276,13 +249,10 @@ impl Trainer {
         let correct = correct_count(logits, batch.targets);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let learning_rate = self.learning_rate();
-        self.model = self
-            .optimizer
-            .step(learning_rate, self.model.clone(), grads);
+        self.model = self.optimizer.step(learning_rate, self.model.clone(), grads);
 
         let loss = loss.inner();
-        self.sums
-            .add(loss.clone() * images as f32, correct.clone(), images);
+        self.sums.add(loss.clone() * images as f32, correct.clone(), images);
         self.global_step += 1;
 
         let now = (self.clock)();
@@ -302,20 +272,13 @@ impl Trainer {
             elapsed_seconds: self.train_seconds,
             eta_seconds: mean_step * total_steps.saturating_sub(self.global_step) as f64,
         };
-        Some(PendingStep {
-            info,
-            loss,
-            correct,
-        })
+        Some(PendingStep { info, loss, correct })
     }
 
     /// The scheduled rate for the next step.
     pub fn learning_rate(&self) -> f64 {
         let total = (self.steps_per_epoch() * self.config.epochs).max(1);
-        self.config.schedule.rate(
-            self.config.learning_rate,
-            self.global_step as f64 / total as f64,
-        )
+        self.config.schedule.rate(self.config.learning_rate, self.global_step as f64 / total as f64)
     }
 
     /// After a resume, places the run's and the epoch's start in this session's clock.
@@ -347,23 +310,16 @@ impl Trainer {
     pub fn end_epoch_on(&mut self, eval_model: Option<&Model>) -> PendingEpoch {
         while self.step().is_some() {}
         let model = eval_model.unwrap_or(&self.model);
-        let validation = self
-            .evaluation_of(model, EvalSet::Validation)
-            .map(Evaluation::finish);
+        let validation = self.evaluation_of(model, EvalSet::Validation).map(Evaluation::finish);
         let (test, test_probabilities) = match self.evaluation_of(model, EvalSet::Test) {
             Some(evaluation) => {
-                let (test, probabilities) =
-                    evaluation.with_probabilities().finish_with_probabilities();
+                let (test, probabilities) = evaluation.with_probabilities().finish_with_probabilities();
                 (Some(test), probabilities)
             }
             None => (None, None),
         };
         let sums = std::mem::replace(&mut self.sums, EpochSums::EMPTY);
-        let train = PendingEval {
-            images: sums.images,
-            loss_sum: sums.loss,
-            correct: sums.correct,
-        };
+        let train = PendingEval { images: sums.images, loss_sum: sums.loss, correct: sums.correct };
 
         let now = (self.clock)();
         self.restore_wall_clock(now);
@@ -381,19 +337,11 @@ impl Trainer {
             images_per_second: sums.images as f64 / self.epoch_train_seconds.max(1e-9),
             epoch_seconds,
             elapsed_seconds: elapsed,
-            eta_seconds: elapsed / self.epoch as f64
-                * self.config.epochs.saturating_sub(self.epoch) as f64,
+            eta_seconds: elapsed / self.epoch as f64 * self.config.epochs.saturating_sub(self.epoch) as f64,
         };
         self.order.clear();
         self.cursor = 0;
-        PendingEpoch {
-            report,
-            train_images: sums.images,
-            train,
-            validation,
-            test,
-            test_probabilities,
-        }
+        PendingEpoch { report, train_images: sums.images, train, validation, test, test_probabilities }
     }
 
     /// An evaluation of the current weights, to run in slices; `None` when that set is empty.
@@ -427,14 +375,8 @@ impl Trainer {
 
     /// Evaluates the current weights on chosen images of any split (e.g. a fixed probe set).
     pub fn evaluate_indices(&self, split: &Arc<Split>, indices: Vec<u32>) -> PendingEval {
-        Evaluation::new(
-            &self.model,
-            split.clone(),
-            Some(indices),
-            self.config.eval_batch_size,
-            self.batcher.clone(),
-        )
-        .finish()
+        Evaluation::new(&self.model, split.clone(), Some(indices), self.config.eval_batch_size, self.batcher.clone())
+            .finish()
     }
 }
 
@@ -443,8 +385,5 @@ impl Trainer {
 /// draws the same masks whether or not the run was interrupted and resumed in between.
 fn dropout_seed(seed: u64, global_step: usize) -> u64 {
     const DROPOUT_STREAM: u64 = 0xD809_0A57_2A3E_1F6B;
-    SplitMix64::new(
-        seed ^ DROPOUT_STREAM ^ (global_step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-    )
-    .next_u64()
+    SplitMix64::new(seed ^ DROPOUT_STREAM ^ (global_step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).next_u64()
 }

@@ -36,9 +36,7 @@ pub fn App() -> Html {
         use_effect_with(state.attempt, move |_| {
             spawn_local(async move {
                 let on_event = |event| match event {
-                    DatasetEvent::Progress(file, progress) => {
-                        dispatcher.dispatch(Action::Progress(file, progress))
-                    }
+                    DatasetEvent::Progress(file, progress) => dispatcher.dispatch(Action::Progress(file, progress)),
                     DatasetEvent::Split(split) => dispatcher.dispatch(Action::SplitLoaded(split)),
                 };
                 match load_dataset(&data_base, &on_event).await {
@@ -58,59 +56,43 @@ pub fn App() -> Html {
         }
     });
 
-    let on_retry = use_callback(state.dispatcher(), |(), dispatcher| {
-        dispatcher.dispatch(Action::Retry)
-    });
-    let dispatch = use_callback(state.dispatcher(), |action, dispatcher| {
-        dispatcher.dispatch(action)
-    });
+    let on_retry = use_callback(state.dispatcher(), |(), dispatcher| dispatcher.dispatch(Action::Retry));
+    let dispatch = use_callback(state.dispatcher(), |action, dispatcher| dispatcher.dispatch(action));
     let engine = use_engine(state.dispatcher(), (*data_base).clone());
     use_autosave(&state, engine.clone());
     // Callbacks are memoised (same deps, same callback), so that a state change re-renders only
     // the panels whose data changed, not every panel that takes a callback.
-    let on_command = use_callback(
-        (state.dispatcher(), engine.clone()),
-        |command: ToEngine, (dispatcher, engine)| {
-            match &command {
-                ToEngine::Start(settings) => dispatcher.dispatch(Action::RunRequested {
-                    settings: settings.clone(),
-                    compare: false,
-                }),
-                ToEngine::Pause => dispatcher.dispatch(Action::Pending(Pending::Pause)),
-                ToEngine::Resume => dispatcher.dispatch(Action::Pending(Pending::Resume)),
-                ToEngine::Stop => dispatcher.dispatch(Action::Pending(Pending::Stop)),
-                ToEngine::ChooseBackend(_) => dispatcher.dispatch(Action::Pending(Pending::Switch)),
-                _ => {}
+    let on_command = use_callback((state.dispatcher(), engine.clone()), |command: ToEngine, (dispatcher, engine)| {
+        match &command {
+            ToEngine::Start(settings) => {
+                dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: false })
             }
-            engine.emit(command);
-        },
-    );
+            ToEngine::Pause => dispatcher.dispatch(Action::Pending(Pending::Pause)),
+            ToEngine::Resume => dispatcher.dispatch(Action::Pending(Pending::Resume)),
+            ToEngine::Stop => dispatcher.dispatch(Action::Pending(Pending::Stop)),
+            ToEngine::ChooseBackend(_) => dispatcher.dispatch(Action::Pending(Pending::Switch)),
+            _ => {}
+        }
+        engine.emit(command);
+    });
     // Once the dataset is in (the engine then races the backends without competing with the
     // page for the cores), and for every new model or batch size (a new workload).
     {
         let engine = engine.clone();
         let settings = state.run.settings.clone();
         let data_ready = state.phase == DataPhase::Ready;
-        use_effect_with(
-            (Workload::training(&settings), data_ready),
-            move |(_, ready)| {
-                if *ready {
-                    engine.emit(ToEngine::Workload(settings));
-                }
-            },
-        );
+        use_effect_with((Workload::training(&settings), data_ready), move |(_, ready)| {
+            if *ready {
+                engine.emit(ToEngine::Workload(settings));
+            }
+        });
     }
     // A preset lists its runs for the overlay and starts the first; the rest wait in the queue.
-    let start_listed = use_callback(
-        (state.dispatcher(), engine.clone()),
-        |settings: RunSettings, (dispatcher, engine)| {
-            dispatcher.dispatch(Action::RunRequested {
-                settings: settings.clone(),
-                compare: true,
-            });
+    let start_listed =
+        use_callback((state.dispatcher(), engine.clone()), |settings: RunSettings, (dispatcher, engine)| {
+            dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: true });
             engine.emit(ToEngine::Start(settings));
-        },
-    );
+        });
     let on_preset = use_callback(
         (state.dispatcher(), start_listed.clone()),
         |mut runs: Vec<RunSettings>, (dispatcher, start_listed)| {
@@ -128,50 +110,34 @@ pub fn App() -> Html {
         // failure cancels the rest.
         let (dispatcher, queue) = (state.dispatcher(), state.queue.clone());
         let newest = state.runs.last().map(|r| (r.id, r.phase.clone()));
-        use_effect_with(newest, move |newest| {
-            match newest.as_ref().map(|(_, phase)| phase) {
-                Some(RunState::Done {
-                    stopped_early: false,
-                }) if !queue.is_empty() => {
-                    dispatcher.dispatch(Action::DequeueRun);
-                    start_listed.emit(queue[0].clone());
-                }
-                Some(
-                    RunState::Done {
-                        stopped_early: true,
-                    }
-                    | RunState::Error(_),
-                ) if !queue.is_empty() => dispatcher.dispatch(Action::CancelQueue),
-                _ => {}
+        use_effect_with(newest, move |newest| match newest.as_ref().map(|(_, phase)| phase) {
+            Some(RunState::Done { stopped_early: false }) if !queue.is_empty() => {
+                dispatcher.dispatch(Action::DequeueRun);
+                start_listed.emit(queue[0].clone());
             }
+            Some(RunState::Done { stopped_early: true } | RunState::Error(_)) if !queue.is_empty() => {
+                dispatcher.dispatch(Action::CancelQueue)
+            }
+            _ => {}
         });
     }
-    let on_compare = use_callback(state.dispatcher(), |(id, on), dispatcher| {
-        dispatcher.dispatch(Action::SetCompare(id, on))
-    });
-    let on_show = use_callback(state.dispatcher(), |id, dispatcher| {
-        dispatcher.dispatch(Action::ShowRun(id))
-    });
-    let on_cell = use_callback(state.dispatcher(), |cell, dispatcher| {
-        dispatcher.dispatch(Action::SelectCell(cell))
-    });
+    let on_compare =
+        use_callback(state.dispatcher(), |(id, on), dispatcher| dispatcher.dispatch(Action::SetCompare(id, on)));
+    let on_show = use_callback(state.dispatcher(), |id, dispatcher| dispatcher.dispatch(Action::ShowRun(id)));
+    let on_cell = use_callback(state.dispatcher(), |cell, dispatcher| dispatcher.dispatch(Action::SelectCell(cell)));
     let run_active = state.run.phase.is_active();
-    let on_resume = use_callback(
-        (state.dispatcher(), engine.clone()),
-        |id: u32, (dispatcher, engine)| {
-            let dispatcher = dispatcher.clone();
-            persistence::resume_run(id, move |a| dispatcher.dispatch(a), engine.clone());
-        },
-    );
+    let on_resume = use_callback((state.dispatcher(), engine.clone()), |id: u32, (dispatcher, engine)| {
+        let dispatcher = dispatcher.clone();
+        persistence::resume_run(id, move |a| dispatcher.dispatch(a), engine.clone());
+    });
     let on_delete = use_callback(state.dispatcher(), |id: u32, dispatcher| {
         let dispatcher = dispatcher.clone();
         persistence::delete_run(id, move |a| dispatcher.dispatch(a));
     });
     let can_preset = state.phase == DataPhase::Ready && state.run.backend.is_some() && !run_active;
     let evaluated = state.evaluated_run().cloned();
-    let on_settings = use_callback(state.dispatcher(), |settings, dispatcher| {
-        dispatcher.dispatch(Action::EditSettings(settings))
-    });
+    let on_settings =
+        use_callback(state.dispatcher(), |settings, dispatcher| dispatcher.dispatch(Action::EditSettings(settings)));
 
     html! {
         <>

@@ -20,30 +20,14 @@ pub async fn load_dataset(base: &str, on_event: &dyn Fn(DatasetEvent)) -> Result
     Ok(())
 }
 
-async fn load_split(
-    base: &str,
-    kind: SplitKind,
-    on_event: &dyn Fn(DatasetEvent),
-) -> Result<Split, DataError> {
-    let labels_file = DataFile {
-        split: kind,
-        is_labels: true,
-    };
-    let images_file = DataFile {
-        split: kind,
-        is_labels: false,
-    };
+async fn load_split(base: &str, kind: SplitKind, on_event: &dyn Fn(DatasetEvent)) -> Result<Split, DataError> {
+    let labels_file = DataFile { split: kind, is_labels: true };
+    let images_file = DataFile { split: kind, is_labels: false };
     let labels_url = format!("{base}{}", labels_file.file_name());
     let images_url = format!("{base}{}", images_file.file_name());
 
-    let labels = fetch_gz(&labels_url, labels_file, &|p| {
-        on_event(DatasetEvent::Progress(labels_file, p))
-    })
-    .await?;
-    let images = fetch_gz(&images_url, images_file, &|p| {
-        on_event(DatasetEvent::Progress(images_file, p))
-    })
-    .await?;
+    let labels = fetch_gz(&labels_url, labels_file, &|p| on_event(DatasetEvent::Progress(labels_file, p))).await?;
+    let images = fetch_gz(&images_url, images_file, &|p| on_event(DatasetEvent::Progress(images_file, p))).await?;
     let parsed = async {
         let raw_labels = gunzip(labels_file, &labels.blob).await?;
         let raw_images = gunzip(images_file, &images.blob).await?;

@@ -34,10 +34,7 @@ fn js_reason(err: &JsValue) -> String {
 
 async fn open_cache() -> Option<Cache> {
     let caches = scope().caches()?;
-    JsFuture::from(caches.open(DATA_CACHE))
-        .await
-        .ok()
-        .map(JsCast::unchecked_into)
+    JsFuture::from(caches.open(DATA_CACHE)).await.ok().map(JsCast::unchecked_into)
 }
 
 /// The file as a gzip blob, reporting progress as bytes arrive.
@@ -46,78 +43,42 @@ pub(crate) async fn fetch_gz(
     file: DataFile,
     on_progress: &dyn Fn(FileProgress),
 ) -> Result<Fetched, DataError> {
-    let network = |e: JsValue| DataError::Network {
-        file: file.short_name(),
-        reason: js_reason(&e),
-    };
+    let network = |e: JsValue| DataError::Network { file: file.short_name(), reason: js_reason(&e) };
     if let Some(cache) = open_cache().await
         && let Ok(hit) = JsFuture::from(cache.match_with_str(url)).await
         && let Some(response) = hit.dyn_ref::<Response>()
     {
-        let blob: Blob = JsFuture::from(response.blob().map_err(network)?)
-            .await
-            .map_err(network)?
-            .unchecked_into();
+        let blob: Blob = JsFuture::from(response.blob().map_err(network)?).await.map_err(network)?.unchecked_into();
         let size = blob.size();
-        on_progress(FileProgress {
-            loaded: size,
-            total: Some(size),
-            done: true,
-            cached: true,
-        });
-        return Ok(Fetched {
-            blob,
-            from_cache: true,
-        });
+        on_progress(FileProgress { loaded: size, total: Some(size), done: true, cached: true });
+        return Ok(Fetched { blob, from_cache: true });
     }
 
     let response = scope().fetch(url).await.map_err(network)?;
     if !response.ok() {
-        let status = format!("{} {}", response.status(), response.status_text())
-            .trim()
-            .to_string();
-        return Err(DataError::Http {
-            file: file.short_name(),
-            url: url.into(),
-            status,
-        });
+        let status = format!("{} {}", response.status(), response.status_text()).trim().to_string();
+        return Err(DataError::Http { file: file.short_name(), url: url.into(), status });
     }
-    let total = response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<f64>().ok());
+    let total = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<f64>().ok());
     let Some(body) = response.body() else {
-        return Err(DataError::Empty {
-            file: file.short_name(),
-        });
+        return Err(DataError::Empty { file: file.short_name() });
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let chunks = Array::new();
     let (mut loaded, mut reported) = (0.0, 0.0);
     loop {
         let step = JsFuture::from(reader.read()).await.map_err(network)?;
-        let done = js_sys::Reflect::get(&step, &"done".into())
-            .map_err(network)?
-            .is_truthy();
+        let done = js_sys::Reflect::get(&step, &"done".into()).map_err(network)?.is_truthy();
         if done {
             break;
         }
-        let chunk: Uint8Array = js_sys::Reflect::get(&step, &"value".into())
-            .map_err(network)?
-            .unchecked_into();
+        let chunk: Uint8Array = js_sys::Reflect::get(&step, &"value".into()).map_err(network)?.unchecked_into();
         loaded += chunk.length() as f64;
         chunks.push(&chunk);
         // At most ~200 updates per file: enough for a smooth bar, cheap to render.
         if loaded - reported >= total.unwrap_or(0.0) / 200.0 {
             reported = loaded;
-            on_progress(FileProgress {
-                loaded,
-                total,
-                done: false,
-                cached: false,
-            });
+            on_progress(FileProgress { loaded, total, done: false, cached: false });
         }
     }
     if let Some(total) = total
@@ -129,35 +90,20 @@ pub(crate) async fn fetch_gz(
         });
     }
     let blob = Blob::new_with_u8_array_sequence(&chunks).map_err(network)?;
-    on_progress(FileProgress {
-        loaded,
-        total: Some(loaded),
-        done: true,
-        cached: false,
-    });
-    Ok(Fetched {
-        blob,
-        from_cache: false,
-    })
+    on_progress(FileProgress { loaded, total: Some(loaded), done: true, cached: false });
+    Ok(Fetched { blob, from_cache: false })
 }
 
 /// Decompresses in the browser's native stream (off the main thread's JS, no wasm inflater).
 pub(crate) async fn gunzip(file: DataFile, blob: &Blob) -> Result<Vec<u8>, DataError> {
     if blob.size() == 0.0 {
-        return Err(DataError::Empty {
-            file: file.short_name(),
-        });
+        return Err(DataError::Empty { file: file.short_name() });
     }
-    let bad = |e: JsValue| DataError::Gzip {
-        file: file.short_name(),
-        reason: js_reason(&e),
-    };
+    let bad = |e: JsValue| DataError::Gzip { file: file.short_name(), reason: js_reason(&e) };
     let inflate = DecompressionStream::new("gzip").map_err(bad)?;
     let stream = blob.stream().pipe_through(inflate.unchecked_ref());
     let response = Response::new_with_opt_readable_stream(Some(&stream)).map_err(bad)?;
-    let buffer = JsFuture::from(response.array_buffer().map_err(bad)?)
-        .await
-        .map_err(bad)?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(bad)?).await.map_err(bad)?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 

@@ -22,9 +22,7 @@ impl Scope {
             Scope::Window(w) => w.fetch_with_str(url),
             Scope::Worker(w) => w.fetch_with_str(url),
         };
-        Ok(wasm_bindgen_futures::JsFuture::from(promise)
-            .await?
-            .unchecked_into())
+        Ok(wasm_bindgen_futures::JsFuture::from(promise).await?.unchecked_into())
     }
 
     /// `None` where the Cache API is unavailable (insecure origin, some private modes).
@@ -53,28 +51,17 @@ pub fn mark(name: &str) {
 /// A query parameter of the page's URL, e.g. `?data=…`.
 pub fn query_param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search)
-        .ok()?
-        .get(name)
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
 }
 
 /// The whole body of `url` (e.g. the shipped model weights), or a message saying what failed.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let reason = |e: JsValue| {
-        e.dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_else(|| format!("{e:?}"))
+        e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
     };
-    let response = scope()
-        .fetch(url)
-        .await
-        .map_err(|e| format!("network error: {}", reason(e)))?;
+    let response = scope().fetch(url).await.map_err(|e| format!("network error: {}", reason(e)))?;
     if !response.ok() {
-        return Err(format!(
-            "the server answered {} {}",
-            response.status(),
-            response.status_text()
-        ));
+        return Err(format!("the server answered {} {}", response.status(), response.status_text()));
     }
     let buffer = response.array_buffer().map_err(reason)?;
     let buffer = wasm_bindgen_futures::JsFuture::from(buffer)

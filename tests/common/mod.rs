@@ -17,10 +17,7 @@ pub fn data_dir(instead: &str) -> Option<PathBuf> {
     let dir = std::env::var("ATELIER_DATA_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from("/usr/share/datasets/fashion-mnist"));
-    if DataFile::ALL
-        .iter()
-        .all(|file| dir.join(file.file_name()).exists())
-    {
+    if DataFile::ALL.iter().all(|file| dir.join(file.file_name()).exists()) {
         return Some(dir);
     }
     assert!(
@@ -35,21 +32,8 @@ pub fn data_dir(instead: &str) -> Option<PathBuf> {
 /// The real test split, or `None` (the test skips) where the files are absent.
 pub fn real_test_split() -> Option<Split> {
     let dir = data_dir("skipping")?;
-    let read = |is_labels| {
-        std::fs::read(
-            dir.join(
-                DataFile {
-                    split: SplitKind::Test,
-                    is_labels,
-                }
-                .file_name(),
-            ),
-        )
-    };
-    let (images, labels) = (
-        read(false).expect("test images"),
-        read(true).expect("test labels"),
-    );
+    let read = |is_labels| std::fs::read(dir.join(DataFile { split: SplitKind::Test, is_labels }.file_name()));
+    let (images, labels) = (read(false).expect("test images"), read(true).expect("test labels"));
     Some(load_split_gz(SplitKind::Test, &images, &labels).expect("the real test set parses"))
 }
 

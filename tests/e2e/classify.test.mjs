@@ -59,12 +59,9 @@ async function drawAndMeasure(query, backend) {
     await stroke(page, [[0.42, 0.1], [0.41, 0.5], [0.4, 0.9]]);
     await stroke(page, [[0.58, 0.1], [0.59, 0.5], [0.6, 0.9]]);
     answer = await nextAnswer(page, answer.seq - 1);
-    // The last answer is for the whole drawing (earlier ones saw part of it): wait until no new
-    // answer comes for 2 s (only the newest drawing ever waits, so this is quick).
-    for (let last = -1; last !== (await seq(page));) {
-      last = await seq(page);
-      await page.waitForTimeout(2_000);
-    }
+    // The answer for the whole drawing (earlier ones saw part of it): the page marks the answer
+    // to its newest request `data-current` (a slow backend may still be on an earlier one).
+    await waitFor(page, async () => (await prediction(page).getAttribute('data-current')) === 'true', 120_000, 'the answer to the whole drawing');
     answer = await nextAnswer(page, 0);
     assert.equal(answer.cls, 1, `two legs from a waistband are trousers (answered ${answer.cls}, ${answer.prob})`);
     const bars = await page.getByTestId('prob-bar').evaluateAll((els) => els.map((el) => Number(el.dataset.prob)));

@@ -72,11 +72,8 @@ test('Firefox: data, gallery, training on the CPU, classification and saved runs
     await stroke(page, [[0.42, 0.1], [0.41, 0.5], [0.4, 0.9]]);
     await stroke(page, [[0.58, 0.1], [0.59, 0.5], [0.6, 0.9]]);
     await until(async () => Number(await attr(page, 'prediction', 'data-seq')) > 0, 60_000, 'an answer');
-    // The last answer is for the whole drawing: wait until no new one comes for 2 s.
-    for (let last = -1; last !== Number(await attr(page, 'prediction', 'data-seq'));) {
-      last = Number(await attr(page, 'prediction', 'data-seq'));
-      await new Promise((ok) => setTimeout(ok, 2_000));
-    }
+    // The answer to the whole drawing (the page marks the answer to its newest request).
+    await until(async () => (await attr(page, 'prediction', 'data-current')) === 'true', 60_000, 'the answer to the whole drawing');
     const bars = await page.$$eval(sel('prob-bar'), (els) => els.map((el) => Number(el.dataset.prob)));
     assert.ok(Math.abs(bars.reduce((a, b) => a + b, 0) - 1) < 1e-4, `probabilities ${bars}`);
     assert.equal(await attr(page, 'prediction', 'data-class'), '1', 'two legs from a waistband are trousers');

@@ -90,11 +90,7 @@ impl Writer {
         bytes.extend_from_slice(meta_json.as_bytes());
         let count_at = bytes.len();
         bytes.extend_from_slice(&0u32.to_le_bytes());
-        Self {
-            bytes,
-            count_at,
-            count: 0,
-        }
+        Self { bytes, count_at, count: 0 }
     }
 
     /// The bytes a record takes: name, kind, shape, values.
@@ -112,17 +108,13 @@ impl Writer {
     pub fn f32s(&mut self, name: &str, shape: &[usize], values: &[f32]) {
         self.header(name, 0, shape, values.len());
         self.bytes.reserve(values.len() * 4);
-        values
-            .iter()
-            .for_each(|value| self.bytes.extend_from_slice(&value.to_le_bytes()));
+        values.iter().for_each(|value| self.bytes.extend_from_slice(&value.to_le_bytes()));
     }
 
     pub fn u32s(&mut self, name: &str, values: &[u32]) {
         self.header(name, 1, &[values.len()], values.len());
         self.bytes.reserve(values.len() * 4);
-        values
-            .iter()
-            .for_each(|value| self.bytes.extend_from_slice(&value.to_le_bytes()));
+        values.iter().for_each(|value| self.bytes.extend_from_slice(&value.to_le_bytes()));
     }
 
     pub fn record(&mut self, record: &Record) {
@@ -135,13 +127,10 @@ impl Writer {
     fn header(&mut self, name: &str, kind: u8, shape: &[usize], len: usize) {
         debug_assert!(name.len() <= u16::MAX as usize && shape.len() <= MAX_RANK);
         debug_assert_eq!(shape.iter().product::<usize>(), len, "{name}");
-        self.bytes
-            .extend_from_slice(&(name.len() as u16).to_le_bytes());
+        self.bytes.extend_from_slice(&(name.len() as u16).to_le_bytes());
         self.bytes.extend_from_slice(name.as_bytes());
         self.bytes.extend_from_slice(&[kind, shape.len() as u8]);
-        shape
-            .iter()
-            .for_each(|&dim| self.bytes.extend_from_slice(&(dim as u32).to_le_bytes()));
+        shape.iter().for_each(|&dim| self.bytes.extend_from_slice(&(dim as u32).to_le_bytes()));
         self.count += 1;
     }
 
@@ -162,29 +151,16 @@ pub(crate) fn read(kind: FileKind, bytes: &[u8]) -> Result<(String, Vec<Record>)
     }
     let magic = &bytes[..bytes.len().min(8)];
     if magic != &kind.magic()[..magic.len()] {
-        let other = [FileKind::Checkpoint, FileKind::Model]
-            .into_iter()
-            .find(|k| bytes.starts_with(k.magic()));
+        let other = [FileKind::Checkpoint, FileKind::Model].into_iter().find(|k| bytes.starts_with(k.magic()));
         return Err(match other {
-            Some(found) => CheckpointError::WrongFile {
-                expected: title,
-                found: found.title(),
-            },
+            Some(found) => CheckpointError::WrongFile { expected: title, found: found.title() },
             None => CheckpointError::NotAtelier { expected: title },
         });
     }
-    let mut cursor = Cursor {
-        bytes,
-        at: magic.len(),
-        title,
-    };
+    let mut cursor = Cursor { bytes, at: magic.len(), title };
     let version = cursor.u32("the format version")?;
     if version != FORMAT_VERSION {
-        return Err(CheckpointError::UnsupportedVersion {
-            file: title,
-            found: version,
-            supported: FORMAT_VERSION,
-        });
+        return Err(CheckpointError::UnsupportedVersion { file: title, found: version, supported: FORMAT_VERSION });
     }
     let meta_len = cursor.u32("the metadata length")? as usize;
     if meta_len > MAX_META_BYTES {
@@ -197,16 +173,11 @@ pub(crate) fn read(kind: FileKind, bytes: &[u8]) -> Result<(String, Vec<Record>)
     if count > MAX_RECORDS {
         return Err(cursor.corrupt(format!("it claims {count} arrays")));
     }
-    let records = (0..count)
-        .map(|_| cursor.record())
-        .collect::<Result<Vec<_>, _>>()?;
+    let records = (0..count).map(|_| cursor.record()).collect::<Result<Vec<_>, _>>()?;
     let checked = cursor.at;
     let stored = u64::from_le_bytes(cursor.array("the checksum")?);
     if cursor.at != bytes.len() {
-        return Err(cursor.corrupt(format!(
-            "{} unexpected bytes follow its end",
-            bytes.len() - cursor.at
-        )));
+        return Err(cursor.corrupt(format!("{} unexpected bytes follow its end", bytes.len() - cursor.at)));
     }
     if fnv1a(&bytes[..checked]) != stored {
         return Err(cursor.corrupt("its checksum does not match: the bytes were altered".into()));
@@ -244,10 +215,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn corrupt(&self, detail: String) -> CheckpointError {
-        CheckpointError::Corrupt {
-            file: self.title,
-            detail,
-        }
+        CheckpointError::Corrupt { file: self.title, detail }
     }
 
     fn record(&mut self) -> Result<Record, CheckpointError> {
@@ -260,21 +228,15 @@ impl<'a> Cursor<'a> {
             return Err(self.corrupt(format!("array {name:?} claims {rank} dimensions")));
         }
         let shape = (0..rank)
-            .map(|_| {
-                self.u32(&format!("the shape of {name:?}"))
-                    .map(|d| d as usize)
-            })
+            .map(|_| self.u32(&format!("the shape of {name:?}")).map(|d| d as usize))
             .collect::<Result<Vec<_>, _>>()?;
         // Eight dims of up to 2^32 overflow even a u64: multiply with a check.
-        let len = shape
-            .iter()
-            .try_fold(1u64, |len, &dim| len.checked_mul(dim as u64));
+        let len = shape.iter().try_fold(1u64, |len, &dim| len.checked_mul(dim as u64));
         let available = (self.bytes.len() - self.at) as u64 / 4;
         let len = match len {
             Some(len) if len <= available => len as usize,
             _ => {
-                let claimed =
-                    len.map_or_else(|| "more than 2^64".to_owned(), |len| len.to_string());
+                let claimed = len.map_or_else(|| "more than 2^64".to_owned(), |len| len.to_string());
                 return Err(CheckpointError::Truncated {
                     file: self.title,
                     detail: format!(
@@ -283,10 +245,7 @@ impl<'a> Cursor<'a> {
                 });
             }
         };
-        let raw = self
-            .take(len * 4, &name)?
-            .chunks_exact(4)
-            .map(|c| [c[0], c[1], c[2], c[3]]);
+        let raw = self.take(len * 4, &name)?.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]);
         let values = match kind {
             0 => Values::F32(raw.map(f32::from_le_bytes).collect()),
             1 => Values::U32(raw.map(u32::from_le_bytes).collect()),
@@ -294,17 +253,11 @@ impl<'a> Cursor<'a> {
                 return Err(self.corrupt(format!("array {name:?} has unknown value kind {other}")));
             }
         };
-        Ok(Record {
-            name,
-            shape,
-            values,
-        })
+        Ok(Record { name, shape, values })
     }
 }
 
 /// 64-bit FNV-1a: not cryptographic, only there to tell a damaged file from a valid one.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
-        (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| (hash ^ byte as u64).wrapping_mul(0x0100_0000_01b3))
 }

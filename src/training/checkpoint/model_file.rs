@@ -45,11 +45,7 @@ impl ModelFile {
         normalization: Normalization,
         weights: BTreeMap<String, Record>,
     ) -> Self {
-        Self {
-            config,
-            normalization,
-            weights,
-        }
+        Self { config, normalization, weights }
     }
 
     pub fn kind(&self) -> ModelChoice {
@@ -58,27 +54,15 @@ impl ModelFile {
 
     /// Number of weights (parameters and batch-norm statistics).
     pub fn weight_count(&self) -> usize {
-        self.weights
-            .values()
-            .map(|record| record.shape.iter().product::<usize>())
-            .sum()
+        self.weights.values().map(|record| record.shape.iter().product::<usize>()).sum()
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let meta = ModelMeta {
-            model: self.config.clone(),
-            normalization: self.normalization,
-        };
+        let meta = ModelMeta { model: self.config.clone(), normalization: self.normalization };
         let mut writer = Writer::new(FileKind::Model, &to_json(&meta));
-        writer.reserve(
-            self.weights
-                .values()
-                .map(|r| Writer::encoded_len(&r.name, r.shape.len(), r.values.len()))
-                .sum(),
-        );
-        self.weights
-            .values()
-            .for_each(|record| writer.record(record));
+        writer
+            .reserve(self.weights.values().map(|r| Writer::encoded_len(&r.name, r.shape.len(), r.values.len())).sum());
+        self.weights.values().for_each(|record| writer.record(record));
         writer.finish()
     }
 
@@ -103,10 +87,7 @@ impl ModelFile {
 }
 
 pub(crate) fn by_name(records: Vec<Record>) -> BTreeMap<String, Record> {
-    records
-        .into_iter()
-        .map(|record| (record.name.clone(), record))
-        .collect()
+    records.into_iter().map(|record| (record.name.clone(), record)).collect()
 }
 
 /// Checks `weights` against the architecture `config` describes (built lazily on the CPU, so
@@ -115,27 +96,17 @@ pub(crate) fn check_weights_fit(
     config: &ModelConfig,
     weights: &BTreeMap<String, Record>,
 ) -> Result<(), CheckpointError> {
-    tensors::check_weights(
-        config.kind().title(),
-        &tensors::shapes(&config.init(&Device::flex())),
-        weights,
-    )
+    tensors::check_weights(config.kind().title(), &tensors::shapes(&config.init(&Device::flex())), weights)
 }
 
 /// Refuses configs whose model would be absurdly large, before anything is built from them.
-pub(crate) fn check_model_config(
-    config: &ModelConfig,
-    file: FileKind,
-) -> Result<(), CheckpointError> {
+pub(crate) fn check_model_config(config: &ModelConfig, file: FileKind) -> Result<(), CheckpointError> {
     let widths: Vec<usize> = match config {
         ModelConfig::Dense(dense) => {
             if dense.hidden.len() > MAX_HIDDEN_LAYERS {
                 return Err(unbuildable(
                     file,
-                    format!(
-                        "{} hidden layers (at most {MAX_HIDDEN_LAYERS})",
-                        dense.hidden.len()
-                    ),
+                    format!("{} hidden layers (at most {MAX_HIDDEN_LAYERS})", dense.hidden.len()),
                 ));
             }
             check_dropout(dense.dropout, file)?;
@@ -147,14 +118,8 @@ pub(crate) fn check_model_config(
             vec![cnn.channels_1, cnn.channels_2, cnn.hidden]
         }
     };
-    match widths
-        .into_iter()
-        .find(|width| !(1..=MAX_WIDTH).contains(width))
-    {
-        Some(width) => Err(unbuildable(
-            file,
-            format!("a layer of width {width} (1 to {MAX_WIDTH})"),
-        )),
+    match widths.into_iter().find(|width| !(1..=MAX_WIDTH).contains(width)) {
+        Some(width) => Err(unbuildable(file, format!("a layer of width {width} (1 to {MAX_WIDTH})"))),
         None => Ok(()),
     }
 }
@@ -162,28 +127,18 @@ pub(crate) fn check_model_config(
 fn check_dropout(dropout: f64, file: FileKind) -> Result<(), CheckpointError> {
     match (0.0..1.0).contains(&dropout) {
         true => Ok(()),
-        false => Err(unbuildable(
-            file,
-            format!("a dropout of {dropout} (0 to 1)"),
-        )),
+        false => Err(unbuildable(file, format!("a dropout of {dropout} (0 to 1)"))),
     }
 }
 
 fn unbuildable(file: FileKind, detail: String) -> CheckpointError {
-    CheckpointError::Corrupt {
-        file: file.title(),
-        detail: format!("its model has {detail}"),
-    }
+    CheckpointError::Corrupt { file: file.title(), detail: format!("its model has {detail}") }
 }
 
 impl Trainer {
     /// The model being trained, as a model file still on the device (e.g. for Export).
     pub fn model_file(&self) -> PendingModelFile {
-        PendingModelFile::new(
-            self.model(),
-            self.config().model.clone(),
-            self.config().normalization,
-        )
+        PendingModelFile::new(self.model(), self.config().model.clone(), self.config().normalization)
     }
 }
 
@@ -198,11 +153,7 @@ pub struct PendingModelFile {
 impl PendingModelFile {
     /// `config` must be the one `model` was built from.
     pub fn new(model: &Model, config: ModelConfig, normalization: Normalization) -> Self {
-        Self {
-            config,
-            normalization,
-            weights: PendingTensors::weights(model, ""),
-        }
+        Self { config, normalization, weights: PendingTensors::weights(model, "") }
     }
 
     /// Blocking read; native only (panics in a browser on WebGPU).
@@ -212,19 +163,11 @@ impl PendingModelFile {
     }
 
     pub async fn read_async(self) -> Result<ModelFile, ExecutionError> {
-        let data = self
-            .weights
-            .register(Transaction::default())
-            .execute_async()
-            .await?;
+        let data = self.weights.register(Transaction::default()).execute_async().await?;
         Ok(self.finish(data))
     }
 
     fn finish(self, data: Vec<TensorData>) -> ModelFile {
-        ModelFile::from_parts(
-            self.config,
-            self.normalization,
-            by_name(self.weights.into_records(data.into_iter())),
-        )
+        ModelFile::from_parts(self.config, self.normalization, by_name(self.weights.into_records(data.into_iter())))
     }
 }

@@ -16,14 +16,7 @@ impl Trainer {
         let now = (self.clock)();
         let (elapsed_seconds, epoch_elapsed_seconds) = self.resumed_wall.unwrap_or_else(|| {
             let since = |start: Option<f64>| start.map_or(0.0, |start| now - start);
-            (
-                since(self.run_started),
-                if self.order.is_empty() {
-                    0.0
-                } else {
-                    since(self.epoch_started)
-                },
-            )
+            (since(self.run_started), if self.order.is_empty() { 0.0 } else { since(self.epoch_started) })
         });
         let (optimizer, adam_steps) = self.optimizer.pending();
         let meta = CheckpointMeta {
@@ -57,11 +50,7 @@ impl Trainer {
     /// The next [`Trainer::step`] is the one the checkpointed run would have taken.
     ///
     /// Every index and tensor is checked first, so a damaged or foreign checkpoint is an error.
-    pub fn resume(
-        checkpoint: Checkpoint,
-        data: TrainingData,
-        device: &Device,
-    ) -> Result<Self, CheckpointError> {
+    pub fn resume(checkpoint: Checkpoint, data: TrainingData, device: &Device) -> Result<Self, CheckpointError> {
         let Checkpoint {
             meta,
             weights,
@@ -73,11 +62,7 @@ impl Trainer {
             epoch_correct,
         } = checkpoint;
         check_model_config(&meta.config.model, FileKind::Checkpoint)?;
-        check_indices(
-            &meta,
-            data.train.len(),
-            [&train_indices, &validation_indices, &order],
-        )?;
+        check_indices(&meta, data.train.len(), [&train_indices, &validation_indices, &order])?;
         if !(order.is_empty() || order.len() == train_indices.len()) || meta.cursor > order.len() {
             return Err(corrupt(format!(
                 "its position {} in an epoch of {} images is impossible",
@@ -85,15 +70,10 @@ impl Trainer {
                 order.len()
             )));
         }
-        let (epochs, steps_per_epoch) = (
-            meta.config.epochs,
-            train_indices.len().div_ceil(meta.config.batch_size.max(1)),
-        );
+        let (epochs, steps_per_epoch) =
+            (meta.config.epochs, train_indices.len().div_ceil(meta.config.batch_size.max(1)));
         let steps = steps_per_epoch * epochs;
-        if meta.epoch > epochs
-            || meta.global_step > steps
-            || meta.adam_steps.values().any(|&n| n > steps)
-        {
+        if meta.epoch > epochs || meta.global_step > steps || meta.adam_steps.values().any(|&n| n > steps) {
             let (step, epoch) = (meta.global_step, meta.epoch);
             return Err(corrupt(format!(
                 "it is at step {step} and epoch {epoch} of a run of {steps} steps in {epochs} epochs"
@@ -106,16 +86,11 @@ impl Trainer {
         trainer.model = tensors::load_weights(trainer.model, weights);
         // The optimizer and the epoch's sums live off the tape, on the inner device.
         let inner = trainer.device.clone().inner();
-        trainer.optimizer =
-            trainer
-                .optimizer
-                .restore(optimizer, &meta.adam_steps, &shapes, &inner)?;
+        trainer.optimizer = trainer.optimizer.restore(optimizer, &meta.adam_steps, &shapes, &inner)?;
         trainer.sums = EpochSums {
-            loss: epoch_loss_sum
-                .map(|loss| Tensor::from_data(TensorData::new(vec![loss], [1]), &inner)),
+            loss: epoch_loss_sum.map(|loss| Tensor::from_data(TensorData::new(vec![loss], [1]), &inner)),
             // Built by arithmetic rather than from data so it has the backend's own int type.
-            correct: epoch_correct
-                .map(|correct| Tensor::<1, Int>::zeros([1], &inner).add_scalar(correct as i64)),
+            correct: epoch_correct.map(|correct| Tensor::<1, Int>::zeros([1], &inner).add_scalar(correct as i64)),
             images: meta.epoch_images,
         };
 
@@ -135,11 +110,7 @@ impl Trainer {
 }
 
 /// The split must be the one the run started on, and every index inside it.
-fn check_indices(
-    meta: &CheckpointMeta,
-    images: usize,
-    lists: [&[u32]; 3],
-) -> Result<(), CheckpointError> {
+fn check_indices(meta: &CheckpointMeta, images: usize, lists: [&[u32]; 3]) -> Result<(), CheckpointError> {
     if images != meta.train_split_images {
         return Err(CheckpointError::OtherData(format!(
             "its train split had {} images, this one has {images}",
@@ -149,21 +120,12 @@ fn check_indices(
     if lists[0].is_empty() {
         return Err(corrupt("it has no training images".into()));
     }
-    match lists
-        .iter()
-        .flat_map(|list| list.iter())
-        .find(|&&index| index as usize >= images)
-    {
-        Some(index) => Err(corrupt(format!(
-            "image index {index} is outside the train split of {images}"
-        ))),
+    match lists.iter().flat_map(|list| list.iter()).find(|&&index| index as usize >= images) {
+        Some(index) => Err(corrupt(format!("image index {index} is outside the train split of {images}"))),
         None => Ok(()),
     }
 }
 
 fn corrupt(detail: String) -> CheckpointError {
-    CheckpointError::Corrupt {
-        file: FileKind::Checkpoint.title(),
-        detail,
-    }
+    CheckpointError::Corrupt { file: FileKind::Checkpoint.title(), detail }
 }

@@ -29,29 +29,20 @@ impl PendingTensors {
     /// into its value (Burn keeps the latest one aside until the next forward pass); reading the
     /// training model directly would save statistics one step old.
     pub fn weights(model: &Model, prefix: &str) -> Self {
-        let mut collector = Collector {
-            path: Vec::new(),
-            prefix,
-            pending: Self::default(),
-        };
+        let mut collector = Collector { path: Vec::new(), prefix, pending: Self::default() };
         model.valid().visit(&mut collector);
         collector.pending
     }
 
     pub fn push<const D: usize>(&mut self, name: String, tensor: Tensor<D>) {
         let shape = tensor.dims().to_vec();
-        self.tensors
-            .push(tensor.reshape([shape.iter().product::<usize>()])); // [numel]
+        self.tensors.push(tensor.reshape([shape.iter().product::<usize>()])); // [numel]
         self.names.push(name);
         self.shapes.push(shape);
     }
 
     pub fn register(&self, transaction: Transaction) -> Transaction {
-        self.tensors
-            .iter()
-            .fold(transaction, |transaction, tensor| {
-                transaction.register(tensor.clone())
-            })
+        self.tensors.iter().fold(transaction, |transaction, tensor| transaction.register(tensor.clone()))
     }
 
     pub fn len(&self) -> usize {
@@ -62,11 +53,7 @@ impl PendingTensors {
     pub fn into_records(self, data: impl Iterator<Item = TensorData>) -> Vec<Record> {
         let records = self.names.into_iter().zip(self.shapes).zip(data);
         records
-            .map(|((name, shape), data)| Record {
-                name,
-                shape,
-                values: Values::F32(data.iter::<f32>().collect()),
-            })
+            .map(|((name, shape), data)| Record { name, shape, values: Values::F32(data.iter::<f32>().collect()) })
             .collect()
     }
 }
@@ -87,10 +74,7 @@ impl ModuleVisitor for Collector<'_> {
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.pending.push(
-            format!("{}{}", self.prefix, self.path.join(".")),
-            param.val(),
-        );
+        self.pending.push(format!("{}{}", self.prefix, self.path.join(".")), param.val());
     }
 }
 
@@ -109,14 +93,10 @@ pub(crate) fn shapes(model: &Model) -> BTreeMap<String, Vec<usize>> {
             self.path.pop();
         }
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.shapes
-                .insert(self.path.join("."), param.lazy_shape().to_vec());
+            self.shapes.insert(self.path.join("."), param.lazy_shape().to_vec());
         }
     }
-    let mut visitor = Shapes {
-        path: Vec::new(),
-        shapes: BTreeMap::new(),
-    };
+    let mut visitor = Shapes { path: Vec::new(), shapes: BTreeMap::new() };
     model.visit(&mut visitor);
     visitor.shapes
 }
@@ -134,16 +114,11 @@ pub(crate) fn check_weights(
     for (name, record) in weights {
         match (expected.get(name), &record.values) {
             (None, _) => {
-                return mismatch(format!(
-                    "the file has weights for {name}, which this model does not have"
-                ));
+                return mismatch(format!("the file has weights for {name}, which this model does not have"));
             }
             (Some(shape), Values::F32(_)) if *shape == record.shape => {}
             (Some(shape), Values::F32(_)) => {
-                return mismatch(format!(
-                    "{name} is {:?} in the file but {shape:?} in the model",
-                    record.shape
-                ));
+                return mismatch(format!("{name} is {:?} in the file but {shape:?} in the model", record.shape));
             }
             (Some(_), Values::U32(_)) => {
                 return mismatch(format!("{name} holds integers, not weights"));
@@ -167,11 +142,7 @@ pub(crate) fn load_weights(model: Model, weights: BTreeMap<String, Record>) -> M
             self.path.pop();
         }
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-            let Some(Record {
-                shape,
-                values: Values::F32(values),
-                ..
-            }) = self.weights.remove(&self.path.join("."))
+            let Some(Record { shape, values: Values::F32(values), .. }) = self.weights.remove(&self.path.join("."))
             else {
                 return param; // unreachable after `check_weights`
             };
@@ -180,8 +151,5 @@ pub(crate) fn load_weights(model: Model, weights: BTreeMap<String, Record>) -> M
             param.transform_for_load(tensor, id)
         }
     }
-    model.map(&mut Loader {
-        path: Vec::new(),
-        weights,
-    })
+    model.map(&mut Loader { path: Vec::new(), weights })
 }

@@ -59,11 +59,7 @@ struct Frame {
 }
 
 fn ranges(props: &LineChartProps) -> (f64, f64, f64, f64) {
-    let all = props
-        .series
-        .iter()
-        .flat_map(|s| s.points.iter())
-        .filter(|p| p.1.is_finite());
+    let all = props.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite());
     // At least ten steps wide, so an empty or young chart has whole-number step labels.
     let (mut x_max, mut y_min, mut y_max) = (props.x_min_span, f64::INFINITY, f64::NEG_INFINITY);
     for &(x, y) in all {
@@ -81,14 +77,8 @@ fn ranges(props: &LineChartProps) -> (f64, f64, f64, f64) {
 
 fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps) -> Option<Frame> {
     // Render at device pixels so lines and text stay sharp on a projector or a phone.
-    let ratio = web_sys::window()
-        .map(|w| w.device_pixel_ratio())
-        .unwrap_or(1.0)
-        .max(1.0);
-    let (w, h) = (
-        canvas.client_width().max(300) as f64,
-        canvas.client_height().max(200) as f64,
-    );
+    let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
+    let (w, h) = (canvas.client_width().max(300) as f64, canvas.client_height().max(200) as f64);
     canvas.set_width((w * ratio) as u32);
     canvas.set_height((h * ratio) as u32);
     let font = |size: f64| ("system-ui, sans-serif", size * ratio);
@@ -111,18 +101,10 @@ fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps) -> Option<Frame> {
         .axis_desc_style(font(15.0))
         .light_line_style(RGBColor(238, 236, 230))
         .y_label_formatter(&|y| {
-            if percent {
-                format!("{:.0}%", y * 100.0)
-            } else {
-                format!("{y:.2}")
-            }
+            if percent { format!("{:.0}%", y * 100.0) } else { format!("{y:.2}") }
         })
         .x_label_formatter(&|x| {
-            if x_max - x_min <= 5.0 {
-                format!("{x:.1}")
-            } else {
-                format!("{x:.0}")
-            }
+            if x_max - x_min <= 5.0 { format!("{x:.1}") } else { format!("{x:.0}") }
         })
         .draw()
         .ok()?;
@@ -130,19 +112,11 @@ fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps) -> Option<Frame> {
         let points = series.points.iter().copied().filter(|p| p.1.is_finite());
         let width = (series.width * ratio).max(1.0);
         let color = series.color.mix(series.opacity);
-        let style = ShapeStyle {
-            color,
-            filled: false,
-            stroke_width: width as u32,
-        };
-        chart
-            .draw_series(LineSeries::new(points.clone(), style))
-            .ok()?;
+        let style = ShapeStyle { color, filled: false, stroke_width: width as u32 };
+        chart.draw_series(LineSeries::new(points.clone(), style)).ok()?;
         if series.markers {
             let radius = (5.0 * ratio) as i32;
-            chart
-                .draw_series(points.map(|p| Circle::new(p, radius, series.color.filled())))
-                .ok()?;
+            chart.draw_series(points.map(|p| Circle::new(p, radius, series.color.filled()))).ok()?;
         }
     }
     let (pixels_x, _) = chart.plotting_area().get_pixel_range();
@@ -161,23 +135,12 @@ fn readout(series: &[Series], x: f64, percent: bool, unit: &str) -> String {
         .iter()
         .filter(|s| s.legend)
         .filter_map(|s| {
-            let nearest = s
-                .points
-                .iter()
-                .min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()))?;
-            let value = if percent {
-                format!("{:.1}%", nearest.1 * 100.0)
-            } else {
-                format!("{:.3}", nearest.1)
-            };
+            let nearest = s.points.iter().min_by(|a, b| (a.0 - x).abs().total_cmp(&(b.0 - x).abs()))?;
+            let value = if percent { format!("{:.1}%", nearest.1 * 100.0) } else { format!("{:.3}", nearest.1) };
             Some(format!("{} {value}", s.name))
         })
         .collect();
-    let x = if unit == "step" {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.2}")
-    };
+    let x = if unit == "step" { format!("{x:.0}") } else { format!("{x:.2}") };
     format!("{unit} {x}: {}", parts.join(" · "))
 }
 
@@ -197,51 +160,38 @@ pub fn LineChart(props: &LineChartProps) -> Html {
             props.y_label.clone(),
             props.x_min_span.to_bits(),
         );
-        use_effect_with(
-            props_snapshot,
-            move |(series, y_range, percent, x_label, y_label, x_min_span)| {
-                let props = LineChartProps {
-                    testid: AttrValue::default(),
-                    title: AttrValue::default(),
-                    x_label: x_label.clone(),
-                    y_label: y_label.clone(),
-                    series: series.clone(),
-                    y_range: *y_range,
-                    percent: *percent,
-                    x_unit: AttrValue::default(),
-                    x_min_span: f64::from_bits(*x_min_span),
-                };
-                // A newer request replaces (cancels) a pending one: one draw per frame at most.
-                *pending.borrow_mut() = Some(request_animation_frame(move |_| {
-                    if let Some(el) = canvas.cast::<HtmlCanvasElement>()
-                        && let Some(drawn) = draw(&el, &props)
-                    {
-                        *frame.borrow_mut() = drawn;
-                    }
-                }));
-            },
-        );
+        use_effect_with(props_snapshot, move |(series, y_range, percent, x_label, y_label, x_min_span)| {
+            let props = LineChartProps {
+                testid: AttrValue::default(),
+                title: AttrValue::default(),
+                x_label: x_label.clone(),
+                y_label: y_label.clone(),
+                series: series.clone(),
+                y_range: *y_range,
+                percent: *percent,
+                x_unit: AttrValue::default(),
+                x_min_span: f64::from_bits(*x_min_span),
+            };
+            // A newer request replaces (cancels) a pending one: one draw per frame at most.
+            *pending.borrow_mut() = Some(request_animation_frame(move |_| {
+                if let Some(el) = canvas.cast::<HtmlCanvasElement>()
+                    && let Some(drawn) = draw(&el, &props)
+                {
+                    *frame.borrow_mut() = drawn;
+                }
+            }));
+        });
     }
     let onmousemove = {
-        let (frame, hover, series, percent, unit) = (
-            frame.clone(),
-            hover.clone(),
-            props.series.clone(),
-            props.percent,
-            props.x_unit.clone(),
-        );
+        let (frame, hover, series, percent, unit) =
+            (frame.clone(), hover.clone(), props.series.clone(), props.percent, props.x_unit.clone());
         Callback::from(move |e: MouseEvent| {
             let f = *frame.borrow();
             if f.right <= f.left {
                 return;
             }
             let t = ((e.offset_x() - f.left) as f64 / (f.right - f.left) as f64).clamp(0.0, 1.0);
-            hover.set(Some(readout(
-                &series,
-                f.x_min + t * (f.x_max - f.x_min),
-                percent,
-                &unit,
-            )));
+            hover.set(Some(readout(&series, f.x_min + t * (f.x_max - f.x_min), percent, &unit)));
         })
     };
     let onmouseleave = {
@@ -274,11 +224,7 @@ pub fn LineChart(props: &LineChartProps) -> Html {
         .filter(|s| s.legend)
         .filter_map(|s| s.points.last().map(|&(x, y)| (s, x, y)))
         .map(|(s, x, y)| {
-            let value = if props.percent {
-                format!("{:.1}%", y * 100.0)
-            } else {
-                format!("{y:.3}")
-            };
+            let value = if props.percent { format!("{:.1}%", y * 100.0) } else { format!("{y:.3}") };
             format!("{} {value} at {} {x:.0}", s.name, props.x_unit)
         })
         .collect();

@@ -4,9 +4,7 @@
 //! time while training. `measureText` on the canvas needs no layout.
 
 use plotters::prelude::DrawingBackend;
-use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
-};
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
@@ -21,15 +19,8 @@ pub struct ChartCanvas {
 
 impl ChartCanvas {
     pub fn new(canvas: HtmlCanvasElement) -> Option<Self> {
-        let context = canvas
-            .get_context("2d")
-            .ok()??
-            .dyn_into::<CanvasRenderingContext2d>()
-            .ok()?;
-        Some(Self {
-            inner: CanvasBackend::with_canvas_object(canvas)?,
-            context,
-        })
+        let context = canvas.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
+        Some(Self { inner: CanvasBackend::with_canvas_object(canvas)?, context })
     }
 }
 
@@ -48,11 +39,7 @@ impl DrawingBackend for ChartCanvas {
         self.inner.present()
     }
 
-    fn draw_pixel(
-        &mut self,
-        point: BackendCoord,
-        color: BackendColor,
-    ) -> Result<(), DrawingErrorKind<CanvasError>> {
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingErrorKind<CanvasError>> {
         self.inner.draw_pixel(point, color)
     }
 
@@ -117,18 +104,10 @@ impl DrawingBackend for ChartCanvas {
         text: &str,
         style: &S,
     ) -> Result<(u32, u32), DrawingErrorKind<CanvasError>> {
-        self.context.set_font(&format!(
-            "{} {}px {}",
-            style.style().as_str(),
-            style.size(),
-            style.family().as_str()
-        ));
+        self.context.set_font(&format!("{} {}px {}", style.style().as_str(), style.size(), style.family().as_str()));
         let size = style.size();
         let (width, height) = match self.context.measure_text(text) {
-            Ok(m) => (
-                m.width(),
-                m.font_bounding_box_ascent() + m.font_bounding_box_descent(),
-            ),
+            Ok(m) => (m.width(), m.font_bounding_box_ascent() + m.font_bounding_box_descent()),
             // Never seen; a typical sans-serif's proportions keep the chart laid out.
             Err(_) => (0.55 * size * text.chars().count() as f64, 1.2 * size),
         };

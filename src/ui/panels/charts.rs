@@ -27,30 +27,14 @@ pub struct TrainingChartsProps {
 }
 
 /// Raw and smoothed per-step values against `x` of each step.
-fn per_step(
-    steps: &[StepPoint],
-    x: fn(&StepPoint) -> f64,
-    value: fn(&StepPoint) -> f32,
-) -> (Points, Points) {
+fn per_step(steps: &[StepPoint], x: fn(&StepPoint) -> f64, value: fn(&StepPoint) -> f32) -> (Points, Points) {
     let raw: Vec<f32> = steps.iter().map(value).collect();
     let smoothed = smooth(&raw, SMOOTHING);
-    let pair = |values: &[f32]| {
-        Rc::new(
-            values
-                .iter()
-                .zip(steps)
-                .map(|(&v, s)| (x(s), v as f64))
-                .collect::<Vec<_>>(),
-        )
-    };
+    let pair = |values: &[f32]| Rc::new(values.iter().zip(steps).map(|(&v, s)| (x(s), v as f64)).collect::<Vec<_>>());
     (pair(&raw), pair(&smoothed))
 }
 
-fn per_epoch(
-    epochs: &[EpochPoint],
-    x: impl Fn(&EpochPoint) -> f64,
-    value: fn(&EpochPoint) -> f32,
-) -> Points {
+fn per_epoch(epochs: &[EpochPoint], x: impl Fn(&EpochPoint) -> f64, value: fn(&EpochPoint) -> f32) -> Points {
     Rc::new(epochs.iter().map(|e| (x(e), value(e) as f64)).collect())
 }
 
@@ -63,15 +47,7 @@ fn line(
     legend: bool,
     markers: bool,
 ) -> Series {
-    Series {
-        name: name.into(),
-        color,
-        points,
-        width,
-        opacity,
-        legend,
-        markers,
-    }
+    Series { name: name.into(), color, points, width, opacity, legend, markers }
 }
 
 fn global_step(s: &StepPoint) -> f64 {
@@ -83,35 +59,15 @@ fn fractional_epoch(s: &StepPoint) -> f64 {
 }
 
 /// The live run: raw and smoothed training values per step, validation and test per epoch.
-fn live_series(
-    run: &RunView,
-    value: fn(&StepPoint) -> f32,
-    epoch_value: [fn(&EpochPoint) -> f32; 2],
-) -> Vec<Series> {
+fn live_series(run: &RunView, value: fn(&StepPoint) -> f32, epoch_value: [fn(&EpochPoint) -> f32; 2]) -> Vec<Series> {
     let steps_per_epoch = run.last_step().map_or(1, |s| s.steps_per_epoch) as f64;
     let at_epoch_end = |e: &EpochPoint| e.epoch as f64 * steps_per_epoch;
     let (raw, smoothed) = per_step(&run.steps, global_step, value);
     vec![
         line("training (per batch)", TRAIN, raw, 1.0, 0.35, false, false),
         line("training", TRAIN, smoothed, 3.0, 1.0, true, false),
-        line(
-            "validation",
-            VALIDATION,
-            per_epoch(&run.epochs, at_epoch_end, epoch_value[0]),
-            3.0,
-            1.0,
-            true,
-            true,
-        ),
-        line(
-            "test",
-            TEST,
-            per_epoch(&run.epochs, at_epoch_end, epoch_value[1]),
-            3.0,
-            1.0,
-            true,
-            true,
-        ),
+        line("validation", VALIDATION, per_epoch(&run.epochs, at_epoch_end, epoch_value[0]), 3.0, 1.0, true, true),
+        line("test", TEST, per_epoch(&run.epochs, at_epoch_end, epoch_value[1]), 3.0, 1.0, true, true),
     ]
 }
 
@@ -129,24 +85,8 @@ fn overlay_series(
             let (_, smoothed) = per_step(&run.steps, fractional_epoch, value);
             let test = per_epoch(&run.epochs, |e| e.epoch as f64, test_value);
             [
-                line(
-                    format!("{} training", run.label()),
-                    color,
-                    smoothed,
-                    1.5,
-                    0.55,
-                    false,
-                    false,
-                ),
-                line(
-                    format!("{} test", run.label()),
-                    color,
-                    test,
-                    3.0,
-                    1.0,
-                    true,
-                    true,
-                ),
+                line(format!("{} training", run.label()), color, smoothed, 1.5, 0.55, false, false),
+                line(format!("{} test", run.label()), color, test, 3.0, 1.0, true, true),
             ]
         })
         .collect()
@@ -163,23 +103,12 @@ pub fn TrainingCharts(props: &TrainingChartsProps) -> Html {
         )
     } else {
         (
-            live_series(
-                &props.run,
-                |s| s.loss,
-                [|e| e.validation_loss, |e| e.test_loss],
-            ),
-            live_series(
-                &props.run,
-                |s| s.accuracy,
-                [|e| e.validation_accuracy, |e| e.test_accuracy],
-            ),
+            live_series(&props.run, |s| s.loss, [|e| e.validation_loss, |e| e.test_loss]),
+            live_series(&props.run, |s| s.accuracy, [|e| e.validation_accuracy, |e| e.test_accuracy]),
         )
     };
-    let (x_label, x_unit, x_min_span) = if overlay {
-        ("epoch", "epoch", 1.0)
-    } else {
-        ("training step (batches)", "step", 10.0)
-    };
+    let (x_label, x_unit, x_min_span) =
+        if overlay { ("epoch", "epoch", 1.0) } else { ("training step (batches)", "step", 10.0) };
     html! {
         <div class="charts-wrap" data-testid="charts" data-mode={if overlay { "overlay" } else { "live" }}
              data-runs={compared.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(",")}>

@@ -42,41 +42,24 @@ fn classify(
     let Some(image) = image else {
         return dispatch.emit(Action::ClassifyCleared);
     };
-    let result = RgbaImage::new(image.width as usize, image.height as usize, &image.rgba)
-        .and_then(|rgba| preprocess(&rgba));
+    let result =
+        RgbaImage::new(image.width as usize, image.height as usize, &image.rgba).and_then(|rgba| preprocess(&rgba));
     match result {
         Ok(pixels) => {
             seq.set(seq.get() + 1);
             let pixels = Rc::new(pixels.to_vec());
-            dispatch.emit(Action::ClassifyRequested {
-                seq: seq.get(),
-                pixels: pixels.clone(),
-            });
-            let request = ClassifyRequest {
-                seq: seq.get(),
-                pixels: pixels.to_vec(),
-                model,
-                input_at: image.input_at,
-            };
+            dispatch.emit(Action::ClassifyRequested { seq: seq.get(), pixels: pixels.clone() });
+            let request = ClassifyRequest { seq: seq.get(), pixels: pixels.to_vec(), model, input_at: image.input_at };
             on_command.emit(ToEngine::Classify(request));
         }
         Err(PreprocessError::Empty) => dispatch.emit(Action::ClassifyCleared),
-        Err(other) => dispatch.emit(Action::InputFailed(format!(
-            "This image cannot be classified: {other}."
-        ))),
+        Err(other) => dispatch.emit(Action::InputFailed(format!("This image cannot be classified: {other}."))),
     }
 }
 
 /// The callbacks a document-level paste listener needs, refreshed every render.
-type Latest = Rc<
-    std::cell::RefCell<
-        Option<(
-            UseStateHandle<Option<BaseImage>>,
-            Callback<Option<InputImage>>,
-            Callback<String>,
-        )>,
-    >,
->;
+type Latest =
+    Rc<std::cell::RefCell<Option<(UseStateHandle<Option<BaseImage>>, Callback<Option<InputImage>>, Callback<String>)>>>;
 
 #[component]
 pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
@@ -87,30 +70,18 @@ pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
     let view = &props.view;
 
     let on_image = {
-        let (seq, last_image, dispatch, on_command, model) = (
-            seq.clone(),
-            last_image.clone(),
-            props.dispatch.clone(),
-            props.on_command.clone(),
-            view.model,
-        );
+        let (seq, last_image, dispatch, on_command, model) =
+            (seq.clone(), last_image.clone(), props.dispatch.clone(), props.on_command.clone(), view.model);
         Callback::from(move |image: Option<InputImage>| {
             *last_image.borrow_mut() = image.clone();
             classify(image, &seq, model, &dispatch, &on_command);
         })
     };
     let reclassify = {
-        let (seq, last_image, dispatch, on_command) = (
-            seq.clone(),
-            last_image.clone(),
-            props.dispatch.clone(),
-            props.on_command.clone(),
-        );
+        let (seq, last_image, dispatch, on_command) =
+            (seq.clone(), last_image.clone(), props.dispatch.clone(), props.on_command.clone());
         Callback::from(move |model: ClassifierChoice| {
-            let image = last_image.borrow().clone().map(|i| InputImage {
-                input_at: now_ms(),
-                ..i
-            });
+            let image = last_image.borrow().clone().map(|i| InputImage { input_at: now_ms(), ..i });
             if image.is_some() {
                 classify(image, &seq, model, &dispatch, &on_command);
             }
@@ -136,10 +107,9 @@ pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
                 let Some(event) = event.dyn_ref::<ClipboardEvent>() else {
                     return;
                 };
-                if let (Some(file), Some((base, on_image, on_error))) = (
-                    first_file(event.clipboard_data().and_then(|d| d.files())),
-                    latest.borrow().clone(),
-                ) {
+                if let (Some(file), Some((base, on_image, on_error))) =
+                    (first_file(event.clipboard_data().and_then(|d| d.files())), latest.borrow().clone())
+                {
                     load_file(file, base, on_image, on_error);
                 }
             });
@@ -168,28 +138,17 @@ pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
         Callback::from(move |_: DragEvent| dragging.set(false))
     };
     let ondrop = {
-        let (base, on_image, on_error, dragging) = (
-            base.clone(),
-            on_image.clone(),
-            on_error.clone(),
-            dragging.clone(),
-        );
+        let (base, on_image, on_error, dragging) = (base.clone(), on_image.clone(), on_error.clone(), dragging.clone());
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
             dragging.set(false);
             match first_file(e.data_transfer().and_then(|d| d.files())) {
                 Some(file) => load_file(file, base.clone(), on_image.clone(), on_error.clone()),
-                None => {
-                    on_error.emit("Only files can be dropped here: drop a picture file.".into())
-                }
+                None => on_error.emit("Only files can be dropped here: drop a picture file.".into()),
             }
         })
     };
-    let saliency = view
-        .answer
-        .as_ref()
-        .filter(|a| a.saliency.len() == 784)
-        .map(|a| Rc::new(a.saliency.clone()));
+    let saliency = view.answer.as_ref().filter(|a| a.saliency.len() == 784).map(|a| Rc::new(a.saliency.clone()));
     html! {
         <section class={classes!("card", "classify-card", (*dragging).then_some("dragging"))} aria-label="Classify a drawing or a picture"
                  {ondragover} {ondragleave} {ondrop}>
@@ -249,10 +208,7 @@ fn load_file(
         match decode(&file, input_at).await {
             Ok(decoded) => {
                 let id = base.as_ref().map_or(1, |b| b.id + 1);
-                base.set(Some(BaseImage {
-                    id,
-                    bitmap: decoded.bitmap,
-                }));
+                base.set(Some(BaseImage { id, bitmap: decoded.bitmap }));
                 on_image.emit(Some(decoded.image));
             }
             Err(message) => on_error.emit(message),
@@ -280,16 +236,13 @@ fn Probabilities(props: &ProbabilitiesProps) -> Html {
             </div>
         };
     };
-    let probabilities: [f32; 10] = answer
-        .probabilities
-        .as_slice()
-        .try_into()
-        .unwrap_or([0.0; 10]);
+    let probabilities: [f32; 10] = answer.probabilities.as_slice().try_into().unwrap_or([0.0; 10]);
     let top = predicted_class(&probabilities);
     html! {
         <div class="probabilities" data-testid="prediction" data-class={top.to_string()} data-prob={probabilities[top as usize].to_string()}
              data-seq={view.answers.to_string()} data-latency-ms={view.latency_ms.map(|l| format!("{l:.2}")).unwrap_or_default()}
-             data-backend={answer.backend.name()} data-model={answer.model.name()}>
+             data-backend={answer.backend.name()} data-model={answer.model.name()}
+             data-current={(answer.seq == view.latest).to_string()}>
             <p class="verdict">
                 <span class="verdict-class">{CLASS_NAMES[top as usize]}</span>
                 <span class="verdict-prob">{format!("{:.1}%", probabilities[top as usize] * 100.0)}</span>

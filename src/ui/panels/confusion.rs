@@ -26,24 +26,14 @@ fn cell_style(truth: usize, predicted: usize, count: u32, row_total: u32) -> (St
     let seen = rgb.map(|c: f32| c * alpha + 255.0 * (1.0 - alpha));
     let dark = relative_luminance(seen) < 0.179;
     let text = if dark { "#fff" } else { "#000" };
-    (
-        format!(
-            "background: rgb({:.0},{:.0},{:.0}); color: {text}",
-            seen[0], seen[1], seen[2]
-        ),
-        dark,
-    )
+    (format!("background: rgb({:.0},{:.0},{:.0}); color: {text}", seen[0], seen[1], seen[2]), dark)
 }
 
 /// WCAG's relative luminance of an sRGB colour (0–255 channels).
 fn relative_luminance(rgb: [f32; 3]) -> f32 {
     let linear = rgb.map(|c| {
         let c = c / 255.0;
-        if c <= 0.040_45 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
+        if c <= 0.040_45 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
     });
     0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 }
@@ -58,9 +48,7 @@ pub struct ConfusionProps {
 #[component]
 pub fn ConfusionMatrix(props: &ConfusionProps) -> Html {
     let matrix = &props.set.0.confusion;
-    let header = CLASS_NAMES
-        .iter()
-        .map(|name| html! { <div class="cm-col-head" title={*name}>{*name}</div> });
+    let header = CLASS_NAMES.iter().map(|name| html! { <div class="cm-col-head" title={*name}>{*name}</div> });
     let rows = (0..NUM_CLASSES).map(|t| {
         let row_total = matrix.row_total(t as u8);
         let cells = (0..NUM_CLASSES).map(move |p| {
@@ -114,11 +102,7 @@ pub fn CellImages(props: &CellImagesProps) -> Html {
     let current = (*page).min(pages - 1);
     let shown = &images[current * PAGE..((current + 1) * PAGE).min(images.len())];
     let title = if truth == predicted {
-        format!(
-            "{} recognised correctly — {} images",
-            CLASS_NAMES[truth as usize],
-            images.len()
-        )
+        format!("{} recognised correctly — {} images", CLASS_NAMES[truth as usize], images.len())
     } else {
         format!(
             "{} taken for {} — {} images",

@@ -14,11 +14,7 @@ pub struct DataStatusProps {
 }
 
 fn megabytes(bytes: f64) -> String {
-    if bytes < 1_000_000.0 {
-        format!("{:.0} kB", bytes / 1_000.0)
-    } else {
-        format!("{:.1} MB", bytes / 1_000_000.0)
-    }
+    if bytes < 1_000_000.0 { format!("{:.0} kB", bytes / 1_000.0) } else { format!("{:.1} MB", bytes / 1_000_000.0) }
 }
 
 /// Fraction of all bytes downloaded; files whose size is not known yet count as not started.
@@ -34,17 +30,11 @@ fn overall(files: &[FileProgress; 4]) -> f64 {
 
 #[component]
 pub fn DataStatus(props: &DataStatusProps) -> Html {
-    let DataStatusProps {
-        files,
-        phase,
-        on_retry,
-    } = props;
+    let DataStatusProps { files, phase, on_retry } = props;
     let cached = files.iter().all(|f| f.cached);
     let headline = match phase {
         DataPhase::Loading => "Fetching Fashion-MNIST…".to_string(),
-        DataPhase::Ready if cached => {
-            "70,000 images ready · loaded from this browser's cache".into()
-        }
+        DataPhase::Ready if cached => "70,000 images ready · loaded from this browser's cache".into(),
         DataPhase::Ready => "70,000 images ready · saved in this browser for next time".into(),
         DataPhase::Error(_) => "The dataset could not be loaded".into(),
     };

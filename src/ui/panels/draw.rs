@@ -7,9 +7,7 @@ use std::rc::Rc;
 
 use gloo::render::{AnimationFrame, request_animation_frame};
 use wasm_bindgen::JsCast;
-use web_sys::{
-    CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, KeyboardEvent, PointerEvent,
-};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, KeyboardEvent, PointerEvent};
 use yew::prelude::*;
 
 use crate::ui::services::input_image::{InputImage, now_ms};
@@ -51,13 +49,7 @@ fn draw_stroke(ctx: &CanvasRenderingContext2d, stroke: &Stroke) {
         0 => {}
         1 => {
             ctx.begin_path();
-            let _ = ctx.arc(
-                points[0].0,
-                points[0].1,
-                stroke.width / 2.0,
-                0.0,
-                std::f64::consts::TAU,
-            );
+            let _ = ctx.arc(points[0].0, points[0].1, stroke.width / 2.0, 0.0, std::f64::consts::TAU);
             ctx.fill();
         }
         _ => {
@@ -86,13 +78,7 @@ fn redraw(canvas: &HtmlCanvasElement, sketch: &Sketch) {
         let (dw, dh) = (w * scale, h * scale);
         // Tiny pictures (a 28×28 test image) are shown with crisp pixels, large ones smoothed.
         ctx.set_image_smoothing_enabled(scale < 1.0);
-        let _ = ctx.draw_image_with_image_bitmap_and_dw_and_dh(
-            base,
-            (side - dw) / 2.0,
-            (side - dh) / 2.0,
-            dw,
-            dh,
-        );
+        let _ = ctx.draw_image_with_image_bitmap_and_dw_and_dh(base, (side - dw) / 2.0, (side - dh) / 2.0, dw, dh);
     }
     ctx.set_image_smoothing_enabled(true);
     for stroke in &sketch.strokes {
@@ -104,24 +90,14 @@ fn snapshot(canvas: &HtmlCanvasElement, sketch: &Sketch) -> Option<InputImage> {
     if sketch.base.is_none() && sketch.strokes.is_empty() {
         return None;
     }
-    let data = context(canvas)?
-        .get_image_data(0.0, 0.0, SIDE as f64, SIDE as f64)
-        .ok()?;
-    Some(InputImage {
-        width: SIDE,
-        height: SIDE,
-        rgba: Rc::new(data.data().0),
-        input_at: sketch.input_at,
-    })
+    let data = context(canvas)?.get_image_data(0.0, 0.0, SIDE as f64, SIDE as f64).ok()?;
+    Some(InputImage { width: SIDE, height: SIDE, rgba: Rc::new(data.data().0), input_at: sketch.input_at })
 }
 
 fn position(canvas: &HtmlCanvasElement, e: &PointerEvent) -> (f64, f64) {
     let rect = canvas.get_bounding_client_rect();
     let scale = SIDE as f64 / rect.width().max(1.0);
-    (
-        (e.client_x() as f64 - rect.left()) * scale,
-        (e.client_y() as f64 - rect.top()) * scale,
-    )
+    ((e.client_x() as f64 - rect.left()) * scale, (e.client_y() as f64 - rect.top()) * scale)
 }
 
 #[derive(Properties, PartialEq)]
@@ -157,12 +133,8 @@ pub fn DrawCanvas(props: &DrawCanvasProps) -> Html {
 
     // Redraw and report, once per animation frame however many pointer events arrive.
     let report = {
-        let (canvas, sketch, frame, on_change) = (
-            canvas.clone(),
-            sketch.clone(),
-            frame.clone(),
-            props.on_change.clone(),
-        );
+        let (canvas, sketch, frame, on_change) =
+            (canvas.clone(), sketch.clone(), frame.clone(), props.on_change.clone());
         Rc::new(move || {
             let (canvas, sketch, on_change) = (canvas.clone(), sketch.clone(), on_change.clone());
             *frame.borrow_mut() = Some(request_animation_frame(move |_| {
@@ -179,10 +151,7 @@ pub fn DrawCanvas(props: &DrawCanvasProps) -> Html {
         let (sketch, canvas) = (sketch.clone(), canvas.clone());
         use_effect_with(props.base.clone(), move |base| {
             if let Some(base) = base {
-                *sketch.borrow_mut() = Sketch {
-                    base: Some(base.bitmap.clone()),
-                    ..Sketch::default()
-                };
+                *sketch.borrow_mut() = Sketch { base: Some(base.bitmap.clone()), ..Sketch::default() };
             }
             if let Some(el) = canvas.cast::<HtmlCanvasElement>() {
                 redraw(&el, &sketch.borrow());
@@ -195,13 +164,8 @@ pub fn DrawCanvas(props: &DrawCanvasProps) -> Html {
     };
 
     let onpointerdown = {
-        let (canvas, sketch, report, brush, erasing) = (
-            canvas.clone(),
-            sketch.clone(),
-            report.clone(),
-            *brush,
-            *erasing,
-        );
+        let (canvas, sketch, report, brush, erasing) =
+            (canvas.clone(), sketch.clone(), report.clone(), *brush, *erasing);
         Callback::from(move |e: PointerEvent| {
             let Some(el) = canvas.cast::<HtmlCanvasElement>() else {
                 return;
@@ -211,11 +175,7 @@ pub fn DrawCanvas(props: &DrawCanvasProps) -> Html {
             let mut s = sketch.borrow_mut();
             s.drawing = true;
             s.input_at = now_ms();
-            s.strokes.push(Stroke {
-                points: vec![position(&el, &e)],
-                width: BRUSHES[brush].0,
-                erase: erasing,
-            });
+            s.strokes.push(Stroke { points: vec![position(&el, &e)], width: BRUSHES[brush].0, erase: erasing });
             drop(s);
             report();
         })
@@ -269,8 +229,7 @@ pub fn DrawCanvas(props: &DrawCanvasProps) -> Html {
         })
     };
     let onkeydown = {
-        let (undo, clear, brush, erasing) =
-            (undo.clone(), clear.clone(), brush.clone(), erasing.clone());
+        let (undo, clear, brush, erasing) = (undo.clone(), clear.clone(), brush.clone(), erasing.clone());
         Callback::from(move |e: KeyboardEvent| {
             let handled = match e.key().as_str() {
                 "z" | "Z" if e.ctrl_key() || e.meta_key() => {

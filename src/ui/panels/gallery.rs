@@ -34,13 +34,7 @@ fn thousands(n: usize) -> String {
 
 #[component]
 pub fn Gallery(props: &GalleryProps) -> Html {
-    let GalleryProps {
-        train,
-        test,
-        view,
-        dispatch,
-        data_failed,
-    } = props;
+    let GalleryProps { train, test, view, dispatch, data_failed } = props;
     let split = match view.split {
         SplitKind::Train => train,
         SplitKind::Test => test,
@@ -48,12 +42,7 @@ pub fn Gallery(props: &GalleryProps) -> Html {
     let grid = use_node_ref();
     let indices = {
         let split = split.clone();
-        use_memo((split, view.class), |(split, class)| {
-            split
-                .as_ref()
-                .map(|s| s.indices_of(*class))
-                .unwrap_or_default()
-        })
+        use_memo((split, view.class), |(split, class)| split.as_ref().map(|s| s.indices_of(*class)).unwrap_or_default())
     };
     let pages = indices.len().div_ceil(PAGE_SIZE).max(1);
     let page = view.page.min(pages - 1);
@@ -155,10 +144,7 @@ pub fn Gallery(props: &GalleryProps) -> Html {
 /// Number of tiles in the grid's first row, for Up/Down.
 fn columns(grid: HtmlElement) -> usize {
     let children = grid.children();
-    let first_top = children
-        .item(0)
-        .and_then(|c| c.dyn_into::<HtmlElement>().ok())
-        .map(|e| e.offset_top());
+    let first_top = children.item(0).and_then(|c| c.dyn_into::<HtmlElement>().ok()).map(|e| e.offset_top());
     (0..children.length())
         .filter_map(|i| children.item(i)?.dyn_into::<HtmlElement>().ok())
         .take_while(|e| Some(e.offset_top()) == first_top)
@@ -178,12 +164,7 @@ struct ToolbarProps {
 
 #[component]
 fn GalleryToolbar(props: &ToolbarProps) -> Html {
-    let ToolbarProps {
-        train,
-        test,
-        view,
-        dispatch,
-    } = props;
+    let ToolbarProps { train, test, view, dispatch } = props;
     let counts = match view.split {
         SplitKind::Train => train.as_ref(),
         SplitKind::Test => test.as_ref(),
@@ -191,10 +172,7 @@ fn GalleryToolbar(props: &ToolbarProps) -> Html {
     .map(|s| s.class_counts());
     let split_button = |kind: SplitKind, split: &Option<SplitRef>| {
         let active = view.split == kind;
-        let count = split
-            .as_ref()
-            .map(|s| thousands(s.len()))
-            .unwrap_or_else(|| "loading".into());
+        let count = split.as_ref().map(|s| thousands(s.len())).unwrap_or_else(|| "loading".into());
         html! {
             <button class={classes!("segment", active.then_some("active"))} aria-pressed={active.to_string()}
                     data-split={kind.label()} onclick={dispatch.reform(move |_| Action::ShowSplit(kind))}>
@@ -272,13 +250,7 @@ struct PagerProps {
 
 #[component]
 fn Pager(props: &PagerProps) -> Html {
-    let PagerProps {
-        page,
-        pages,
-        shown,
-        total,
-        dispatch,
-    } = props;
+    let PagerProps { page, pages, shown, total, dispatch } = props;
     let (page, pages) = (*page, *pages);
     let go = |target: usize| dispatch.reform(move |_| Action::GoToPage(target));
     let on_input = {

@@ -21,11 +21,7 @@ fn readout(testid: &str, label: &str, value: Option<f64>, text: String) -> Html 
 
 fn duration(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
-    if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
+    if s >= 60 { format!("{}m {:02}s", s / 60, s % 60) } else { format!("{s}s") }
 }
 
 #[component]
@@ -38,16 +34,9 @@ pub fn Metrics(props: &MetricsProps) -> Html {
     // Already wall-clock over the last ~2 s (the engine's `Pace`): shown as it comes.
     let throughput = step.map(|s| s.images_per_second);
     let finished = matches!(run.phase, crate::protocol::RunState::Done { .. });
-    let running = matches!(
-        run.phase,
-        crate::protocol::RunState::Running | crate::protocol::RunState::Paused
-    );
-    let epoch_progress = step
-        .map(|s| s.step as f64 / s.steps_per_epoch.max(1) as f64)
-        .unwrap_or(0.0);
-    let run_progress = step
-        .map(|s| s.global_step as f64 / s.total_steps.max(1) as f64)
-        .unwrap_or(0.0);
+    let running = matches!(run.phase, crate::protocol::RunState::Running | crate::protocol::RunState::Paused);
+    let epoch_progress = step.map(|s| s.step as f64 / s.steps_per_epoch.max(1) as f64).unwrap_or(0.0);
+    let run_progress = step.map(|s| s.global_step as f64 / s.total_steps.max(1) as f64).unwrap_or(0.0);
 
     html! {
         <div class="metrics">

@@ -35,15 +35,9 @@ pub fn ModelFiles(props: &ModelFilesProps) -> Html {
                     Ok(buffer) => {
                         let bytes = Uint8Array::new(&buffer).to_vec();
                         dispatch.emit(Action::ImportRequested(std::rc::Rc::new(bytes.clone())));
-                        on_command.emit(ToEngine::ImportModel {
-                            bytes,
-                            quiet: false,
-                        });
+                        on_command.emit(ToEngine::ImportModel { bytes, quiet: false });
                     }
-                    Err(_) => dispatch.emit(Action::StorageFailed(format!(
-                        "“{}” could not be read.",
-                        file.name()
-                    ))),
+                    Err(_) => dispatch.emit(Action::StorageFailed(format!("“{}” could not be read.", file.name()))),
                 }
             });
         })

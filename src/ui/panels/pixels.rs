@@ -106,26 +106,18 @@ pub fn SaliencyImage(props: &SaliencyImageProps) -> Html {
     let canvas = use_node_ref();
     {
         let canvas = canvas.clone();
-        use_effect_with(
-            (props.input.clone(), props.saliency.clone()),
-            move |(input, saliency)| {
-                if let Some(el) = canvas.cast::<HtmlCanvasElement>()
-                    && let Some(ctx) = el
-                        .get_context("2d")
-                        .ok()
-                        .flatten()
-                        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-                {
-                    let rgba = saliency_rgba(input, saliency);
-                    let side = IMAGE_SIDE as u32;
-                    if let Ok(image) =
-                        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), side, side)
-                    {
-                        let _ = ctx.put_image_data(&image, 0.0, 0.0);
-                    }
+        use_effect_with((props.input.clone(), props.saliency.clone()), move |(input, saliency)| {
+            if let Some(el) = canvas.cast::<HtmlCanvasElement>()
+                && let Some(ctx) =
+                    el.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+            {
+                let rgba = saliency_rgba(input, saliency);
+                let side = IMAGE_SIDE as u32;
+                if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), side, side) {
+                    let _ = ctx.put_image_data(&image, 0.0, 0.0);
                 }
-            },
-        );
+            }
+        });
     }
     let side = IMAGE_SIDE.to_string();
     html! {

@@ -29,11 +29,7 @@ fn activations() -> Vec<RunSettings> {
         augment: false,
         ..RunSettings::default()
     };
-    vec![
-        dense(Activation::Sigmoid, 0.0),
-        dense(Activation::Relu, 0.0),
-        dense(Activation::Relu, 0.5),
-    ]
+    vec![dense(Activation::Sigmoid, 0.0), dense(Activation::Relu, 0.0), dense(Activation::Relu, 0.5)]
 }
 
 /// How far convolutions get beyond a dense network, with the same optimiser and budget.

@@ -18,9 +18,7 @@ fn status(run: &RunRecord) -> (&'static str, String) {
         RunState::Idle => ("idle", "—".into()),
         RunState::Running => ("running", "training".into()),
         RunState::Paused => ("paused", "paused".into()),
-        RunState::Done {
-            stopped_early: true,
-        } => ("stopped", "stopped".into()),
+        RunState::Done { stopped_early: true } => ("stopped", "stopped".into()),
         RunState::Done { .. } => ("done", "finished".into()),
         RunState::Error(_) => ("error", "failed".into()),
     }
@@ -60,9 +58,8 @@ pub fn RunList(props: &RunListProps) -> Html {
     let row = |run: &RunRecord| {
         let id = run.id;
         let (state, text) = status(run);
-        let on_compare = props
-            .on_compare
-            .reform(move |e: Event| (id, e.target_unchecked_into::<HtmlInputElement>().checked()));
+        let on_compare =
+            props.on_compare.reform(move |e: Event| (id, e.target_unchecked_into::<HtmlInputElement>().checked()));
         let on_show = props.on_show.reform(move |_| id);
         let on_resume = props.on_resume.reform(move |_| id);
         let on_delete = props.on_delete.reform(move |_| id);

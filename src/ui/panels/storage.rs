@@ -7,11 +7,7 @@ use crate::state::saved::StorageView;
 use crate::ui::services::persistence;
 
 fn megabytes(bytes: f64) -> String {
-    if bytes >= 1e9 {
-        format!("{:.1} GB", bytes / 1e9)
-    } else {
-        format!("{:.1} MB", bytes / 1e6)
-    }
+    if bytes >= 1e9 { format!("{:.1} GB", bytes / 1e9) } else { format!("{:.1} MB", bytes / 1e6) }
 }
 
 #[derive(Properties, PartialEq)]

@@ -37,11 +37,7 @@ pub fn ProbabilityTile(props: &ProbabilityTileProps) -> Html {
         }
     });
     let caption = if predicted == props.truth {
-        format!(
-            "{} {:.0}%",
-            CLASS_NAMES[predicted as usize],
-            confidence * 100.0
-        )
+        format!("{} {:.0}%", CLASS_NAMES[predicted as usize], confidence * 100.0)
     } else {
         format!(
             "{} {:.0}% · is {} {:.0}%",

@@ -5,8 +5,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::protocol::{
-    Activation, BackendKind, GpuStatus, ModelChoice, OptimizerKind, RunEvent, RunSettings,
-    RunState, ToEngine,
+    Activation, BackendKind, GpuStatus, ModelChoice, OptimizerKind, RunEvent, RunSettings, RunState, ToEngine,
 };
 use crate::state::run::{Pending, RunView};
 
@@ -46,13 +45,7 @@ fn choices<T: ToString>(values: &[T], label: impl Fn(&T) -> String) -> Vec<(Stri
 
 #[component]
 pub fn TrainPanel(props: &TrainPanelProps) -> Html {
-    let TrainPanelProps {
-        run,
-        runs,
-        data_ready,
-        on_command,
-        on_settings,
-    } = props;
+    let TrainPanelProps { run, runs, data_ready, on_command, on_settings } = props;
     let s = &run.settings;
     let active = run.phase.is_active();
     let locked = active;
@@ -69,10 +62,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         "model-select",
         "Model",
         s.model.name().into(),
-        ModelChoice::ALL
-            .iter()
-            .map(|m| (m.name().to_string(), m.title().to_string()))
-            .collect(),
+        ModelChoice::ALL.iter().map(|m| (m.name().to_string(), m.title().to_string())).collect(),
         locked,
         edit(|s, v| s.model = ModelChoice::from_name(v).unwrap_or_default()),
     );
@@ -95,11 +85,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         edit(|s, v| {
             if let Some(optimizer) = OptimizerKind::from_name(v) {
                 s.optimizer = optimizer;
-                s.learning_rate = if optimizer == OptimizerKind::Sgd {
-                    0.01
-                } else {
-                    1e-3
-                };
+                s.learning_rate = if optimizer == OptimizerKind::Sgd { 0.01 } else { 1e-3 };
             }
         }),
     );
@@ -107,9 +93,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         "lr-select",
         "Learning rate",
         s.learning_rate.to_string(),
-        choices(&[0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1], |v| {
-            format!("{v}")
-        }),
+        choices(&[0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1], |v| format!("{v}")),
         locked,
         edit(|s, v| s.learning_rate = v.parse().unwrap_or(1e-3)),
     );
@@ -132,9 +116,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     let subset = select(
         "subset-select",
         "Training images",
-        s.train_subset
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "all".into()),
+        s.train_subset.map(|n| n.to_string()).unwrap_or_else(|| "all".into()),
         vec![
             ("1000".into(), "1,000 (a quick look)".into()),
             ("5000".into(), "5,000".into()),
@@ -149,10 +131,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         let (settings, on_settings) = (s.clone(), on_settings.clone());
         Callback::from(move |e: Event| {
             let checked = e.target_unchecked_into::<HtmlInputElement>().checked();
-            on_settings.emit(RunSettings {
-                augment: checked,
-                ..settings.clone()
-            });
+            on_settings.emit(RunSettings { augment: checked, ..settings.clone() });
         })
     };
 
@@ -161,13 +140,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         Callback::from(move |_| on_command.emit(ToEngine::Start(settings.clone())))
     };
     let paused = run.phase == RunState::Paused;
-    let pause = on_command.reform(move |_| {
-        if paused {
-            ToEngine::Resume
-        } else {
-            ToEngine::Pause
-        }
-    });
+    let pause = on_command.reform(move |_| if paused { ToEngine::Resume } else { ToEngine::Pause });
     let stop = on_command.reform(|_| ToEngine::Stop);
     let reset = on_command.reform(|_| ToEngine::Reset);
     // The buttons follow the engine's own state machine: what it would refuse is disabled.
@@ -235,11 +208,7 @@ fn backend_select(run: &RunView, locked: bool, on_command: &Callback<ToEngine>) 
     };
     let onchange = on_command.reform(|e: Event| {
         let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-        ToEngine::ChooseBackend(if value == "webgpu" {
-            BackendKind::WebGpu
-        } else {
-            BackendKind::Cpu
-        })
+        ToEngine::ChooseBackend(if value == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu })
     });
     let gpu_disabled = matches!(report.gpu, GpuStatus::Unavailable(_));
     let value = report.kind;
@@ -266,12 +235,8 @@ fn BackendBadge(props: &BadgeProps) -> Html {
         return html! { <span class="backend" data-testid="backend" data-value="">{"Starting the engine…"}</span> };
     };
     let check = report.check;
-    let loss_difference = check
-        .map(|c| (c.loss_candidate - c.loss_reference).abs().to_string())
-        .unwrap_or_default();
-    let gradient_difference = check
-        .map(|c| c.gradient_difference.to_string())
-        .unwrap_or_default();
+    let loss_difference = check.map(|c| (c.loss_candidate - c.loss_reference).abs().to_string()).unwrap_or_default();
+    let gradient_difference = check.map(|c| c.gradient_difference.to_string()).unwrap_or_default();
     let race = report.race.as_ref();
     let rate = |r: Option<f64>| r.map(|r| format!("{r:.1}")).unwrap_or_default();
     let (adapter, software) = match &report.gpu {
@@ -305,20 +270,11 @@ struct StateProps {
 #[component]
 fn RunStateBadge(props: &StateProps) -> Html {
     let text = match &props.phase {
-        _ if props.pending.is_some() => props
-            .pending
-            .map(Pending::text)
-            .unwrap_or_default()
-            .to_string(),
+        _ if props.pending.is_some() => props.pending.map(Pending::text).unwrap_or_default().to_string(),
         RunState::Idle => "Ready to train".to_string(),
-        RunState::Running => props
-            .preparing
-            .clone()
-            .unwrap_or_else(|| "Training…".into()),
+        RunState::Running => props.preparing.clone().unwrap_or_else(|| "Training…".into()),
         RunState::Paused => "Paused".into(),
-        RunState::Done {
-            stopped_early: true,
-        } => "Stopped".into(),
+        RunState::Done { stopped_early: true } => "Stopped".into(),
         RunState::Done { .. } => "Finished".into(),
         RunState::Error(message) => message.clone(),
     };

@@ -10,9 +10,7 @@ use gloo_worker::{Spawnable, WorkerBridge};
 use yew::prelude::*;
 
 use crate::engine::{ENGINE_LOADER, EngineWorker};
-use crate::protocol::{
-    BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine,
-};
+use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine};
 use crate::state::{Action, AppState};
 use crate::ui::services::input_image::now_ms;
 use crate::ui::services::persistence;
@@ -20,12 +18,8 @@ use crate::web::query_param;
 
 /// `base` resolved against the page, so the worker (whose own URL differs) finds the same files.
 fn absolute(base: &str) -> String {
-    let href = web_sys::window()
-        .and_then(|w| w.location().href().ok())
-        .unwrap_or_default();
-    web_sys::Url::new_with_base(base, &href)
-        .map(|u| u.href())
-        .unwrap_or_else(|_| base.to_string())
+    let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+    web_sys::Url::new_with_base(base, &href).map(|u| u.href()).unwrap_or_else(|_| base.to_string())
 }
 
 type Slot = Rc<RefCell<Option<WorkerBridge<EngineWorker>>>>;
@@ -84,13 +78,7 @@ impl Link {
             }
             ToEngine::Test(TestHook::MeasureInference) => Self::send_to(&self.classifier, command),
             ToEngine::ImportModel { bytes, quiet } => {
-                Self::send_to(
-                    &self.classifier,
-                    ToEngine::ImportModel {
-                        bytes: bytes.clone(),
-                        quiet: true,
-                    },
-                );
+                Self::send_to(&self.classifier, ToEngine::ImportModel { bytes: bytes.clone(), quiet: true });
                 Self::send_to(&self.trainer, ToEngine::ImportModel { bytes, quiet });
             }
             ToEngine::Workload(settings) => {
@@ -106,17 +94,11 @@ impl Link {
     /// re-render goes to a task of its own, and the reports after them wait in line behind so
     /// the reducer sees them in the engine's order.
     fn dispatch_in_order(&self, event: FromEngine) {
-        let heavy = matches!(
-            event,
-            FromEngine::Checkpoint { .. } | FromEngine::TestPredictions(_)
-        );
+        let heavy = matches!(event, FromEngine::Checkpoint { .. } | FromEngine::TestPredictions(_));
         let mut queue = self.deferred.borrow_mut();
         if queue.is_empty() && !heavy {
             drop(queue);
-            return self.dispatcher.dispatch(Action::Engine {
-                event,
-                at: now_ms(),
-            });
+            return self.dispatcher.dispatch(Action::Engine { event, at: now_ms() });
         }
         queue.push((event, now_ms()));
         if queue.len() == 1 {
@@ -136,10 +118,7 @@ impl Link {
                     (!queue.is_empty()).then(|| queue.remove(0))
                 };
                 let Some((event, at)) = next else { return };
-                let heavy = matches!(
-                    event,
-                    FromEngine::Checkpoint { .. } | FromEngine::TestPredictions(_)
-                );
+                let heavy = matches!(event, FromEngine::Checkpoint { .. } | FromEngine::TestPredictions(_));
                 link.dispatcher.dispatch(Action::Engine { event, at });
                 if heavy && !link.deferred.borrow().is_empty() {
                     return link.flush_later();
@@ -213,10 +192,7 @@ impl Link {
             FromEngine::Backend(report)
                 if report.choice != Choice::Measuring && !self.classifier_raced.replace(true) =>
             {
-                Self::send_to(
-                    &self.classifier,
-                    ToEngine::Workload(self.settings.borrow().clone()),
-                );
+                Self::send_to(&self.classifier, ToEngine::Workload(self.settings.borrow().clone()));
             }
             _ => {}
         }
@@ -231,22 +207,14 @@ impl Link {
 
     fn on_classifier_event(&self, event: FromEngine) {
         match event {
-            FromEngine::Backend(report) => {
-                self.dispatcher.dispatch(Action::ClassifierBackend(report))
-            }
+            FromEngine::Backend(report) => self.dispatcher.dispatch(Action::ClassifierBackend(report)),
             FromEngine::Raced(record) => persistence::save_race(record),
             FromEngine::InferenceMeasured(figures) => publish_inference_figures(&figures),
             FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } => {
-                self.dispatcher.dispatch(Action::Engine {
-                    event,
-                    at: now_ms(),
-                });
+                self.dispatcher.dispatch(Action::Engine { event, at: now_ms() });
                 self.release();
             }
-            FromEngine::Classifier(_) => self.dispatcher.dispatch(Action::Engine {
-                event,
-                at: now_ms(),
-            }),
+            FromEngine::Classifier(_) => self.dispatcher.dispatch(Action::Engine { event, at: now_ms() }),
             FromEngine::Crashed(reason) => {
                 *self.gate.borrow_mut() = ClassifyGate::default();
                 self.dispatcher.dispatch(Action::InputFailed(format!(
@@ -263,10 +231,7 @@ impl Link {
 
 /// `?readback=N`: the worker reads the loss back only every N steps (benchmarks; 1 by default).
 pub fn readback_every() -> usize {
-    query_param("readback")
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n >= 1)
-        .unwrap_or(1)
+    query_param("readback").and_then(|v| v.parse().ok()).filter(|&n| n >= 1).unwrap_or(1)
 }
 
 /// The shipped weights, beside the page (Trunk copies `static/models`).
@@ -276,11 +241,7 @@ const PRETRAINED_MODEL: &str = "models/atelier-cnn.bpk";
 /// `?classify=` says otherwise, classifying); `?classify=webgpu|cpu|auto` for classifying alone
 /// (`auto`: measured). Without a choice the faster backend is measured.
 fn forced(param: &str) -> Option<BackendKind> {
-    let value = query_param(param).or_else(|| {
-        (param == "classify")
-            .then(|| query_param("backend"))
-            .flatten()
-    });
+    let value = query_param(param).or_else(|| (param == "classify").then(|| query_param("backend")).flatten());
     match value.as_deref() {
         Some("cpu") => Some(BackendKind::Cpu),
         Some("webgpu" | "gpu") => Some(BackendKind::WebGpu),
@@ -290,10 +251,7 @@ fn forced(param: &str) -> Option<BackendKind> {
 
 /// Spawns both workers and returns the way to talk to them.
 #[hook]
-pub fn use_engine(
-    dispatcher: UseReducerDispatcher<AppState>,
-    data_base: String,
-) -> Callback<ToEngine> {
+pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String) -> Callback<ToEngine> {
     let link = use_memo((), move |_| Link {
         trainer: Rc::default(),
         classifier: Rc::default(),
@@ -335,9 +293,8 @@ pub fn use_engine(
 /// `window.atelierDebug.inference`: the figures of `measureInference()` (debug mode only), as
 /// `{images, seconds, accuracy, backend}` or `{error}`.
 fn publish_inference_figures(figures: &Result<crate::protocol::InferenceFigures, String>) {
-    let Some(hooks) = web_sys::window()
-        .and_then(|w| js_sys::Reflect::get(&w, &"atelierDebug".into()).ok())
-        .filter(|h| h.is_object())
+    let Some(hooks) =
+        web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &"atelierDebug".into()).ok()).filter(|h| h.is_object())
     else {
         return;
     };
@@ -374,8 +331,7 @@ fn install_debug_hooks(send: Callback<ToEngine>) {
     };
     let _ = js_sys::Reflect::set(&hooks, &"loseGpu".into(), lose.as_ref());
     lose.forget();
-    let measure =
-        Closure::<dyn Fn()>::new(move || send.emit(ToEngine::Test(TestHook::MeasureInference)));
+    let measure = Closure::<dyn Fn()>::new(move || send.emit(ToEngine::Test(TestHook::MeasureInference)));
     let _ = js_sys::Reflect::set(&hooks, &"measureInference".into(), measure.as_ref());
     measure.forget();
     let _ = js_sys::Reflect::set(&window, &"atelierDebug".into(), &hooks);

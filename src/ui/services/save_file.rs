@@ -15,10 +15,8 @@ pub fn save_file(bytes: &[u8], name: &str) {
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
         return;
     };
-    if let Some(anchor) = gloo::utils::document()
-        .create_element("a")
-        .ok()
-        .and_then(|a| a.dyn_into::<HtmlAnchorElement>().ok())
+    if let Some(anchor) =
+        gloo::utils::document().create_element("a").ok().and_then(|a| a.dyn_into::<HtmlAnchorElement>().ok())
     {
         anchor.set_href(&url);
         anchor.set_download(name);

@@ -33,10 +33,7 @@ fn message(err: impl std::fmt::Debug) -> String {
     if details.contains("Quota") {
         "the browser's storage for this site is full — delete some runs to make room".into()
     } else {
-        format!(
-            "the browser's storage failed ({})",
-            details.chars().take(160).collect::<String>()
-        )
+        format!("the browser's storage failed ({})", details.chars().take(160).collect::<String>())
     }
 }
 
@@ -58,14 +55,8 @@ async fn database() -> Result<Rc<Rexie>, String> {
 
 async fn put(store: &str, key: &str, value: &JsValue) -> Result<(), String> {
     let db = database().await?;
-    let tx = db
-        .transaction(&[store], TransactionMode::ReadWrite)
-        .map_err(message)?;
-    tx.store(store)
-        .map_err(message)?
-        .put(value, Some(&JsValue::from_str(key)))
-        .await
-        .map_err(message)?;
+    let tx = db.transaction(&[store], TransactionMode::ReadWrite).map_err(message)?;
+    tx.store(store).map_err(message)?.put(value, Some(&JsValue::from_str(key))).await.map_err(message)?;
     tx.done().await.map_err(message)?;
     Ok(())
 }
@@ -78,15 +69,8 @@ pub async fn save_run(run: &SavedRun) -> Result<(), String> {
 /// Every stored run of the current format, oldest first.
 pub async fn load_runs() -> Result<Vec<SavedRun>, String> {
     let db = database().await?;
-    let tx = db
-        .transaction(&[RUNS], TransactionMode::ReadOnly)
-        .map_err(message)?;
-    let values = tx
-        .store(RUNS)
-        .map_err(message)?
-        .get_all(None, None)
-        .await
-        .map_err(message)?;
+    let tx = db.transaction(&[RUNS], TransactionMode::ReadOnly).map_err(message)?;
+    let values = tx.store(RUNS).map_err(message)?.get_all(None, None).await.map_err(message)?;
     let mut runs: Vec<SavedRun> = values
         .iter()
         .filter_map(|v| v.as_string())
@@ -102,9 +86,7 @@ pub async fn load_runs() -> Result<Vec<SavedRun>, String> {
 pub async fn save_run_with_checkpoint(run: &SavedRun, checkpoint: &[u8]) -> Result<(), String> {
     let json = serde_json::to_string(run).map_err(|e| e.to_string())?;
     let db = database().await?;
-    let tx = db
-        .transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite)
-        .map_err(message)?;
+    let tx = db.transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite).map_err(message)?;
     let blob: JsValue = Uint8Array::from(checkpoint).into();
     tx.store(BLOBS)
         .map_err(message)?
@@ -113,10 +95,7 @@ pub async fn save_run_with_checkpoint(run: &SavedRun, checkpoint: &[u8]) -> Resu
         .map_err(message)?;
     tx.store(RUNS)
         .map_err(message)?
-        .put(
-            &JsValue::from_str(&json),
-            Some(&JsValue::from_str(&run.id.to_string())),
-        )
+        .put(&JsValue::from_str(&json), Some(&JsValue::from_str(&run.id.to_string())))
         .await
         .map_err(message)?;
     tx.done().await.map_err(message)?;
@@ -129,36 +108,17 @@ pub async fn put_bytes(key: &str, bytes: &[u8]) -> Result<(), String> {
 
 pub async fn get_bytes(key: &str) -> Result<Option<Vec<u8>>, String> {
     let db = database().await?;
-    let tx = db
-        .transaction(&[BLOBS], TransactionMode::ReadOnly)
-        .map_err(message)?;
-    let value = tx
-        .store(BLOBS)
-        .map_err(message)?
-        .get(JsValue::from_str(key))
-        .await
-        .map_err(message)?;
-    Ok(value
-        .and_then(|v| v.dyn_into::<Uint8Array>().ok())
-        .map(|a| a.to_vec()))
+    let tx = db.transaction(&[BLOBS], TransactionMode::ReadOnly).map_err(message)?;
+    let value = tx.store(BLOBS).map_err(message)?.get(JsValue::from_str(key)).await.map_err(message)?;
+    Ok(value.and_then(|v| v.dyn_into::<Uint8Array>().ok()).map(|a| a.to_vec()))
 }
 
 /// Deletes a run and its checkpoint.
 pub async fn delete_run(id: u32) -> Result<(), String> {
     let db = database().await?;
-    let tx = db
-        .transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite)
-        .map_err(message)?;
-    tx.store(RUNS)
-        .map_err(message)?
-        .delete(JsValue::from_str(&id.to_string()))
-        .await
-        .map_err(message)?;
-    tx.store(BLOBS)
-        .map_err(message)?
-        .delete(JsValue::from_str(&checkpoint_key(id)))
-        .await
-        .map_err(message)?;
+    let tx = db.transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite).map_err(message)?;
+    tx.store(RUNS).map_err(message)?.delete(JsValue::from_str(&id.to_string())).await.map_err(message)?;
+    tx.store(BLOBS).map_err(message)?.delete(JsValue::from_str(&checkpoint_key(id))).await.map_err(message)?;
     tx.done().await.map_err(message)?;
     Ok(())
 }
@@ -166,19 +126,9 @@ pub async fn delete_run(id: u32) -> Result<(), String> {
 /// Deletes every run, checkpoint and model (the dataset cache stays: it is not the user's work).
 pub async fn clear() -> Result<(), String> {
     let db = database().await?;
-    let tx = db
-        .transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite)
-        .map_err(message)?;
-    tx.store(RUNS)
-        .map_err(message)?
-        .clear()
-        .await
-        .map_err(message)?;
-    tx.store(BLOBS)
-        .map_err(message)?
-        .clear()
-        .await
-        .map_err(message)?;
+    let tx = db.transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite).map_err(message)?;
+    tx.store(RUNS).map_err(message)?.clear().await.map_err(message)?;
+    tx.store(BLOBS).map_err(message)?.clear().await.map_err(message)?;
     tx.done().await.map_err(message)?;
     Ok(())
 }
@@ -187,11 +137,7 @@ pub async fn clear() -> Result<(), String> {
 pub async fn usage() -> Option<(f64, f64)> {
     let storage = web_sys::window()?.navigator().storage();
     let estimate = JsFuture::from(storage.estimate().ok()?).await.ok()?;
-    let number = |name: &str| {
-        js_sys::Reflect::get(&estimate, &name.into())
-            .ok()
-            .and_then(|v| v.as_f64())
-    };
+    let number = |name: &str| js_sys::Reflect::get(&estimate, &name.into()).ok().and_then(|v| v.as_f64());
     Some((number("usage")?, number("quota")?))
 }
 

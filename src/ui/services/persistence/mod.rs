@@ -24,13 +24,7 @@ type Signature = (usize, String, Option<usize>, bool, usize);
 
 fn signature(run: &RunRecord) -> Signature {
     let steps = if run.is_active() { 0 } else { run.steps.len() };
-    (
-        run.epochs.len(),
-        format!("{:?}{}", run.phase, run.interrupted),
-        run.checkpoint_step,
-        run.compare,
-        steps,
-    )
+    (run.epochs.len(), format!("{:?}{}", run.phase, run.interrupted), run.checkpoint_step, run.compare, steps)
 }
 
 #[hook]
@@ -44,16 +38,15 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
             spawn_local(async move {
                 match database::load_runs().await {
                     Ok(runs) => {
-                        let records: Vec<RunRecord> =
-                            runs.into_iter().map(RunRecord::from).collect();
+                        let records: Vec<RunRecord> = runs.into_iter().map(RunRecord::from).collect();
                         for run in &records {
                             saved.borrow_mut().insert(run.id, signature(run));
                         }
                         dispatcher.dispatch(Action::RunsRestored(records));
                     }
-                    Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
-                        "Saved runs could not be read: {message}"
-                    ))),
+                    Err(message) => {
+                        dispatcher.dispatch(Action::StorageFailed(format!("Saved runs could not be read: {message}")))
+                    }
                 }
                 if let Ok(Some(bytes)) = database::get_bytes(LATEST_MODEL).await {
                     engine.emit(ToEngine::ImportModel { bytes, quiet: true });
@@ -83,11 +76,8 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
     } else {
         Vec::new()
     };
-    let checkpoints: Vec<(SavedRun, Rc<Vec<u8>>)> = state
-        .runs
-        .iter()
-        .filter_map(|r| r.unsaved_checkpoint.clone().map(|c| (SavedRun::from(r), c)))
-        .collect();
+    let checkpoints: Vec<(SavedRun, Rc<Vec<u8>>)> =
+        state.runs.iter().filter_map(|r| r.unsaved_checkpoint.clone().map(|c| (SavedRun::from(r), c))).collect();
     let model = state.unsaved_model.clone();
     if changed.is_empty() && checkpoints.is_empty() && model.is_none() {
         return;
@@ -106,24 +96,21 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
             let id = run.id;
             match database::save_run_with_checkpoint(&run, &bytes).await {
                 Ok(()) => dispatcher.dispatch(Action::CheckpointStored(id, bytes)),
-                Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
-                    "The checkpoint of run {id} was not saved: {message}"
-                ))),
+                Err(message) => dispatcher
+                    .dispatch(Action::StorageFailed(format!("The checkpoint of run {id} was not saved: {message}"))),
             }
         }
         if let Some(bytes) = model {
             match database::put_bytes(LATEST_MODEL, &bytes).await {
                 Ok(()) => dispatcher.dispatch(Action::ModelStored(bytes)),
-                Err(message) => dispatcher.dispatch(Action::StorageFailed(format!(
-                    "The model was not saved: {message}"
-                ))),
+                Err(message) => {
+                    dispatcher.dispatch(Action::StorageFailed(format!("The model was not saved: {message}")))
+                }
             }
         }
         for (id, _, run) in changed {
             if let Err(message) = database::save_run(&run).await {
-                dispatcher.dispatch(Action::StorageFailed(format!(
-                    "Run {id} was not saved: {message}"
-                )));
+                dispatcher.dispatch(Action::StorageFailed(format!("Run {id} was not saved: {message}")));
             }
         }
         let usage = database::usage().await;
@@ -139,17 +126,10 @@ pub fn resume_run(id: u32, dispatch: impl Fn(Action) + 'static, engine: Callback
             Ok(Some(checkpoint)) => {
                 dispatch(Action::RunResumed(id));
                 let readback_every = crate::ui::services::engine_link::readback_every();
-                engine.emit(ToEngine::ResumeRun {
-                    checkpoint,
-                    readback_every,
-                });
+                engine.emit(ToEngine::ResumeRun { checkpoint, readback_every });
             }
-            Ok(None) => dispatch(Action::StorageFailed(format!(
-                "Run {id} has no saved checkpoint to resume from."
-            ))),
-            Err(message) => dispatch(Action::StorageFailed(format!(
-                "Run {id} could not be resumed: {message}"
-            ))),
+            Ok(None) => dispatch(Action::StorageFailed(format!("Run {id} has no saved checkpoint to resume from."))),
+            Err(message) => dispatch(Action::StorageFailed(format!("Run {id} could not be resumed: {message}"))),
         }
     });
 }
@@ -159,9 +139,7 @@ pub fn delete_run(id: u32, dispatch: impl Fn(Action) + 'static) {
     spawn_local(async move {
         match database::delete_run(id).await {
             Ok(()) => dispatch(Action::RunDeleted(id)),
-            Err(message) => dispatch(Action::StorageFailed(format!(
-                "Run {id} was not deleted: {message}"
-            ))),
+            Err(message) => dispatch(Action::StorageFailed(format!("Run {id} was not deleted: {message}"))),
         }
         dispatch(Action::StorageUsage(database::usage().await));
     });
@@ -172,9 +150,7 @@ pub fn clear(dispatch: impl Fn(Action) + 'static) {
     spawn_local(async move {
         match database::clear().await {
             Ok(()) => dispatch(Action::StorageCleared),
-            Err(message) => dispatch(Action::StorageFailed(format!(
-                "Nothing was deleted: {message}"
-            ))),
+            Err(message) => dispatch(Action::StorageFailed(format!("Nothing was deleted: {message}"))),
         }
         dispatch(Action::StorageUsage(database::usage().await));
     });

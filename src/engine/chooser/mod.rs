@@ -3,27 +3,22 @@
 //! The engine is usable at once on the CPU. Meanwhile it asks for the WebGPU adapter (cheap),
 //! reuses a race stored by the page for this adapter and workload, or times the workload on the
 //! CPU and then on WebGPU. The decision is taken when both figures are in, or after
-//! [`RACE_BUDGET_SECONDS`] with what is known (a GPU still compiling its kernels loses for
+//! [`crate::race::RACE_BUDGET_SECONDS`] with what is known (a GPU still compiling its kernels loses for
 //! now); the GPU's figure is then completed in the background while the engine is idle, and
 //! the choice revisited. A user's choice (`?backend=`, the select) overrides all of it.
 
-use std::cell::{Cell, RefCell};
+mod timing;
+
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use burn::prelude::Device;
 use wasm_bindgen_futures::spawn_local;
 
 use super::backend::{WebGpu, cpu, ensure_webgpu, probe_gpu};
-use super::measure::{time_classify, time_evaluation, time_training};
 use super::shared::{Shared, now, yield_to_events};
-use crate::inference::{PRETRAINED_NORMALIZATION, load_pretrained};
-use crate::protocol::{
-    BackendKind, BackendReport, CrossCheck, EngineRole, FromEngine, RunSettings,
-};
-use crate::race::{
-    Choice, GpuStatus, RACE_BUDGET_SECONDS, RaceRecord, Workload, evaluation_backend, explain,
-    known,
-};
+use crate::protocol::{BackendKind, BackendReport, CrossCheck, EngineRole, FromEngine, RunSettings};
+use crate::race::{Choice, GpuStatus, RaceRecord, Workload, evaluation_backend, explain, known};
 
 pub(super) struct Chooser {
     pub(super) role: EngineRole,
@@ -98,11 +93,7 @@ pub(super) fn init(
         let mut s = shared.borrow_mut();
         s.chooser = Chooser::new(role);
         s.chooser.forced = force;
-        s.chooser.choice = if force.is_some() {
-            Choice::Forced
-        } else {
-            Choice::Measuring
-        };
+        s.chooser.choice = if force.is_some() { Choice::Forced } else { Choice::Measuring };
         s.chooser.settings = settings;
         s.chooser.known = known;
         if !wait_for_gpu {
@@ -152,9 +143,7 @@ fn proceed(shared: &SharedRef) {
     if !available || !(page_ready || start_now) {
         return;
     }
-    if forced == Some(BackendKind::WebGpu)
-        && matches!(shared.borrow().chooser.webgpu, WebGpu::NotStarted)
-    {
+    if forced == Some(BackendKind::WebGpu) && matches!(shared.borrow().chooser.webgpu, WebGpu::NotStarted) {
         let shared = shared.clone();
         spawn_local(async move {
             use_webgpu(&shared, Choice::Forced).await;
@@ -178,11 +167,7 @@ pub(super) fn choose(shared: &SharedRef, kind: BackendKind) {
         BackendKind::Cpu => {
             let mut s = shared.borrow_mut();
             s.backend = Some(cpu());
-            s.chooser.choice = if s.chooser.gpu.is_available() {
-                Choice::Forced
-            } else {
-                Choice::Unavailable
-            };
+            s.chooser.choice = if s.chooser.gpu.is_available() { Choice::Forced } else { Choice::Unavailable };
             drop(s);
             report(shared);
         }
@@ -203,9 +188,8 @@ pub(super) fn set_workload(shared: &SharedRef, settings: RunSettings) {
         let before = s.chooser.workload();
         s.chooser.settings = settings;
         // The first word from the page lets a waiting race start, whatever the workload.
-        let changed = s.chooser.workload() != before
-            || s.chooser.role == EngineRole::Classifier
-            || !s.chooser.page_ready;
+        let changed =
+            s.chooser.workload() != before || s.chooser.role == EngineRole::Classifier || !s.chooser.page_ready;
         if changed {
             s.chooser.generation += 1;
             s.chooser.race = None;
@@ -235,9 +219,7 @@ pub(super) fn gpu_failed(shared: &SharedRef, reason: &str) {
 /// stops measuring so that it does not compete with the run for the cores.
 pub(super) async fn before_run(shared: &SharedRef) {
     // A little past the deadline: the race's own check runs every 25 ms.
-    while shared.borrow().chooser.choice == Choice::Measuring
-        && now() < shared.borrow().chooser.deadline + 0.2
-    {
+    while shared.borrow().chooser.choice == Choice::Measuring && now() < shared.borrow().chooser.deadline + 0.2 {
         yield_to_events(25).await;
     }
     shared.borrow_mut().chooser.generation += 1;
@@ -245,12 +227,7 @@ pub(super) async fn before_run(shared: &SharedRef) {
 
 /// After a run: a race that could not finish (the run started first) is finished now.
 pub(super) fn after_run(shared: &SharedRef) {
-    let unfinished = shared
-        .borrow()
-        .chooser
-        .race
-        .as_ref()
-        .is_none_or(|r| !r.complete);
+    let unfinished = shared.borrow().chooser.race.as_ref().is_none_or(|r| !r.complete);
     if unfinished {
         shared.borrow_mut().chooser.race = None;
         consider(shared);
@@ -263,143 +240,23 @@ fn consider(shared: &SharedRef) {
         let s = shared.borrow();
         let c = &s.chooser;
         // A trainer forced onto the GPU still races: its evaluation goes where it is faster.
-        let nothing_to_choose = c.forced == Some(BackendKind::Cpu)
-            || (c.forced.is_some() && c.role == EngineRole::Classifier);
+        let nothing_to_choose =
+            c.forced == Some(BackendKind::Cpu) || (c.forced.is_some() && c.role == EngineRole::Classifier);
         if nothing_to_choose || !c.gpu.is_available() || s.state.is_active() {
             return;
         }
         if c.race.as_ref().is_some_and(|r| r.complete) {
             return;
         }
-        (
-            c.generation,
-            known(&c.known, c.gpu.adapter().unwrap_or_default(), &c.workload()).cloned(),
-        )
+        (c.generation, known(&c.known, c.gpu.adapter().unwrap_or_default(), &c.workload()).cloned())
     };
     let shared = shared.clone();
     spawn_local(async move {
         match stored {
             Some(record) => decide(&shared, record, Choice::Cached, generation).await,
-            None => race(&shared, generation).await,
+            None => timing::race(&shared, generation).await,
         }
     });
-}
-
-/// Times the CPU, then WebGPU; decides when both are in or at the deadline.
-async fn race(shared: &SharedRef, generation: u64) {
-    let start = now();
-    {
-        let mut s = shared.borrow_mut();
-        if s.chooser.forced.is_none() {
-            s.chooser.choice = Choice::Measuring;
-        }
-        s.chooser.deadline = start + RACE_BUDGET_SECONDS;
-    }
-    report(shared);
-    let current = |shared: &SharedRef| shared.borrow().chooser.generation == generation;
-    let (cpu_rate, cpu_eval) = time_on(
-        shared,
-        &Device::flex(),
-        generation,
-        start + RACE_BUDGET_SECONDS,
-    )
-    .await;
-    if !current(shared) {
-        return;
-    }
-    let gpu_rate: Rc<Cell<Option<Rates>>> = Rc::default();
-    {
-        let (shared, gpu_rate) = (shared.clone(), gpu_rate.clone());
-        spawn_local(async move {
-            let rates = match ensure_webgpu(&shared).await {
-                Ok(backend) => time_on(&shared, &backend.device, generation, f64::INFINITY).await,
-                Err(_) => (None, None),
-            };
-            gpu_rate.set(Some(rates));
-        });
-    }
-    let deadline = shared.borrow().chooser.deadline;
-    while gpu_rate.get().is_none() && now() < deadline && current(shared) {
-        yield_to_events(25).await;
-    }
-    let (adapter, workload) = {
-        let c = &shared.borrow().chooser;
-        (
-            c.gpu.adapter().unwrap_or_default().to_string(),
-            c.workload(),
-        )
-    };
-    let (gpu, gpu_eval) = gpu_rate.get().unwrap_or_default();
-    let mut record = RaceRecord {
-        adapter,
-        workload,
-        cpu: cpu_rate,
-        gpu,
-        seconds: now() - start,
-        complete: gpu_rate.get().is_some(),
-        cpu_eval,
-        gpu_eval,
-    };
-    decide(shared, record.clone(), Choice::Measured, generation).await;
-    if record.complete {
-        return;
-    }
-    // Decided without the GPU's figure: complete it in the background while nothing trains.
-    while gpu_rate.get().is_none() && current(shared) {
-        yield_to_events(100).await;
-    }
-    if let Some((rate, eval)) = gpu_rate.get().filter(|_| current(shared)) {
-        record.gpu = rate;
-        record.gpu_eval = eval;
-        // The CPU's evaluation figure, when the budget left no time for it.
-        if record.cpu_eval.is_none() && shared.borrow().chooser.role == EngineRole::Trainer {
-            let settings = shared.borrow().chooser.settings.clone();
-            record.cpu_eval = time_evaluation(&settings, &Device::flex()).await;
-        }
-        record.seconds = now() - start;
-        record.complete = true;
-        decide(shared, record, Choice::Measured, generation).await;
-    }
-}
-
-/// The workload's rate on `device` (and the trainer's evaluation rate, when `deadline` leaves
-/// time for it), `None` where it failed or the race was superseded.
-async fn time_on(shared: &SharedRef, device: &Device, generation: u64, deadline: f64) -> Rates {
-    let weak = Rc::downgrade(shared);
-    let cancelled = move || {
-        weak.upgrade()
-            .is_none_or(|s| s.borrow().chooser.generation != generation)
-    };
-    let (role, settings) = {
-        let c = &shared.borrow().chooser;
-        (c.role, c.settings.clone())
-    };
-    match role {
-        EngineRole::Trainer => {
-            let training = time_training(&settings, device, deadline, &cancelled).await;
-            // Forward passes of 256 images take about what 256 / (3 × the training rate) says.
-            let expected = training.map_or(f64::INFINITY, |rate| 256.0 / (3.0 * rate.max(1e-9)));
-            let evaluation = match training {
-                Some(_) if !cancelled() && now() + expected < deadline => {
-                    time_evaluation(&settings, device).await
-                }
-                _ => None,
-            };
-            (training, evaluation)
-        }
-        EngineRole::Classifier => {
-            let Ok(bytes) = super::classify::pretrained_bytes(shared).await else {
-                return (None, None);
-            };
-            let Ok(model) = load_pretrained(bytes.to_vec(), device) else {
-                return (None, None);
-            };
-            (
-                time_classify(&model, PRETRAINED_NORMALIZATION, cancelled).await,
-                None,
-            )
-        }
-    }
 }
 
 /// Where an epoch's evaluation runs when that is not where the model trains: the backend the
@@ -407,11 +264,7 @@ async fn time_on(shared: &SharedRef, device: &Device, generation: u64, deadline:
 pub(super) fn eval_device(shared: &SharedRef) -> Option<Device> {
     let s = shared.borrow();
     let training = s.backend.as_ref()?.kind;
-    let race = s
-        .chooser
-        .race
-        .as_ref()
-        .filter(|r| r.workload == s.chooser.workload());
+    let race = s.chooser.race.as_ref().filter(|r| r.workload == s.chooser.workload());
     match evaluation_backend(race, training, &s.chooser.gpu) {
         winner if winner == training => None,
         BackendKind::Cpu => Some(Device::flex()),
