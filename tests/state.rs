@@ -136,3 +136,15 @@ fn a_preset_queues_its_runs_one_after_another() {
     assert!(state.queue.is_empty());
     assert!(state.reduced(Action::DequeueRun).queue.is_empty());
 }
+
+#[test]
+fn a_resume_clicked_before_the_engine_is_ready_waits_and_changes_nothing() {
+    let state = AppState::default().reduced(Action::RunsRestored(vec![saved_run(1, 25, Some(10))]));
+    let waiting = state.reduced(Action::ResumeWhenReady(Some(1)));
+    assert_eq!(waiting.resume_waiting, Some(1));
+    assert_eq!(waiting.runs[0].steps.len(), 25, "all its steps until it really resumes");
+    assert!(waiting.runs[0].is_resumable());
+    let resumed = waiting.reduced(Action::RunResumed(1));
+    assert_eq!(resumed.resume_waiting, None);
+    assert_eq!(resumed.runs[0].steps.len(), 10);
+}

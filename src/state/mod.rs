@@ -85,6 +85,9 @@ pub struct AppState {
     pub unsaved_model: Option<Rc<Vec<u8>>>,
     /// The bytes of a model file the engine is checking, kept to be stored if accepted.
     pub pending_import: Option<Rc<Vec<u8>>>,
+    /// A run whose Resume was clicked before the engine was ready: it resumes once the engine
+    /// is, untouched until then (its curves are cut back only when it really resumes).
+    pub resume_waiting: Option<u32>,
 }
 
 impl AppState {
@@ -121,6 +124,7 @@ impl Default for AppState {
             storage: StorageView::default(),
             unsaved_model: None,
             pending_import: None,
+            resume_waiting: None,
         }
     }
 }
@@ -173,6 +177,8 @@ pub enum Action {
     RunsRestored(Vec<RunRecord>),
     /// The run continues from its checkpoint in the engine.
     RunResumed(u32),
+    /// Resume was clicked before the engine was ready: resume run `id` once it is (`None`: done).
+    ResumeWhenReady(Option<u32>),
     RunDeleted(u32),
     StorageCleared,
     StorageUsage(Option<(f64, f64)>),
@@ -262,7 +268,11 @@ impl AppState {
             Action::InputFailed(message) => next.classify.failed(message),
             Action::ChooseClassifier(choice) => next.classify.model = choice,
             Action::RunsRestored(runs) => next.restore_runs(runs),
-            Action::RunResumed(id) => next.resume_run(id),
+            Action::RunResumed(id) => {
+                next.resume_waiting = None;
+                next.resume_run(id);
+            }
+            Action::ResumeWhenReady(id) => next.resume_waiting = id,
             Action::RunDeleted(id) => next.delete_run(id),
             Action::StorageCleared => {
                 next.runs = Rc::new(next.runs.iter().filter(|r| r.is_active()).cloned().collect());

@@ -126,10 +126,27 @@ pub fn App() -> Html {
     let on_show = use_callback(state.dispatcher(), |id, dispatcher| dispatcher.dispatch(Action::ShowRun(id)));
     let on_cell = use_callback(state.dispatcher(), |cell, dispatcher| dispatcher.dispatch(Action::SelectCell(cell)));
     let run_active = state.run.phase.is_active();
-    let on_resume = use_callback((state.dispatcher(), engine.clone()), |id: u32, (dispatcher, engine)| {
-        let dispatcher = dispatcher.clone();
-        persistence::resume_run(id, move |a| dispatcher.dispatch(a), engine.clone());
-    });
+    let engine_ready = state.run.backend.is_some();
+    let on_resume =
+        use_callback((state.dispatcher(), engine.clone(), engine_ready), |id: u32, (dispatcher, engine, ready)| {
+            if !*ready {
+                // Not now: the engine would refuse, and the run would be cut back for nothing.
+                return dispatcher.dispatch(Action::ResumeWhenReady(Some(id)));
+            }
+            let dispatcher = dispatcher.clone();
+            persistence::resume_run(id, move |a| dispatcher.dispatch(a), engine.clone());
+        });
+    // A Resume clicked early goes ahead once the engine is ready.
+    {
+        let (dispatcher, engine) = (state.dispatcher(), engine.clone());
+        use_effect_with((engine_ready, state.resume_waiting), move |&(ready, waiting)| {
+            if let (true, Some(id)) = (ready, waiting) {
+                dispatcher.dispatch(Action::ResumeWhenReady(None));
+                let dispatcher = dispatcher.clone();
+                persistence::resume_run(id, move |a| dispatcher.dispatch(a), engine);
+            }
+        });
+    }
     let on_delete = use_callback(state.dispatcher(), |id: u32, dispatcher| {
         let dispatcher = dispatcher.clone();
         persistence::delete_run(id, move |a| dispatcher.dispatch(a));
@@ -158,7 +175,8 @@ pub fn App() -> Html {
                     <div class="card-head"><h2>{"Runs and comparisons"}</h2></div>
                     <Presets disabled={!can_preset} {on_preset} />
                     <RunList runs={state.runs.clone()} shown={evaluated.as_ref().map(|r| r.id)} queued={state.queue.len()}
-                             {on_compare} {on_show} {on_resume} {on_delete} busy={run_active} />
+                             {on_compare} {on_show} {on_resume} {on_delete} busy={run_active}
+                             waiting={state.resume_waiting} />
                     <StoragePanel storage={state.storage.clone()} runs={state.runs.len()} busy={run_active} dispatch={dispatch.clone()} />
                 </section>
                 <EvaluationPanel run={evaluated} test={state.test.clone()} cell={state.cell} {on_cell} />

@@ -139,6 +139,40 @@ test('a run interrupted by a reload resumes from its checkpoint: steps and curve
   }
 });
 
+test('Resume clicked before the engine is ready waits, keeps every step, and resumes once it is', async () => {
+  const context = await launch();
+  try {
+    let page = await openReady(context, server.url, '?backend=cpu');
+    await trainDense(page, 3);
+    const run = () => page.locator('[data-testid="run-item"][data-run-id="1"]');
+    await waitFor(page, async () => Number(await run().getAttribute('data-checkpoint-step')) === 16, 120_000, 'a checkpoint');
+    await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'the checkpoint stored');
+    await page.getByTestId('train-stop').click();
+    await waitFor(page, async () => (await runState(page)) === 'done', 60_000, 'stopped');
+    // A page forced onto WebGPU: SwiftShader takes seconds to start, so the click comes first.
+    page = await context.newPage();
+    await page.goto(`${server.url}?backend=webgpu`);
+    const shownSteps = async () => JSON.parse(await page.getByTestId('chart-loss').getAttribute('data-series')).training.points;
+    await run().getByTestId('run-resume').waitFor({ timeout: 60_000 });
+    const stepsBefore = await shownSteps();
+    await run().getByTestId('run-resume').click();
+    assert.equal(await page.getByTestId('backend').getAttribute('data-value'), '', 'the engine was not ready yet');
+    await page.getByTestId('run-resume-waiting').waitFor({ timeout: 5_000 });
+    assert.match(await run().getAttribute('data-state'), /stopped|interrupted/, 'still resumable, not cut back');
+    assert.ok(stepsBefore > 16, `the stored run's ${stepsBefore} steps are shown`);
+    assert.equal(await shownSteps(), stepsBefore, 'every step still shown while it waits');
+    await screenshot(page, 'persist-resume-waiting');
+    // Once WebGPU is up the run resumes from its checkpoint (the one written at Stop).
+    const checkpointStep = Number(await run().getAttribute('data-checkpoint-step'));
+    assert.ok(checkpointStep >= 16, `checkpoint at step ${checkpointStep}`);
+    await waitFor(page, async () => (await runState(page)) === 'running' && (await steps(page)) > checkpointStep, 240_000, 'steps after the delayed resume');
+    assert.ok((await steps(page)) < 48, 'resumed from the checkpoint, not restarted');
+    await page.getByTestId('train-stop').click();
+  } finally {
+    await context.close();
+  }
+});
+
 test('a run whose GPU is lost resumes on the CPU from its last WebGPU checkpoint', async () => {
   const context = await launch();
   try {

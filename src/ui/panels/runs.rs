@@ -44,6 +44,9 @@ pub struct RunListProps {
     pub on_delete: Callback<u32>,
     /// A run is active: no resume, no delete of the current one.
     pub busy: bool,
+    /// A run whose Resume waits for the engine to be ready.
+    #[prop_or_default]
+    pub waiting: Option<u32>,
 }
 
 #[component]
@@ -90,8 +93,10 @@ pub fn RunList(props: &RunListProps) -> Html {
                     <button class="button small" data-testid="run-show" disabled={run.evaluation.is_none() || shown} onclick={on_show}>
                         {if shown { "Shown" } else { "Evaluate" }}
                     </button>
-                    if run.is_resumable() {
-                        <button class="button small primary" data-testid="run-resume" disabled={props.busy} onclick={on_resume}
+                    if run.is_resumable() && props.waiting == Some(id) {
+                        <span class="run-waiting" data-testid="run-resume-waiting" role="status">{"Resumes when the engine is ready…"}</span>
+                    } else if run.is_resumable() {
+                        <button class="button small primary" data-testid="run-resume" disabled={props.busy || props.waiting.is_some()} onclick={on_resume}
                                 title={format!("Continue from step {}", run.checkpoint_step.unwrap_or(0))}>{"Resume"}</button>
                     }
                     <button class="button small quiet" data-testid="run-delete" disabled={run.is_active()} onclick={on_delete}
