@@ -85,13 +85,13 @@ test('class filter, train/test switch, paging and keyboard navigation', async ()
     await page.keyboard.press('ArrowDown');
     const columns = await gallery.evaluate((g) => getComputedStyle(g).gridTemplateColumns.split(' ').length);
     // Focus follows the selection once the page has rendered.
-    await page.waitForFunction((pos) => +document.activeElement?.dataset.pos === pos, 1 + columns, { timeout: 5_000 });
+    await page.waitForFunction((pos) => +document.activeElement?.dataset.pos === pos, 1 + columns, { timeout: 15_000 });
     assert.equal(await page.getByTestId('gallery-inspector').getAttribute('data-index'),
       await page.evaluate(() => document.activeElement.dataset.index));
     await page.keyboard.press('PageDown');
     assert.equal(await page.getByTestId('gallery-pager').getAttribute('data-page'), '1');
     // Focus moves to the same place on the new page once it has rendered.
-    await page.waitForFunction((pos) => +document.activeElement?.dataset.pos === pos, 61 + columns, { timeout: 5_000 });
+    await page.waitForFunction((pos) => +document.activeElement?.dataset.pos === pos, 61 + columns, { timeout: 15_000 });
     await screenshot(page, 'gallery-train-keyboard');
     // Only one page of tiles is ever in the DOM.
     assert.equal(await page.getByTestId('gallery-item').count(), 60);
