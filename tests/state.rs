@@ -148,3 +148,10 @@ fn a_resume_clicked_before_the_engine_is_ready_waits_and_changes_nothing() {
     assert_eq!(resumed.resume_waiting, None);
     assert_eq!(resumed.runs[0].steps.len(), 10);
 }
+
+#[test]
+fn an_import_refused_by_its_size_says_so_and_changes_nothing() {
+    let state = AppState::default().reduced(Action::ImportRefused("“huge” is 73 MB".into()));
+    assert_eq!(state.storage.import_error.as_deref(), Some("“huge” is 73 MB"));
+    assert!(state.pending_import.is_none() && state.unsaved_model.is_none());
+}

@@ -188,6 +188,8 @@ pub enum Action {
     CheckpointStored(u32, Rc<Vec<u8>>),
     ModelStored(Rc<Vec<u8>>),
     ImportRequested(Rc<Vec<u8>>),
+    /// A model file refused before it was read (why, in words); nothing else changes.
+    ImportRefused(String),
 }
 
 impl AppState {
@@ -294,6 +296,7 @@ impl AppState {
                 }
             }
             Action::ImportRequested(bytes) => next.pending_import = Some(bytes),
+            Action::ImportRefused(message) => next.storage.import_error = Some(message),
         }
         next
     }

@@ -2,7 +2,9 @@
 // after an interruption, and the app works offline after one visit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { serveDist, launch, screenshot, record, waitFor, openReady, steps } from './harness.mjs';
 import { testImages, imagePng } from './images.mjs';
 
@@ -100,6 +102,12 @@ test('a run and its model survive a reload, export and import, and a corrupt fil
       await page.getByTestId('model-import').setInputFiles({ name: `${name}.atelier-model`, mimeType: 'application/octet-stream', buffer });
       await page.getByTestId('import-error').waitFor({ timeout: 20_000 });
     }
+    // A file far larger than any model is refused by its size, before it is read.
+    const huge = join(await mkdtemp(join(tmpdir(), 'atelier-huge-')), 'huge.atelier-model');
+    await writeFile(huge, Buffer.alloc(70 * 1024 * 1024, 1));
+    await page.getByTestId('model-import').setInputFiles(huge);
+    await waitFor(page, async () => /huge\.atelier-model.*at most 67 MB/.test(await page.getByTestId('import-error').textContent()), 20_000, 'the size refusal');
+    await rm(join(huge, '..'), { recursive: true, force: true });
     await screenshot(page, 'persist-import-refused');
     assert.ok(same(await probabilities(page, 'last-run'), before), 'the model is unchanged after refused imports');
     await record('persist_model_file_bytes', exported.length);

@@ -18,6 +18,10 @@ pub struct ModelFilesProps {
     pub dispatch: Callback<Action>,
 }
 
+/// The largest file Import reads. Atelier's largest model file is ~4 MB (the Atelier CNN); a
+/// multi-gigabyte file picked by mistake is refused by its size, before a byte is read.
+const MAX_MODEL_FILE_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
+
 #[component]
 pub fn ModelFiles(props: &ModelFilesProps) -> Html {
     let on_export = props.on_command.reform(|_| ToEngine::ExportModel);
@@ -29,6 +33,14 @@ pub fn ModelFiles(props: &ModelFilesProps) -> Html {
                 return;
             };
             input.set_value("");
+            if file.size() > MAX_MODEL_FILE_BYTES {
+                return dispatch.emit(Action::ImportRefused(format!(
+                    "“{}” is {:.0} MB: a model file exported from Atelier is at most {:.0} MB. Nothing was changed.",
+                    file.name(),
+                    file.size() / 1e6,
+                    MAX_MODEL_FILE_BYTES / 1e6
+                )));
+            }
             let (on_command, dispatch) = (on_command.clone(), dispatch.clone());
             spawn_local(async move {
                 match JsFuture::from(file.array_buffer()).await {
