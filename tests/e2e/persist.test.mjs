@@ -57,6 +57,13 @@ const stored = (page) => page.evaluate(() => new Promise((resolve, reject) => {
   };
 }));
 
+/** Run 1's checkpoint after its first epoch (16 steps of 64), listed and in IndexedDB. */
+async function firstCheckpointStored(page) {
+  const run = page.locator('[data-testid="run-item"][data-run-id="1"]');
+  await waitFor(page, async () => Number(await run.getAttribute('data-checkpoint-step')) === 16, 120_000, 'a checkpoint');
+  await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'the checkpoint stored');
+}
+
 test('a run and its model survive a reload, export and import, and a corrupt file changes nothing', async () => {
   const context = await launch();
   try {
@@ -123,8 +130,7 @@ test('a run interrupted by a reload resumes from its checkpoint: steps and curve
     await trainDense(page, 3);
     const run = () => page.locator('[data-testid="run-item"][data-run-id="1"]');
     // After the first epoch (16 steps of 64) the checkpoint is stored; interrupt during the second.
-    await waitFor(page, async () => Number(await run().getAttribute('data-checkpoint-step')) === 16, 120_000, 'a checkpoint');
-    await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'the checkpoint stored');
+    await firstCheckpointStored(page);
     await page.reload();
     await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
     await run().waitFor({ timeout: 30_000 });
@@ -153,8 +159,7 @@ test('Resume clicked before the engine is ready waits, keeps every step, and res
     let page = await openReady(context, server.url, '?backend=cpu');
     await trainDense(page, 3);
     const run = () => page.locator('[data-testid="run-item"][data-run-id="1"]');
-    await waitFor(page, async () => Number(await run().getAttribute('data-checkpoint-step')) === 16, 120_000, 'a checkpoint');
-    await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'the checkpoint stored');
+    await firstCheckpointStored(page);
     await page.getByTestId('train-stop').click();
     await waitFor(page, async () => (await runState(page)) === 'done', 60_000, 'stopped');
     // A page forced onto WebGPU: SwiftShader takes seconds to start, so the click comes first.
