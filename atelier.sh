@@ -78,6 +78,16 @@ ensure_browser() {
     { say "Installing npm packages"; npm ci --no-audit --no-fund; }
 }
 
+# numpy and safetensors for the test that opens Atelier's exports in Python, in a virtual
+# environment of the repository (pinned in tests/python/requirements.txt; from PyPI).
+ensure_python() {
+  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv ||
+    die "Python 3 with venv is needed for the export tests: install Debian's python3-venv"
+  [ -x .venv/bin/python ] || { say "Making .venv for the Python export tests"; python3 -m venv .venv; }
+  .venv/bin/python -c 'import numpy, safetensors' 2>/dev/null ||
+    { say "Installing numpy and safetensors into .venv"; .venv/bin/pip install -q -r tests/python/requirements.txt; }
+}
+
 cmd_serve() {
   ensure_toolchain
   ensure_data
@@ -89,17 +99,19 @@ cmd_test() {
   ensure_toolchain
   ensure_data
   ensure_browser
+  ensure_python
   say "Lints (cargo clippy -D warnings: native without and with the engine, the page and the worker bundles)"
   cargo clippy --locked --all-targets -- -D warnings
   cargo clippy --locked --all-targets --features engine -- -D warnings
   cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-ui --features ui -- -D warnings
   cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-engine --features worker -- -D warnings
   say "Native tests (cargo test)"
-  ATELIER_DATA_DIR="$PWD/$DATA_DIR" ATELIER_REQUIRE_DATA=1 cargo test --locked --features engine
+  ATELIER_DATA_DIR="$PWD/$DATA_DIR" ATELIER_REQUIRE_DATA=1 ATELIER_PYTHON="$PWD/.venv/bin/python" \
+    cargo test --locked --features engine
   say "Building the release app (trunk build --release)"
   trunk build --release
   say "End-to-end tests in headless Chromium"
-  node --test --test-concurrency=1 tests/e2e/
+  ATELIER_PYTHON="$PWD/.venv/bin/python" node --test --test-concurrency=1 tests/e2e/
 }
 
 # The benchmark (README "Performance"): the release app in headless Chromium, WebGPU and CPU,

@@ -29,7 +29,7 @@ use burn::prelude::*;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const BATCH: usize = 64;
-const PRETRAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/atelier-cnn.bpk");
+const PRETRAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/atelier-cnn.safetensors");
 
 /// Both splits: the real files when installed, otherwise noise images of the same size.
 fn dataset() -> (Split, Split) {
@@ -164,7 +164,7 @@ fn training_step(c: &mut Criterion) {
 }
 
 fn inference(c: &mut Criterion) {
-    let model = load_pretrained(std::fs::read(PRETRAINED).expect("the shipped weights"), &Device::flex())
+    let model = load_pretrained(&std::fs::read(PRETRAINED).expect("the shipped weights"), &Device::flex())
         .expect("weights load");
     let classifier = Classifier::new(&model, PRETRAINED_NORMALIZATION);
     let (_, test) = dataset();

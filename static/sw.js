@@ -5,7 +5,7 @@
 const CACHE = 'atelier-app-v1';
 
 // The files the worker loads and the shipped model, which the page's HTML does not name.
-const EXTRA = ['atelier-engine_loader.js', 'atelier-engine.js', 'atelier-engine_bg.wasm', 'models/atelier-cnn.bpk', 'sw.js'];
+const EXTRA = ['atelier-engine_loader.js', 'atelier-engine.js', 'atelier-engine_bg.wasm', 'models/atelier-cnn.safetensors', 'sw.js'];
 
 // Installing caches the current version at once, so one visit is enough to work offline.
 self.addEventListener('install', (event) => event.waitUntil(precache().then(() => self.skipWaiting())));

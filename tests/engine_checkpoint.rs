@@ -260,7 +260,8 @@ fn bad_bytes_are_errors_with_readable_messages() {
     flipped[middle] ^= 0x40;
     refused!("a flipped bit", as_checkpoint(&flipped), CheckpointError::Corrupt { .. });
     refused!("a checkpoint as a model file", as_model(&checkpoint), CheckpointError::WrongFile { .. });
-    refused!("a model file as a checkpoint", as_checkpoint(&model_bytes), CheckpointError::WrongFile { .. });
+    // A model file is safetensors now: to the checkpoint reader, just not one of its files.
+    refused!("a model file as a checkpoint", as_checkpoint(&model_bytes), CheckpointError::NotAtelier { .. });
 
     // Dense weights labelled as an Atelier CNN: refused on import and on load.
     let mut relabelled = model.clone();

@@ -7,12 +7,13 @@ mod common;
 use atelier::data::PIXELS_PER_IMAGE;
 use atelier::inference::{Classifier, LoadError, PRETRAINED_NORMALIZATION, load_pretrained};
 use atelier::model::{Model, ModelChoice};
+use atelier::training::PendingModelFile;
 use burn::prelude::*;
 
-const PRETRAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/atelier-cnn.bpk");
+const PRETRAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static/models/atelier-cnn.safetensors");
 
 fn pretrained() -> Model {
-    load_pretrained(std::fs::read(PRETRAINED).expect("shipped weights"), &Device::flex()).expect("weights load")
+    load_pretrained(&std::fs::read(PRETRAINED).expect("shipped weights"), &Device::flex()).expect("weights load")
 }
 
 /// Deterministic test images: blobs of different sizes and brightness on black.
@@ -104,18 +105,21 @@ fn a_model_still_on_its_training_device_is_classified_in_inference_mode() {
 #[test]
 fn bytes_that_are_not_these_weights_are_refused() {
     let device = Device::flex();
-    assert_eq!(load_pretrained(Vec::new(), &device).unwrap_err(), LoadError::Empty);
+    assert_eq!(load_pretrained(&[], &device).unwrap_err(), LoadError::Empty);
     let html = b"<!doctype html><title>404 Not Found</title>".to_vec();
-    assert!(matches!(load_pretrained(html, &device), Err(LoadError::Unreadable(_))));
+    let error = load_pretrained(&html, &device).unwrap_err();
+    assert!(matches!(error, LoadError::Unreadable(_)), "{error:?}");
+    assert!(error.to_string().contains("not an Atelier model file"), "{error}");
     let shipped = std::fs::read(PRETRAINED).unwrap();
     for cut in [16, shipped.len() / 2, shipped.len() - 1] {
-        let error = load_pretrained(shipped[..cut].to_vec(), &device).unwrap_err();
-        assert!(!error.to_string().is_empty(), "cut at {cut}");
+        let error = load_pretrained(&shipped[..cut], &device).unwrap_err();
+        assert!(error.to_string().contains("cut short"), "cut at {cut}: {error}");
     }
-    let baseline = ModelChoice::BaselineCnn.default_config().init(&device).to_bytes().unwrap();
-    let error = load_pretrained(baseline, &device).unwrap_err();
+    let baseline = ModelChoice::BaselineCnn.default_config();
+    let file = PendingModelFile::new(&baseline.init(&device), baseline, PRETRAINED_NORMALIZATION).read();
+    let error = load_pretrained(&file.to_bytes(), &device).unwrap_err();
     assert!(matches!(error, LoadError::WrongModel { .. }), "{error:?}");
-    assert!(error.to_string().contains("Atelier CNN"), "{error}");
+    assert!(error.to_string().contains("Atelier CNN") && error.to_string().contains("Baseline CNN"), "{error}");
 }
 
 #[test]

@@ -174,7 +174,7 @@ fn init_and_backend_reports_survive_the_worker_codec() {
         settings: RunSettings::default(),
         known: known.clone(),
         data_base: "data/".into(),
-        pretrained_url: "models/atelier-cnn.bpk".into(),
+        pretrained_url: "models/atelier-cnn.safetensors".into(),
         weights_channel: "atelier-weights-0.5".into(),
     };
     let back: ToEngine = bincode::deserialize(&bincode::serialize(&init).unwrap()).unwrap();

@@ -30,7 +30,7 @@ usage: train [options]
   --unit-pixels       x/255 instead of standardised pixels
   --seed N            (default 42)
   --data DIR          (default /usr/share/datasets/fashion-mnist)
-  --save FILE         write the trained weights (burnpack) there
+  --save FILE         write the trained model there (safetensors, with its test accuracy)
   --quiet             no per-step lines";
 
 struct Args {
@@ -129,6 +129,7 @@ fn run(args: Args) -> Result<(), String> {
         trainer.steps_per_epoch()
     );
     let print_every = (trainer.steps_per_epoch() / 10).max(1);
+    let mut test_accuracy = None;
     while !trainer.is_finished() {
         while let Some(pending) = trainer.step() {
             if !args.quiet && pending.info.step % print_every == 0 {
@@ -146,6 +147,7 @@ fn run(args: Args) -> Result<(), String> {
             }
         }
         let epoch = trainer.end_epoch().read();
+        test_accuracy = epoch.test.map(|report| report.accuracy);
         let percent = |report: Option<atelier::training::EvalReport>| {
             report.map_or("-".to_string(), |r| format!("{:.2}% (loss {:.4})", r.accuracy * 100.0, r.loss))
         };
@@ -164,9 +166,9 @@ fn run(args: Args) -> Result<(), String> {
         );
     }
     if let Some(path) = args.save {
-        let bytes = trainer.model().to_bytes().map_err(|e| e.to_string())?;
+        let bytes = trainer.model_file().read().with_test_accuracy(test_accuracy).to_bytes();
         std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        println!("saved {} bytes of weights to {}", bytes.len(), path.display());
+        println!("saved the model ({} bytes, safetensors) to {}", bytes.len(), path.display());
     }
     Ok(())
 }

@@ -8,11 +8,12 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::shared::{Shared, ensure_data, now};
 use crate::data::PIXELS_PER_IMAGE;
-use crate::inference::{Classifier, PRETRAINED_NORMALIZATION, load_pretrained};
+use crate::inference::{Classifier, PRETRAINED_NORMALIZATION, load_pretrained, pretrained_file};
 use crate::metrics::predicted_class;
 use crate::model::Model;
 use crate::protocol::{
     BackendKind, Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, FromEngine, InferenceFigures,
+    PretrainedModel,
 };
 use crate::training::Normalization;
 use crate::web::fetch_bytes;
@@ -25,12 +26,17 @@ pub struct Pretrained {
     pub model: Option<(BackendKind, Model)>,
 }
 
-/// Downloads the shipped weights and tells the page whether they are usable.
+/// Downloads and checks the shipped model file, and tells the page what it is and how it scored.
 pub fn fetch_pretrained(shared: Rc<RefCell<Shared>>, url: String) {
     spawn_local(async move {
-        let bytes =
-            fetch_bytes(&url).await.map(Rc::new).map_err(|e| format!("the pre-trained model did not download: {e}"));
-        let status = ClassifierStatus::Pretrained(bytes.as_ref().map(|b| b.len()).map_err(Clone::clone));
+        let result = async {
+            let bytes = fetch_bytes(&url).await.map_err(|e| format!("the pre-trained model did not download: {e}"))?;
+            let file = pretrained_file(&bytes).map_err(|e| format!("the pre-trained model cannot be used: {e}"))?;
+            Ok((Rc::new(bytes), PretrainedModel { model: file.kind(), test_accuracy: file.test_accuracy }))
+        }
+        .await;
+        let status = ClassifierStatus::Pretrained(result.as_ref().map(|(_, model)| *model).map_err(Clone::clone));
+        let bytes = result.map(|(bytes, _)| bytes);
         let mut s = shared.borrow_mut();
         s.pretrained.bytes = Some(bytes);
         s.send(FromEngine::Classifier(status));
@@ -146,7 +152,7 @@ async fn pretrained_model(shared: &Rc<RefCell<Shared>>, backend: BackendKind) ->
         return Ok(model.clone());
     }
     let device = s.backend.as_ref().ok_or("no backend")?.device.clone();
-    let model = load_pretrained(bytes.to_vec(), &device)
+    let model = load_pretrained(&bytes, &device)
         .map_err(|e| format!("the pre-trained model could not be loaded: {e}"))?;
     s.pretrained.model = Some((backend, model.clone()));
     Ok(model)

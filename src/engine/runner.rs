@@ -198,7 +198,7 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
     // Stopped or failed mid-way: the state at this step is the one to resume from (a dead GPU
     // cannot be read, and then the last epoch's checkpoint stays).
     if !trainer.is_finished() && !superseded {
-        send_checkpoint(&shared, &trainer).await;
+        send_checkpoint(&shared, &trainer, None).await;
     }
     {
         let mut s = shared.borrow_mut();

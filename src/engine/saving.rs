@@ -15,12 +15,13 @@ use crate::training::{Checkpoint, ModelFile, Trainer, TrainingData};
 
 /// Reads the trainer's state and weights (without blocking: this runs on WebGPU too) and
 /// sends them to the page. A failed read (e.g. a lost GPU) sends nothing: the previous
-/// checkpoint stays the one to resume from.
-pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer) {
+/// checkpoint stays the one to resume from. `test_accuracy` is these very weights' (at an
+/// epoch's end), recorded in the model file; weights taken mid-epoch have none.
+pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer, test_accuracy: Option<f32>) {
     let Ok(checkpoint) = trainer.checkpoint().read_async().await else {
         return;
     };
-    let model_file = checkpoint.model_file().to_bytes();
+    let model_file = checkpoint.model_file().with_test_accuracy(test_accuracy).to_bytes();
     // Only the bytes from here on: the decoded tensors would raise the worker's high-water mark
     // (its memory never shrinks) while the message is encoded.
     let bytes = checkpoint.to_bytes();

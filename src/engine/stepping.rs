@@ -113,7 +113,7 @@ pub(super) async fn train(
                 if !pause_announced {
                     pause_announced = true;
                     shared.borrow().send_phase();
-                    super::saving::send_checkpoint(shared, trainer).await;
+                    super::saving::send_checkpoint(shared, trainer, None).await;
                 }
                 yield_to_events(50).await;
                 pace.skip(now());
@@ -131,7 +131,7 @@ pub(super) async fn train(
                 break Err(e);
             }
             flush(shared, &mut buffer);
-            super::saving::send_checkpoint(shared, trainer).await;
+            super::saving::send_checkpoint(shared, trainer, None).await;
         }
         match trainer.step() {
             Some(pending) => {
@@ -192,7 +192,7 @@ async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: 
         let epoch = trainer.epochs_done();
         shared.borrow().send(FromEngine::TestPredictions(TestPredictions { epoch, probabilities: read.probabilities }));
     }
-    super::saving::send_checkpoint(shared, trainer).await;
+    super::saving::send_checkpoint(shared, trainer, report.test.map(|test| test.accuracy)).await;
     shared.borrow().send(FromEngine::Memory(engine_memory(trainer.epochs_done(), device)));
     Ok(())
 }

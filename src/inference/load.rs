@@ -1,21 +1,23 @@
-//! Loading saved weights: the shipped pre-trained model, or any model saved with
-//! [`Model::to_bytes`].
+//! Loading the shipped pre-trained model, a safetensors model file
+//! (`static/models/atelier-cnn.safetensors`) like any export.
 //!
 //! The bytes come from the network or the browser's storage, so anything can arrive: an HTML
 //! error page, a truncated download, weights of another model. Each is an error to show, never
 //! a panic in the worker.
 
 use burn::prelude::*;
-use burn::store::RecordError;
 use thiserror::Error;
 
-use crate::model::{Model, ModelChoice, ModelConfig};
-use crate::training::Normalization;
+use crate::model::{Model, ModelChoice};
+use crate::training::{CheckpointError, ModelFile, Normalization};
 
-/// How the shipped weights (`static/models/atelier-cnn.bpk`, the Atelier CNN's default config,
-/// trained with `cargo run --release --features engine --bin train -- --model atelier-cnn
-/// --epochs 5 --save static/models/atelier-cnn.bpk`) expect their input.
+/// How the shipped weights (the Atelier CNN's default config, trained with `cargo run --release
+/// --features engine --bin train -- --model atelier-cnn --epochs 5 --save
+/// static/models/atelier-cnn.safetensors`) expect their input; their file says so too.
 pub const PRETRAINED_NORMALIZATION: Normalization = Normalization::Standard;
+
+/// The model the page offers as "Pre-trained Atelier CNN".
+pub const PRETRAINED_MODEL: ModelChoice = ModelChoice::AtelierCnn;
 
 /// Why saved weights could not be loaded, phrased for the person who sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -28,18 +30,27 @@ pub enum LoadError {
     WrongModel { model: ModelChoice, reason: String },
 }
 
-/// The shipped pre-trained weights loaded into the Atelier CNN (default config) on `device`.
-pub fn load_pretrained(bytes: Vec<u8>, device: &Device) -> Result<Model, LoadError> {
-    load_model(&ModelChoice::AtelierCnn.default_config(), bytes, device)
+/// The shipped model file, checked: an Atelier CNN expecting [`PRETRAINED_NORMALIZATION`].
+pub fn pretrained_file(bytes: &[u8]) -> Result<ModelFile, LoadError> {
+    let file = ModelFile::from_bytes(bytes).map_err(|error| match error {
+        CheckpointError::Empty { .. } => LoadError::Empty,
+        CheckpointError::Architecture { detail, .. } => LoadError::WrongModel { model: PRETRAINED_MODEL, reason: detail },
+        other => LoadError::Unreadable(other.to_string()),
+    })?;
+    let wrong = |reason: String| Err(LoadError::WrongModel { model: PRETRAINED_MODEL, reason });
+    if file.kind() != PRETRAINED_MODEL {
+        return wrong(format!("the file holds a {}", file.kind().title()));
+    }
+    if file.normalization != PRETRAINED_NORMALIZATION {
+        return wrong("the file expects other input normalisation".into());
+    }
+    Ok(file)
 }
 
-/// Weights saved by [`Model::to_bytes`] loaded into a model built from `config` on `device`.
-pub fn load_model(config: &ModelConfig, bytes: Vec<u8>, device: &Device) -> Result<Model, LoadError> {
-    if bytes.is_empty() {
-        return Err(LoadError::Empty);
-    }
-    config.init(device).load_bytes(bytes).map_err(|error| match error {
-        RecordError::Io(reason) => LoadError::Unreadable(reason),
-        RecordError::Validation(reason) => LoadError::WrongModel { model: config.kind(), reason },
+/// The shipped pre-trained weights loaded on `device`.
+pub fn load_pretrained(bytes: &[u8], device: &Device) -> Result<Model, LoadError> {
+    pretrained_file(bytes)?.load(device).map_err(|error| LoadError::WrongModel {
+        model: PRETRAINED_MODEL,
+        reason: error.to_string(),
     })
 }

@@ -17,7 +17,7 @@ mod load;
 mod pending;
 mod saliency;
 
-pub use load::{LoadError, PRETRAINED_NORMALIZATION, load_model, load_pretrained};
+pub use load::{LoadError, PRETRAINED_MODEL, PRETRAINED_NORMALIZATION, load_pretrained, pretrained_file};
 pub use pending::{PendingClassification, PendingPrediction, Prediction, top_class};
 
 use burn::prelude::*;

@@ -14,7 +14,6 @@ pub use baseline_cnn::{BaselineCnn, BaselineCnnConfig};
 pub use dense::{Dense, DenseConfig};
 
 use burn::prelude::*;
-use burn::store::{ModuleRecord, RecordError};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{IMAGE_SIDE, PIXELS_PER_IMAGE};
@@ -101,19 +100,5 @@ impl Model {
                 self.forward(pixels.reshape([batch, 1, IMAGE_SIDE, IMAGE_SIDE]))
             }
         }
-    }
-
-    /// The weights as burnpack bytes (Burn's record format), e.g. to ship a pre-trained model.
-    ///
-    /// Reads every parameter synchronously: in a browser on WebGPU, move the model to a CPU
-    /// device first (sync readback panics there).
-    pub fn to_bytes(&self) -> Result<Vec<u8>, RecordError> {
-        Ok(self.valid().into_record().into_bytes()?.to_vec())
-    }
-
-    /// Loads weights saved by [`Model::to_bytes`] into a model built from the same config.
-    pub fn load_bytes(self, bytes: Vec<u8>) -> Result<Self, RecordError> {
-        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))?;
-        self.try_load_record(record)
     }
 }

@@ -57,11 +57,19 @@ pub struct InferenceFigures {
     pub backend: BackendKind,
 }
 
+/// The shipped model, as its file describes it (the page's label reads it, not a literal).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PretrainedModel {
+    pub model: ModelChoice,
+    /// On the 10,000 test images, as recorded in the file's metadata.
+    pub test_accuracy: Option<f32>,
+}
+
 /// What the engine can classify with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClassifierStatus {
-    /// The shipped weights are loaded (with their size in bytes) or failed to load.
-    Pretrained(Result<usize, String>),
+    /// The shipped model file is checked and ready, or failed to download or to load.
+    Pretrained(Result<PretrainedModel, String>),
     /// A run left weights behind (its model, for the picker).
     LastRun(ModelChoice),
 }

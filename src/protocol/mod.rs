@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::race::{Choice, GpuStatus, RaceRecord, Workload};
 pub use backend::{BackendKind, BackendReport, CrossCheck, EngineRole};
-pub use classifier::{Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, InferenceFigures};
+pub use classifier::{
+    Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, InferenceFigures, PretrainedModel,
+};
 pub use reports::{EngineMemory, EpochPoint, StepPoint, TestPredictions};
 pub use run::{RunEvent, RunState, TransitionError};
 pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};

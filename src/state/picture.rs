@@ -3,14 +3,14 @@
 
 use std::rc::Rc;
 
-use crate::protocol::{BackendReport, Classification, ClassifierChoice, ClassifierStatus, FromEngine, ModelChoice};
+use crate::protocol::{BackendReport, Classification, ClassifierChoice, ClassifierStatus, FromEngine, ModelChoice, PretrainedModel};
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ClassifyView {
     /// The weights the user picked.
     pub model: ClassifierChoice,
     /// The shipped weights: downloaded (bytes) or why not; `None` while loading.
-    pub pretrained: Option<Result<usize, String>>,
+    pub pretrained: Option<Result<PretrainedModel, String>>,
     /// The model of the last finished run, when there is one.
     pub last_run: Option<ModelChoice>,
     /// The 28×28 input of the newest request (light on black).

@@ -17,6 +17,7 @@
 
 pub(crate) mod format;
 mod model_file;
+mod portable;
 mod resume;
 pub(crate) mod tensors;
 
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use format::{FORMAT_VERSION, FileKind};
 use format::{Record, Values, Writer};
 pub use model_file::{ModelFile, PendingModelFile};
+pub use portable::MODEL_FORMAT;
 use tensors::PendingTensors;
 
 use super::{TrainError, TrainingConfig};

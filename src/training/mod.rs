@@ -17,7 +17,7 @@ mod trainer;
 
 pub use batch::{Batch, Batcher, MAX_SHIFT, Normalization, PIXEL_MEAN, PIXEL_STD};
 pub use checkpoint::{
-    Checkpoint, CheckpointError, FORMAT_VERSION, FileKind, ModelFile, PendingCheckpoint, PendingModelFile,
+    Checkpoint, CheckpointError, FORMAT_VERSION, FileKind, MODEL_FORMAT, ModelFile, PendingCheckpoint, PendingModelFile,
 };
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{compare, cross_check, probe_model};

@@ -45,7 +45,7 @@ async function trainAndWatch(query, backend, name) {
     await waitFor(page, async () => (await steps(page)) >= 30, 300_000, '30 steps');
     const laterLoss = await value(page, 'metric-loss');
     assert.ok(laterLoss < firstLoss * 0.8, `loss ${firstLoss} → ${laterLoss} should fall`);
-    assert.ok((await value(page, 'metric-throughput')) > 0);
+    // (The images/s readout is checked against the wall clock in its own test below.)
 
     // Pause stops the steps; Resume continues them.
     await page.getByTestId('train-pause').click();
@@ -59,7 +59,8 @@ async function trainAndWatch(query, backend, name) {
 
     await waitFor(page, async () => (await state.getAttribute('data-state')) === 'done', 600_000, 'the run to finish');
     const testAccuracy = await value(page, 'metric-test-accuracy');
-    assert.ok(testAccuracy > 0.5, `test accuracy ${testAccuracy}`);
+    // Dense 128, 1,000 images, 3 epochs: measured 73.1 % (CPU) and 72.6 % (WebGPU).
+    assert.ok(testAccuracy > 0.70, `test accuracy ${testAccuracy}`);
     assert.equal(await value(page, 'metric-epoch'), 3);
     // Both charts hold what was drawn: every step, and one point per epoch for held-out sets.
     const totalSteps = await steps(page);
@@ -147,7 +148,9 @@ test('a lost WebGPU device ends the run with a message, and training goes on on 
     // Nothing is stuck: a new run starts and trains on the CPU.
     await page.getByTestId('train-start').click();
     await waitFor(page, async () => (await state.getAttribute('data-state')) === 'done', 300_000, 'the CPU run');
-    assert.ok((await value(page, 'metric-test-accuracy')) > 0.5);
+    // The same Dense run as above, now on the CPU (measured 73.1 % there).
+    const cpuAccuracy = await value(page, 'metric-test-accuracy');
+    assert.ok(cpuAccuracy > 0.70, `test accuracy ${cpuAccuracy}`);
   } finally {
     await context.close();
   }

@@ -107,7 +107,7 @@ async fn time_on(shared: &SharedRef, device: &Device, generation: u64, deadline:
             let Ok(bytes) = crate::engine::classify::pretrained_bytes(shared).await else {
                 return (None, None);
             };
-            let Ok(model) = load_pretrained(bytes.to_vec(), device) else {
+            let Ok(model) = load_pretrained(&bytes, device) else {
                 return (None, None);
             };
             (time_classify(&model, PRETRAINED_NORMALIZATION, cancelled).await, None)

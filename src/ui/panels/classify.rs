@@ -12,7 +12,7 @@ use yew::prelude::*;
 use crate::data::CLASS_NAMES;
 use crate::metrics::predicted_class;
 use crate::preprocess::{PreprocessError, RgbaImage, preprocess};
-use crate::protocol::{ClassifierChoice, ClassifyRequest, ToEngine};
+use crate::protocol::{ClassifierChoice, ClassifyRequest, PretrainedModel, ToEngine};
 use crate::state::Action;
 use crate::state::picture::ClassifyView;
 use crate::ui::panels::draw::{BaseImage, DrawCanvas};
@@ -278,7 +278,10 @@ fn model_select(
 ) -> Html {
     let pretrained_label = match &view.pretrained {
         None => "Pre-trained Atelier CNN (loading…)".to_string(),
-        Some(Ok(_)) => "Pre-trained Atelier CNN (92.6% test accuracy)".to_string(),
+        Some(Ok(PretrainedModel { model, test_accuracy: Some(accuracy) })) => {
+            format!("Pre-trained {} ({:.1}% test accuracy)", model.title(), accuracy * 100.0)
+        }
+        Some(Ok(PretrainedModel { model, test_accuracy: None })) => format!("Pre-trained {}", model.title()),
         Some(Err(_)) => "Pre-trained Atelier CNN (unavailable)".to_string(),
     };
     let pretrained_state = match &view.pretrained {

@@ -57,10 +57,10 @@ pub fn ModelFiles(props: &ModelFilesProps) -> Html {
     html! {
         <div class="model-files">
             <button class="button small" data-testid="model-export" disabled={!props.can_export} onclick={on_export}
-                    title="Download the model as one file (weights and architecture)">{"Export model"}</button>
-            <label class="button small upload-button" title="Load a model file exported from Atelier">
+                    title="Download the model as a safetensors file (weights, architecture, normalisation): it opens in Python too">{"Export model"}</button>
+            <label class="button small upload-button" title="Load a model exported from Atelier (.safetensors, or an older .atelier-model)">
                 {"Import model"}
-                <input type="file" accept=".atelier-model,application/octet-stream" data-testid="model-import" onchange={on_import} />
+                <input type="file" accept=".safetensors,.atelier-model,application/octet-stream" data-testid="model-import" onchange={on_import} />
             </label>
             if let Some(error) = &props.import_error {
                 <p class="input-error" data-testid="import-error" role="alert">{error}</p>

@@ -235,7 +235,7 @@ pub fn readback_every() -> usize {
 }
 
 /// The shipped weights, beside the page (Trunk copies `static/models`).
-const PRETRAINED_MODEL: &str = "models/atelier-cnn.bpk";
+const PRETRAINED_MODEL: &str = "models/atelier-cnn.safetensors";
 
 /// The user's choice in the address: `?backend=webgpu|cpu` for the page (training and, unless
 /// `?classify=` says otherwise, classifying); `?classify=webgpu|cpu|auto` for classifying alone

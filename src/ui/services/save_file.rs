@@ -27,5 +27,5 @@ pub fn save_file(bytes: &[u8], name: &str) {
 
 /// The export's file name: which model, so two exports are told apart.
 pub fn model_file_name(model: ModelChoice) -> String {
-    format!("atelier-{}.atelier-model", model.name())
+    format!("atelier-{}.safetensors", model.name())
 }
