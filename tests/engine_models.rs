@@ -57,4 +57,3 @@ fn the_default_model_stays_browser_sized() {
     let params = Model::AtelierCnn(model).num_params();
     assert!(params < 600_000, "{params} parameters");
 }
-

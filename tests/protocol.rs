@@ -1,7 +1,9 @@
 //! Messages between the page and the engine survive the worker codec (gloo-worker's bincode)
 //! unchanged, byte buffers with only a length prefix of overhead.
 
-use atelier::protocol::{ClassifierChoice, ClassifyRequest, FromEngine, ModelChoice, TestPredictions, ToEngine};
+use atelier::protocol::{
+    ClassifierChoice, ClassifyRequest, FromEngine, ModelChoice, StepInfo, StepReport, TestPredictions, ToEngine,
+};
 
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(message: &T) -> (T, usize) {
     let bytes = bincode::serialize(message).expect("encodes");
@@ -56,4 +58,27 @@ fn page_to_engine_buffers_round_trip() {
     assert!(matches!(back, ToEngine::Classify(r) if r == request));
     let (back, _) = round_trip(&FromEngine::ModelFile { model: ModelChoice::AtelierCnn, bytes: pattern(3) });
     assert!(matches!(back, FromEngine::ModelFile { model: ModelChoice::AtelierCnn, bytes } if bytes == pattern(3)));
+}
+
+#[test]
+fn step_reports_cross_as_plain_floats_non_finite_ones_included() {
+    let info = StepInfo {
+        epoch: 1,
+        step: 2,
+        steps_per_epoch: 16,
+        global_step: 2,
+        total_steps: 32,
+        batch_size: 64,
+        learning_rate: 1e-3,
+        images_per_second: f64::INFINITY,
+        elapsed_seconds: 0.5,
+        eta_seconds: 7.0,
+    };
+    let message = FromEngine::Steps(vec![StepReport { info, loss: f32::NAN, accuracy: 0.25 }]);
+    let (back, encoded) = round_trip(&message);
+    let FromEngine::Steps(steps) = back else { panic!("{back:?}") };
+    assert!(steps[0].loss.is_nan() && steps[0].info.images_per_second == f64::INFINITY);
+    assert_eq!((steps[0].accuracy, steps[0].info.total_steps), (0.25, 32));
+    // Ten numbers of 4 or 8 bytes, the variant and the length: no text for the non-finite ones.
+    assert!(encoded <= 4 + 8 + 6 * 8 + 4 * 8 + 2 * 4, "{encoded} bytes");
 }

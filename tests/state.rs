@@ -4,35 +4,42 @@
 
 use std::rc::Rc;
 
-use atelier::protocol::{EpochPoint, FromEngine, RunSettings, RunState, StepPoint};
+use atelier::protocol::{EpochReport, EvalReport, FromEngine, RunSettings, RunState, StepInfo, StepReport};
 use atelier::state::runs::RunRecord;
 use atelier::state::{Action, AppState};
 
 const STEPS_PER_EPOCH: usize = 10;
 
-fn step(global: usize) -> StepPoint {
-    StepPoint {
-        epoch: (global - 1) / STEPS_PER_EPOCH + 1,
-        step: (global - 1) % STEPS_PER_EPOCH + 1,
-        steps_per_epoch: STEPS_PER_EPOCH,
-        global_step: global,
-        total_steps: 3 * STEPS_PER_EPOCH,
+fn step(global: usize) -> StepReport {
+    StepReport {
+        info: StepInfo {
+            epoch: (global - 1) / STEPS_PER_EPOCH + 1,
+            step: (global - 1) % STEPS_PER_EPOCH + 1,
+            steps_per_epoch: STEPS_PER_EPOCH,
+            global_step: global,
+            total_steps: 3 * STEPS_PER_EPOCH,
+            batch_size: 64,
+            learning_rate: 1e-3,
+            images_per_second: 100.0,
+            elapsed_seconds: global as f64,
+            eta_seconds: 0.0,
+        },
         loss: 1.0 / global as f32,
         accuracy: 0.5,
-        images_per_second: 100.0,
-        elapsed_seconds: global as f64,
-        eta_seconds: 0.0,
     }
 }
 
-fn epoch(n: usize) -> EpochPoint {
-    EpochPoint {
+fn epoch(n: usize) -> EpochReport {
+    let held_out = Some(EvalReport { images: 1000, loss: 0.5, accuracy: 0.8 });
+    EpochReport {
         epoch: n,
         epochs: 3,
-        validation_loss: 0.5,
-        validation_accuracy: 0.8,
-        test_loss: 0.5,
-        test_accuracy: 0.8,
+        train_loss: 0.6,
+        train_accuracy: 0.75,
+        validation: held_out,
+        test: held_out,
+        images_per_second: 100.0,
+        epoch_seconds: 1.0,
         elapsed_seconds: n as f64,
         eta_seconds: 0.0,
     }
@@ -80,7 +87,7 @@ fn resuming_cuts_the_curves_back_to_the_checkpoint() {
     assert_eq!(ids(&state), [2, 1]);
     let run = state.runs.last().unwrap();
     assert_eq!(run.steps.len(), 10);
-    assert_eq!(run.steps.last().unwrap().global_step, 10);
+    assert_eq!(run.steps.last().unwrap().info.global_step, 10);
     assert_eq!(run.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(), [1]);
     assert_eq!(run.phase, RunState::Running);
     assert_eq!(state.run.phase, RunState::Running);

@@ -152,8 +152,8 @@ async fn pretrained_model(shared: &Rc<RefCell<Shared>>, backend: BackendKind) ->
         return Ok(model.clone());
     }
     let device = s.backend.as_ref().ok_or("no backend")?.device.clone();
-    let model = load_pretrained(&bytes, &device)
-        .map_err(|e| format!("the pre-trained model could not be loaded: {e}"))?;
+    let model =
+        load_pretrained(&bytes, &device).map_err(|e| format!("the pre-trained model could not be loaded: {e}"))?;
     s.pretrained.model = Some((backend, model.clone()));
     Ok(model)
 }

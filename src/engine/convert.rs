@@ -1,11 +1,11 @@
-//! From the page's plain settings to the engine's config, and from reports to messages.
+//! From the page's plain settings to the engine's config, and the worker's memory figures.
 
 use burn::prelude::Device;
 use wasm_bindgen::JsCast;
 
 use crate::model::{AtelierCnnConfig, BaselineCnnConfig, DenseConfig, ModelConfig};
-use crate::protocol::{EngineMemory, EpochPoint, ModelChoice, RunSettings, StepPoint};
-use crate::training::{EpochReport, StepReport, TrainingConfig};
+use crate::protocol::{EngineMemory, ModelChoice, RunSettings};
+use crate::training::TrainingConfig;
 
 pub fn training_config(s: &RunSettings) -> TrainingConfig {
     let model = match s.model {
@@ -29,22 +29,6 @@ pub fn training_config(s: &RunSettings) -> TrainingConfig {
         .with_seed(s.seed)
 }
 
-pub fn step_point(report: &StepReport, total_steps: usize) -> StepPoint {
-    let i = &report.info;
-    StepPoint {
-        epoch: i.epoch,
-        step: i.step,
-        steps_per_epoch: i.steps_per_epoch,
-        global_step: i.global_step,
-        total_steps,
-        loss: report.loss,
-        accuracy: report.accuracy,
-        images_per_second: i.images_per_second,
-        elapsed_seconds: i.elapsed_seconds,
-        eta_seconds: i.eta_seconds,
-    }
-}
-
 /// The worker's wasm linear memory, in bytes.
 fn wasm_memory_bytes() -> f64 {
     wasm_bindgen::memory()
@@ -52,20 +36,6 @@ fn wasm_memory_bytes() -> f64 {
         .buffer()
         .unchecked_into::<js_sys::ArrayBuffer>()
         .byte_length() as f64
-}
-
-pub fn epoch_point(report: &EpochReport) -> EpochPoint {
-    let (val, test) = (report.validation, report.test);
-    EpochPoint {
-        epoch: report.epoch,
-        epochs: report.epochs,
-        validation_loss: val.map_or(f32::NAN, |r| r.loss),
-        validation_accuracy: val.map_or(f32::NAN, |r| r.accuracy),
-        test_loss: test.map_or(f32::NAN, |r| r.loss),
-        test_accuracy: test.map_or(f32::NAN, |r| r.accuracy),
-        elapsed_seconds: report.elapsed_seconds,
-        eta_seconds: report.eta_seconds,
-    }
 }
 
 pub fn engine_memory(epoch: usize, device: &Device) -> EngineMemory {

@@ -190,10 +190,9 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
         Ok(trainer) => trainer.with_clock(now),
         Err(message) => return fail(&shared, message),
     };
-    let total_steps = trainer.steps_per_epoch() * trainer.config().epochs;
     shared.borrow().send(FromEngine::Preparing("Preparing the first step…".into()));
 
-    let outcome = train(&shared, &mut trainer, total_steps, &device, run_id, readback_every).await;
+    let outcome = train(&shared, &mut trainer, &device, run_id, readback_every).await;
     let superseded = shared.borrow().run_id != run_id;
     // Stopped or failed mid-way: the state at this step is the one to resume from (a dead GPU
     // cannot be read, and then the last epoch's checkpoint stays).

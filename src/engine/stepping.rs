@@ -11,10 +11,10 @@ use std::rc::Rc;
 use burn::prelude::Device;
 use wasm_bindgen_futures::spawn_local;
 
-use super::convert::{engine_memory, epoch_point, step_point};
+use super::convert::engine_memory;
 use super::shared::{FLUSH_SECONDS, Shared, now, yield_to_events, yield_to_tasks};
 use crate::metrics::Pace;
-use crate::protocol::{FromEngine, StepPoint, TestPredictions};
+use crate::protocol::{FromEngine, TestPredictions};
 use crate::protocol::{RunEvent, RunState};
 use crate::training::{PendingStep, StepReport, Trainer};
 
@@ -66,33 +66,32 @@ impl Reads {
 pub(super) async fn train(
     shared: &Rc<RefCell<Shared>>,
     trainer: &mut Trainer,
-    total_steps: usize,
     device: &Device,
     run_id: u64,
     readback_every: usize,
 ) -> Result<(), String> {
     let reads = Rc::new(Reads::default());
     let every = readback_every.max(1);
-    let mut buffer: Vec<StepPoint> = Vec::new();
+    let mut buffer: Vec<StepReport> = Vec::new();
     let mut last_flush = now();
     let mut announced = false;
     let mut pause_announced = false;
     let mut last_yield = now();
     let mut pace = Pace::new(now());
-    let mut collect = |buffer: &mut Vec<StepPoint>, pace: &mut Pace| -> Result<(), String> {
+    let mut collect = |buffer: &mut Vec<StepReport>, pace: &mut Pace| -> Result<(), String> {
         let reports = reads.take().map_err(|e| device_failure("training", &e))?;
         if !reports.is_empty() && !announced {
             announced = true;
             shared.borrow().send_phase();
         }
-        let mut points: Vec<StepPoint> = reports.iter().map(|r| step_point(r, total_steps)).collect();
+        let mut reports = reports;
         // The page shows wall-clock throughput and time left, not the trainer's call timings.
-        if let Some(last) = reports.last().map(|r| &r.info)
-            && let Some((rate, left)) = pace.done(now(), last.global_step, last.batch_size, total_steps)
+        if let Some(last) = reports.last().map(|r| r.info)
+            && let Some((rate, left)) = pace.done(now(), last.global_step, last.batch_size, last.total_steps)
         {
-            points.iter_mut().for_each(|p| (p.images_per_second, p.eta_seconds) = (rate, left));
+            reports.iter_mut().for_each(|r| (r.info.images_per_second, r.info.eta_seconds) = (rate, left));
         }
-        buffer.extend(points);
+        buffer.extend(reports);
         Ok(())
     };
     let result = loop {
@@ -186,7 +185,7 @@ async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: 
     let mut pending = trainer.end_epoch_on(eval_model.as_ref());
     let probabilities = pending.take_test_probabilities();
     let report = pending.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
-    shared.borrow().send(FromEngine::Epoch(epoch_point(&report)));
+    shared.borrow().send(FromEngine::Epoch(report));
     if let Some(probabilities) = probabilities {
         let read = probabilities.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
         let epoch = trainer.epochs_done();
@@ -210,7 +209,7 @@ pub(super) fn device_failure(during: &str, details: &str) -> String {
     )
 }
 
-fn flush(shared: &Rc<RefCell<Shared>>, buffer: &mut Vec<StepPoint>) {
+fn flush(shared: &Rc<RefCell<Shared>>, buffer: &mut Vec<StepReport>) {
     if !buffer.is_empty() {
         shared.borrow().send(FromEngine::Steps(std::mem::take(buffer)));
     }

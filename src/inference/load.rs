@@ -34,7 +34,9 @@ pub enum LoadError {
 pub fn pretrained_file(bytes: &[u8]) -> Result<ModelFile, LoadError> {
     let file = ModelFile::from_bytes(bytes).map_err(|error| match error {
         CheckpointError::Empty { .. } => LoadError::Empty,
-        CheckpointError::Architecture { detail, .. } => LoadError::WrongModel { model: PRETRAINED_MODEL, reason: detail },
+        CheckpointError::Architecture { detail, .. } => {
+            LoadError::WrongModel { model: PRETRAINED_MODEL, reason: detail }
+        }
         other => LoadError::Unreadable(other.to_string()),
     })?;
     let wrong = |reason: String| Err(LoadError::WrongModel { model: PRETRAINED_MODEL, reason });
@@ -49,8 +51,7 @@ pub fn pretrained_file(bytes: &[u8]) -> Result<ModelFile, LoadError> {
 
 /// The shipped pre-trained weights loaded on `device`.
 pub fn load_pretrained(bytes: &[u8], device: &Device) -> Result<Model, LoadError> {
-    pretrained_file(bytes)?.load(device).map_err(|error| LoadError::WrongModel {
-        model: PRETRAINED_MODEL,
-        reason: error.to_string(),
-    })
+    pretrained_file(bytes)?
+        .load(device)
+        .map_err(|error| LoadError::WrongModel { model: PRETRAINED_MODEL, reason: error.to_string() })
 }

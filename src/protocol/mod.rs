@@ -8,6 +8,7 @@
 
 mod backend;
 mod classifier;
+pub mod figure;
 mod reports;
 mod run;
 mod settings;
@@ -19,7 +20,7 @@ pub use backend::{BackendKind, BackendReport, CrossCheck, EngineRole};
 pub use classifier::{
     Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, InferenceFigures, PretrainedModel,
 };
-pub use reports::{EngineMemory, EpochPoint, StepPoint, TestPredictions};
+pub use reports::{EngineMemory, EpochReport, EvalReport, StepInfo, StepReport, TestPredictions};
 pub use run::{RunEvent, RunState, TransitionError};
 pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};
 
@@ -96,8 +97,8 @@ pub enum FromEngine {
     /// What a starting run is doing before its first step (loading data, compiling kernels).
     Preparing(String),
     /// Steps since the last message (batched so a fast model cannot flood the page).
-    Steps(Vec<StepPoint>),
-    Epoch(EpochPoint),
+    Steps(Vec<StepReport>),
+    Epoch(EpochReport),
     /// Sent right after the [`FromEngine::Epoch`] it belongs to.
     TestPredictions(TestPredictions),
     /// Sent last at the end of every epoch, after its [`FromEngine::Checkpoint`].

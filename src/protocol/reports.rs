@@ -1,34 +1,109 @@
 //! What a run reports as it trains: its steps, epochs, predictions and memory (its state:
-//! `run`).
+//! `run`). The engine's trainer produces these very types (`training::reports` reads them off
+//! the device); the page charts and stores them.
 
 use serde::{Deserialize, Serialize};
 
-/// One training step as the charts and readouts need it.
+use super::figure;
+
+/// Host-side facts about one training step, known without touching the device.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StepPoint {
+pub struct StepInfo {
+    /// 1-based.
     pub epoch: usize,
+    /// 1-based, within the epoch.
     pub step: usize,
     pub steps_per_epoch: usize,
+    /// 1-based, over the whole run.
     pub global_step: usize,
+    /// Steps in the whole run (all epochs).
     pub total_steps: usize,
-    pub loss: f32,
-    pub accuracy: f32,
+    pub batch_size: usize,
+    /// The rate this step used (after the schedule).
+    #[serde(with = "figure")]
+    pub learning_rate: f64,
+    /// Training images per second. The trainer gives this step's images over its wall time;
+    /// the worker replaces it with the rate over the last seconds before sending (on a lazy GPU
+    /// backend one step's time means little).
+    #[serde(with = "figure")]
     pub images_per_second: f64,
+    /// Training time so far, evaluations excluded.
+    #[serde(with = "figure")]
     pub elapsed_seconds: f64,
+    /// Remaining training time at the current rate (evaluations excluded).
+    #[serde(with = "figure")]
     pub eta_seconds: f64,
 }
 
-/// The end of an epoch: held-out figures.
+/// One training step: what the trainer reads back and the charts and readouts show.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpochPoint {
+pub struct StepReport {
+    pub info: StepInfo,
+    /// Mean cross-entropy of the batch (NaN or infinite when the run diverged).
+    #[serde(with = "figure")]
+    pub loss: f32,
+    /// Fraction of the batch classified correctly, in [0, 1].
+    #[serde(with = "figure")]
+    pub accuracy: f32,
+}
+
+/// Loss and accuracy over a whole set (validation or test).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    pub images: usize,
+    /// Mean cross-entropy.
+    #[serde(with = "figure")]
+    pub loss: f32,
+    /// In [0, 1].
+    #[serde(with = "figure")]
+    pub accuracy: f32,
+}
+
+/// The end of an epoch: the epoch's training figures and the held-out ones.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    /// 1-based.
     pub epoch: usize,
     pub epochs: usize,
-    pub validation_loss: f32,
-    pub validation_accuracy: f32,
-    pub test_loss: f32,
-    pub test_accuracy: f32,
+    /// Mean over the epoch's batches (with dropout active, so not comparable to validation).
+    #[serde(with = "figure")]
+    pub train_loss: f32,
+    #[serde(with = "figure")]
+    pub train_accuracy: f32,
+    /// `None` when that set is empty (no validation images held out, no test split).
+    pub validation: Option<EvalReport>,
+    pub test: Option<EvalReport>,
+    /// Training images per second over the epoch, evaluations excluded.
+    #[serde(with = "figure")]
+    pub images_per_second: f64,
+    /// This epoch, its evaluations included.
+    #[serde(with = "figure")]
+    pub epoch_seconds: f64,
+    /// The run so far, evaluations included.
+    #[serde(with = "figure")]
     pub elapsed_seconds: f64,
+    /// Remaining epochs at the mean epoch time so far.
+    #[serde(with = "figure")]
     pub eta_seconds: f64,
+}
+
+impl EpochReport {
+    /// The charts' figures: NaN where the set is empty (a gap in the curve).
+    pub fn validation_loss(&self) -> f32 {
+        self.validation.map_or(f32::NAN, |r| r.loss)
+    }
+
+    pub fn validation_accuracy(&self) -> f32 {
+        self.validation.map_or(f32::NAN, |r| r.accuracy)
+    }
+
+    pub fn test_loss(&self) -> f32 {
+        self.test.map_or(f32::NAN, |r| r.loss)
+    }
+
+    pub fn test_accuracy(&self) -> f32 {
+        self.test.map_or(f32::NAN, |r| r.accuracy)
+    }
 }
 
 /// The engine's memory once an epoch's work is all done (evaluation, predictions, checkpoint),

@@ -1,6 +1,7 @@
 //! The page's state in one `Reducible`: data loading, the gallery view, the current run and
 //! every earlier one.
 
+mod format1;
 pub mod picture;
 pub mod run;
 pub mod runs;

@@ -3,7 +3,9 @@
 
 use std::rc::Rc;
 
-use crate::protocol::{BackendReport, Classification, ClassifierChoice, ClassifierStatus, FromEngine, ModelChoice, PretrainedModel};
+use crate::protocol::{
+    BackendReport, Classification, ClassifierChoice, ClassifierStatus, FromEngine, ModelChoice, PretrainedModel,
+};
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ClassifyView {

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use crate::protocol::{BackendReport, EngineMemory, EpochPoint, FromEngine, RunSettings, RunState, StepPoint};
+use crate::protocol::{BackendReport, EngineMemory, EpochReport, FromEngine, RunSettings, RunState, StepReport};
 
 /// A control the user clicked whose effect the engine has not confirmed yet: the page shows it
 /// at once ("Pausing…"), whatever a step in flight costs.
@@ -54,8 +54,8 @@ pub struct RunView {
     pub preparing: Option<String>,
     pub pending: Option<Pending>,
     /// Every step of the current run (the charts of a later view read it).
-    pub steps: Rc<Vec<StepPoint>>,
-    pub epochs: Rc<Vec<EpochPoint>>,
+    pub steps: Rc<Vec<StepReport>>,
+    pub epochs: Rc<Vec<EpochReport>>,
     /// The engine's memory after the latest epoch.
     pub memory: Option<EngineMemory>,
     /// The last refusal or warning, shown until the next command.
@@ -148,11 +148,11 @@ impl RunView {
         self.notice = None;
     }
 
-    pub fn last_step(&self) -> Option<&StepPoint> {
+    pub fn last_step(&self) -> Option<&StepReport> {
         self.steps.last()
     }
 
-    pub fn last_epoch(&self) -> Option<&EpochPoint> {
+    pub fn last_epoch(&self) -> Option<&EpochReport> {
         self.epochs.last()
     }
 

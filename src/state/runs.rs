@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use crate::metrics::ClassifiedSet;
-use crate::protocol::{BackendKind, EpochPoint, ModelChoice, OptimizerKind, RunSettings, RunState, StepPoint};
+use crate::protocol::{BackendKind, EpochReport, ModelChoice, OptimizerKind, RunSettings, RunState, StepReport};
 
 /// A classified test set, compared by pointer (10,000 rows are not worth comparing per render).
 #[derive(Clone, Debug)]
@@ -27,8 +27,8 @@ pub struct RunRecord {
     pub phase: RunState,
     /// Shown while it starts: "Starting…" until the engine takes it, then what it prepares.
     pub preparing: Option<String>,
-    pub steps: Rc<Vec<StepPoint>>,
-    pub epochs: Rc<Vec<EpochPoint>>,
+    pub steps: Rc<Vec<StepReport>>,
+    pub epochs: Rc<Vec<EpochReport>>,
     /// The test set as classified after the latest epoch, and that epoch.
     pub evaluation: Option<(usize, EvalRef)>,
     /// Drawn in the comparison overlay.
@@ -83,13 +83,13 @@ impl RunRecord {
     }
 
     pub fn test_accuracy(&self) -> Option<f32> {
-        self.epochs.last().map(|e| e.test_accuracy).filter(|a| a.is_finite())
+        self.epochs.last().map(|e| e.test_accuracy()).filter(|a| a.is_finite())
     }
 
     /// Wall time so far: evaluations included once an epoch has ended.
     pub fn seconds(&self) -> Option<f64> {
         let from_epoch = self.epochs.last().map(|e| e.elapsed_seconds);
-        let from_step = self.steps.last().map(|s| s.elapsed_seconds);
+        let from_step = self.steps.last().map(|s| s.info.elapsed_seconds);
         match (from_epoch, from_step) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),

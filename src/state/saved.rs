@@ -5,26 +5,61 @@ use std::rc::Rc;
 use crate::protocol::{ClassifierChoice, FromEngine, RunState};
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{BackendKind, EpochPoint, RunSettings, StepPoint};
+use crate::protocol::{BackendKind, EpochReport, RunSettings, StepReport};
 use crate::state::AppState;
+use crate::state::format1::{SavedEpoch, SavedStep};
 use crate::state::runs::RunRecord;
 
-/// Bumped when [`SavedRun`] changes incompatibly; older records are skipped, not misread.
-pub const RUN_FORMAT: u32 = 1;
+/// Bumped when [`SavedRun`] changes; format 1 (flat steps and epochs) is still read
+/// (`format1.rs`), newer ones are skipped, not misread.
+pub const RUN_FORMAT: u32 = 2;
+
 /// A run as stored: what the run list and the charts need after a reload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredRun")]
 pub struct SavedRun {
     pub format: u32,
     pub id: u32,
     pub settings: RunSettings,
     pub backend: Option<BackendKind>,
-    #[serde(deserialize_with = "saved_state")]
     pub phase: RunState,
-    pub steps: Vec<StepPoint>,
-    pub epochs: Vec<EpochPoint>,
+    pub steps: Vec<StepReport>,
+    pub epochs: Vec<EpochReport>,
     /// The global step of the stored checkpoint, when there is one.
     pub checkpoint_step: Option<usize>,
     pub compare: bool,
+}
+
+/// A stored run of any format this page reads, before its steps and epochs are brought up to date.
+#[derive(Deserialize)]
+struct StoredRun {
+    format: u32,
+    id: u32,
+    settings: RunSettings,
+    backend: Option<BackendKind>,
+    #[serde(deserialize_with = "saved_state")]
+    phase: RunState,
+    steps: Vec<SavedStep>,
+    epochs: Vec<SavedEpoch>,
+    checkpoint_step: Option<usize>,
+    compare: bool,
+}
+
+impl From<StoredRun> for SavedRun {
+    fn from(stored: StoredRun) -> Self {
+        let settings = &stored.settings;
+        Self {
+            steps: stored.steps.into_iter().map(|step| step.report(settings)).collect(),
+            epochs: stored.epochs.into_iter().map(|epoch| epoch.report(settings)).collect(),
+            format: stored.format,
+            id: stored.id,
+            backend: stored.backend,
+            phase: stored.phase,
+            checkpoint_step: stored.checkpoint_step,
+            compare: stored.compare,
+            settings: stored.settings,
+        }
+    }
 }
 
 /// A run's state as saved. Runs saved before the page shared the engine's state machine may
@@ -111,8 +146,8 @@ impl AppState {
         };
         let mut run = runs.remove(position);
         let step = run.checkpoint_step.unwrap_or(0);
-        run.steps = Rc::new(run.steps.iter().copied().filter(|s| s.global_step <= step).collect());
-        let steps_per_epoch = run.steps.last().map_or(usize::MAX, |s| s.steps_per_epoch.max(1));
+        run.steps = Rc::new(run.steps.iter().copied().filter(|s| s.info.global_step <= step).collect());
+        let steps_per_epoch = run.steps.last().map_or(usize::MAX, |s| s.info.steps_per_epoch.max(1));
         run.epochs = Rc::new(run.epochs.iter().copied().filter(|e| e.epoch * steps_per_epoch <= step).collect());
         run.phase = RunState::Running;
         run.preparing = Some("Resuming…".into());

@@ -10,36 +10,7 @@ use burn::prelude::*;
 use burn::tensor::{ExecutionError, Transaction};
 use serde::{Deserialize, Serialize};
 
-/// Host-side facts about one training step, known without touching the device.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StepInfo {
-    /// 1-based.
-    pub epoch: usize,
-    /// 1-based, within the epoch.
-    pub step: usize,
-    pub steps_per_epoch: usize,
-    /// 1-based, over the whole run.
-    pub global_step: usize,
-    pub batch_size: usize,
-    /// The rate this step used (after the schedule).
-    pub learning_rate: f64,
-    /// This step's images over its wall time, batching included. On a lazy GPU backend the
-    /// step returns before the device is done, so only averages over many steps mean much.
-    pub images_per_second: f64,
-    /// Training time so far, evaluations excluded.
-    pub elapsed_seconds: f64,
-    /// Remaining training steps at the average step time so far (evaluations excluded).
-    pub eta_seconds: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StepReport {
-    pub info: StepInfo,
-    /// Mean cross-entropy of the batch.
-    pub loss: f32,
-    /// Fraction of the batch classified correctly, in [0, 1].
-    pub accuracy: f32,
-}
+pub use crate::protocol::{EpochReport, EvalReport, StepInfo, StepReport};
 
 /// A step whose loss and accuracy are still on the device.
 #[derive(Debug)]
@@ -73,16 +44,6 @@ impl PendingStep {
             accuracy: (correct / self.info.batch_size as f64) as f32,
         }
     }
-}
-
-/// Loss and accuracy over a whole set (validation or test).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EvalReport {
-    pub images: usize,
-    /// Mean cross-entropy.
-    pub loss: f32,
-    /// In [0, 1].
-    pub accuracy: f32,
 }
 
 /// An evaluation whose sums are still on the device.
@@ -154,26 +115,6 @@ impl PendingProbabilities {
     fn report(self, data: TensorData) -> ImageProbabilities {
         ImageProbabilities { indices: self.indices, probabilities: data.iter::<f32>().collect() }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EpochReport {
-    /// 1-based.
-    pub epoch: usize,
-    pub epochs: usize,
-    /// Mean over the epoch's batches (with dropout active, so not comparable to validation).
-    pub train_loss: f32,
-    pub train_accuracy: f32,
-    pub validation: Option<EvalReport>,
-    pub test: Option<EvalReport>,
-    /// Training images per second over the epoch, evaluations excluded.
-    pub images_per_second: f64,
-    /// This epoch, its evaluations included.
-    pub epoch_seconds: f64,
-    /// The run so far, evaluations included.
-    pub elapsed_seconds: f64,
-    /// Remaining epochs at the mean epoch time so far.
-    pub eta_seconds: f64,
 }
 
 /// An epoch whose numbers are still on the device.

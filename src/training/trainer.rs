@@ -266,6 +266,7 @@ impl Trainer {
             step: self.cursor.div_ceil(self.config.batch_size),
             steps_per_epoch: self.steps_per_epoch(),
             global_step: self.global_step,
+            total_steps,
             batch_size: images,
             learning_rate,
             images_per_second: images as f64 / step_seconds.max(1e-9),

@@ -22,9 +22,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
 
+use super::CheckpointError;
 use super::format::{FileKind, Record, Values, fnv1a};
 use super::model_file::ModelFile;
-use super::CheckpointError;
 use crate::model::{ModelChoice, ModelConfig};
 use crate::training::{Normalization, PIXEL_MEAN, PIXEL_STD};
 
@@ -119,7 +119,11 @@ impl ModelFile {
                 return Err(corrupt(format!("{name} holds {:?} values; Atelier's weights are F32", view.dtype())));
             }
             let values = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-            weights.push(Record { name: format!("{prefix}{name}"), shape: view.shape().to_vec(), values: Values::F32(values) });
+            weights.push(Record {
+                name: format!("{prefix}{name}"),
+                shape: view.shape().to_vec(),
+                values: Values::F32(values),
+            });
         }
         Ok(ModelFile::from_parts(config, normalization, super::model_file::by_name(weights))
             .with_test_accuracy(test_accuracy))

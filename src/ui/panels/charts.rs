@@ -7,7 +7,7 @@ use plotters::style::RGBColor;
 use yew::prelude::*;
 
 use crate::metrics::smooth;
-use crate::protocol::{EpochPoint, StepPoint};
+use crate::protocol::{EpochReport, StepReport};
 use crate::state::run::RunView;
 use crate::state::runs::{RunRecord, run_color};
 use crate::ui::panels::chart::{LineChart, Series};
@@ -27,14 +27,14 @@ pub struct TrainingChartsProps {
 }
 
 /// Raw and smoothed per-step values against `x` of each step.
-fn per_step(steps: &[StepPoint], x: fn(&StepPoint) -> f64, value: fn(&StepPoint) -> f32) -> (Points, Points) {
+fn per_step(steps: &[StepReport], x: fn(&StepReport) -> f64, value: fn(&StepReport) -> f32) -> (Points, Points) {
     let raw: Vec<f32> = steps.iter().map(value).collect();
     let smoothed = smooth(&raw, SMOOTHING);
     let pair = |values: &[f32]| Rc::new(values.iter().zip(steps).map(|(&v, s)| (x(s), v as f64)).collect::<Vec<_>>());
     (pair(&raw), pair(&smoothed))
 }
 
-fn per_epoch(epochs: &[EpochPoint], x: impl Fn(&EpochPoint) -> f64, value: fn(&EpochPoint) -> f32) -> Points {
+fn per_epoch(epochs: &[EpochReport], x: impl Fn(&EpochReport) -> f64, value: fn(&EpochReport) -> f32) -> Points {
     Rc::new(epochs.iter().map(|e| (x(e), value(e) as f64)).collect())
 }
 
@@ -50,18 +50,18 @@ fn line(
     Series { name: name.into(), color, points, width, opacity, legend, markers }
 }
 
-fn global_step(s: &StepPoint) -> f64 {
-    s.global_step as f64
+fn global_step(s: &StepReport) -> f64 {
+    s.info.global_step as f64
 }
 
-fn fractional_epoch(s: &StepPoint) -> f64 {
-    (s.epoch - 1) as f64 + s.step as f64 / s.steps_per_epoch.max(1) as f64
+fn fractional_epoch(s: &StepReport) -> f64 {
+    (s.info.epoch - 1) as f64 + s.info.step as f64 / s.info.steps_per_epoch.max(1) as f64
 }
 
 /// The live run: raw and smoothed training values per step, validation and test per epoch.
-fn live_series(run: &RunView, value: fn(&StepPoint) -> f32, epoch_value: [fn(&EpochPoint) -> f32; 2]) -> Vec<Series> {
-    let steps_per_epoch = run.last_step().map_or(1, |s| s.steps_per_epoch) as f64;
-    let at_epoch_end = |e: &EpochPoint| e.epoch as f64 * steps_per_epoch;
+fn live_series(run: &RunView, value: fn(&StepReport) -> f32, epoch_value: [fn(&EpochReport) -> f32; 2]) -> Vec<Series> {
+    let steps_per_epoch = run.last_step().map_or(1, |s| s.info.steps_per_epoch) as f64;
+    let at_epoch_end = |e: &EpochReport| e.epoch as f64 * steps_per_epoch;
     let (raw, smoothed) = per_step(&run.steps, global_step, value);
     vec![
         line("training (per batch)", TRAIN, raw, 1.0, 0.35, false, false),
@@ -75,8 +75,8 @@ fn live_series(run: &RunView, value: fn(&StepPoint) -> f32, epoch_value: [fn(&Ep
 /// (bold, with dots), in the run's colour.
 fn overlay_series(
     runs: &[&RunRecord],
-    value: fn(&StepPoint) -> f32,
-    test_value: fn(&EpochPoint) -> f32,
+    value: fn(&StepReport) -> f32,
+    test_value: fn(&EpochReport) -> f32,
 ) -> Vec<Series> {
     runs.iter()
         .flat_map(|run| {
@@ -98,13 +98,13 @@ pub fn TrainingCharts(props: &TrainingChartsProps) -> Html {
     let overlay = compared.len() >= 2;
     let (loss, accuracy) = if overlay {
         (
-            overlay_series(&compared, |s| s.loss, |e| e.test_loss),
-            overlay_series(&compared, |s| s.accuracy, |e| e.test_accuracy),
+            overlay_series(&compared, |s| s.loss, |e| e.test_loss()),
+            overlay_series(&compared, |s| s.accuracy, |e| e.test_accuracy()),
         )
     } else {
         (
-            live_series(&props.run, |s| s.loss, [|e| e.validation_loss, |e| e.test_loss]),
-            live_series(&props.run, |s| s.accuracy, [|e| e.validation_accuracy, |e| e.test_accuracy]),
+            live_series(&props.run, |s| s.loss, [|e| e.validation_loss(), |e| e.test_loss()]),
+            live_series(&props.run, |s| s.accuracy, [|e| e.validation_accuracy(), |e| e.test_accuracy()]),
         )
     };
     let (x_label, x_unit, x_min_span) =

@@ -32,29 +32,29 @@ pub fn Metrics(props: &MetricsProps) -> Html {
     // Averaged over the last 20 batches: one batch is too noisy to read.
     let recent = run.recent(20);
     // Already wall-clock over the last ~2 s (the engine's `Pace`): shown as it comes.
-    let throughput = step.map(|s| s.images_per_second);
+    let throughput = step.map(|s| s.info.images_per_second);
     let finished = matches!(run.phase, crate::protocol::RunState::Done { .. });
     let running = matches!(run.phase, crate::protocol::RunState::Running | crate::protocol::RunState::Paused);
-    let epoch_progress = step.map(|s| s.step as f64 / s.steps_per_epoch.max(1) as f64).unwrap_or(0.0);
-    let run_progress = step.map(|s| s.global_step as f64 / s.total_steps.max(1) as f64).unwrap_or(0.0);
+    let epoch_progress = step.map(|s| s.info.step as f64 / s.info.steps_per_epoch.max(1) as f64).unwrap_or(0.0);
+    let run_progress = step.map(|s| s.info.global_step as f64 / s.info.total_steps.max(1) as f64).unwrap_or(0.0);
 
     html! {
         <div class="metrics">
             <div class="metric-grid">
-                { readout("metric-epoch", "Epoch", step.map(|s| s.epoch as f64),
-                    step.map(|s| format!("{} / {}", s.epoch, s.total_steps / s.steps_per_epoch.max(1))).unwrap_or_default()) }
+                { readout("metric-epoch", "Epoch", step.map(|s| s.info.epoch as f64),
+                    step.map(|s| format!("{} / {}", s.info.epoch, s.info.total_steps / s.info.steps_per_epoch.max(1))).unwrap_or_default()) }
                 { readout("metric-loss", "Loss", recent.map(|r| r.0 as f64), recent.map(|r| format!("{:.3}", r.0)).unwrap_or_default()) }
                 { readout("metric-accuracy", "Batch accuracy", recent.map(|r| r.1 as f64),
                     recent.map(|r| format!("{:.1}%", r.1 * 100.0)).unwrap_or_default()) }
-                { readout("metric-test-accuracy", "Test accuracy", epoch.map(|e| e.test_accuracy as f64),
-                    epoch.map(|e| format!("{:.2}%", e.test_accuracy * 100.0)).unwrap_or_default()) }
+                { readout("metric-test-accuracy", "Test accuracy", epoch.map(|e| e.test_accuracy() as f64),
+                    epoch.map(|e| format!("{:.2}%", e.test_accuracy() * 100.0)).unwrap_or_default()) }
                 { readout("metric-throughput", "Images / s", throughput, throughput.map(|t| format!("{t:.0}")).unwrap_or_default()) }
                 if finished {
                     { readout("metric-eta", "Took", epoch.map(|e| e.elapsed_seconds),
                         epoch.map(|e| duration(e.elapsed_seconds)).unwrap_or_default()) }
                 } else {
-                    { readout("metric-eta", "Time left", step.filter(|_| running).map(|s| s.eta_seconds),
-                        step.map(|s| duration(s.eta_seconds)).unwrap_or_default()) }
+                    { readout("metric-eta", "Time left", step.filter(|_| running).map(|s| s.info.eta_seconds),
+                        step.map(|s| duration(s.info.eta_seconds)).unwrap_or_default()) }
                 }
             </div>
             <div class="progress-row">
@@ -66,7 +66,7 @@ pub fn Metrics(props: &MetricsProps) -> Html {
             if let Some(e) = epoch {
                 <p class="epoch-line" data-testid="epoch-summary">
                     {format!("After epoch {}: validation {:.2}% (loss {:.3}), test {:.2}%", e.epoch,
-                        e.validation_accuracy * 100.0, e.validation_loss, e.test_accuracy * 100.0)}
+                        e.validation_accuracy() * 100.0, e.validation_loss(), e.test_accuracy() * 100.0)}
                     if let Some(m) = run.memory {
                         <span class="memory" data-testid="engine-memory" data-epoch={m.epoch.to_string()}
                               data-wasm-bytes={m.wasm_bytes.to_string()}

@@ -72,7 +72,7 @@ pub fn RunList(props: &RunListProps) -> Html {
         html! {
             <tr data-testid="run-item" data-run-id={id.to_string()} data-state={state}
                 data-checkpoint-step={run.checkpoint_step.map(|s| s.to_string()).unwrap_or_default()}
-                data-steps={run.steps.last().map_or(0, |s| s.global_step).to_string()} class={classes!(shown.then_some("shown"))}
+                data-steps={run.steps.last().map_or(0, |s| s.info.global_step).to_string()} class={classes!(shown.then_some("shown"))}
                 data-test-accuracy={accuracy.map(|a| a.to_string()).unwrap_or_default()}
                 data-backend={run.backend.map(|b| b.name()).unwrap_or_default()} data-compare={run.compare.to_string()}>
                 <td>

@@ -173,7 +173,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                         onclick={pause}>{if paused { "Resume" } else { "Pause" }}</button>
                 <button class="button" data-testid="train-stop" disabled={!allows(RunEvent::Stop)} onclick={stop}>{"Stop"}</button>
                 <button class="button" data-testid="train-reset" disabled={!can_reset} onclick={reset}>{"Reset"}</button>
-                <RunStateBadge phase={run.phase.clone()} preparing={run.preparing.clone()} pending={run.pending} step={run.last_step().map_or(0, |s| s.global_step)} />
+                <RunStateBadge phase={run.phase.clone()} preparing={run.preparing.clone()} pending={run.pending} step={run.last_step().map_or(0, |s| s.info.global_step)} />
             </div>
             if !*data_ready {
                 <p class="hint">{"Training starts once the dataset has loaded."}</p>

@@ -75,7 +75,7 @@ pub async fn load_runs() -> Result<Vec<SavedRun>, String> {
         .iter()
         .filter_map(|v| v.as_string())
         .filter_map(|json| serde_json::from_str::<SavedRun>(&json).ok())
-        .filter(|run| run.format == RUN_FORMAT)
+        .filter(|run| (1..=RUN_FORMAT).contains(&run.format))
         .collect();
     runs.sort_by_key(|r| r.id);
     Ok(runs)
