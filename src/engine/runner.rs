@@ -14,7 +14,7 @@ use super::classify::{Pretrained, classify, fetch_pretrained, measure_inference}
 use super::convert::training_config;
 use super::saving::{export_model, import_model, resume_trainer, send_checkpoint};
 use super::shared::{Shared, ensure_data, now};
-use super::stepping::train;
+use super::stepping::{Halt, train};
 use super::weights::WeightsChannel;
 use super::worker::EngineWorker;
 use crate::protocol::{BackendKind, EngineRole, FromEngine, RunEvent, RunSettings, RunState, TestHook, ToEngine};
@@ -46,6 +46,7 @@ impl Engine {
             backend: None,
             chooser: Chooser::new(EngineRole::Trainer),
             snapshot_requested: false,
+            diverge_requested: false,
             importing: 0,
             data_base: "data/".into(),
             data: None,
@@ -110,6 +111,7 @@ impl Engine {
             }
             ToEngine::Classify(request) => classify(shared, request),
             ToEngine::Test(TestHook::MeasureInference) => measure_inference(shared),
+            ToEngine::Test(TestHook::Diverge) => self.shared.borrow_mut().diverge_requested = true,
             ToEngine::Test(TestHook::LoseGpu) => {
                 if !lose_gpu_device() {
                     shared.borrow().send(FromEngine::Refused("There is no WebGPU device to lose.".into()));
@@ -194,12 +196,14 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
 
     let outcome = train(&shared, &mut trainer, &device, run_id, readback_every).await;
     let superseded = shared.borrow().run_id != run_id;
+    let diverged = matches!(outcome, Err(Halt::Diverged(_)));
     // Stopped or failed mid-way: the state at this step is the one to resume from (a dead GPU
-    // cannot be read, and then the last epoch's checkpoint stays).
-    if !trainer.is_finished() && !superseded {
+    // cannot be read, and then the last epoch's checkpoint stays). Diverged weights are not
+    // worth keeping: the last finite checkpoint and model stay the run's.
+    if !trainer.is_finished() && !superseded && !diverged {
         send_checkpoint(&shared, &trainer, None).await;
     }
-    {
+    if !diverged {
         let mut s = shared.borrow_mut();
         s.last_normalization = Some(trainer.config().normalization);
         s.model = Some(trainer.into_model());
@@ -207,7 +211,8 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
     match outcome {
         _ if superseded => {}
         Ok(()) => shared.borrow().send_phase(),
-        Err(message) => {
+        Err(Halt::Diverged(message)) => fail(&shared, message),
+        Err(Halt::Device(message)) => {
             fail(&shared, message);
             // A failed GPU is not trusted again in this worker: later runs use the CPU.
             if shared.borrow().backend.as_ref().is_some_and(|b| b.kind == BackendKind::WebGpu) {

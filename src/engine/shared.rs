@@ -31,6 +31,8 @@ pub(super) struct Shared {
     pub(super) chooser: Chooser,
     /// Set by [`ToEngine::Snapshot`]: the run loop sends a checkpoint at its next step.
     pub(super) snapshot_requested: bool,
+    /// Set by `TestHook::Diverge`: the run loop ruins its weights before its next step.
+    pub(super) diverge_requested: bool,
     /// Model files being imported: a classification with the last run's weights waits for them.
     pub(super) importing: usize,
     pub(super) data_base: String,

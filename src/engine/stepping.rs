@@ -26,6 +26,21 @@ const MAX_READS_IN_FLIGHT: usize = 2;
 /// clamp after every step (the Dense model's step takes less than that on the CPU).
 const YIELD_SECONDS: f64 = 0.015;
 
+/// Why a run ends before its last step, other than the user's Stop.
+pub(super) enum Halt {
+    /// The device failed: nothing more can be read from it; the last checkpoint stays.
+    Device(String),
+    /// The loss stopped being a number: the weights are ruined, so nothing of them is kept
+    /// beyond the last finite checkpoint.
+    Diverged(String),
+}
+
+impl From<String> for Halt {
+    fn from(message: String) -> Self {
+        Self::Device(message)
+    }
+}
+
 /// Step reads started and not yet awaited by the loop.
 #[derive(Default)]
 struct Reads {
@@ -69,7 +84,7 @@ pub(super) async fn train(
     device: &Device,
     run_id: u64,
     readback_every: usize,
-) -> Result<(), String> {
+) -> Result<(), Halt> {
     let reads = Rc::new(Reads::default());
     let every = readback_every.max(1);
     let mut buffer: Vec<StepReport> = Vec::new();
@@ -78,13 +93,19 @@ pub(super) async fn train(
     let mut pause_announced = false;
     let mut last_yield = now();
     let mut pace = Pace::new(now());
-    let mut collect = |buffer: &mut Vec<StepReport>, pace: &mut Pace| -> Result<(), String> {
-        let reports = reads.take().map_err(|e| device_failure("training", &e))?;
+    let learning_rate = trainer.config().learning_rate;
+    let mut collect = |buffer: &mut Vec<StepReport>, pace: &mut Pace| -> Result<(), Halt> {
+        let mut reports = reads.take().map_err(|e| device_failure("training", &e))?;
+        // The curve keeps its last finite point; the message names the first step that was not.
+        if let Some(at) = reports.iter().position(|r| !r.loss.is_finite()) {
+            let diverged = reports[at];
+            buffer.extend(reports.drain(..at));
+            return Err(Halt::Diverged(divergence(&diverged, learning_rate)));
+        }
         if !reports.is_empty() && !announced {
             announced = true;
             shared.borrow().send_phase();
         }
-        let mut reports = reports;
         // The page shows wall-clock throughput and time left, not the trainer's call timings.
         if let Some(last) = reports.last().map(|r| r.info)
             && let Some((rate, left)) = pace.done(now(), last.global_step, last.batch_size, last.total_steps)
@@ -132,6 +153,9 @@ pub(super) async fn train(
             flush(shared, &mut buffer);
             super::saving::send_checkpoint(shared, trainer, None).await;
         }
+        if std::mem::take(&mut shared.borrow_mut().diverge_requested) {
+            trainer.poison_weights();
+        }
         match trainer.step() {
             Some(pending) => {
                 let last_of_epoch = pending.info.step == pending.info.steps_per_epoch;
@@ -172,19 +196,29 @@ pub(super) async fn train(
 
 /// Evaluates, then sends the epoch's figures, every test image's probabilities, a checkpoint
 /// and the memory in use.
-async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: &Device) -> Result<(), String> {
+async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: &Device) -> Result<(), Halt> {
     // Evaluation runs where the race found large inference batches faster (e.g. the CPU while a
     // software GPU trains); the weights go there through a model file, read without blocking.
     let eval_model = match super::chooser::eval_device(shared) {
         Some(eval_device) => match trainer.model_file().read_async().await {
             Ok(file) => file.load(&eval_device).ok(),
-            Err(e) => return Err(device_failure("evaluation", &e.to_string())),
+            Err(e) => return Err(device_failure("evaluation", &e.to_string()).into()),
         },
         None => None,
     };
     let mut pending = trainer.end_epoch_on(eval_model.as_ref());
     let probabilities = pending.take_test_probabilities();
     let report = pending.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
+    // Steps that were not read back (`?readback=N`) may have diverged unseen: the epoch's
+    // mean loss covers them all, and ruined weights must not become a checkpoint.
+    if !report.train_loss.is_finite() {
+        let last = trainer.global_step();
+        return Err(Halt::Diverged(format!(
+            "The loss stopped being a number by step {last} (epoch {}): the run diverged. {}",
+            report.epoch,
+            lower_rate(trainer.config().learning_rate)
+        )));
+    }
     shared.borrow().send(FromEngine::Epoch(report));
     if let Some(probabilities) = probabilities {
         let read = probabilities.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
@@ -194,6 +228,28 @@ async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: 
     super::saving::send_checkpoint(shared, trainer, report.test.map(|test| test.accuracy)).await;
     shared.borrow().send(FromEngine::Memory(engine_memory(trainer.epochs_done(), device)));
     Ok(())
+}
+
+/// A diverged step in words a learner can act on.
+fn divergence(report: &StepReport, learning_rate: f64) -> String {
+    let i = &report.info;
+    format!(
+        "The loss became {} at step {} (epoch {}, step {} of {}): the run diverged. {}",
+        report.loss,
+        i.global_step,
+        i.epoch,
+        i.step,
+        i.steps_per_epoch,
+        lower_rate(learning_rate)
+    )
+}
+
+fn lower_rate(learning_rate: f64) -> String {
+    format!(
+        "Start again with a lower learning rate than {learning_rate} (say {}). The run is kept with its \
+         last finite checkpoint.",
+        learning_rate / 10.0
+    )
 }
 
 /// A device error in words a learner can act on, with the first line of the details.

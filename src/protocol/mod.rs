@@ -83,6 +83,9 @@ pub enum TestHook {
     MeasureInference,
     /// Fault injection: destroy the WebGPU device as a driver reset would.
     LoseGpu,
+    /// Fault injection: turn the training weights to NaN before the next step, as a learning
+    /// rate far too high would.
+    Diverge,
 }
 
 /// Worker → page.

@@ -185,9 +185,12 @@ pub enum Action {
     StorageUsage(Option<(f64, f64)>),
     /// Saving or loading failed (e.g. a full quota); earlier data is untouched.
     StorageFailed(String),
-    /// These bytes are stored (newer ones that arrived meanwhile are not).
-    CheckpointStored(u32, Rc<Vec<u8>>),
-    ModelStored(Rc<Vec<u8>>),
+    /// The write of these checkpoint bytes is over, stored or failed (a failure is reported on
+    /// its own): it is not tried again, the run's next checkpoint is. Retrying a write that
+    /// fails (a full disk) at every render kept the page busy in a loop of failing writes.
+    CheckpointWritten(u32, Rc<Vec<u8>>),
+    /// The same for the latest model file.
+    ModelWritten(Rc<Vec<u8>>),
     ImportRequested(Rc<Vec<u8>>),
     /// A model file refused before it was read (why, in words); nothing else changes.
     ImportRefused(String),
@@ -284,14 +287,14 @@ impl AppState {
             }
             Action::StorageUsage(usage) => next.storage.usage = usage,
             Action::StorageFailed(message) => next.storage.error = Some(message),
-            Action::CheckpointStored(id, bytes) => {
+            Action::CheckpointWritten(id, bytes) => {
                 if let Some(run) = Rc::make_mut(&mut next.runs).iter_mut().find(|r| r.id == id)
                     && run.unsaved_checkpoint.as_ref().is_some_and(|c| Rc::ptr_eq(c, &bytes))
                 {
                     run.unsaved_checkpoint = None;
                 }
             }
-            Action::ModelStored(bytes) => {
+            Action::ModelWritten(bytes) => {
                 if next.unsaved_model.as_ref().is_some_and(|m| Rc::ptr_eq(m, &bytes)) {
                     next.unsaved_model = None;
                 }

@@ -211,6 +211,48 @@ test('Resume clicked before the engine is ready waits, keeps every step, and res
   }
 });
 
+test('a run that diverges stops with a message naming the step, and keeps its record and last finite checkpoint', async () => {
+  const context = await launch();
+  try {
+    const page = await openReady(context, server.url, '?debug=1&backend=cpu');
+    await trainDense(page, 3);
+    await firstCheckpointStored(page);
+    // Paused, so the fault lands on a known step: the pause's checkpoint is the last finite one.
+    await page.getByTestId('train-pause').click();
+    await waitFor(page, async () => (await runState(page)) === 'paused', 30_000, 'paused');
+    const paused = await steps(page);
+    const run = () => page.locator('[data-testid="run-item"][data-run-id="1"]');
+    await waitFor(page, async () => Number(await run().getAttribute('data-checkpoint-step')) === paused, 30_000, 'the pause checkpoint');
+    // The fault a learning rate far too high causes: the weights stop being numbers.
+    await page.evaluate(() => window.atelierDebug.diverge());
+    await page.getByTestId('train-pause').click();
+    await waitFor(page, async () => (await runState(page)) === 'error', 60_000, 'the divergence noticed');
+    const message = await page.getByTestId('train-state').textContent();
+    assert.match(message, new RegExp(`The loss became NaN at step ${paused + 1} \\(epoch \\d, step \\d+ of 16\\): the run diverged`), message);
+    assert.match(message, /lower learning rate than 0\.001/, message);
+    assert.equal(await run().getAttribute('data-state'), 'error');
+    assert.equal(Number(await run().getAttribute('data-checkpoint-step')), paused, 'the last finite checkpoint stays');
+    assert.equal(await steps(page), paused, 'no step of the diverged run on the curve');
+    const series = JSON.parse(await page.getByTestId('chart-loss').getAttribute('data-series'));
+    assert.ok(Number.isFinite(series.training.last), `the curve ends on a finite point: ${JSON.stringify(series)}`);
+    await screenshot(page, 'persist-diverged');
+
+    // Its record reads back after a reload, and it resumes from the finite checkpoint.
+    await page.reload();
+    await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    await run().waitFor({ timeout: 30_000 });
+    assert.equal(Number(await run().getAttribute('data-checkpoint-step')), paused);
+    await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
+    await run().getByTestId('run-resume').click();
+    await waitFor(page, async () => (await runState(page)) === 'done', 300_000, 'the resumed run');
+    assert.equal(await steps(page), 48);
+    const accuracy = Number(await run().getAttribute('data-test-accuracy'));
+    assert.ok(accuracy > 0.70, `a healthy run again: test accuracy ${accuracy} (measured 73.1 % uninterrupted)`);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a run whose GPU is lost resumes on the CPU from its last WebGPU checkpoint', async () => {
   const context = await launch();
   try {
@@ -231,7 +273,8 @@ test('a run whose GPU is lost resumes on the CPU from its last WebGPU checkpoint
     assert.equal(await run.getAttribute('data-backend'), 'webgpu', 'the run keeps where it started');
     const resumedAccuracy = Number(await run.getAttribute('data-test-accuracy'));
     await record('persist_gpu_lost_resumed_test_accuracy', resumedAccuracy);
-    assert.ok(resumedAccuracy > 0.5, `test accuracy ${resumedAccuracy}`);
+    // Dense 128, 1,000 images, 2 epochs (one on WebGPU, one on the CPU): measured 70.8 %.
+    assert.ok(resumedAccuracy > 0.68, `test accuracy ${resumedAccuracy}`);
     await screenshot(page, 'persist-gpu-lost-resumed');
   } finally {
     await context.close();
@@ -251,16 +294,24 @@ test('a full storage quota is reported and earlier runs are kept', async () => {
     // quota is used up. (DevTools' Storage.overrideQuotaForOrigin did not make writes fail in
     // headless Chromium 156.)
     await page.evaluate(() => {
-      const put = IDBObjectStore.prototype.put;
-      IDBObjectStore.prototype.put = function (...args) {
+      window.__puts = 0;
+      IDBObjectStore.prototype.put = function () {
+        window.__puts += 1;
         throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
       };
-      window.__restorePut = () => { IDBObjectStore.prototype.put = put; };
     });
     await trainDense(page, 1);
     const error = page.getByTestId('storage-error');
     await error.waitFor({ timeout: 300_000 });
     assert.match(await error.textContent(), /full/);
+    // Failing writes are not retried in a loop: over 10 s after the run, only the writes the
+    // run's own changes call for (measured: PUTS_MEASURED; a retry at every render made thousands).
+    await waitFor(page, async () => (await runState(page)) === 'done', 300_000, 'run 2');
+    const putsBefore = await page.evaluate(() => window.__puts);
+    await page.waitForTimeout(10_000);
+    const putsAfter = await page.evaluate(() => window.__puts);
+    await record('persist_failing_puts', { during: putsBefore, after10s: putsAfter - putsBefore });
+    assert.ok(putsAfter - putsBefore <= 2, `${putsAfter - putsBefore} writes tried in 10 s with the disk full`);
     await screenshot(page, 'persist-quota-full');
     await page.reload();
     const first = page.locator('[data-testid="run-item"][data-run-id="1"]');

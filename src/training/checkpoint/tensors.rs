@@ -153,3 +153,19 @@ pub(crate) fn load_weights(model: Model, weights: BTreeMap<String, Record>) -> M
     }
     model.map(&mut Loader { path: Vec::new(), weights })
 }
+
+impl crate::training::Trainer {
+    /// Fault injection for the tests (`TestHook::Diverge`): every weight becomes NaN, as after a
+    /// step that diverged, so that the next step's loss is NaN whatever the data.
+    pub fn poison_weights(&mut self) {
+        struct Poison;
+        impl ModuleMapper for Poison {
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                let poisoned = param.val().mul_scalar(f32::NAN).detach();
+                let id = param.id;
+                param.transform_for_load(poisoned, id)
+            }
+        }
+        self.model = self.model.clone().map(&mut Poison);
+    }
+}

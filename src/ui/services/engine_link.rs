@@ -314,8 +314,9 @@ fn publish_inference_figures(figures: &Result<crate::protocol::InferenceFigures,
     let _ = js_sys::Reflect::set(&hooks, &"inference".into(), &result);
 }
 
-/// With `?debug=1`, `window.atelierDebug.loseGpu()` destroys the engine's WebGPU device, so
-/// tests can check that a lost GPU ends the run cleanly.
+/// With `?debug=1`, `window.atelierDebug` injects faults and measures, for the tests and the
+/// benchmark: `loseGpu()` destroys the engine's WebGPU device, `diverge()` turns the training
+/// weights to NaN before the next step, `measureInference()` times the pre-trained model.
 fn install_debug_hooks(send: Callback<ToEngine>) {
     use wasm_bindgen::closure::Closure;
     if query_param("debug").as_deref() != Some("1") {
@@ -325,14 +326,15 @@ fn install_debug_hooks(send: Callback<ToEngine>) {
         return;
     };
     let hooks = js_sys::Object::new();
-    let lose = {
+    for (name, hook) in [
+        ("loseGpu", TestHook::LoseGpu),
+        ("diverge", TestHook::Diverge),
+        ("measureInference", TestHook::MeasureInference),
+    ] {
         let send = send.clone();
-        Closure::<dyn Fn()>::new(move || send.emit(ToEngine::Test(TestHook::LoseGpu)))
-    };
-    let _ = js_sys::Reflect::set(&hooks, &"loseGpu".into(), lose.as_ref());
-    lose.forget();
-    let measure = Closure::<dyn Fn()>::new(move || send.emit(ToEngine::Test(TestHook::MeasureInference)));
-    let _ = js_sys::Reflect::set(&hooks, &"measureInference".into(), measure.as_ref());
-    measure.forget();
+        let closure = Closure::<dyn Fn()>::new(move || send.emit(ToEngine::Test(hook)));
+        let _ = js_sys::Reflect::set(&hooks, &name.into(), closure.as_ref());
+        closure.forget();
+    }
     let _ = js_sys::Reflect::set(&window, &"atelierDebug".into(), &hooks);
 }

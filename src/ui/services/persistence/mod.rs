@@ -94,19 +94,18 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
         // Checkpoints first: a saved run that claims a checkpoint should find it.
         for (run, bytes) in checkpoints {
             let id = run.id;
-            match database::save_run_with_checkpoint(&run, &bytes).await {
-                Ok(()) => dispatcher.dispatch(Action::CheckpointStored(id, bytes)),
-                Err(message) => dispatcher
-                    .dispatch(Action::StorageFailed(format!("The checkpoint of run {id} was not saved: {message}"))),
+            if let Err(message) = database::save_run_with_checkpoint(&run, &bytes).await {
+                dispatcher.dispatch(Action::StorageFailed(format!(
+                    "The checkpoint of run {id} was not saved: {message}. The next one will be tried."
+                )));
             }
+            dispatcher.dispatch(Action::CheckpointWritten(id, bytes));
         }
         if let Some(bytes) = model {
-            match database::put_bytes(LATEST_MODEL, &bytes).await {
-                Ok(()) => dispatcher.dispatch(Action::ModelStored(bytes)),
-                Err(message) => {
-                    dispatcher.dispatch(Action::StorageFailed(format!("The model was not saved: {message}")))
-                }
+            if let Err(message) = database::put_bytes(LATEST_MODEL, &bytes).await {
+                dispatcher.dispatch(Action::StorageFailed(format!("The model was not saved: {message}")));
             }
+            dispatcher.dispatch(Action::ModelWritten(bytes));
         }
         for (id, _, run) in changed {
             if let Err(message) = database::save_run(&run).await {
