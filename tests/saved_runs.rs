@@ -1,9 +1,12 @@
 //! Saved runs as IndexedDB holds them (JSON): today's format round-trips, non-finite figures
-//! included (a diverged run's NaN loss once made its record unreadable), and records of format
-//! 1 — flat steps and epochs, NaN written as `null` — still load.
+//! included (a diverged run's NaN loss once made its record unreadable), records of format 1 —
+//! flat steps and epochs, NaN written as `null` — still load, and a record that cannot be read
+//! is reported by id and reason, never silently dropped or overwritten.
 
-use atelier::protocol::{EpochReport, RunState};
-use atelier::state::saved::{RUN_FORMAT, SavedRun};
+use atelier::protocol::{EpochReport, RunSettings, RunState};
+use atelier::state::runs::RunRecord;
+use atelier::state::saved::{RUN_FORMAT, SavedRun, read_saved_runs};
+use atelier::state::{Action, AppState};
 
 /// A run of format 1 as an earlier version of the page stored it: two steps, one epoch whose
 /// validation set was empty (NaN, written as null), the second step's loss diverged (null).
@@ -58,4 +61,26 @@ fn todays_records_round_trip_non_finite_figures_included() {
 fn a_figure_that_is_neither_a_number_nor_a_known_word_is_an_error() {
     let bad = FORMAT_1.replacen(r#""loss":2.3"#, r#""loss":"lots""#, 1);
     assert!(serde_json::from_str::<SavedRun>(&bad).is_err());
+}
+
+#[test]
+fn unreadable_records_are_named_with_why_and_keep_their_ids() {
+    let newer = FORMAT_1.replacen(r#""format":1"#, r#""format":9"#, 1).replacen(r#""id":3"#, r#""id":4"#, 1);
+    let records =
+        vec![(3, FORMAT_1.to_owned()), (4, newer), (7, "{\"format\":2,\"id\":7,".to_owned()), (8, FORMAT_1.to_owned())];
+    let (runs, unreadable) = read_saved_runs(records);
+    assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), [3]);
+    let why: Vec<(u32, &str)> = unreadable.iter().map(|u| (u.id, u.reason.as_str())).collect();
+    assert_eq!(why[0], (4, "it was saved by a newer version of Atelier (format 9)"));
+    assert!(why[1].0 == 7 && why[1].1.contains("EOF"), "{why:?}");
+    assert_eq!(why[2], (8, "it says it is run 3"));
+
+    // The page names each, and a new run is not given an unreadable record's id.
+    let restored = runs.into_iter().map(RunRecord::from).collect();
+    let state = AppState::default().reduced(Action::RunsRestored(restored, unreadable));
+    let error = state.storage.error.clone().expect("a message");
+    assert!(error.contains("run 4 (it was saved by a newer version") && error.contains("run 7 ("), "{error}");
+    assert_eq!(state.next_run_id(), 9);
+    let started = state.reduced(Action::RunRequested { settings: RunSettings::default(), compare: false });
+    assert_eq!(started.runs.last().map(|r| r.id), Some(9));
 }

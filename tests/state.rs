@@ -72,7 +72,8 @@ fn ids(state: &AppState) -> Vec<u32> {
 fn restored_runs_come_first_and_a_run_started_meanwhile_follows_them() {
     let started = AppState::default().reduced(start());
     assert_eq!(ids(&started), [1]);
-    let state = started.reduced(Action::RunsRestored(vec![saved_run(1, 30, Some(30)), saved_run(2, 20, Some(20))]));
+    let state =
+        started.reduced(Action::RunsRestored(vec![saved_run(1, 30, Some(30)), saved_run(2, 20, Some(20))], vec![]));
     assert_eq!(ids(&state), [1, 2, 3]);
     assert!(state.runs[2].is_active(), "the run started before the restore is the newest");
     assert!(state.runs[..2].iter().all(|r| !r.is_active()));
@@ -81,7 +82,7 @@ fn restored_runs_come_first_and_a_run_started_meanwhile_follows_them() {
 #[test]
 fn resuming_cuts_the_curves_back_to_the_checkpoint() {
     let state = AppState::default()
-        .reduced(Action::RunsRestored(vec![saved_run(1, 25, Some(10)), saved_run(2, 5, None)]))
+        .reduced(Action::RunsRestored(vec![saved_run(1, 25, Some(10)), saved_run(2, 5, None)], vec![]))
         .reduced(Action::RunResumed(1));
     // The resumed run becomes the newest, running, with steps 1–10 and epoch 1 only.
     assert_eq!(ids(&state), [2, 1]);
@@ -146,7 +147,7 @@ fn a_preset_queues_its_runs_one_after_another() {
 
 #[test]
 fn a_resume_clicked_before_the_engine_is_ready_waits_and_changes_nothing() {
-    let state = AppState::default().reduced(Action::RunsRestored(vec![saved_run(1, 25, Some(10))]));
+    let state = AppState::default().reduced(Action::RunsRestored(vec![saved_run(1, 25, Some(10))], vec![]));
     let waiting = state.reduced(Action::ResumeWhenReady(Some(1)));
     assert_eq!(waiting.resume_waiting, Some(1));
     assert_eq!(waiting.runs[0].steps.len(), 25, "all its steps until it really resumes");

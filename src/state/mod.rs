@@ -15,7 +15,7 @@ use crate::protocol::{FromEngine, RunSettings, RunState};
 use crate::state::picture::ClassifyView;
 use crate::state::run::RunView;
 use crate::state::runs::{EvalRef, RunRecord};
-use crate::state::saved::StorageView;
+use crate::state::saved::{StorageView, UnreadableRun};
 
 /// A shared split. Compared by pointer: a deep compare of 47 MB per render would be absurd.
 #[derive(Clone, Debug)]
@@ -92,6 +92,13 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The id a new run gets: after every listed run and every stored record that could not
+    /// be read (so it never overwrites one).
+    pub fn next_run_id(&self) -> u32 {
+        let listed = self.runs.iter().map(|r| r.id);
+        listed.chain(self.storage.unreadable.iter().map(|u| u.id)).max().unwrap_or(0) + 1
+    }
+
     /// The run whose evaluation is on screen.
     pub fn evaluated_run(&self) -> Option<&RunRecord> {
         let with_evaluation = |r: &&RunRecord| r.evaluation.is_some();
@@ -175,7 +182,10 @@ pub enum Action {
     InputFailed(String),
     ChooseClassifier(crate::protocol::ClassifierChoice),
     /// Runs read back from storage after a reload.
-    RunsRestored(Vec<RunRecord>),
+    /// Stored runs read back after a reload, and the records that could not be.
+    RunsRestored(Vec<RunRecord>, Vec<UnreadableRun>),
+    /// Whether the browser keeps the stored runs until the user deletes them.
+    StoragePersisted(bool),
     /// The run continues from its checkpoint in the engine.
     RunResumed(u32),
     /// Resume was clicked before the engine was ready: resume run `id` once it is (`None`: done).
@@ -248,7 +258,7 @@ impl AppState {
                 next.run.phase = RunState::Running;
                 next.run.preparing = Some("Starting…".into());
                 next.run.settings = settings.clone();
-                let id = next.runs.iter().map(|r| r.id).max().unwrap_or(0) + 1;
+                let id = next.next_run_id();
                 let backend = next.run.backend.as_ref().map(|report| report.kind);
                 Rc::make_mut(&mut next.runs).push(RunRecord::new(id, settings, backend, compare));
             }
@@ -273,7 +283,8 @@ impl AppState {
             Action::ClassifyCleared => next.classify.cleared(),
             Action::InputFailed(message) => next.classify.failed(message),
             Action::ChooseClassifier(choice) => next.classify.model = choice,
-            Action::RunsRestored(runs) => next.restore_runs(runs),
+            Action::RunsRestored(runs, unreadable) => next.restore_runs(runs, unreadable),
+            Action::StoragePersisted(persisted) => next.storage.persisted = Some(persisted),
             Action::RunResumed(id) => {
                 next.resume_waiting = None;
                 next.resume_run(id);
@@ -281,6 +292,7 @@ impl AppState {
             Action::ResumeWhenReady(id) => next.resume_waiting = id,
             Action::RunDeleted(id) => next.delete_run(id),
             Action::StorageCleared => {
+                next.storage.unreadable.clear();
                 next.runs = Rc::new(next.runs.iter().filter(|r| r.is_active()).cloned().collect());
                 next.shown_run = None;
                 next.storage.error = None;

@@ -104,6 +104,35 @@ impl From<SavedRun> for RunRecord {
     }
 }
 
+/// A stored run record that could not be read back: it is reported and left in storage as it
+/// is (its id stays taken, so no new run overwrites it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnreadableRun {
+    /// The record's key in storage.
+    pub id: u32,
+    pub reason: String,
+}
+
+/// Stored run records (their keys and JSON) read back: the runs, and the records that are not.
+pub fn read_saved_runs(records: Vec<(u32, String)>) -> (Vec<SavedRun>, Vec<UnreadableRun>) {
+    let (mut runs, mut unreadable) = (Vec::new(), Vec::new());
+    for (id, json) in records {
+        match serde_json::from_str::<SavedRun>(&json) {
+            Ok(run) if run.format > RUN_FORMAT => unreadable.push(UnreadableRun {
+                id,
+                reason: format!("it was saved by a newer version of Atelier (format {})", run.format),
+            }),
+            Ok(run) if run.id != id => {
+                unreadable.push(UnreadableRun { id, reason: format!("it says it is run {}", run.id) })
+            }
+            Ok(run) => runs.push(run),
+            Err(error) => unreadable.push(UnreadableRun { id, reason: error.to_string() }),
+        }
+    }
+    runs.sort_by_key(|r| r.id);
+    (runs, unreadable)
+}
+
 /// What the storage panel shows.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct StorageView {
@@ -115,14 +144,29 @@ pub struct StorageView {
     pub import_error: Option<String>,
     /// Runs were read back from storage (so saving cannot overwrite them with an empty list).
     pub restored: bool,
+    /// Stored records that could not be read back: their ids stay taken.
+    pub unreadable: Vec<UnreadableRun>,
+    /// Whether the browser keeps this site's data until the user deletes it
+    /// (`navigator.storage.persisted()`), once known.
+    pub persisted: Option<bool>,
 }
 
 impl AppState {
-    /// Stored runs come back after a reload, below any started in the meantime.
-    pub(crate) fn restore_runs(&mut self, restored: Vec<RunRecord>) {
+    /// Stored runs come back after a reload, below any started in the meantime; records that
+    /// could not be read are named, with why, and keep their ids.
+    pub(crate) fn restore_runs(&mut self, restored: Vec<RunRecord>, unreadable: Vec<UnreadableRun>) {
+        if !unreadable.is_empty() {
+            let each: Vec<String> = unreadable.iter().map(|u| format!("run {} ({})", u.id, u.reason)).collect();
+            self.storage.error = Some(format!(
+                "Some saved runs could not be read back and were left in storage as they are: {}.",
+                each.join("; ")
+            ));
+        }
+        self.storage.unreadable = unreadable;
         let runs = Rc::make_mut(&mut self.runs);
         let mut all = restored;
-        let first_new = all.iter().map(|r| r.id).max().unwrap_or(0);
+        let taken = self.storage.unreadable.iter().map(|u| u.id);
+        let first_new = all.iter().map(|r| r.id).chain(taken).max().unwrap_or(0);
         for (i, run) in runs.drain(..).enumerate() {
             all.push(RunRecord { id: first_new + 1 + i as u32, ..run });
         }

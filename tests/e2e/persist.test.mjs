@@ -281,7 +281,7 @@ test('a run whose GPU is lost resumes on the CPU from its last WebGPU checkpoint
   }
 });
 
-test('a full storage quota is reported and earlier runs are kept', async () => {
+test('a full storage quota is reported without a loop of failing writes, earlier runs are kept, a damaged record is named', async () => {
   const context = await launch();
   try {
     const page = await openReady(context, server.url, '?backend=cpu&sw=0');
@@ -318,6 +318,27 @@ test('a full storage quota is reported and earlier runs are kept', async () => {
     await first.waitFor({ timeout: 60_000 });
     assert.equal(await first.getAttribute('data-test-accuracy'), accuracy, 'run 1 is intact');
     assert.ok((await stored(page)).blobs.includes('checkpoint:1'));
+    // The page asked for persistent storage once run 1 had a checkpoint, and says what it got.
+    const persisted = page.getByTestId('storage-persisted');
+    await persisted.waitFor({ timeout: 30_000 });
+    assert.equal(await persisted.getAttribute('data-value'), String(await page.evaluate(() => navigator.storage.persisted())));
+
+    // A damaged record is named with why, left as it is, and its id is not reused.
+    await page.evaluate(() => new Promise((resolve, reject) => {
+      const open = indexedDB.open('atelier');
+      open.onsuccess = () => {
+        const tx = open.result.transaction('runs', 'readwrite');
+        tx.objectStore('runs').put('{"format":2,"id":5,"settings":', '5');
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+      };
+    }));
+    await page.reload();
+    await first.waitFor({ timeout: 60_000 });
+    await waitFor(page, async () => /run 5 \(EOF while parsing/.test(await page.getByTestId('storage-error').textContent().catch(() => '')), 30_000, 'the damaged record named');
+    assert.equal(await first.getAttribute('data-test-accuracy'), accuracy, 'run 1 still intact');
+    assert.ok((await stored(page)).runs.includes('5'), 'the damaged record is left in storage');
+    await screenshot(page, 'persist-damaged-record');
   } finally {
     await context.close();
   }

@@ -30,6 +30,14 @@ pub fn StoragePanel(props: &StoragePanelProps) -> Html {
         ),
         None => format!("{} run(s) listed", props.runs),
     };
+    let (kept, kept_title) = match props.storage.persisted {
+        Some(true) => ("kept until you delete it", "The browser has granted persistent storage for this site."),
+        Some(false) => (
+            "the browser may clear it when space runs low",
+            "Best-effort storage: export a model you want to keep. Atelier asks for persistent storage once a run has a checkpoint.",
+        ),
+        None => ("", ""),
+    };
     let on_clear = {
         let (confirming, dispatch) = (confirming.clone(), props.dispatch.clone());
         Callback::from(move |_| {
@@ -44,6 +52,10 @@ pub fn StoragePanel(props: &StoragePanelProps) -> Html {
     html! {
         <div class="storage">
             <span data-testid="storage-usage" data-used={props.storage.usage.map(|u| u.0.to_string()).unwrap_or_default()}>{usage}</span>
+            if props.storage.persisted.is_some() {
+                <span class="storage-kept" data-testid="storage-persisted" title={kept_title}
+                      data-value={props.storage.persisted.map(|p| p.to_string()).unwrap_or_default()}>{format!("· {kept}")}</span>
+            }
             <button class={classes!("button", "small", (*confirming).then_some("danger"))} data-testid="storage-clear"
                     disabled={props.busy} onclick={on_clear}>
                 {if *confirming { "Click again to delete all saved runs and models" } else { "Delete everything saved" }}

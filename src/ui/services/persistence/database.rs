@@ -11,7 +11,7 @@ use rexie::{ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::state::saved::{RUN_FORMAT, SavedRun};
+use crate::state::saved::{SavedRun, UnreadableRun, read_saved_runs};
 
 const DB: &str = "atelier";
 const RUNS: &str = "runs";
@@ -66,19 +66,19 @@ pub async fn save_run(run: &SavedRun) -> Result<(), String> {
     put(RUNS, &run.id.to_string(), &JsValue::from_str(&json)).await
 }
 
-/// Every stored run of the current format, oldest first.
-pub async fn load_runs() -> Result<Vec<SavedRun>, String> {
+/// Every stored run, oldest first, and the records that could not be read back (with why).
+pub async fn load_runs() -> Result<(Vec<SavedRun>, Vec<UnreadableRun>), String> {
     let db = database().await?;
     let tx = db.transaction(&[RUNS], TransactionMode::ReadOnly).map_err(message)?;
-    let values = tx.store(RUNS).map_err(message)?.get_all(None, None).await.map_err(message)?;
-    let mut runs: Vec<SavedRun> = values
-        .iter()
-        .filter_map(|v| v.as_string())
-        .filter_map(|json| serde_json::from_str::<SavedRun>(&json).ok())
-        .filter(|run| (1..=RUN_FORMAT).contains(&run.format))
+    let entries = tx.store(RUNS).map_err(message)?.scan(None, None, None, None).await.map_err(message)?;
+    let records = entries
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let id = key.as_string()?.parse::<u32>().ok()?;
+            Some((id, value.as_string().unwrap_or_default()))
+        })
         .collect();
-    runs.sort_by_key(|r| r.id);
-    Ok(runs)
+    Ok(read_saved_runs(records))
 }
 
 /// A run together with its checkpoint, in one transaction: a stored checkpoint is never
@@ -139,6 +139,18 @@ pub async fn usage() -> Option<(f64, f64)> {
     let estimate = JsFuture::from(storage.estimate().ok()?).await.ok()?;
     let number = |name: &str| js_sys::Reflect::get(&estimate, &name.into()).ok().and_then(|v| v.as_f64());
     Some((number("usage")?, number("quota")?))
+}
+
+/// Whether the browser keeps this site's data until the user deletes it.
+pub async fn persisted() -> Option<bool> {
+    let storage = web_sys::window()?.navigator().storage();
+    JsFuture::from(storage.persisted().ok()?).await.ok()?.as_bool()
+}
+
+/// Asks the browser to keep this site's data (it may ask the user, or decide by engagement).
+pub async fn persist() -> Option<bool> {
+    let storage = web_sys::window()?.navigator().storage();
+    JsFuture::from(storage.persist().ok()?).await.ok()?.as_bool()
 }
 
 /// Where the backend races of earlier visits are kept: a few hundred bytes, read before the

@@ -37,12 +37,12 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
         use_effect_with((), move |_| {
             spawn_local(async move {
                 match database::load_runs().await {
-                    Ok(runs) => {
+                    Ok((runs, unreadable)) => {
                         let records: Vec<RunRecord> = runs.into_iter().map(RunRecord::from).collect();
                         for run in &records {
                             saved.borrow_mut().insert(run.id, signature(run));
                         }
-                        dispatcher.dispatch(Action::RunsRestored(records));
+                        dispatcher.dispatch(Action::RunsRestored(records, unreadable));
                     }
                     Err(message) => {
                         dispatcher.dispatch(Action::StorageFailed(format!("Saved runs could not be read: {message}")))
@@ -52,8 +52,28 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
                     engine.emit(ToEngine::ImportModel { bytes, quiet: true });
                 }
                 dispatcher.dispatch(Action::StorageUsage(database::usage().await));
+                if let Some(persisted) = database::persisted().await {
+                    dispatcher.dispatch(Action::StoragePersisted(persisted));
+                }
             });
         });
+    }
+
+    // Once something is worth keeping (a run's first checkpoint), ask the browser to keep the
+    // site's data until the user deletes it, instead of clearing it when space runs low.
+    {
+        let asked = use_mut_ref(|| false);
+        let has_checkpoint = state.runs.iter().any(|r| r.checkpoint_step.is_some());
+        let not_yet = state.storage.persisted == Some(false);
+        if has_checkpoint && not_yet && !*asked.borrow() {
+            *asked.borrow_mut() = true;
+            let dispatcher = state.dispatcher();
+            spawn_local(async move {
+                if let Some(granted) = database::persist().await {
+                    dispatcher.dispatch(Action::StoragePersisted(granted));
+                }
+            });
+        }
     }
 
     // After every render: whatever changed since it was last written. One write job at a time,
