@@ -18,13 +18,14 @@ fn pattern(len: usize) -> Vec<u8> {
 fn checkpoint_bytes_arrive_intact_with_little_overhead() {
     let (checkpoint, model_file) = (pattern(1_000_003), pattern(70_001));
     let message = FromEngine::Checkpoint {
+        run: 1,
         epoch: 3,
         global_step: 42,
         checkpoint: checkpoint.clone(),
         model_file: model_file.clone(),
     };
     let (back, encoded) = round_trip(&message);
-    let FromEngine::Checkpoint { epoch, global_step, checkpoint: c, model_file: m } = back else {
+    let FromEngine::Checkpoint { epoch, global_step, checkpoint: c, model_file: m, .. } = back else {
         panic!("another variant came back")
     };
     assert_eq!((epoch, global_step), (3, 42));
@@ -40,7 +41,8 @@ fn checkpoint_bytes_arrive_intact_with_little_overhead() {
 #[test]
 fn test_predictions_travel_as_bytes() {
     let probabilities: Vec<f32> = (0..100_000).map(|i| (i % 977) as f32 / 977.0).collect();
-    let message = FromEngine::TestPredictions(TestPredictions { epoch: 2, probabilities: probabilities.clone() });
+    let message =
+        FromEngine::TestPredictions(TestPredictions { run: 1, epoch: 2, probabilities: probabilities.clone() });
     let (back, encoded) = round_trip(&message);
     assert_eq!(back, message);
     // 4 bytes a value and a few of framing: one block to copy, not 100,000 numbers to decode.
@@ -49,8 +51,10 @@ fn test_predictions_travel_as_bytes() {
 
 #[test]
 fn page_to_engine_buffers_round_trip() {
-    let (back, _) = round_trip(&ToEngine::ResumeRun { checkpoint: pattern(5_000), readback_every: 10 });
-    assert!(matches!(back, ToEngine::ResumeRun { checkpoint, readback_every: 10 } if checkpoint == pattern(5_000)));
+    let (back, _) = round_trip(&ToEngine::ResumeRun { run: 3, checkpoint: pattern(5_000), readback_every: 10 });
+    assert!(
+        matches!(back, ToEngine::ResumeRun { run: 3, checkpoint, readback_every: 10 } if checkpoint == pattern(5_000))
+    );
     let (back, _) = round_trip(&ToEngine::ImportModel { bytes: pattern(777), quiet: true });
     assert!(matches!(back, ToEngine::ImportModel { bytes, quiet: true } if bytes == pattern(777)));
     let request = ClassifyRequest { seq: 9, pixels: pattern(784), model: ClassifierChoice::Pretrained, input_at: 12.5 };
@@ -74,11 +78,12 @@ fn step_reports_cross_as_plain_floats_non_finite_ones_included() {
         elapsed_seconds: 0.5,
         eta_seconds: 7.0,
     };
-    let message = FromEngine::Steps(vec![StepReport { info, loss: f32::NAN, accuracy: 0.25 }]);
+    let message = FromEngine::Steps { run: 1, steps: vec![StepReport { info, loss: f32::NAN, accuracy: 0.25 }] };
     let (back, encoded) = round_trip(&message);
-    let FromEngine::Steps(steps) = back else { panic!("{back:?}") };
+    let FromEngine::Steps { steps, .. } = back else { panic!("{back:?}") };
     assert!(steps[0].loss.is_nan() && steps[0].info.images_per_second == f64::INFINITY);
     assert_eq!((steps[0].accuracy, steps[0].info.total_steps), (0.25, 32));
-    // Ten numbers of 4 or 8 bytes, the variant and the length: no text for the non-finite ones.
-    assert!(encoded <= 4 + 8 + 6 * 8 + 4 * 8 + 2 * 4, "{encoded} bytes");
+    // The variant, the run id, the length, six integers, four f64 and two f32: no text for
+    // the non-finite ones.
+    assert_eq!(encoded, 4 + 4 + 8 + 6 * 8 + 4 * 8 + 2 * 4);
 }

@@ -81,6 +81,10 @@ fn unreadable_records_are_named_with_why_and_keep_their_ids() {
     let error = state.storage.error.clone().expect("a message");
     assert!(error.contains("run 4 (it was saved by a newer version") && error.contains("run 7 ("), "{error}");
     assert_eq!(state.next_run_id(), 9);
-    let started = state.reduced(Action::RunRequested { settings: RunSettings::default(), compare: false });
+    let started = state.reduced(Action::RunRequested {
+        id: state.next_run_id(),
+        settings: RunSettings::default(),
+        compare: false,
+    });
     assert_eq!(started.runs.last().map(|r| r.id), Some(9));
 }

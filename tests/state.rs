@@ -60,8 +60,9 @@ fn engine(state: &AppState, event: FromEngine) -> AppState {
     state.reduced(Action::Engine { event, at: 0.0 })
 }
 
-fn start() -> Action {
-    Action::RunRequested { settings: RunSettings::default(), compare: false }
+/// The page's Start: the next id, which the engine will tag the run's reports with.
+fn start(state: &AppState) -> AppState {
+    state.reduced(Action::RunRequested { id: state.next_run_id(), settings: RunSettings::default(), compare: false })
 }
 
 fn ids(state: &AppState) -> Vec<u32> {
@@ -70,7 +71,7 @@ fn ids(state: &AppState) -> Vec<u32> {
 
 #[test]
 fn restored_runs_come_first_and_a_run_started_meanwhile_follows_them() {
-    let started = AppState::default().reduced(start());
+    let started = start(&AppState::default());
     assert_eq!(ids(&started), [1]);
     let state =
         started.reduced(Action::RunsRestored(vec![saved_run(1, 30, Some(30)), saved_run(2, 20, Some(20))], vec![]));
@@ -94,14 +95,14 @@ fn resuming_cuts_the_curves_back_to_the_checkpoint() {
     assert_eq!(state.run.phase, RunState::Running);
     assert_eq!(state.run.steps.len(), 10, "the live charts continue from the checkpoint");
     // The next steps follow on, in the live view and in the listed run.
-    let state = engine(&state, FromEngine::Steps(vec![step(11), step(12)]));
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: vec![step(11), step(12)] });
     assert_eq!(state.runs.last().unwrap().steps.len(), 12);
     assert_eq!(state.run.preparing, None);
 }
 
 #[test]
 fn a_refused_start_is_unlisted_and_says_why() {
-    let state = AppState::default().reduced(start());
+    let state = start(&AppState::default());
     assert_eq!((ids(&state), &state.run.phase), (vec![1], &RunState::Running));
     assert_eq!(state.run.preparing.as_deref(), Some("Starting…"));
     let state = engine(&state, FromEngine::Refused("The engine is still starting.".into()));
@@ -109,19 +110,19 @@ fn a_refused_start_is_unlisted_and_says_why() {
     assert_eq!(state.run.phase, RunState::Idle);
     assert_eq!(state.run.notice.as_deref(), Some("The engine is still starting."));
     // A refusal once the run is under way (steps in) leaves it listed.
-    let state = engine(&AppState::default().reduced(start()), FromEngine::Steps(vec![step(1)]));
+    let state = engine(&start(&AppState::default()), FromEngine::Steps { run: 1, steps: vec![step(1)] });
     let state = engine(&state, FromEngine::Refused("the run is not paused".into()));
     assert_eq!(ids(&state), [1]);
 }
 
 #[test]
 fn a_runs_reports_reach_the_live_view_and_the_listed_run() {
-    let state = AppState::default().reduced(start());
+    let state = start(&AppState::default());
     let state = engine(&state, FromEngine::Preparing("Loading the training images…".into()));
     assert_eq!(state.runs[0].preparing.as_deref(), Some("Loading the training images…"));
     let state = engine(&state, FromEngine::Phase(RunState::Running));
-    let state = engine(&state, FromEngine::Steps((1..=10).map(step).collect()));
-    let state = engine(&state, FromEngine::Epoch(epoch(1)));
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: (1..=10).map(step).collect() });
+    let state = engine(&state, FromEngine::Epoch { run: 1, report: epoch(1) });
     let state = engine(&state, FromEngine::Phase(RunState::Done { stopped_early: true }));
     let run = &state.runs[0];
     assert_eq!((run.steps.len(), run.epochs.len()), (10, 1));
@@ -162,4 +163,36 @@ fn an_import_refused_by_its_size_says_so_and_changes_nothing() {
     let state = AppState::default().reduced(Action::ImportRefused("“huge” is 73 MB".into()));
     assert_eq!(state.storage.import_error.as_deref(), Some("“huge” is 73 MB"));
     assert!(state.pending_import.is_none() && state.unsaved_model.is_none());
+}
+
+#[test]
+fn a_stopped_runs_late_reports_and_checkpoint_go_to_it_not_to_the_next_run() {
+    let state = start(&AppState::default());
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: (1..=12).map(step).collect() });
+    let state = engine(&state, FromEngine::Phase(RunState::Done { stopped_early: true }));
+    // Start again at once: run 2 is listed before run 1's last step and stop checkpoint arrive.
+    let state = start(&state);
+    assert_eq!(ids(&state), [1, 2]);
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: vec![step(13)] });
+    let checkpoint =
+        FromEngine::Checkpoint { run: 1, epoch: 1, global_step: 13, checkpoint: vec![1, 2, 3], model_file: vec![4] };
+    let state = engine(&state, checkpoint);
+    let (first, second) = (&state.runs[0], &state.runs[1]);
+    assert_eq!((first.steps.len(), first.checkpoint_step), (13, Some(13)));
+    assert!(first.unsaved_checkpoint.is_some(), "run 1's checkpoint is saved under run 1");
+    assert_eq!((second.steps.len(), second.checkpoint_step), (0, None));
+    assert!(second.unsaved_checkpoint.is_none() && state.run.steps.is_empty(), "nothing of run 1 in run 2");
+    // Run 2's own reports still reach it and the live view.
+    let state = engine(&state, FromEngine::Steps { run: 2, steps: vec![step(1)] });
+    assert_eq!((state.runs[1].steps.len(), state.run.steps.len()), (1, 1));
+}
+
+#[test]
+fn a_run_renumbered_by_a_restore_still_gets_its_reports() {
+    let started = start(&AppState::default());
+    let state = started.reduced(Action::RunsRestored(vec![saved_run(1, 30, Some(30))], vec![]));
+    assert_eq!(ids(&state), [1, 2]);
+    // The engine tags the run it was started as: 1.
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: vec![step(1), step(2)] });
+    assert_eq!((state.runs[0].steps.len(), state.runs[1].steps.len()), (30, 2));
 }

@@ -94,9 +94,9 @@ impl Engine {
                     channel.publish(bytes);
                 }
             }
-            ToEngine::Start(settings) => begin(shared, RunStart::Fresh(settings)),
-            ToEngine::ResumeRun { checkpoint, readback_every } => {
-                begin(shared, RunStart::Resume { checkpoint, readback_every })
+            ToEngine::Start { run, settings } => begin(shared, run, RunStart::Fresh(settings)),
+            ToEngine::ResumeRun { run, checkpoint, readback_every } => {
+                begin(shared, run, RunStart::Resume { checkpoint, readback_every })
             }
             ToEngine::ExportModel => export_model(&shared),
             ToEngine::ImportModel { bytes, quiet } => {
@@ -148,8 +148,9 @@ enum RunStart {
     Resume { checkpoint: Vec<u8>, readback_every: usize },
 }
 
-/// Starts a run unless the engine is not ready or already training.
-fn begin(shared: Rc<RefCell<Shared>>, start: RunStart) {
+/// Starts run `page_run` (the page's id, on all its reports) unless the engine is not ready or
+/// already training.
+fn begin(shared: Rc<RefCell<Shared>>, page_run: u32, start: RunStart) {
     let mut s = shared.borrow_mut();
     if s.backend.is_none() {
         s.send(FromEngine::Refused("The engine is still starting; try again in a moment.".into()));
@@ -162,7 +163,7 @@ fn begin(shared: Rc<RefCell<Shared>>, start: RunStart) {
     s.run_id += 1;
     let run_id = s.run_id;
     drop(s);
-    spawn_local(run(shared, start, run_id));
+    spawn_local(run(shared, start, run_id, page_run));
 }
 
 fn fail(shared: &Rc<RefCell<Shared>>, message: String) {
@@ -171,7 +172,7 @@ fn fail(shared: &Rc<RefCell<Shared>>, message: String) {
     s.send_phase();
 }
 
-async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
+async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64, page_run: u32) {
     shared.borrow().send(FromEngine::Preparing("Loading the training images…".into()));
     let data = match ensure_data(&shared).await {
         Ok(data) => data,
@@ -194,14 +195,15 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64) {
     };
     shared.borrow().send(FromEngine::Preparing("Preparing the first step…".into()));
 
-    let outcome = train(&shared, &mut trainer, &device, run_id, readback_every).await;
+    let outcome = train(&shared, &mut trainer, &device, (run_id, page_run), readback_every).await;
     let superseded = shared.borrow().run_id != run_id;
     let diverged = matches!(outcome, Err(Halt::Diverged(_)));
     // Stopped or failed mid-way: the state at this step is the one to resume from (a dead GPU
-    // cannot be read, and then the last epoch's checkpoint stays). Diverged weights are not
+    // cannot be read, and then the last epoch's checkpoint stays) — also when the next run has
+    // started meanwhile, since the checkpoint carries this run's id. Diverged weights are not
     // worth keeping: the last finite checkpoint and model stay the run's.
-    if !trainer.is_finished() && !superseded && !diverged {
-        send_checkpoint(&shared, &trainer, None).await;
+    if !trainer.is_finished() && !diverged {
+        send_checkpoint(&shared, &trainer, page_run, None).await;
     }
     if !diverged {
         let mut s = shared.borrow_mut();

@@ -17,7 +17,7 @@ use crate::training::{Checkpoint, ModelFile, Trainer, TrainingData};
 /// sends them to the page. A failed read (e.g. a lost GPU) sends nothing: the previous
 /// checkpoint stays the one to resume from. `test_accuracy` is these very weights' (at an
 /// epoch's end), recorded in the model file; weights taken mid-epoch have none.
-pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer, test_accuracy: Option<f32>) {
+pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer, run: u32, test_accuracy: Option<f32>) {
     let Ok(checkpoint) = trainer.checkpoint().read_async().await else {
         return;
     };
@@ -31,6 +31,7 @@ pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer, te
     // between), so no checkpoint needs more memory than the first one did.
     s.last_model_file = None;
     s.send(FromEngine::Checkpoint {
+        run,
         epoch: trainer.epochs_done(),
         global_step: trainer.global_step(),
         checkpoint: bytes,

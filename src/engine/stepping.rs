@@ -77,14 +77,17 @@ impl Reads {
     }
 }
 
-/// Steps until the run finishes or is stopped; an error message when the device fails.
+/// Steps until the run finishes or is stopped; why, when it ends otherwise. `ids`: the engine's
+/// serial for this loop (a newer one supersedes it) and the page's id for the run (on every
+/// report it sends).
 pub(super) async fn train(
     shared: &Rc<RefCell<Shared>>,
     trainer: &mut Trainer,
     device: &Device,
-    run_id: u64,
+    ids: (u64, u32),
     readback_every: usize,
 ) -> Result<(), Halt> {
+    let (run_id, run) = ids;
     let reads = Rc::new(Reads::default());
     let every = readback_every.max(1);
     let mut buffer: Vec<StepReport> = Vec::new();
@@ -127,13 +130,13 @@ pub(super) async fn train(
                 if let Err(e) = collect(&mut buffer, &mut pace) {
                     break Err(e);
                 }
-                flush(shared, &mut buffer);
+                flush(shared, run, &mut buffer);
                 // Announced only now, so that no step arrives after the page shows "paused";
                 // then the paused weights go to the page (to classify with, and to resume from).
                 if !pause_announced {
                     pause_announced = true;
                     shared.borrow().send_phase();
-                    super::saving::send_checkpoint(shared, trainer, None).await;
+                    super::saving::send_checkpoint(shared, trainer, run, None).await;
                 }
                 yield_to_events(50).await;
                 pace.skip(now());
@@ -150,8 +153,8 @@ pub(super) async fn train(
             if let Err(e) = collect(&mut buffer, &mut pace) {
                 break Err(e);
             }
-            flush(shared, &mut buffer);
-            super::saving::send_checkpoint(shared, trainer, None).await;
+            flush(shared, run, &mut buffer);
+            super::saving::send_checkpoint(shared, trainer, run, None).await;
         }
         if std::mem::take(&mut shared.borrow_mut().diverge_requested) {
             trainer.poison_weights();
@@ -169,8 +172,8 @@ pub(super) async fn train(
                 if let Err(e) = collect(&mut buffer, &mut pace) {
                     break Err(e);
                 }
-                flush(shared, &mut buffer);
-                if let Err(e) = end_epoch(shared, trainer, device).await {
+                flush(shared, run, &mut buffer);
+                if let Err(e) = end_epoch(shared, trainer, device, run).await {
                     break Err(e);
                 }
                 pace.skip(now());
@@ -180,7 +183,7 @@ pub(super) async fn train(
             break Err(e);
         }
         if now() - last_flush >= FLUSH_SECONDS {
-            flush(shared, &mut buffer);
+            flush(shared, run, &mut buffer);
             last_flush = now();
         }
         if now() - last_yield >= YIELD_SECONDS {
@@ -190,13 +193,13 @@ pub(super) async fn train(
     };
     reads.settle(0).await;
     let last = collect(&mut buffer, &mut pace);
-    flush(shared, &mut buffer);
+    flush(shared, run, &mut buffer);
     result.and(last)
 }
 
 /// Evaluates, then sends the epoch's figures, every test image's probabilities, a checkpoint
 /// and the memory in use.
-async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: &Device) -> Result<(), Halt> {
+async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: &Device, run: u32) -> Result<(), Halt> {
     // Evaluation runs where the race found large inference batches faster (e.g. the CPU while a
     // software GPU trains); the weights go there through a model file, read without blocking.
     let eval_model = match super::chooser::eval_device(shared) {
@@ -219,13 +222,17 @@ async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: 
             lower_rate(trainer.config().learning_rate)
         )));
     }
-    shared.borrow().send(FromEngine::Epoch(report));
+    shared.borrow().send(FromEngine::Epoch { run, report });
     if let Some(probabilities) = probabilities {
         let read = probabilities.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
         let epoch = trainer.epochs_done();
-        shared.borrow().send(FromEngine::TestPredictions(TestPredictions { epoch, probabilities: read.probabilities }));
+        shared.borrow().send(FromEngine::TestPredictions(TestPredictions {
+            run,
+            epoch,
+            probabilities: read.probabilities,
+        }));
     }
-    super::saving::send_checkpoint(shared, trainer, report.test.map(|test| test.accuracy)).await;
+    super::saving::send_checkpoint(shared, trainer, run, report.test.map(|test| test.accuracy)).await;
     shared.borrow().send(FromEngine::Memory(engine_memory(trainer.epochs_done(), device)));
     Ok(())
 }
@@ -265,8 +272,8 @@ pub(super) fn device_failure(during: &str, details: &str) -> String {
     )
 }
 
-fn flush(shared: &Rc<RefCell<Shared>>, buffer: &mut Vec<StepReport>) {
+fn flush(shared: &Rc<RefCell<Shared>>, run: u32, buffer: &mut Vec<StepReport>) {
     if !buffer.is_empty() {
-        shared.borrow().send(FromEngine::Steps(std::mem::take(buffer)));
+        shared.borrow().send(FromEngine::Steps { run, steps: std::mem::take(buffer) });
     }
 }

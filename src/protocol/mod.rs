@@ -50,6 +50,7 @@ pub enum ToEngine {
     Classify(ClassifyRequest),
     /// Continue a run from a checkpoint the page stored (bytes from [`FromEngine::Checkpoint`]).
     ResumeRun {
+        run: u32,
         #[serde(with = "serde_bytes")]
         checkpoint: Vec<u8>,
         readback_every: usize,
@@ -65,7 +66,11 @@ pub enum ToEngine {
     },
     /// The user's choice of backend, between runs: it overrides the measured one.
     ChooseBackend(BackendKind),
-    Start(RunSettings),
+    /// A new run; `run` is the page's id for it, which every report of the run carries.
+    Start {
+        run: u32,
+        settings: RunSettings,
+    },
     Pause,
     Resume,
     Stop,
@@ -99,9 +104,18 @@ pub enum FromEngine {
     Phase(RunState),
     /// What a starting run is doing before its first step (loading data, compiling kernels).
     Preparing(String),
-    /// Steps since the last message (batched so a fast model cannot flood the page).
-    Steps(Vec<StepReport>),
-    Epoch(EpochReport),
+    /// Steps since the last message (batched so a fast model cannot flood the page). `run`, here
+    /// and in every report of a run (epochs, predictions, checkpoints), is the page's id from
+    /// [`ToEngine::Start`] or [`ToEngine::ResumeRun`]: a stopped run's last reports can arrive
+    /// after the next run started, and must not land in it.
+    Steps {
+        run: u32,
+        steps: Vec<StepReport>,
+    },
+    Epoch {
+        run: u32,
+        report: EpochReport,
+    },
     /// Sent right after the [`FromEngine::Epoch`] it belongs to.
     TestPredictions(TestPredictions),
     /// Sent last at the end of every epoch, after its [`FromEngine::Checkpoint`].
@@ -111,6 +125,7 @@ pub enum FromEngine {
     /// Everything needed to resume the current run, and its weights as a model file; sent after
     /// every epoch and when a run stops.
     Checkpoint {
+        run: u32,
         epoch: usize,
         global_step: usize,
         #[serde(with = "serde_bytes")]

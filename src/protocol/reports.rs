@@ -121,6 +121,8 @@ pub struct EngineMemory {
 /// Every test image's class probabilities after an epoch: row `i` (10 values) is test image `i`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestPredictions {
+    /// The page's id of the run (see `FromEngine::Steps`).
+    pub run: u32,
     pub epoch: usize,
     /// Sent as bytes: the worker codec (bincode) decodes a `Vec<f32>` one number at a time,
     /// 100,000 of them on the page's main thread at every epoch end.

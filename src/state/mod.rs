@@ -89,6 +89,9 @@ pub struct AppState {
     /// A run whose Resume was clicked before the engine was ready: it resumes once the engine
     /// is, untouched until then (its curves are cut back only when it really resumes).
     pub resume_waiting: Option<u32>,
+    /// Runs renumbered by a restore while the engine ran them: (the id the engine tags their
+    /// reports with, the id they are listed under).
+    pub renumbered: Vec<(u32, u32)>,
 }
 
 impl AppState {
@@ -112,6 +115,22 @@ impl AppState {
     fn current_run(&mut self) -> Option<&mut RunRecord> {
         Rc::make_mut(&mut self.runs).last_mut().filter(|r| r.is_active())
     }
+
+    /// The listed run the engine's run `id` is.
+    pub(crate) fn listed_run(&mut self, id: u32) -> Option<&mut RunRecord> {
+        let id = self.listed_id(id);
+        Rc::make_mut(&mut self.runs).iter_mut().find(|r| r.id == id)
+    }
+
+    /// Whether the engine's run `id` is the one the live view shows (the newest listed).
+    fn is_live(&self, id: u32) -> bool {
+        let id = self.listed_id(id);
+        self.runs.last().is_some_and(|r| r.id == id)
+    }
+
+    fn listed_id(&self, engine_id: u32) -> u32 {
+        self.renumbered.iter().find(|(engine, _)| *engine == engine_id).map_or(engine_id, |(_, listed)| *listed)
+    }
 }
 
 impl Default for AppState {
@@ -133,6 +152,7 @@ impl Default for AppState {
             unsaved_model: None,
             pending_import: None,
             resume_waiting: None,
+            renumbered: Vec::new(),
         }
     }
 }
@@ -157,9 +177,11 @@ pub enum Action {
     /// A control was clicked: shown at once, until the engine confirms it.
     Pending(crate::state::run::Pending),
     EditSettings(RunSettings),
-    /// The page asked the engine for a new run: clear the old curves now and list it
-    /// (`compare`: overlaid from the start, as preset runs are).
+    /// The page asked the engine for run `id` (see [`AppState::next_run_id`]; the engine tags
+    /// its reports with it): clear the old curves now and list it (`compare`: overlaid from the
+    /// start, as preset runs are).
     RunRequested {
+        id: u32,
         settings: RunSettings,
         compare: bool,
     },
@@ -252,13 +274,13 @@ impl AppState {
                 next.run.settings = settings;
                 next.run.notice = None;
             }
-            Action::RunRequested { settings, compare } => {
+            Action::RunRequested { id, settings, compare } => {
+                next.renumbered.clear();
                 next.run.clear_run();
                 // "Starting" at once, not the previous run's "done" until the engine answers.
                 next.run.phase = RunState::Running;
                 next.run.preparing = Some("Starting…".into());
                 next.run.settings = settings.clone();
-                let id = next.next_run_id();
                 let backend = next.run.backend.as_ref().map(|report| report.kind);
                 Rc::make_mut(&mut next.runs).push(RunRecord::new(id, settings, backend, compare));
             }
@@ -286,6 +308,7 @@ impl AppState {
             Action::RunsRestored(runs, unreadable) => next.restore_runs(runs, unreadable),
             Action::StoragePersisted(persisted) => next.storage.persisted = Some(persisted),
             Action::RunResumed(id) => {
+                next.renumbered.clear();
                 next.resume_waiting = None;
                 next.resume_run(id);
             }
@@ -334,9 +357,21 @@ impl AppState {
             FromEngine::Checkpoint { .. } | FromEngine::ModelImported { .. } | FromEngine::ModelFile { .. } => {
                 self.apply_persistence(event)
             }
+            // A stopped run's last reports can arrive after the next run was listed: they go to
+            // their own run, never into the live one.
+            FromEngine::Steps { run, steps } if !self.is_live(run) => {
+                if let Some(record) = self.listed_run(run) {
+                    Rc::make_mut(&mut record.steps).extend(steps);
+                }
+            }
+            FromEngine::Epoch { run, report } if !self.is_live(run) => {
+                if let Some(record) = self.listed_run(run) {
+                    Rc::make_mut(&mut record.epochs).push(report);
+                }
+            }
             FromEngine::TestPredictions(predictions) => {
                 let labels = self.test.as_ref().map(|t| t.labels().to_vec());
-                if let (Some(labels), Some(run)) = (labels, self.current_run()) {
+                if let (Some(labels), Some(run)) = (labels, self.listed_run(predictions.run)) {
                     let set = ClassifiedSet::new(&labels, &predictions.probabilities);
                     run.evaluation = Some((predictions.epoch, EvalRef(Rc::new(set))));
                 }
@@ -351,8 +386,8 @@ impl AppState {
             FromEngine::Backend(_)
             | FromEngine::Phase(_)
             | FromEngine::Preparing(_)
-            | FromEngine::Steps(_)
-            | FromEngine::Epoch(_)
+            | FromEngine::Steps { .. }
+            | FromEngine::Epoch { .. }
             | FromEngine::Memory(_)
             | FromEngine::Refused(_)
             | FromEngine::Crashed(_) => self.apply_run(event),

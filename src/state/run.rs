@@ -110,11 +110,11 @@ impl RunView {
                 }
                 self.preparing = Some(what);
             }
-            FromEngine::Steps(points) => {
+            FromEngine::Steps { steps, .. } => {
                 self.preparing = None;
-                Rc::make_mut(&mut self.steps).extend(points);
+                Rc::make_mut(&mut self.steps).extend(steps);
             }
-            FromEngine::Epoch(point) => Rc::make_mut(&mut self.epochs).push(point),
+            FromEngine::Epoch { report, .. } => Rc::make_mut(&mut self.epochs).push(report),
             FromEngine::Memory(memory) => self.memory = Some(memory),
             FromEngine::Refused(reason) => {
                 self.pending = None;

@@ -168,7 +168,11 @@ impl AppState {
         let taken = self.storage.unreadable.iter().map(|u| u.id);
         let first_new = all.iter().map(|r| r.id).chain(taken).max().unwrap_or(0);
         for (i, run) in runs.drain(..).enumerate() {
-            all.push(RunRecord { id: first_new + 1 + i as u32, ..run });
+            let id = first_new + 1 + i as u32;
+            if run.id != id {
+                self.renumbered.push((run.id, id));
+            }
+            all.push(RunRecord { id, ..run });
         }
         *runs = all;
         self.storage.restored = true;
@@ -215,8 +219,8 @@ impl AppState {
     /// Reports about checkpoints and model files.
     pub(crate) fn apply_persistence(&mut self, event: FromEngine) {
         match event {
-            FromEngine::Checkpoint { global_step, checkpoint, model_file, .. } => {
-                if let Some(run) = Rc::make_mut(&mut self.runs).last_mut() {
+            FromEngine::Checkpoint { run, global_step, checkpoint, model_file, .. } => {
+                if let Some(run) = self.listed_run(run) {
                     run.checkpoint_step = Some(global_step);
                     run.unsaved_checkpoint = Some(Rc::new(checkpoint));
                 }

@@ -64,9 +64,6 @@ pub fn App() -> Html {
     // the panels whose data changed, not every panel that takes a callback.
     let on_command = use_callback((state.dispatcher(), engine.clone()), |command: ToEngine, (dispatcher, engine)| {
         match &command {
-            ToEngine::Start(settings) => {
-                dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: false })
-            }
             ToEngine::Pause => dispatcher.dispatch(Action::Pending(Pending::Pause)),
             ToEngine::Resume => dispatcher.dispatch(Action::Pending(Pending::Resume)),
             ToEngine::Stop => dispatcher.dispatch(Action::Pending(Pending::Stop)),
@@ -88,11 +85,21 @@ pub fn App() -> Html {
         });
     }
     // A preset lists its runs for the overlay and starts the first; the rest wait in the queue.
-    let start_listed =
-        use_callback((state.dispatcher(), engine.clone()), |settings: RunSettings, (dispatcher, engine)| {
-            dispatcher.dispatch(Action::RunRequested { settings: settings.clone(), compare: true });
-            engine.emit(ToEngine::Start(settings));
-        });
+    let start_listed = use_callback(
+        (state.dispatcher(), engine.clone(), state.next_run_id()),
+        |settings: RunSettings, (dispatcher, engine, id)| {
+            dispatcher.dispatch(Action::RunRequested { id: *id, settings: settings.clone(), compare: true });
+            engine.emit(ToEngine::Start { run: *id, settings });
+        },
+    );
+    // The Start button: one run, listed under the id the engine will tag its reports with.
+    let on_start = use_callback(
+        (state.dispatcher(), engine.clone(), state.next_run_id()),
+        |settings: RunSettings, (dispatcher, engine, id)| {
+            dispatcher.dispatch(Action::RunRequested { id: *id, settings: settings.clone(), compare: false });
+            engine.emit(ToEngine::Start { run: *id, settings });
+        },
+    );
     let on_preset = use_callback(
         (state.dispatcher(), start_listed.clone()),
         |mut runs: Vec<RunSettings>, (dispatcher, start_listed)| {
@@ -170,7 +177,7 @@ pub fn App() -> Html {
                 <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()} run_active={run_active}
                                import_error={state.storage.import_error.clone()} />
                 <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}
-                            {on_command} {on_settings} />
+                            {on_command} {on_start} {on_settings} />
                 <section class="card runs-card" aria-label="Runs">
                     <div class="card-head"><h2>{"Runs and comparisons"}</h2></div>
                     <Presets disabled={!can_preset} {on_preset} />

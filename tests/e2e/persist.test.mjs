@@ -253,6 +253,44 @@ test('a run that diverges stops with a message naming the step, and keeps its re
   }
 });
 
+test('Stop then an immediate Start: the stopped run keeps its own stop checkpoint, the new run gets nothing of it', async () => {
+  const context = await launch();
+  try {
+    // On the software GPU an Atelier CNN step takes seconds and its 16 MB checkpoint long to
+    // read back: the engine confirms Stop at once, the stopped run's last step and checkpoint
+    // arrive well after the next run is listed.
+    const page = await openReady(context, server.url, '?backend=webgpu');
+    await waitFor(page, async () => (await page.getByTestId('backend').getAttribute('data-value')) === 'webgpu', 120_000, 'WebGPU');
+    await page.getByTestId('model-select').selectOption('atelier-cnn');
+    await page.getByTestId('subset-select').selectOption('1000');
+    await page.getByTestId('epochs-select').selectOption('1');
+    await page.getByTestId('train-start').click();
+    await waitFor(page, async () => (await steps(page)) >= 1, 300_000, 'a first step');
+    await page.getByTestId('train-stop').click();
+    const start = page.getByTestId('train-start');
+    await waitFor(page, async () => !(await start.isDisabled()), 30_000, 'Start enabled');
+    await start.click();
+    const first = page.locator('[data-testid="run-item"][data-run-id="1"]');
+    const second = page.locator('[data-testid="run-item"][data-run-id="2"]');
+    await second.waitFor({ timeout: 10_000 });
+    const checkpointOf = async (run) => (await run.getAttribute('data-checkpoint-step')) || null;
+    // Whichever run the stop checkpoint lands on, it must be run 1, at its last step.
+    await waitFor(page, async () => (await checkpointOf(first)) !== null || (await checkpointOf(second)) !== null, 120_000, 'the stop checkpoint');
+    assert.equal(await checkpointOf(second), null, 'run 2 has no checkpoint of its own yet');
+    // At the step where it stopped: its last reported one or the one in flight at Stop.
+    const [stoppedAt, reported] = [Number(await checkpointOf(first)), Number(await first.getAttribute('data-steps'))];
+    assert.ok(stoppedAt >= reported && stoppedAt <= reported + 2, `run 1's checkpoint at step ${stoppedAt}, its curve at ${reported}`);
+    await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'stored as run 1');
+    assert.ok(!(await stored(page)).blobs.includes('checkpoint:2'), 'nothing stored as run 2');
+    // Run 2's curve is its own: it starts at step 1.
+    await waitFor(page, async () => (await steps(page)) >= 1, 120_000, 'run 2 steps');
+    const series = JSON.parse(await page.getByTestId('chart-loss').getAttribute('data-series'));
+    assert.equal(series.training.points, await steps(page), `one point per step of run 2: ${JSON.stringify(series)}`);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a run whose GPU is lost resumes on the CPU from its last WebGPU checkpoint', async () => {
   const context = await launch();
   try {

@@ -16,6 +16,8 @@ pub struct TrainPanelProps {
     pub runs: std::rc::Rc<Vec<crate::state::runs::RunRecord>>,
     pub data_ready: bool,
     pub on_command: Callback<ToEngine>,
+    /// Start a run with these settings.
+    pub on_start: Callback<RunSettings>,
     pub on_settings: Callback<RunSettings>,
 }
 
@@ -45,7 +47,7 @@ fn choices<T: ToString>(values: &[T], label: impl Fn(&T) -> String) -> Vec<(Stri
 
 #[component]
 pub fn TrainPanel(props: &TrainPanelProps) -> Html {
-    let TrainPanelProps { run, runs, data_ready, on_command, on_settings } = props;
+    let TrainPanelProps { run, runs, data_ready, on_command, on_start, on_settings } = props;
     let s = &run.settings;
     let active = run.phase.is_active();
     let locked = active;
@@ -136,8 +138,8 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
     };
 
     let start = {
-        let (on_command, settings) = (on_command.clone(), s.clone());
-        Callback::from(move |_| on_command.emit(ToEngine::Start(settings.clone())))
+        let (on_start, settings) = (on_start.clone(), s.clone());
+        Callback::from(move |_| on_start.emit(settings.clone()))
     };
     let paused = run.phase == RunState::Paused;
     let pause = on_command.reform(move |_| if paused { ToEngine::Resume } else { ToEngine::Pause });

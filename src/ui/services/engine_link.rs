@@ -276,7 +276,7 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
     let send = use_memo((), move |_| {
         let readback = readback_every();
         Callback::from(move |mut command| {
-            if let ToEngine::Start(settings) = &mut command {
+            if let ToEngine::Start { settings, .. } = &mut command {
                 settings.readback_every = readback;
             }
             link.send(command)

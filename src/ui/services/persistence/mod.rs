@@ -145,7 +145,7 @@ pub fn resume_run(id: u32, dispatch: impl Fn(Action) + 'static, engine: Callback
             Ok(Some(checkpoint)) => {
                 dispatch(Action::RunResumed(id));
                 let readback_every = crate::ui::services::engine_link::readback_every();
-                engine.emit(ToEngine::ResumeRun { checkpoint, readback_every });
+                engine.emit(ToEngine::ResumeRun { run: id, checkpoint, readback_every });
             }
             Ok(None) => dispatch(Action::StorageFailed(format!("Run {id} has no saved checkpoint to resume from."))),
             Err(message) => dispatch(Action::StorageFailed(format!("Run {id} could not be resumed: {message}"))),
