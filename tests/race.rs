@@ -176,6 +176,7 @@ fn init_and_backend_reports_survive_the_worker_codec() {
         data_base: "data/".into(),
         pretrained_url: "models/atelier-cnn.safetensors".into(),
         weights_channel: "atelier-weights-0.5".into(),
+        checkpoint_seconds: 30.0,
     };
     let back: ToEngine = bincode::deserialize(&bincode::serialize(&init).unwrap()).unwrap();
     assert_eq!(back, init);

@@ -47,6 +47,7 @@ impl Engine {
             chooser: Chooser::new(EngineRole::Trainer),
             snapshot_requested: false,
             diverge_requested: false,
+            checkpoint_seconds: 30.0,
             importing: 0,
             data_base: "data/".into(),
             data: None,
@@ -66,8 +67,18 @@ impl Engine {
         shared.borrow_mut().page = Some(from);
         PAGE.with(|page| *page.borrow_mut() = Some((shared.borrow().scope.clone(), from)));
         match command {
-            ToEngine::Init { role, force, settings, known, data_base, pretrained_url, weights_channel } => {
+            ToEngine::Init {
+                role,
+                force,
+                settings,
+                known,
+                data_base,
+                pretrained_url,
+                weights_channel,
+                checkpoint_seconds,
+            } => {
                 shared.borrow_mut().data_base = data_base;
+                shared.borrow_mut().checkpoint_seconds = checkpoint_seconds;
                 let weights = match role {
                     EngineRole::Trainer => WeightsChannel::for_trainer(&weights_channel),
                     EngineRole::Classifier => {

@@ -31,6 +31,9 @@ pub(super) struct Shared {
     pub(super) chooser: Chooser,
     /// Set by [`ToEngine::Snapshot`]: the run loop sends a checkpoint at its next step.
     pub(super) snapshot_requested: bool,
+    /// Seconds of training between checkpoints within an epoch (besides those at epoch ends,
+    /// at Pause and at Stop), so a reload in a long epoch loses at most that.
+    pub(super) checkpoint_seconds: f64,
     /// Set by `TestHook::Diverge`: the run loop ruins its weights before its next step.
     pub(super) diverge_requested: bool,
     /// Model files being imported: a classification with the last run's weights waits for them.

@@ -96,6 +96,8 @@ pub(super) async fn train(
     let mut pause_announced = false;
     let mut last_yield = now();
     let mut pace = Pace::new(now());
+    // When the last checkpoint was taken (epoch end, Pause, or within the epoch).
+    let mut checkpointed_at = now();
     let learning_rate = trainer.config().learning_rate;
     let mut collect = |buffer: &mut Vec<StepReport>, pace: &mut Pace| -> Result<(), Halt> {
         let mut reports = reads.take().map_err(|e| device_failure("training", &e))?;
@@ -137,6 +139,7 @@ pub(super) async fn train(
                     pause_announced = true;
                     shared.borrow().send_phase();
                     super::saving::send_checkpoint(shared, trainer, run, None).await;
+                    checkpointed_at = now();
                 }
                 yield_to_events(50).await;
                 pace.skip(now());
@@ -148,13 +151,15 @@ pub(super) async fn train(
             let _ = shared.borrow_mut().state.transition(&RunEvent::Finish);
             break Ok(());
         }
-        if std::mem::take(&mut shared.borrow_mut().snapshot_requested) {
+        let due = now() - checkpointed_at >= shared.borrow().checkpoint_seconds;
+        if std::mem::take(&mut shared.borrow_mut().snapshot_requested) || due {
             reads.settle(0).await;
             if let Err(e) = collect(&mut buffer, &mut pace) {
                 break Err(e);
             }
             flush(shared, run, &mut buffer);
             super::saving::send_checkpoint(shared, trainer, run, None).await;
+            checkpointed_at = now();
         }
         if std::mem::take(&mut shared.borrow_mut().diverge_requested) {
             trainer.poison_weights();
@@ -176,6 +181,7 @@ pub(super) async fn train(
                 if let Err(e) = end_epoch(shared, trainer, device, run).await {
                     break Err(e);
                 }
+                checkpointed_at = now();
                 pace.skip(now());
             }
         }

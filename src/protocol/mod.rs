@@ -30,7 +30,8 @@ pub enum ToEngine {
     /// Start as `role`. `force`: the backend the user chose (`?backend=`), else the faster one
     /// is measured for `settings`; `known`: races of earlier visits, reused for the same adapter
     /// and workload. Also where the data files and the shipped pre-trained weights are, and the
-    /// `BroadcastChannel` on which the trainer posts its weights (model files) to the classifier.
+    /// `BroadcastChannel` on which the trainer posts its weights (model files) to the classifier,
+    /// and how often a run's checkpoint is taken within an epoch (seconds of training).
     Init {
         role: EngineRole,
         force: Option<BackendKind>,
@@ -39,6 +40,7 @@ pub enum ToEngine {
         data_base: String,
         pretrained_url: String,
         weights_channel: String,
+        checkpoint_seconds: f64,
     },
     /// The settings changed (model, layers, batch size): measure again if that is a new workload
     /// (the classifier: measure classification now).

@@ -178,6 +178,39 @@ test('a run interrupted by a reload resumes from its checkpoint: steps and curve
   }
 });
 
+test('a reload in the middle of a long epoch resumes from the checkpoint taken within it', async () => {
+  const context = await launch();
+  try {
+    // A checkpoint every 2 s of training (30 s by default) inside a 860-step epoch.
+    const page = await openReady(context, server.url, '?backend=cpu&checkpoint_every=2');
+    await page.getByTestId('model-select').selectOption('dense');
+    await page.getByTestId('hidden-select').selectOption('128');
+    await page.getByTestId('subset-select').selectOption('all');
+    await page.getByTestId('epochs-select').selectOption('1');
+    await page.getByTestId('train-start').click();
+    const run = () => page.locator('[data-testid="run-item"][data-run-id="1"]');
+    await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 60_000, 'a checkpoint stored within the epoch');
+    await page.reload();
+    await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    await run().waitFor({ timeout: 30_000 });
+    assert.equal(await run().getAttribute('data-state'), 'interrupted');
+    const checkpointed = Number(await run().getAttribute('data-checkpoint-step'));
+    assert.ok(checkpointed > 0 && checkpointed < 860, `checkpointed at step ${checkpointed} of the 860-step epoch`);
+    await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
+    await run().getByTestId('run-resume').click();
+    await waitFor(page, async () => (await steps(page)) > checkpointed, 120_000, 'steps after resuming');
+    const firstAfter = await steps(page);
+    // Steps reach the page every 0.1 s (a few dozen Dense steps): the count goes on from there.
+    assert.ok(firstAfter < checkpointed + 100, `resumed at step ${firstAfter}, checkpoint at ${checkpointed}`);
+    const series = JSON.parse(await page.getByTestId('chart-loss').getAttribute('data-series'));
+    assert.equal(series.training.points, firstAfter, 'one curve: the steps up to the checkpoint, then the resumed ones');
+    await record('persist_mid_epoch_resume', { checkpointed, firstAfter });
+    await page.getByTestId('train-stop').click();
+  } finally {
+    await context.close();
+  }
+});
+
 test('Resume clicked before the engine is ready waits, keeps every step, and resumes once it is', async () => {
   const context = await launch();
   try {

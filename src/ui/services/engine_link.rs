@@ -148,6 +148,7 @@ impl Link {
             data_base: self.data_base.clone(),
             pretrained_url: absolute(PRETRAINED_MODEL),
             weights_channel: self.weights_channel.clone(),
+            checkpoint_seconds: checkpoint_seconds(),
         }
     }
 
@@ -227,6 +228,12 @@ impl Link {
             _ => {}
         }
     }
+}
+
+/// `?checkpoint_every=S`: seconds of training between checkpoints within an epoch (30 by
+/// default; the tests take them sooner).
+fn checkpoint_seconds() -> f64 {
+    query_param("checkpoint_every").and_then(|v| v.parse().ok()).filter(|&s: &f64| s >= 1.0).unwrap_or(30.0)
 }
 
 /// `?readback=N`: the worker reads the loss back only every N steps (benchmarks; 1 by default).

@@ -9,6 +9,7 @@ mod database;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use gloo::events::EventListener;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -33,7 +34,7 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
 
     // Restore once: the runs, then the latest model for the engine, then the usage figure.
     {
-        let (dispatcher, saved) = (state.dispatcher(), saved.clone());
+        let (dispatcher, saved, engine) = (state.dispatcher(), saved.clone(), engine.clone());
         use_effect_with((), move |_| {
             spawn_local(async move {
                 match database::load_runs().await {
@@ -74,6 +75,21 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
                 }
             });
         }
+    }
+
+    // A hidden tab (switched away from, minimised, or closing) asks for a checkpoint of the run
+    // in progress, so that a reload or a discarded tab loses as little as possible.
+    {
+        use_effect_with(state.run.phase.is_active(), move |active| {
+            let listener = active.then(|| {
+                EventListener::new(&gloo::utils::document(), "visibilitychange", move |_| {
+                    if gloo::utils::document().hidden() {
+                        engine.emit(ToEngine::Snapshot);
+                    }
+                })
+            });
+            move || drop(listener)
+        });
     }
 
     // After every render: whatever changed since it was last written. One write job at a time,
