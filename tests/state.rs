@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use atelier::protocol::{EpochReport, EvalReport, FromEngine, RunSettings, RunState, StepInfo, StepReport};
 use atelier::state::runs::RunRecord;
+use atelier::state::saved::SavedRun;
 use atelier::state::{Action, AppState};
 
 const STEPS_PER_EPOCH: usize = 10;
@@ -195,4 +196,14 @@ fn a_run_renumbered_by_a_restore_still_gets_its_reports() {
     // The engine tags the run it was started as: 1.
     let state = engine(&state, FromEngine::Steps { run: 1, steps: vec![step(1), step(2)] });
     assert_eq!((state.runs[0].steps.len(), state.runs[1].steps.len()), (30, 2));
+}
+
+#[test]
+fn an_interrupted_run_shows_its_checkpoint_step_from_the_reload_on() {
+    let mut saved = SavedRun::from(&saved_run(1, 25, Some(10)));
+    saved.phase = RunState::Running;
+    let run = RunRecord::from(saved);
+    assert!(run.interrupted && run.is_resumable());
+    // The counter shows step 10 at once; resuming does not make it run backwards from 25.
+    assert_eq!((run.steps.len(), run.steps.last().unwrap().info.global_step, run.epochs.len()), (10, 10, 1));
 }

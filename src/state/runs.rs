@@ -42,6 +42,14 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// Its curves cut back to its checkpoint (none: to nothing), where a resume continues.
+    pub fn cut_back_to_checkpoint(&mut self) {
+        let step = self.checkpoint_step.unwrap_or(0);
+        self.steps = Rc::new(self.steps.iter().copied().filter(|s| s.info.global_step <= step).collect());
+        let steps_per_epoch = self.steps.last().map_or(usize::MAX, |s| s.info.steps_per_epoch.max(1));
+        self.epochs = Rc::new(self.epochs.iter().copied().filter(|e| e.epoch * steps_per_epoch <= step).collect());
+    }
+
     pub fn new(id: u32, settings: RunSettings, backend: Option<BackendKind>, compare: bool) -> Self {
         Self {
             id,

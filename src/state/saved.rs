@@ -100,6 +100,11 @@ impl From<SavedRun> for RunRecord {
         run.epochs = Rc::new(saved.epochs);
         run.checkpoint_step = saved.checkpoint_step;
         run.interrupted = interrupted;
+        // What an interrupted run shows is what it will resume from: its step counter never
+        // runs backwards when Resume is clicked.
+        if interrupted && run.checkpoint_step.is_some() {
+            run.cut_back_to_checkpoint();
+        }
         run
     }
 }
@@ -193,10 +198,7 @@ impl AppState {
             return;
         };
         let mut run = runs.remove(position);
-        let step = run.checkpoint_step.unwrap_or(0);
-        run.steps = Rc::new(run.steps.iter().copied().filter(|s| s.info.global_step <= step).collect());
-        let steps_per_epoch = run.steps.last().map_or(usize::MAX, |s| s.info.steps_per_epoch.max(1));
-        run.epochs = Rc::new(run.epochs.iter().copied().filter(|e| e.epoch * steps_per_epoch <= step).collect());
+        run.cut_back_to_checkpoint();
         run.phase = RunState::Running;
         run.preparing = Some("Resuming…".into());
         run.interrupted = false;

@@ -15,7 +15,7 @@ use crate::ui::panels::train::TrainPanel;
 use crate::ui::services::engine_link::use_engine;
 use crate::ui::services::persistence;
 use crate::ui::services::persistence::use_autosave;
-use crate::web::{DatasetEvent, load_dataset, mark, query_param};
+use crate::web::{DatasetEvent, defined, load_dataset, mark, query_param};
 
 /// Where the four `.gz` files live: `data/` beside the app, or `?data=<url>`.
 fn data_base_url() -> String {
@@ -51,6 +51,7 @@ pub fn App() -> Html {
     use_effect_with((), |_| {
         if query_param("sw").as_deref() != Some("0")
             && let Some(window) = web_sys::window()
+            && defined(&window.navigator(), "serviceWorker")
         {
             let _ = window.navigator().service_worker().register("sw.js");
         }

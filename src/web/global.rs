@@ -25,8 +25,13 @@ impl Scope {
         Ok(wasm_bindgen_futures::JsFuture::from(promise).await?.unchecked_into())
     }
 
-    /// `None` where the Cache API is unavailable (insecure origin, some private modes).
+    /// `None` where the Cache API is unavailable (insecure origin, some private modes). There
+    /// `caches` is undefined, and web-sys would hand it over as a `CacheStorage` whose first
+    /// call throws: look before using it.
     pub(crate) fn caches(&self) -> Option<CacheStorage> {
+        if !defined(&js_sys::global(), "caches") {
+            return None;
+        }
         match self {
             Scope::Window(w) => w.caches().ok(),
             Scope::Worker(w) => w.caches().ok(),
@@ -68,4 +73,10 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
         .await
         .map_err(|e| format!("download interrupted: {}", reason(e)))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Whether `object.name` exists: APIs for secure contexts only (Cache API, service workers,
+/// `navigator.storage`, WebGPU) are simply absent on a plain-http LAN address.
+pub fn defined(object: &wasm_bindgen::JsValue, name: &str) -> bool {
+    js_sys::Reflect::get(object, &name.into()).is_ok_and(|value| !value.is_undefined() && !value.is_null())
 }

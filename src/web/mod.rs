@@ -8,4 +8,4 @@ mod global;
 pub use crate::data::FileProgress;
 pub use dataset::{DatasetEvent, load_dataset};
 pub use fetch::DATA_CACHE;
-pub use global::{fetch_bytes, mark, query_param};
+pub use global::{defined, fetch_bytes, mark, query_param};

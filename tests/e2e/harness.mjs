@@ -34,8 +34,8 @@ export async function serveDist(root = DIST) {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) };
 }
 
-/** Headless Debian Chromium with WebGPU allowed, in a fresh profile. */
-export async function launch() {
+/** Headless Debian Chromium with WebGPU allowed, in a fresh profile (`args`: more switches). */
+export async function launch(args = []) {
   const profile = await mkdtemp(join(tmpdir(), 'atelier-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -44,7 +44,7 @@ export async function launch() {
     viewport: { width: 1400, height: 1000 },
     args: [
       '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', ...args,
     ],
   });
   // Each profile holds the dataset, the app and saved models (~150 MB): never leave it behind.

@@ -135,21 +135,27 @@ pub async fn clear() -> Result<(), String> {
 
 /// What this site stores in all (IndexedDB, the dataset cache, the app): bytes used and allowed.
 pub async fn usage() -> Option<(f64, f64)> {
-    let storage = web_sys::window()?.navigator().storage();
+    let storage = storage_manager()?;
     let estimate = JsFuture::from(storage.estimate().ok()?).await.ok()?;
     let number = |name: &str| js_sys::Reflect::get(&estimate, &name.into()).ok().and_then(|v| v.as_f64());
     Some((number("usage")?, number("quota")?))
 }
 
+/// `navigator.storage`, which only secure contexts have (not a plain-http LAN address).
+fn storage_manager() -> Option<web_sys::StorageManager> {
+    let navigator = web_sys::window()?.navigator();
+    crate::web::defined(&navigator, "storage").then(|| navigator.storage())
+}
+
 /// Whether the browser keeps this site's data until the user deletes it.
 pub async fn persisted() -> Option<bool> {
-    let storage = web_sys::window()?.navigator().storage();
+    let storage = storage_manager()?;
     JsFuture::from(storage.persisted().ok()?).await.ok()?.as_bool()
 }
 
 /// Asks the browser to keep this site's data (it may ask the user, or decide by engagement).
 pub async fn persist() -> Option<bool> {
-    let storage = web_sys::window()?.navigator().storage();
+    let storage = storage_manager()?;
     JsFuture::from(storage.persist().ok()?).await.ok()?.as_bool()
 }
 
