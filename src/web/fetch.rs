@@ -1,6 +1,7 @@
 //! One data file: from the Cache API when it is there, else from the network with progress.
 
-use js_sys::{Array, Uint8Array};
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -11,6 +12,25 @@ use crate::data::{DataError, DataFile, FileProgress};
 
 /// The Cache API bucket for the dataset. Bump the version to drop old entries.
 pub const DATA_CACHE: &str = "atelier-data-v1";
+
+/// Seconds without a byte after which a download counts as stalled: it fails with a message
+/// and Retry, instead of "Loading" for ever on a connection that went quiet.
+const STALL_SECONDS: u32 = 20;
+const STALLED: &str = "atelier:stalled";
+
+/// The reader's next chunk, or `None` when nothing arrived for [`STALL_SECONDS`].
+async fn read_within(reader: &ReadableStreamDefaultReader) -> Result<Option<JsValue>, JsValue> {
+    let mut resolve_stall: Option<Function> = None;
+    let stall = Promise::new(&mut |resolve, _| resolve_stall = Some(resolve));
+    let timer = Timeout::new(STALL_SECONDS * 1000, move || {
+        if let Some(resolve) = resolve_stall {
+            let _ = resolve.call1(&JsValue::UNDEFINED, &STALLED.into());
+        }
+    });
+    let step = JsFuture::from(Promise::race(&Array::of2(&reader.read(), &stall))).await?;
+    drop(timer); // cancels it when the chunk came first
+    Ok((step.as_string().as_deref() != Some(STALLED)).then_some(step))
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -67,7 +87,13 @@ pub(crate) async fn fetch_gz(
     let chunks = Array::new();
     let (mut loaded, mut reported) = (0.0, 0.0);
     loop {
-        let step = JsFuture::from(reader.read()).await.map_err(network)?;
+        let Some(step) = read_within(&reader).await.map_err(network)? else {
+            let _ = reader.cancel();
+            return Err(DataError::Network {
+                file: file.short_name(),
+                reason: format!("no data arrived for {STALL_SECONDS} s, after {:.1} MB", loaded / 1e6),
+            });
+        };
         let done = js_sys::Reflect::get(&step, &"done".into()).map_err(network)?.is_truthy();
         if done {
             break;

@@ -150,3 +150,50 @@ test('truncated and corrupt files are refused with a message, not cached', async
     await context.close();
   }
 });
+
+/** A data server whose test-images file sends half its bytes, then goes quiet (`stall`) or
+ * drops the connection (`cut`); the other files are whole. Cross-origin, so it allows CORS. */
+async function faultyDataServer(mode) {
+  const { createServer } = await import('node:http');
+  const sockets = new Set();
+  const server = createServer(async (req, res) => {
+    const name = req.url.split('/').pop();
+    const body = await readFile(join(DIST, 'data', name)).catch(() => null);
+    const headers = { 'access-control-allow-origin': '*', 'content-type': 'application/gzip' };
+    if (!body) return res.writeHead(404, headers).end();
+    res.writeHead(200, { ...headers, 'content-length': body.length });
+    if (name !== 't10k-images-idx3-ubyte.gz') return res.end(body);
+    res.write(body.subarray(0, body.length >> 1));
+    if (mode === 'cut') setTimeout(() => res.socket.destroy(), 200);
+  });
+  server.on('connection', (socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)); });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: () => { sockets.forEach((s) => s.destroy()); return new Promise((ok) => server.close(ok)); },
+  };
+}
+
+test('a connection that goes quiet mid-file fails after 20 s with Retry; one cut mid-file fails at once', async () => {
+  for (const [mode, expected, within] of [
+    ['stall', /test-images: the download failed \(no data arrived for 20 s, after [\d.]+ MB\)/, 60_000],
+    ['cut', /test-images: the download failed/, 30_000],
+  ]) {
+    const data = await faultyDataServer(mode);
+    const context = await launch();
+    try {
+      const page = await context.newPage();
+      const started = Date.now();
+      await page.goto(`${server.url}?data=${encodeURIComponent(data.url)}&sw=0`);
+      await status(page).and(page.locator('[data-state="error"]')).waitFor({ timeout: within });
+      const message = await page.getByTestId('data-error').textContent();
+      assert.match(message, expected, `${mode}: ${message}`);
+      await page.getByTestId('data-retry').waitFor();
+      await record(`data_${mode}_error_after_ms`, Date.now() - started);
+      if (mode === 'stall') await screenshot(page, 'data-stalled');
+    } finally {
+      await context.close();
+      await data.close();
+    }
+  }
+});
