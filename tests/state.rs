@@ -207,3 +207,13 @@ fn an_interrupted_run_shows_its_checkpoint_step_from_the_reload_on() {
     // The counter shows step 10 at once; resuming does not make it run backwards from 25.
     assert_eq!((run.steps.len(), run.steps.last().unwrap().info.global_step, run.epochs.len()), (10, 10, 1));
 }
+
+#[test]
+fn a_run_started_before_the_restore_keeps_the_id_it_claimed_unless_it_collides() {
+    let started =
+        AppState::default().reduced(Action::RunRequested { id: 5, settings: RunSettings::default(), compare: false });
+    let state =
+        started.reduced(Action::RunsRestored(vec![saved_run(1, 30, Some(30)), saved_run(2, 20, Some(20))], vec![]));
+    assert_eq!(ids(&state), [1, 2, 5]);
+    assert!(state.renumbered.is_empty());
+}

@@ -172,8 +172,17 @@ impl AppState {
         let mut all = restored;
         let taken = self.storage.unreadable.iter().map(|u| u.id);
         let first_new = all.iter().map(|r| r.id).chain(taken).max().unwrap_or(0);
-        for (i, run) in runs.drain(..).enumerate() {
-            let id = first_new + 1 + i as u32;
+        // Runs started meanwhile keep their ids (claimed in storage, so unique) unless one
+        // collides with a restored run: that one moves past every id in use.
+        let kept_max = runs.iter().map(|r| r.id).filter(|&id| id > first_new).max().unwrap_or(first_new);
+        let mut next_free = kept_max;
+        for run in runs.drain(..) {
+            let id = if run.id > first_new {
+                run.id
+            } else {
+                next_free += 1;
+                next_free
+            };
             if run.id != id {
                 self.renumbered.push((run.id, id));
             }

@@ -86,19 +86,18 @@ pub fn App() -> Html {
         });
     }
     // A preset lists its runs for the overlay and starts the first; the rest wait in the queue.
+    let backend = state.run.backend.as_ref().map(|report| report.kind);
     let start_listed = use_callback(
-        (state.dispatcher(), engine.clone(), state.next_run_id()),
-        |settings: RunSettings, (dispatcher, engine, id)| {
-            dispatcher.dispatch(Action::RunRequested { id: *id, settings: settings.clone(), compare: true });
-            engine.emit(ToEngine::Start { run: *id, settings });
+        (state.dispatcher(), engine.clone(), state.next_run_id(), backend),
+        |settings: RunSettings, (dispatcher, engine, id, backend)| {
+            persistence::start_run(*id, settings, true, *backend, dispatcher.clone(), engine.clone())
         },
     );
     // The Start button: one run, listed under the id the engine will tag its reports with.
     let on_start = use_callback(
-        (state.dispatcher(), engine.clone(), state.next_run_id()),
-        |settings: RunSettings, (dispatcher, engine, id)| {
-            dispatcher.dispatch(Action::RunRequested { id: *id, settings: settings.clone(), compare: false });
-            engine.emit(ToEngine::Start { run: *id, settings });
+        (state.dispatcher(), engine.clone(), state.next_run_id(), backend),
+        |settings: RunSettings, (dispatcher, engine, id, backend)| {
+            persistence::start_run(*id, settings, false, *backend, dispatcher.clone(), engine.clone())
         },
     );
     let on_preset = use_callback(

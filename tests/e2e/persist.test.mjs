@@ -146,6 +146,56 @@ test('a run and its model survive a reload, export and import, and a corrupt fil
   }
 });
 
+test('two tabs that both train keep distinct runs, each resuming its own checkpoint', async () => {
+  const context = await launch();
+  try {
+    const a = await openReady(context, server.url, '?backend=cpu');
+    await trainDense(a, 1);
+    await waitFor(a, async () => (await runState(a)) === 'done', 300_000, "tab A's run 1");
+    await waitFor(a, async () => (await stored(a)).runs.includes('1'), 30_000, 'run 1 stored');
+    // Tab B opens (it lists run 1), then tab A starts run 2 (3 epochs of all 55,000 images) and
+    // B a run of its own (2 epochs) without reloading: B must not take id 2.
+    const b = await openReady(context, server.url, '?backend=cpu');
+    await b.locator('[data-testid="run-item"][data-run-id="1"]').waitFor({ timeout: 30_000 });
+    await b.getByTestId('backend').and(b.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
+    const trainAll = async (page, epochs) => {
+      await page.getByTestId('model-select').selectOption('dense');
+      await page.getByTestId('hidden-select').selectOption('128');
+      await page.getByTestId('subset-select').selectOption('all');
+      await page.getByTestId('epochs-select').selectOption(String(epochs));
+      await page.getByTestId('train-start').click();
+    };
+    await trainAll(a, 3);
+    await a.locator('[data-testid="run-item"][data-run-id="2"]').waitFor({ timeout: 30_000 });
+    await trainAll(b, 2);
+    await b.locator('[data-testid="run-item"][data-run-id="3"]').waitFor({ timeout: 30_000 });
+    assert.equal(await b.locator('[data-testid="run-item"][data-run-id="2"]').count(), 0, 'tab B did not take id 2');
+    for (const [page, id] of [[a, 2], [b, 3]]) {
+      const run = page.locator(`[data-testid="run-item"][data-run-id="${id}"]`);
+      await waitFor(page, async () => Number(await run.getAttribute('data-checkpoint-step')) >= 860, 300_000, `run ${id}'s first epoch checkpoint`);
+    }
+    await waitFor(a, async () => {
+      const { blobs } = await stored(a);
+      return ['checkpoint:2', 'checkpoint:3'].every((key) => blobs.includes(key));
+    }, 30_000, 'both stored');
+    await b.close();
+    await a.reload();
+    await a.getByTestId('data-status').and(a.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    await a.locator('[data-testid="run-item"][data-run-id="3"]').waitFor({ timeout: 30_000 });
+    const listed = await a.getByTestId('run-item').evaluateAll((els) => els.map((e) => e.dataset.runId));
+    assert.deepEqual(listed.sort(), ['1', '2', '3'], 'three distinct runs');
+    // Run 3 resumes its own checkpoint: its run is 2 epochs of 860 steps, run 2's would be 2,580.
+    await a.getByTestId('backend').and(a.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
+    const third = a.locator('[data-testid="run-item"][data-run-id="3"]');
+    await waitFor(a, async () => (await third.getByTestId('run-resume').count()) === 1, 30_000, 'run 3 resumable');
+    await third.getByTestId('run-resume').click();
+    await waitFor(a, async () => (await third.getAttribute('data-state')) === 'done', 300_000, 'run 3 resumed to its end');
+    assert.equal(Number(await third.getAttribute('data-steps')), 1720);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a run interrupted by a reload resumes from its checkpoint: steps and curve continue', async () => {
   const context = await launch();
   try {

@@ -61,6 +61,23 @@ async fn put(store: &str, key: &str, value: &JsValue) -> Result<(), String> {
     Ok(())
 }
 
+/// A new run's id, claimed together with its first record in one read-write transaction:
+/// IndexedDB runs those one at a time per store, so a run started in another tab of the same
+/// browser never gets the same id (ids were "this tab's highest + 1", and two tabs overwrote
+/// each other's runs). At least `at_least` (what this tab has listed or reserved).
+pub async fn claim_run_id(at_least: u32, record: impl Fn(u32) -> SavedRun) -> Result<u32, String> {
+    let db = database().await?;
+    let tx = db.transaction(&[RUNS], TransactionMode::ReadWrite).map_err(message)?;
+    let store = tx.store(RUNS).map_err(message)?;
+    let keys = store.get_all_keys(None, None).await.map_err(message)?;
+    let stored = keys.iter().filter_map(|key| key.as_string()?.parse::<u32>().ok()).max().unwrap_or(0);
+    let id = (stored + 1).max(at_least);
+    let json = serde_json::to_string(&record(id)).map_err(|e| e.to_string())?;
+    store.put(&JsValue::from_str(&json), Some(&JsValue::from_str(&id.to_string()))).await.map_err(message)?;
+    tx.done().await.map_err(message)?;
+    Ok(id)
+}
+
 pub async fn save_run(run: &SavedRun) -> Result<(), String> {
     let json = serde_json::to_string(run).map_err(|e| e.to_string())?;
     put(RUNS, &run.id.to_string(), &JsValue::from_str(&json)).await

@@ -14,7 +14,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use self::database::LATEST_MODEL;
-use crate::protocol::ToEngine;
+use crate::protocol::{BackendKind, RunSettings, RunState, ToEngine};
 use crate::state::runs::RunRecord;
 use crate::state::saved::SavedRun;
 use crate::state::{Action, AppState};
@@ -151,6 +151,30 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
         let usage = database::usage().await;
         *busy.borrow_mut() = false;
         dispatcher.dispatch(Action::StorageUsage(usage));
+    });
+}
+
+/// Starts a run: its id claimed in storage first (unique across this browser's tabs), then
+/// listed, then sent to the engine, which tags every report with it. `at_least`: this tab's
+/// next id; `compare`: overlaid from the start (preset runs).
+pub fn start_run(
+    at_least: u32,
+    settings: RunSettings,
+    compare: bool,
+    backend: Option<BackendKind>,
+    dispatcher: UseReducerDispatcher<AppState>,
+    engine: Callback<ToEngine>,
+) {
+    spawn_local(async move {
+        let record = |id| {
+            let mut run = RunRecord::new(id, settings.clone(), backend, compare);
+            run.phase = RunState::Running;
+            SavedRun::from(&run)
+        };
+        // Without storage (a private mode that refuses IndexedDB) the tab's own count serves.
+        let id = database::claim_run_id(at_least, record).await.unwrap_or(at_least);
+        dispatcher.dispatch(Action::RunRequested { id, settings: settings.clone(), compare });
+        engine.emit(ToEngine::Start { run: id, settings });
     });
 }
 
