@@ -2,7 +2,8 @@
 //! unchanged, byte buffers with only a length prefix of overhead.
 
 use atelier::protocol::{
-    ClassifierChoice, ClassifyRequest, FromEngine, ModelChoice, StepInfo, StepReport, TestPredictions, ToEngine,
+    ClassifierChoice, ClassifyRequest, FromEngine, ModelChoice, PROTOCOL_VERSION, StepInfo, StepReport,
+    TestPredictions, ToEngine,
 };
 
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(message: &T) -> (T, usize) {
@@ -86,4 +87,13 @@ fn step_reports_cross_as_plain_floats_non_finite_ones_included() {
     // The variant, the run id, the length, six integers, four f64 and two f32: no text for
     // the non-finite ones.
     assert_eq!(encoded, 4 + 4 + 8 + 6 * 8 + 4 * 8 + 2 * 4);
+}
+
+#[test]
+fn the_handshake_is_the_first_variant_of_both_enums_and_never_changes_shape() {
+    // A page and an engine of different builds must still read each other's Hello: variant 0,
+    // one u32, whatever else the enums gain or lose.
+    let version = PROTOCOL_VERSION.to_le_bytes();
+    assert_eq!(bincode::serialize(&ToEngine::Hello(PROTOCOL_VERSION)).unwrap(), [[0; 4], version].concat());
+    assert_eq!(bincode::serialize(&FromEngine::Hello(PROTOCOL_VERSION)).unwrap(), [[0; 4], version].concat());
 }

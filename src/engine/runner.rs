@@ -17,7 +17,9 @@ use super::shared::{Shared, ensure_data, now};
 use super::stepping::{Halt, train};
 use super::weights::WeightsChannel;
 use super::worker::EngineWorker;
-use crate::protocol::{BackendKind, EngineRole, FromEngine, RunEvent, RunSettings, RunState, TestHook, ToEngine};
+use crate::protocol::{
+    BackendKind, EngineRole, FromEngine, PROTOCOL_VERSION, RunEvent, RunSettings, RunState, TestHook, ToEngine,
+};
 use crate::training::Trainer;
 
 pub struct Engine {
@@ -67,6 +69,7 @@ impl Engine {
         shared.borrow_mut().page = Some(from);
         PAGE.with(|page| *page.borrow_mut() = Some((shared.borrow().scope.clone(), from)));
         match command {
+            ToEngine::Hello(_) => shared.borrow().send(FromEngine::Hello(engine_protocol())),
             ToEngine::Init {
                 role,
                 force,
@@ -151,6 +154,18 @@ impl Engine {
             Err(err) => s.send(FromEngine::Refused(err.to_string())),
         }
     }
+}
+
+/// The protocol version this engine speaks: [`PROTOCOL_VERSION`], unless its loader was given
+/// `?protocol=N` (the page does so only in its mismatch test, to stand for another build).
+fn engine_protocol() -> u32 {
+    let location = js_sys::Reflect::get(&js_sys::global(), &"location".into()).unwrap_or_default();
+    let href = js_sys::Reflect::get(&location, &"href".into()).ok().and_then(|h| h.as_string()).unwrap_or_default();
+    web_sys::Url::new(&href)
+        .ok()
+        .and_then(|url| url.search_params().get("protocol"))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(PROTOCOL_VERSION)
 }
 
 /// A new run, or one continuing from a checkpoint the page kept.

@@ -25,8 +25,16 @@ pub use run::{RunEvent, RunState, TransitionError};
 pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};
 
 /// Page → worker.
+/// Bumped whenever a message changes shape. The page's first message and the engine's first
+/// answer carry it ([`ToEngine::Hello`], [`FromEngine::Hello`]): builds that differ refuse each
+/// other instead of misreading bytes.
+pub const PROTOCOL_VERSION: u32 = 2;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
+    /// The handshake, always the first variant (its encoding must never change): the page's
+    /// [`PROTOCOL_VERSION`].
+    Hello(u32),
     /// Start as `role`. `force`: the backend the user chose (`?backend=`), else the faster one
     /// is measured for `settings`; `known`: races of earlier visits, reused for the same adapter
     /// and workload. Also where the data files and the shipped pre-trained weights are, and the
@@ -98,6 +106,8 @@ pub enum TestHook {
 /// Worker → page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FromEngine {
+    /// The answer to [`ToEngine::Hello`], always the first variant: the engine's version.
+    Hello(u32),
     /// The backend in use and why.
     Backend(BackendReport),
     /// A finished race, for the page to keep (sent once the GPU figure is final).

@@ -92,6 +92,8 @@ pub struct AppState {
     /// Runs renumbered by a restore while the engine ran them: (the id the engine tags their
     /// reports with, the id they are listed under).
     pub renumbered: Vec<(u32, u32)>,
+    /// The engine answered the handshake with another protocol version: why, for the banner.
+    pub engine_mismatch: Option<String>,
 }
 
 impl AppState {
@@ -153,6 +155,7 @@ impl Default for AppState {
             pending_import: None,
             resume_waiting: None,
             renumbered: Vec::new(),
+            engine_mismatch: None,
         }
     }
 }
@@ -208,6 +211,8 @@ pub enum Action {
     RunsRestored(Vec<RunRecord>, Vec<UnreadableRun>),
     /// Whether the browser keeps the stored runs until the user deletes them.
     StoragePersisted(bool),
+    /// An engine of another build answered the handshake (the message says what to do).
+    EngineMismatch(String),
     /// The run continues from its checkpoint in the engine.
     RunResumed(u32),
     /// Resume was clicked before the engine was ready: resume run `id` once it is (`None`: done).
@@ -307,6 +312,7 @@ impl AppState {
             Action::ChooseClassifier(choice) => next.classify.model = choice,
             Action::RunsRestored(runs, unreadable) => next.restore_runs(runs, unreadable),
             Action::StoragePersisted(persisted) => next.storage.persisted = Some(persisted),
+            Action::EngineMismatch(message) => next.engine_mismatch = Some(message),
             Action::RunResumed(id) => {
                 next.renumbered.clear();
                 next.resume_waiting = None;
@@ -391,8 +397,8 @@ impl AppState {
             | FromEngine::Memory(_)
             | FromEngine::Refused(_)
             | FromEngine::Crashed(_) => self.apply_run(event),
-            // The engine link keeps these (stored races, the benchmark's figures).
-            FromEngine::Raced(_) | FromEngine::InferenceMeasured(_) => {}
+            // The engine link keeps these (the handshake, stored races, the benchmark's figures).
+            FromEngine::Hello(_) | FromEngine::Raced(_) | FromEngine::InferenceMeasured(_) => {}
         }
     }
 

@@ -129,6 +129,7 @@ impl RunView {
             | FromEngine::ModelFile { .. }
             | FromEngine::ModelImported { .. }
             | FromEngine::InferenceMeasured(_)
+            | FromEngine::Hello(_)
             | FromEngine::Raced(_) => {}
             FromEngine::Crashed(reason) => {
                 self.phase = RunState::Error(format!("The engine crashed ({reason})"));

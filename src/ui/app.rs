@@ -17,6 +17,12 @@ use crate::ui::services::persistence;
 use crate::ui::services::persistence::use_autosave;
 use crate::web::{DatasetEvent, defined, load_dataset, mark, query_param};
 
+fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
+
 /// Where the four `.gz` files live: `data/` beside the app, or `?data=<url>`.
 fn data_base_url() -> String {
     let mut base = query_param("data").unwrap_or_else(|| "data/".into());
@@ -173,6 +179,12 @@ pub fn App() -> Html {
                 <p class="tagline">{"Train a neural network on Fashion-MNIST, right here in your browser."}</p>
             </header>
             <main class="page">
+                if let Some(message) = &state.engine_mismatch {
+                    <div class="card update-needed" data-testid="update-needed" role="alert">
+                        <p class="input-error">{message}</p>
+                        <button class="button primary" onclick={Callback::from(|_| reload())}>{"Reload to update"}</button>
+                    </div>
+                }
                 <DataStatus files={state.files} phase={state.phase.clone()} {on_retry} />
                 <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()} run_active={run_active}
                                import_error={state.storage.import_error.clone()} />

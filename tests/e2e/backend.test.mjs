@@ -131,3 +131,23 @@ test('a drawing is answered while a run trains, Pause shows at once, and the pau
     await context.close();
   }
 });
+
+test('an engine of another build is refused at the handshake: the page says to reload, and nothing hangs or misreads', async () => {
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    // The engine is told to answer the handshake as protocol 999, as a cached engine of another
+    // build would.
+    await page.goto(`${server.url}?debug=1&engine_protocol=999`);
+    const banner = page.getByTestId('update-needed');
+    await banner.waitFor({ timeout: 60_000 });
+    assert.match(await banner.textContent(), /different versions of Atelier \(protocol \d+ and 999\)\. Reload the page to update/);
+    await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    await screenshot(page, 'engine-mismatch');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

@@ -6,12 +6,13 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use gloo_worker::{Spawnable, WorkerBridge};
+use gloo_worker::Spawnable;
 use yew::prelude::*;
 
 use crate::engine::{ENGINE_LOADER, EngineWorker};
 use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine};
 use crate::state::{Action, AppState};
+use crate::ui::services::engine_slot::Slot;
 use crate::ui::services::input_image::now_ms;
 use crate::ui::services::persistence;
 use crate::web::query_param;
@@ -21,8 +22,6 @@ fn absolute(base: &str) -> String {
     let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     web_sys::Url::new_with_base(base, &href).map(|u| u.href()).unwrap_or_else(|_| base.to_string())
 }
-
-type Slot = Rc<RefCell<Option<WorkerBridge<EngineWorker>>>>;
 
 /// At most one classification in flight: while the worker is busy, only the newest request
 /// waits (older ones are dropped), so a fast-moving pen never builds a queue of stale images.
@@ -57,8 +56,18 @@ struct Link {
 
 impl Link {
     fn send_to(slot: &Slot, command: ToEngine) {
-        if let Some(worker) = slot.borrow().as_ref() {
-            worker.send(command);
+        slot.borrow_mut().send(command);
+    }
+
+    /// A worker answered the handshake: with another version (a cached engine of another
+    /// build) the page says so and sends it nothing more.
+    fn answered(&self, slot: &Slot, version: u32) {
+        if !slot.borrow_mut().answered(version) {
+            self.dispatcher.dispatch(Action::EngineMismatch(format!(
+                "This page and its engine come from different versions of Atelier (protocol {} and {version}). \
+                 Reload the page to update; your saved runs are kept.",
+                crate::protocol::PROTOCOL_VERSION
+            )));
         }
     }
 
@@ -158,24 +167,23 @@ impl Link {
         let link = self.clone();
         let worker = EngineWorker::spawner()
             .callback(move |event| link.on_trainer_event(event))
-            .spawn_with_loader(ENGINE_LOADER);
-        worker.send(self.init(EngineRole::Trainer, force));
-        *self.trainer.borrow_mut() = Some(worker);
+            .spawn_with_loader(&engine_loader());
+        self.trainer.borrow_mut().start(worker, self.init(EngineRole::Trainer, force));
     }
 
     fn spawn_classifier(&self) {
         let link = self.clone();
         let worker = EngineWorker::spawner()
             .callback(move |event| link.on_classifier_event(event))
-            .spawn_with_loader(ENGINE_LOADER);
-        worker.send(self.init(EngineRole::Classifier, self.force_classifier));
-        *self.classifier.borrow_mut() = Some(worker);
+            .spawn_with_loader(&engine_loader());
+        self.classifier.borrow_mut().start(worker, self.init(EngineRole::Classifier, self.force_classifier));
         // A restarted classifier has no weights: the trainer posts its newest again.
         Self::send_to(&self.trainer, ToEngine::Snapshot);
     }
 
     fn on_trainer_event(&self, event: FromEngine) {
         match &event {
+            FromEngine::Hello(version) => return self.answered(&self.trainer, *version),
             // The classifier's business.
             FromEngine::Classifier(_)
             | FromEngine::Classified(_)
@@ -208,6 +216,7 @@ impl Link {
 
     fn on_classifier_event(&self, event: FromEngine) {
         match event {
+            FromEngine::Hello(version) => self.answered(&self.classifier, version),
             FromEngine::Backend(report) => self.dispatcher.dispatch(Action::ClassifierBackend(report)),
             FromEngine::Raced(record) => persistence::save_race(record),
             FromEngine::InferenceMeasured(figures) => publish_inference_figures(&figures),
@@ -227,6 +236,15 @@ impl Link {
             // Training reports come from the trainer; the classifier's import answers are quiet.
             _ => {}
         }
+    }
+}
+
+/// The engine's loader; with `?debug=1&engine_protocol=N` the engine is told to answer the
+/// handshake with version N, as an engine of another build would (the mismatch test).
+fn engine_loader() -> String {
+    match (query_param("debug").as_deref(), query_param("engine_protocol")) {
+        (Some("1"), Some(version)) => format!("{ENGINE_LOADER}?protocol={version}"),
+        _ => ENGINE_LOADER.to_string(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! autosave), decoding the user's pictures, saving files to disk.
 
 pub mod engine_link;
+mod engine_slot;
 pub mod input_image;
 pub mod persistence;
 pub mod save_file;
