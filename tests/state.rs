@@ -217,3 +217,21 @@ fn a_run_started_before_the_restore_keeps_the_id_it_claimed_unless_it_collides()
     assert_eq!(ids(&state), [1, 2, 5]);
     assert!(state.renumbered.is_empty());
 }
+
+#[test]
+fn another_tabs_runs_are_listed_as_theirs_and_never_take_this_tabs_reports() {
+    let state = start(&AppState::default());
+    assert_eq!(state.live, Some(1));
+    // Tab B claimed run 2 and trains it: its record arrives here.
+    let mut theirs = RunRecord::from(SavedRun::from(&saved_run(2, 5, None)));
+    theirs.phase = RunState::Running;
+    let state = state.reduced(Action::RunSavedElsewhere(theirs));
+    assert_eq!(ids(&state), [1, 2]);
+    assert!(state.runs[1].elsewhere && !state.runs[1].is_resumable(), "trained in the other tab, not resumable here");
+    // This tab's reports still go to its own run 1 and the live view, not to the newest listed.
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: vec![step(1), step(2)] });
+    assert_eq!((state.runs[0].steps.len(), state.runs[1].steps.len(), state.run.steps.len()), (2, 5, 2));
+    // A copy of this tab's own live run coming back from elsewhere changes nothing.
+    let echo = RunRecord::from(SavedRun::from(&saved_run(1, 30, None)));
+    assert_eq!(state.reduced(Action::RunSavedElsewhere(echo)).runs[0].steps.len(), 2);
+}

@@ -92,6 +92,9 @@ pub struct AppState {
     /// Runs renumbered by a restore while the engine ran them: (the id the engine tags their
     /// reports with, the id they are listed under).
     pub renumbered: Vec<(u32, u32)>,
+    /// The run this tab's engine works on (started or resumed here); other tabs' runs may be
+    /// listed after it.
+    pub live: Option<u32>,
     /// The engine answered the handshake with another protocol version: why, for the banner.
     pub engine_mismatch: Option<String>,
 }
@@ -115,7 +118,13 @@ impl AppState {
 
     /// The run the engine is working on, if the page started one.
     fn current_run(&mut self) -> Option<&mut RunRecord> {
-        Rc::make_mut(&mut self.runs).last_mut().filter(|r| r.is_active())
+        let live = self.live?;
+        Rc::make_mut(&mut self.runs).iter_mut().find(|r| r.id == live).filter(|r| r.is_active())
+    }
+
+    /// The run this tab started or resumed last, as listed.
+    pub fn live_run(&self) -> Option<&RunRecord> {
+        self.live.and_then(|live| self.runs.iter().find(|r| r.id == live))
     }
 
     /// The listed run the engine's run `id` is.
@@ -124,10 +133,9 @@ impl AppState {
         Rc::make_mut(&mut self.runs).iter_mut().find(|r| r.id == id)
     }
 
-    /// Whether the engine's run `id` is the one the live view shows (the newest listed).
+    /// Whether the engine's run `id` is the one the live view shows.
     fn is_live(&self, id: u32) -> bool {
-        let id = self.listed_id(id);
-        self.runs.last().is_some_and(|r| r.id == id)
+        self.live == Some(self.listed_id(id))
     }
 
     fn listed_id(&self, engine_id: u32) -> u32 {
@@ -156,6 +164,7 @@ impl Default for AppState {
             resume_waiting: None,
             renumbered: Vec::new(),
             engine_mismatch: None,
+            live: None,
         }
     }
 }
@@ -213,6 +222,8 @@ pub enum Action {
     StoragePersisted(bool),
     /// An engine of another build answered the handshake (the message says what to do).
     EngineMismatch(String),
+    /// Another tab of this browser saved this run (it trains it there): listed here as it is.
+    RunSavedElsewhere(RunRecord),
     /// The run continues from its checkpoint in the engine.
     RunResumed(u32),
     /// Resume was clicked before the engine was ready: resume run `id` once it is (`None`: done).
@@ -281,6 +292,7 @@ impl AppState {
             }
             Action::RunRequested { id, settings, compare } => {
                 next.renumbered.clear();
+                next.live = Some(id);
                 next.run.clear_run();
                 // "Starting" at once, not the previous run's "done" until the engine answers.
                 next.run.phase = RunState::Running;
@@ -313,8 +325,10 @@ impl AppState {
             Action::RunsRestored(runs, unreadable) => next.restore_runs(runs, unreadable),
             Action::StoragePersisted(persisted) => next.storage.persisted = Some(persisted),
             Action::EngineMismatch(message) => next.engine_mismatch = Some(message),
+            Action::RunSavedElsewhere(run) => next.list_elsewhere(run),
             Action::RunResumed(id) => {
                 next.renumbered.clear();
+                next.live = Some(id);
                 next.resume_waiting = None;
                 next.resume_run(id);
             }
@@ -382,9 +396,10 @@ impl AppState {
                     run.evaluation = Some((predictions.epoch, EvalRef(Rc::new(set))));
                 }
             }
-            FromEngine::Refused(_) if self.runs.last().is_some_and(RunRecord::is_unstarted) => {
+            FromEngine::Refused(_) if self.live_run().is_some_and(RunRecord::is_unstarted) => {
                 // The engine refused the Start that listed this run.
-                Rc::make_mut(&mut self.runs).pop();
+                let live = self.live.take();
+                Rc::make_mut(&mut self.runs).retain(|r| Some(r.id) != live);
                 self.run.phase = RunState::Idle;
                 self.run.preparing = None;
                 self.apply_run(event);

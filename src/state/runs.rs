@@ -39,6 +39,8 @@ pub struct RunRecord {
     pub unsaved_checkpoint: Option<Rc<Vec<u8>>>,
     /// Restored after a reload while it was training: resumable from its checkpoint.
     pub interrupted: bool,
+    /// Saved by another tab of this browser, which trains it: shown, never resumed here.
+    pub elsewhere: bool,
 }
 
 impl RunRecord {
@@ -64,6 +66,7 @@ impl RunRecord {
             checkpoint_step: None,
             unsaved_checkpoint: None,
             interrupted: false,
+            elsewhere: false,
         }
     }
 
@@ -87,6 +90,7 @@ impl RunRecord {
         self.checkpoint_step.is_some()
             && unfinished
             && !self.is_active()
+            && !self.elsewhere
             && (self.interrupted || matches!(self.phase, RunState::Done { stopped_early: true } | RunState::Error(_)))
     }
 

@@ -185,6 +185,9 @@ impl AppState {
             };
             if run.id != id {
                 self.renumbered.push((run.id, id));
+                if self.live == Some(run.id) {
+                    self.live = Some(id);
+                }
             }
             all.push(RunRecord { id, ..run });
         }
@@ -218,6 +221,24 @@ impl AppState {
         self.run.steps = run.steps.clone();
         self.run.epochs = run.epochs.clone();
         runs.push(run);
+    }
+
+    /// Another tab's run, as it saved it: replaces this tab's copy, or is listed in id order.
+    /// This tab's own live run is never replaced (its state here is the newer one).
+    pub(crate) fn list_elsewhere(&mut self, mut run: RunRecord) {
+        if self.live == Some(run.id) && self.live_run().is_some_and(RunRecord::is_active) {
+            return;
+        }
+        run.elsewhere = run.is_active() || run.interrupted;
+        run.interrupted = false;
+        let runs = Rc::make_mut(&mut self.runs);
+        match runs.iter().position(|r| r.id == run.id) {
+            Some(at) => runs[at] = run,
+            None => {
+                let at = runs.iter().position(|r| r.id > run.id).unwrap_or(runs.len());
+                runs.insert(at, run);
+            }
+        }
     }
 
     pub(crate) fn delete_run(&mut self, id: u32) {

@@ -122,7 +122,7 @@ pub fn App() -> Html {
         // just-listed run still waiting for the engine cannot trigger a second start); Stop or a
         // failure cancels the rest.
         let (dispatcher, queue) = (state.dispatcher(), state.queue.clone());
-        let newest = state.runs.last().map(|r| (r.id, r.phase.clone()));
+        let newest = state.live_run().map(|r| (r.id, r.phase.clone()));
         use_effect_with(newest, move |newest| match newest.as_ref().map(|(_, phase)| phase) {
             Some(RunState::Done { stopped_early: false }) if !queue.is_empty() => {
                 dispatcher.dispatch(Action::DequeueRun);

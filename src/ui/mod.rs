@@ -16,6 +16,7 @@ mod panels;
 mod services;
 
 pub use app::App;
+pub use services::crash::install_panic_hook;
 
 use std::rc::Rc;
 

@@ -151,3 +151,18 @@ test('an engine of another build is refused at the handshake: the page says to r
     await context.close();
   }
 });
+
+test('a panic on the page shows what happened and that saved work is safe, with a reload link', async () => {
+  const context = await launch();
+  try {
+    const page = await openReady(context, server.url, '?debug=1&backend=cpu');
+    await page.evaluate(() => { try { window.atelierDebug.panicPage(); } catch { /* the trap surfaces here */ } });
+    const banner = page.getByTestId('page-crashed');
+    await banner.waitFor({ timeout: 10_000 });
+    assert.match(await banner.textContent(), /internal error and stopped: .*injected by atelierDebug\.panicPage.*saved runs and models are safe/s);
+    assert.equal(await banner.locator('a').textContent(), 'Reload the page');
+    await screenshot(page, 'page-crashed');
+  } finally {
+    await context.close();
+  }
+});

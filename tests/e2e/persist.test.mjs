@@ -169,7 +169,14 @@ test('two tabs that both train keep distinct runs, each resuming its own checkpo
     await a.locator('[data-testid="run-item"][data-run-id="2"]').waitFor({ timeout: 30_000 });
     await trainAll(b, 2);
     await b.locator('[data-testid="run-item"][data-run-id="3"]').waitFor({ timeout: 30_000 });
-    assert.equal(await b.locator('[data-testid="run-item"][data-run-id="2"]').count(), 0, 'tab B did not take id 2');
+    // Each tab lists the other's run as it trains, without a reload, and cannot resume it.
+    for (const [page, id] of [[a, 3], [b, 2]]) {
+      const theirs = page.locator(`[data-testid="run-item"][data-run-id="${id}"]`);
+      await theirs.waitFor({ timeout: 15_000 });
+      await waitFor(page, async () => (await theirs.getAttribute('data-state')) === 'elsewhere', 15_000, `run ${id} shown as the other tab's`);
+      assert.equal(await theirs.getByTestId('run-resume').count(), 0);
+    }
+    await screenshot(a, 'persist-two-tabs');
     for (const [page, id] of [[a, 2], [b, 3]]) {
       const run = page.locator(`[data-testid="run-item"][data-run-id="${id}"]`);
       await waitFor(page, async () => Number(await run.getAttribute('data-checkpoint-step')) >= 860, 300_000, `run ${id}'s first epoch checkpoint`);

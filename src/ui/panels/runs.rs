@@ -11,6 +11,9 @@ use crate::protocol::RunState;
 use crate::state::runs::{RunRecord, run_color, training_summary};
 
 fn status(run: &RunRecord) -> (&'static str, String) {
+    if run.elsewhere {
+        return ("elsewhere", "in another tab".into());
+    }
     if run.interrupted {
         return ("interrupted", "interrupted".into());
     }

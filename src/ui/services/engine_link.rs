@@ -341,7 +341,8 @@ fn publish_inference_figures(figures: &Result<crate::protocol::InferenceFigures,
 
 /// With `?debug=1`, `window.atelierDebug` injects faults and measures, for the tests and the
 /// benchmark: `loseGpu()` destroys the engine's WebGPU device, `diverge()` turns the training
-/// weights to NaN before the next step, `measureInference()` times the pre-trained model.
+/// weights to NaN before the next step, `measureInference()` times the pre-trained model,
+/// `panicPage()` panics on the page.
 fn install_debug_hooks(send: Callback<ToEngine>) {
     use wasm_bindgen::closure::Closure;
     if query_param("debug").as_deref() != Some("1") {
@@ -361,5 +362,9 @@ fn install_debug_hooks(send: Callback<ToEngine>) {
         let _ = js_sys::Reflect::set(&hooks, &name.into(), closure.as_ref());
         closure.forget();
     }
+    // A panic on the page itself, to test what the user sees then (`services::crash`).
+    let panic = Closure::<dyn Fn()>::new(|| panic!("a fault injected by atelierDebug.panicPage()"));
+    let _ = js_sys::Reflect::set(&hooks, &"panicPage".into(), panic.as_ref());
+    panic.forget();
     let _ = js_sys::Reflect::set(&window, &"atelierDebug".into(), &hooks);
 }

@@ -1,6 +1,7 @@
 //! The page's ends of the outside world: the engine workers, persistence (IndexedDB and
 //! autosave), decoding the user's pictures, saving files to disk.
 
+pub mod crash;
 pub mod engine_link;
 mod engine_slot;
 pub mod input_image;

@@ -75,12 +75,48 @@ pub async fn claim_run_id(at_least: u32, record: impl Fn(u32) -> SavedRun) -> Re
     let json = serde_json::to_string(&record(id)).map_err(|e| e.to_string())?;
     store.put(&JsValue::from_str(&json), Some(&JsValue::from_str(&id.to_string()))).await.map_err(message)?;
     tx.done().await.map_err(message)?;
+    announce(&format!("saved:{id}"));
     Ok(id)
 }
 
 pub async fn save_run(run: &SavedRun) -> Result<(), String> {
     let json = serde_json::to_string(run).map_err(|e| e.to_string())?;
-    put(RUNS, &run.id.to_string(), &JsValue::from_str(&json)).await
+    put(RUNS, &run.id.to_string(), &JsValue::from_str(&json)).await?;
+    announce(&format!("saved:{}", run.id));
+    Ok(())
+}
+
+/// One stored run, if it is there and readable.
+pub async fn load_run(id: u32) -> Option<SavedRun> {
+    let db = database().await.ok()?;
+    let tx = db.transaction(&[RUNS], TransactionMode::ReadOnly).ok()?;
+    let value = tx.store(RUNS).ok()?.get(JsValue::from_str(&id.to_string())).await.ok()??;
+    let (mut runs, _) = read_saved_runs(vec![(id, value.as_string()?)]);
+    runs.pop()
+}
+
+/// The channel on which this browser's Atelier tabs tell each other what they stored.
+pub const TABS_CHANNEL: &str = "atelier-runs";
+
+thread_local! {
+    /// This tab, among the browser's Atelier tabs (a channel delivers to every other listener,
+    /// this tab's own included, which must not take its own news for another tab's).
+    static TAB: String = format!("{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32);
+}
+
+/// Tells the other tabs (`saved:ID`, `deleted:ID`, `cleared`, then `@` and this tab's id); a
+/// browser without `BroadcastChannel` simply has tabs that learn at their next load.
+pub fn announce(message: &str) {
+    if let Ok(channel) = web_sys::BroadcastChannel::new(TABS_CHANNEL) {
+        let _ = channel.post_message(&JsValue::from_str(&TAB.with(|tab| format!("{message}@{tab}"))));
+        channel.close();
+    }
+}
+
+/// Another tab's news, without its sender: `None` for this tab's own.
+pub fn from_other_tab(message: &str) -> Option<&str> {
+    let (news, sender) = message.rsplit_once('@')?;
+    TAB.with(|tab| sender != tab).then_some(news)
 }
 
 /// Every stored run, oldest first, and the records that could not be read back (with why).
@@ -116,6 +152,7 @@ pub async fn save_run_with_checkpoint(run: &SavedRun, checkpoint: &[u8]) -> Resu
         .await
         .map_err(message)?;
     tx.done().await.map_err(message)?;
+    announce(&format!("saved:{}", run.id));
     Ok(())
 }
 
@@ -137,6 +174,7 @@ pub async fn delete_run(id: u32) -> Result<(), String> {
     tx.store(RUNS).map_err(message)?.delete(JsValue::from_str(&id.to_string())).await.map_err(message)?;
     tx.store(BLOBS).map_err(message)?.delete(JsValue::from_str(&checkpoint_key(id))).await.map_err(message)?;
     tx.done().await.map_err(message)?;
+    announce(&format!("deleted:{id}"));
     Ok(())
 }
 
@@ -147,6 +185,7 @@ pub async fn clear() -> Result<(), String> {
     tx.store(RUNS).map_err(message)?.clear().await.map_err(message)?;
     tx.store(BLOBS).map_err(message)?.clear().await.map_err(message)?;
     tx.done().await.map_err(message)?;
+    announce("cleared");
     Ok(())
 }
 

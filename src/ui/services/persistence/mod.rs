@@ -6,10 +6,12 @@
 
 mod database;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use gloo::events::EventListener;
+use wasm_bindgen::JsCast;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -57,6 +59,30 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
                     dispatcher.dispatch(Action::StoragePersisted(persisted));
                 }
             });
+        });
+    }
+
+    // What other tabs of this browser store: their runs appear here as they train, so this
+    // tab neither misses nor overwrites them (its own writes only touch its own runs).
+    {
+        let (dispatcher, saved) = (state.dispatcher(), saved.clone());
+        use_effect_with((), move |_| {
+            let channel = web_sys::BroadcastChannel::new(database::TABS_CHANNEL).ok();
+            let listener = channel.as_ref().map(|channel| {
+                EventListener::new(channel, "message", move |event| {
+                    let event = event.unchecked_ref::<web_sys::MessageEvent>();
+                    let Some(message) = event.data().as_string() else { return };
+                    if let Some(news) = database::from_other_tab(&message) {
+                        on_other_tab(news, dispatcher.clone(), saved.clone());
+                    }
+                })
+            });
+            move || {
+                drop(listener);
+                if let Some(channel) = channel {
+                    channel.close();
+                }
+            }
         });
     }
 
@@ -152,6 +178,28 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
         *busy.borrow_mut() = false;
         dispatcher.dispatch(Action::StorageUsage(usage));
     });
+}
+
+/// A message of another tab (`saved:ID`, `deleted:ID`, `cleared`), applied here. A run saved
+/// there is marked as written (so this tab never writes its copy back over a newer one).
+fn on_other_tab(
+    message: &str,
+    dispatcher: UseReducerDispatcher<AppState>,
+    saved: Rc<RefCell<HashMap<u32, Signature>>>,
+) {
+    let (what, id) = message.split_once(':').map_or((message, None), |(what, id)| (what, id.parse::<u32>().ok()));
+    match (what, id) {
+        ("saved", Some(id)) => spawn_local(async move {
+            if let Some(run) = database::load_run(id).await {
+                let run = RunRecord::from(run);
+                saved.borrow_mut().insert(run.id, signature(&run));
+                dispatcher.dispatch(Action::RunSavedElsewhere(run));
+            }
+        }),
+        ("deleted", Some(id)) => dispatcher.dispatch(Action::RunDeleted(id)),
+        ("cleared", _) => dispatcher.dispatch(Action::StorageCleared),
+        _ => {}
+    }
 }
 
 /// Starts a run: its id claimed in storage first (unique across this browser's tabs), then
