@@ -3,6 +3,7 @@
 
 mod format1;
 pub mod picture;
+mod routing;
 pub mod run;
 pub mod runs;
 pub mod saved;
@@ -10,11 +11,10 @@ pub mod saved;
 use std::rc::Rc;
 
 use crate::data::{DataFile, FileProgress, Split, SplitKind};
-use crate::metrics::ClassifiedSet;
 use crate::protocol::{FromEngine, RunSettings, RunState};
 use crate::state::picture::ClassifyView;
 use crate::state::run::RunView;
-use crate::state::runs::{EvalRef, RunRecord};
+use crate::state::runs::RunRecord;
 use crate::state::saved::{StorageView, UnreadableRun};
 
 /// A shared split. Compared by pointer: a deep compare of 47 MB per render would be absurd.
@@ -107,6 +107,11 @@ impl AppState {
         listed.chain(self.storage.unreadable.iter().map(|u| u.id)).max().unwrap_or(0) + 1
     }
 
+    /// The run this tab started or resumed last, as listed.
+    pub fn live_run(&self) -> Option<&RunRecord> {
+        self.live.and_then(|live| self.runs.iter().find(|r| r.id == live))
+    }
+
     /// The run whose evaluation is on screen.
     pub fn evaluated_run(&self) -> Option<&RunRecord> {
         let with_evaluation = |r: &&RunRecord| r.evaluation.is_some();
@@ -114,32 +119,6 @@ impl AppState {
             Some(id) => self.runs.iter().find(|r| r.id == id).filter(with_evaluation),
             None => self.runs.iter().rev().find(with_evaluation),
         }
-    }
-
-    /// The run the engine is working on, if the page started one.
-    fn current_run(&mut self) -> Option<&mut RunRecord> {
-        let live = self.live?;
-        Rc::make_mut(&mut self.runs).iter_mut().find(|r| r.id == live).filter(|r| r.is_active())
-    }
-
-    /// The run this tab started or resumed last, as listed.
-    pub fn live_run(&self) -> Option<&RunRecord> {
-        self.live.and_then(|live| self.runs.iter().find(|r| r.id == live))
-    }
-
-    /// The listed run the engine's run `id` is.
-    pub(crate) fn listed_run(&mut self, id: u32) -> Option<&mut RunRecord> {
-        let id = self.listed_id(id);
-        Rc::make_mut(&mut self.runs).iter_mut().find(|r| r.id == id)
-    }
-
-    /// Whether the engine's run `id` is the one the live view shows.
-    fn is_live(&self, id: u32) -> bool {
-        self.live == Some(self.listed_id(id))
-    }
-
-    fn listed_id(&self, engine_id: u32) -> u32 {
-        self.renumbered.iter().find(|(engine, _)| *engine == engine_id).map_or(engine_id, |(_, listed)| *listed)
     }
 }
 
@@ -358,86 +337,5 @@ impl AppState {
             Action::ImportRefused(message) => next.storage.import_error = Some(message),
         }
         next
-    }
-}
-
-impl AppState {
-    /// Applies an engine report to the live view and to the run it belongs to.
-    /// Every engine report, routed in one place: to the picture being classified, to what is
-    /// saved, to the run's evaluation, or to the live run (and the listed run mirroring it).
-    fn apply_engine(&mut self, event: FromEngine, at: f64) {
-        match event {
-            FromEngine::Classifier(_) | FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } => {
-                self.classify.apply(&event, at)
-            }
-            FromEngine::ModelImported { result: Ok(_), quiet: false } => {
-                self.unsaved_model = self.pending_import.take();
-                self.apply_persistence(event);
-            }
-            FromEngine::Checkpoint { .. } | FromEngine::ModelImported { .. } | FromEngine::ModelFile { .. } => {
-                self.apply_persistence(event)
-            }
-            // A stopped run's last reports can arrive after the next run was listed: they go to
-            // their own run, never into the live one.
-            FromEngine::Steps { run, steps } if !self.is_live(run) => {
-                if let Some(record) = self.listed_run(run) {
-                    Rc::make_mut(&mut record.steps).extend(steps);
-                }
-            }
-            FromEngine::Epoch { run, report } if !self.is_live(run) => {
-                if let Some(record) = self.listed_run(run) {
-                    Rc::make_mut(&mut record.epochs).push(report);
-                }
-            }
-            FromEngine::TestPredictions(predictions) => {
-                let labels = self.test.as_ref().map(|t| t.labels().to_vec());
-                if let (Some(labels), Some(run)) = (labels, self.listed_run(predictions.run)) {
-                    let set = ClassifiedSet::new(&labels, &predictions.probabilities);
-                    run.evaluation = Some((predictions.epoch, EvalRef(Rc::new(set))));
-                }
-            }
-            FromEngine::Refused(_) if self.live_run().is_some_and(RunRecord::is_unstarted) => {
-                // The engine refused the Start that listed this run.
-                let live = self.live.take();
-                Rc::make_mut(&mut self.runs).retain(|r| Some(r.id) != live);
-                self.run.phase = RunState::Idle;
-                self.run.preparing = None;
-                self.apply_run(event);
-            }
-            FromEngine::Backend(_)
-            | FromEngine::Phase(_)
-            | FromEngine::Preparing(_)
-            | FromEngine::Steps { .. }
-            | FromEngine::Epoch { .. }
-            | FromEngine::Memory(_)
-            | FromEngine::Refused(_)
-            | FromEngine::Crashed(_) => self.apply_run(event),
-            // The engine link keeps these (the handshake, stored races, the benchmark's figures).
-            FromEngine::Hello(_) | FromEngine::Raced(_) | FromEngine::InferenceMeasured(_) => {}
-        }
-    }
-
-    /// The live run, and the listed run that mirrors it.
-    fn apply_run(&mut self, event: FromEngine) {
-        let reset = matches!(event, FromEngine::Phase(RunState::Idle));
-        let crashed = matches!(event, FromEngine::Crashed(_));
-        self.run.apply(event);
-        let (steps, epochs, phase, preparing) =
-            (self.run.steps.clone(), self.run.epochs.clone(), self.run.phase.clone(), self.run.preparing.clone());
-        if let Some(run) = self.current_run() {
-            if reset {
-                // Reset wipes the live curves; the listed run keeps what it had.
-                run.phase = RunState::Done { stopped_early: true };
-            } else {
-                run.steps = steps;
-                run.epochs = epochs;
-                run.phase = phase;
-                run.preparing = preparing;
-            }
-            if crashed {
-                run.phase = RunState::Error("the engine crashed".into());
-                run.preparing = None;
-            }
-        }
     }
 }
