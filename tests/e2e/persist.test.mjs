@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ROOT, serveDist, launch, screenshot, record, waitFor, openReady, steps } from './harness.mjs';
 import { testImages, imagePng } from './images.mjs';
+import { trainDense, runState, stored, firstCheckpointStored } from './runs.mjs';
 
 const run = promisify(execFile);
 let server;
@@ -17,15 +18,7 @@ after(async () => { await server?.close(); });
 
 const SAMPLES = 5;
 
-async function trainDense(page, epochs) {
-  await page.getByTestId('model-select').selectOption('dense');
-  await page.getByTestId('hidden-select').selectOption('128');
-  await page.getByTestId('subset-select').selectOption('1000');
-  await page.getByTestId('epochs-select').selectOption(String(epochs));
-  await page.getByTestId('train-start').click();
-}
 
-const runState = (page) => page.getByTestId('train-state').getAttribute('data-state');
 const lastRunOption = (page) => page.getByTestId('classify-model-select').locator('option[value="last-run"]');
 
 /** The probabilities `model` gives each of the first test images, uploaded as PNG files. */
@@ -60,26 +53,7 @@ async function pythonAccuracy(bytes) {
 
 const same = (a, b) => a.every((row, i) => row.every((p, j) => Math.abs(p - b[i][j]) < 1e-6));
 
-/** What IndexedDB holds: stored run ids and blob keys. */
-const stored = (page) => page.evaluate(() => new Promise((resolve, reject) => {
-  const open = indexedDB.open('atelier');
-  open.onerror = () => reject(open.error);
-  open.onsuccess = () => {
-    const db = open.result;
-    if (!db.objectStoreNames.contains('runs')) return resolve({ runs: [], blobs: [] });
-    const tx = db.transaction(['runs', 'blobs']);
-    const runs = tx.objectStore('runs').getAllKeys();
-    const blobs = tx.objectStore('blobs').getAllKeys();
-    tx.oncomplete = () => resolve({ runs: runs.result, blobs: blobs.result });
-  };
-}));
 
-/** Run 1's checkpoint after its first epoch (16 steps of 64), listed and in IndexedDB. */
-async function firstCheckpointStored(page) {
-  const run = page.locator('[data-testid="run-item"][data-run-id="1"]');
-  await waitFor(page, async () => Number(await run.getAttribute('data-checkpoint-step')) === 16, 120_000, 'a checkpoint');
-  await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'the checkpoint stored');
-}
 
 test('a run and its model survive a reload, export and import, and a corrupt file changes nothing', async () => {
   const context = await launch();
@@ -141,63 +115,6 @@ test('a run and its model survive a reload, export and import, and a corrupt fil
     await screenshot(page, 'persist-import-refused');
     assert.ok(same(await probabilities(page, 'last-run'), before), 'the model is unchanged after refused imports');
     await record('persist_model_file_bytes', exported.length);
-  } finally {
-    await context.close();
-  }
-});
-
-test('two tabs that both train keep distinct runs, each resuming its own checkpoint', async () => {
-  const context = await launch();
-  try {
-    const a = await openReady(context, server.url, '?backend=cpu');
-    await trainDense(a, 1);
-    await waitFor(a, async () => (await runState(a)) === 'done', 300_000, "tab A's run 1");
-    await waitFor(a, async () => (await stored(a)).runs.includes('1'), 30_000, 'run 1 stored');
-    // Tab B opens (it lists run 1), then tab A starts run 2 (3 epochs of all 55,000 images) and
-    // B a run of its own (2 epochs) without reloading: B must not take id 2.
-    const b = await openReady(context, server.url, '?backend=cpu');
-    await b.locator('[data-testid="run-item"][data-run-id="1"]').waitFor({ timeout: 30_000 });
-    await b.getByTestId('backend').and(b.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
-    const trainAll = async (page, epochs) => {
-      await page.getByTestId('model-select').selectOption('dense');
-      await page.getByTestId('hidden-select').selectOption('128');
-      await page.getByTestId('subset-select').selectOption('all');
-      await page.getByTestId('epochs-select').selectOption(String(epochs));
-      await page.getByTestId('train-start').click();
-    };
-    await trainAll(a, 3);
-    await a.locator('[data-testid="run-item"][data-run-id="2"]').waitFor({ timeout: 30_000 });
-    await trainAll(b, 2);
-    await b.locator('[data-testid="run-item"][data-run-id="3"]').waitFor({ timeout: 30_000 });
-    // Each tab lists the other's run as it trains, without a reload, and cannot resume it.
-    for (const [page, id] of [[a, 3], [b, 2]]) {
-      const theirs = page.locator(`[data-testid="run-item"][data-run-id="${id}"]`);
-      await theirs.waitFor({ timeout: 15_000 });
-      await waitFor(page, async () => (await theirs.getAttribute('data-state')) === 'elsewhere', 15_000, `run ${id} shown as the other tab's`);
-      assert.equal(await theirs.getByTestId('run-resume').count(), 0);
-    }
-    await screenshot(a, 'persist-two-tabs');
-    for (const [page, id] of [[a, 2], [b, 3]]) {
-      const run = page.locator(`[data-testid="run-item"][data-run-id="${id}"]`);
-      await waitFor(page, async () => Number(await run.getAttribute('data-checkpoint-step')) >= 860, 300_000, `run ${id}'s first epoch checkpoint`);
-    }
-    await waitFor(a, async () => {
-      const { blobs } = await stored(a);
-      return ['checkpoint:2', 'checkpoint:3'].every((key) => blobs.includes(key));
-    }, 30_000, 'both stored');
-    await b.close();
-    await a.reload();
-    await a.getByTestId('data-status').and(a.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
-    await a.locator('[data-testid="run-item"][data-run-id="3"]').waitFor({ timeout: 30_000 });
-    const listed = await a.getByTestId('run-item').evaluateAll((els) => els.map((e) => e.dataset.runId));
-    assert.deepEqual(listed.sort(), ['1', '2', '3'], 'three distinct runs');
-    // Run 3 resumes its own checkpoint: its run is 2 epochs of 860 steps, run 2's would be 2,580.
-    await a.getByTestId('backend').and(a.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
-    const third = a.locator('[data-testid="run-item"][data-run-id="3"]');
-    await waitFor(a, async () => (await third.getByTestId('run-resume').count()) === 1, 30_000, 'run 3 resumable');
-    await third.getByTestId('run-resume').click();
-    await waitFor(a, async () => (await third.getAttribute('data-state')) === 'done', 300_000, 'run 3 resumed to its end');
-    assert.equal(Number(await third.getAttribute('data-steps')), 1720);
   } finally {
     await context.close();
   }
@@ -301,86 +218,6 @@ test('Resume clicked before the engine is ready waits, keeps every step, and res
   }
 });
 
-test('a run that diverges stops with a message naming the step, and keeps its record and last finite checkpoint', async () => {
-  const context = await launch();
-  try {
-    const page = await openReady(context, server.url, '?debug=1&backend=cpu');
-    await trainDense(page, 3);
-    await firstCheckpointStored(page);
-    // Paused, so the fault lands on a known step: the pause's checkpoint is the last finite one.
-    await page.getByTestId('train-pause').click();
-    await waitFor(page, async () => (await runState(page)) === 'paused', 30_000, 'paused');
-    const paused = await steps(page);
-    const run = () => page.locator('[data-testid="run-item"][data-run-id="1"]');
-    await waitFor(page, async () => Number(await run().getAttribute('data-checkpoint-step')) === paused, 30_000, 'the pause checkpoint');
-    // The fault a learning rate far too high causes: the weights stop being numbers.
-    await page.evaluate(() => window.atelierDebug.diverge());
-    await page.getByTestId('train-pause').click();
-    await waitFor(page, async () => (await runState(page)) === 'error', 60_000, 'the divergence noticed');
-    const message = await page.getByTestId('train-state').textContent();
-    assert.match(message, new RegExp(`The loss became NaN at step ${paused + 1} \\(epoch \\d, step \\d+ of 16\\): the run diverged`), message);
-    assert.match(message, /lower learning rate than 0\.001/, message);
-    assert.equal(await run().getAttribute('data-state'), 'error');
-    assert.equal(Number(await run().getAttribute('data-checkpoint-step')), paused, 'the last finite checkpoint stays');
-    assert.equal(await steps(page), paused, 'no step of the diverged run on the curve');
-    const series = JSON.parse(await page.getByTestId('chart-loss').getAttribute('data-series'));
-    assert.ok(Number.isFinite(series.training.last), `the curve ends on a finite point: ${JSON.stringify(series)}`);
-    await screenshot(page, 'persist-diverged');
-
-    // Its record reads back after a reload, and it resumes from the finite checkpoint.
-    await page.reload();
-    await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
-    await run().waitFor({ timeout: 30_000 });
-    assert.equal(Number(await run().getAttribute('data-checkpoint-step')), paused);
-    await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
-    await run().getByTestId('run-resume').click();
-    await waitFor(page, async () => (await runState(page)) === 'done', 300_000, 'the resumed run');
-    assert.equal(await steps(page), 48);
-    const accuracy = Number(await run().getAttribute('data-test-accuracy'));
-    assert.ok(accuracy > 0.70, `a healthy run again: test accuracy ${accuracy} (measured 73.1 % uninterrupted)`);
-  } finally {
-    await context.close();
-  }
-});
-
-test('Stop then an immediate Start: the stopped run keeps its own stop checkpoint, the new run gets nothing of it', async () => {
-  const context = await launch();
-  try {
-    // On the software GPU an Atelier CNN step takes seconds and its 16 MB checkpoint long to
-    // read back: the engine confirms Stop at once, the stopped run's last step and checkpoint
-    // arrive well after the next run is listed.
-    const page = await openReady(context, server.url, '?backend=webgpu');
-    await waitFor(page, async () => (await page.getByTestId('backend').getAttribute('data-value')) === 'webgpu', 120_000, 'WebGPU');
-    await page.getByTestId('model-select').selectOption('atelier-cnn');
-    await page.getByTestId('subset-select').selectOption('1000');
-    await page.getByTestId('epochs-select').selectOption('1');
-    await page.getByTestId('train-start').click();
-    await waitFor(page, async () => (await steps(page)) >= 1, 300_000, 'a first step');
-    await page.getByTestId('train-stop').click();
-    const start = page.getByTestId('train-start');
-    await waitFor(page, async () => !(await start.isDisabled()), 30_000, 'Start enabled');
-    await start.click();
-    const first = page.locator('[data-testid="run-item"][data-run-id="1"]');
-    const second = page.locator('[data-testid="run-item"][data-run-id="2"]');
-    await second.waitFor({ timeout: 10_000 });
-    const checkpointOf = async (run) => (await run.getAttribute('data-checkpoint-step')) || null;
-    // Whichever run the stop checkpoint lands on, it must be run 1, at its last step.
-    await waitFor(page, async () => (await checkpointOf(first)) !== null || (await checkpointOf(second)) !== null, 120_000, 'the stop checkpoint');
-    assert.equal(await checkpointOf(second), null, 'run 2 has no checkpoint of its own yet');
-    // At the step where it stopped: its last reported one or the one in flight at Stop.
-    const [stoppedAt, reported] = [Number(await checkpointOf(first)), Number(await first.getAttribute('data-steps'))];
-    assert.ok(stoppedAt >= reported && stoppedAt <= reported + 2, `run 1's checkpoint at step ${stoppedAt}, its curve at ${reported}`);
-    await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'stored as run 1');
-    assert.ok(!(await stored(page)).blobs.includes('checkpoint:2'), 'nothing stored as run 2');
-    // Run 2's curve is its own: it starts at step 1.
-    await waitFor(page, async () => (await steps(page)) >= 1, 120_000, 'run 2 steps');
-    const series = JSON.parse(await page.getByTestId('chart-loss').getAttribute('data-series'));
-    assert.equal(series.training.points, await steps(page), `one point per step of run 2: ${JSON.stringify(series)}`);
-  } finally {
-    await context.close();
-  }
-});
-
 test('a run whose GPU is lost resumes on the CPU from its last WebGPU checkpoint', async () => {
   const context = await launch();
   try {
@@ -404,69 +241,6 @@ test('a run whose GPU is lost resumes on the CPU from its last WebGPU checkpoint
     // Dense 128, 1,000 images, 2 epochs (one on WebGPU, one on the CPU): measured 70.8 %.
     assert.ok(resumedAccuracy > 0.68, `test accuracy ${resumedAccuracy}`);
     await screenshot(page, 'persist-gpu-lost-resumed');
-  } finally {
-    await context.close();
-  }
-});
-
-test('a full storage quota is reported without a loop of failing writes, earlier runs are kept, a damaged record is named', async () => {
-  const context = await launch();
-  try {
-    const page = await openReady(context, server.url, '?backend=cpu&sw=0');
-    await trainDense(page, 1);
-    await waitFor(page, async () => (await runState(page)) === 'done', 300_000, 'run 1');
-    await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'run 1 stored');
-    await page.waitForTimeout(500);
-    const accuracy = await page.locator('[data-testid="run-item"][data-run-id="1"]').getAttribute('data-test-accuracy');
-    // A full disk, injected: every IndexedDB write from now on fails as Chrome fails it when the
-    // quota is used up. (DevTools' Storage.overrideQuotaForOrigin did not make writes fail in
-    // headless Chromium 156.)
-    await page.evaluate(() => {
-      window.__puts = 0;
-      IDBObjectStore.prototype.put = function () {
-        window.__puts += 1;
-        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-      };
-    });
-    await trainDense(page, 1);
-    const error = page.getByTestId('storage-error');
-    await error.waitFor({ timeout: 300_000 });
-    assert.match(await error.textContent(), /full/);
-    // Failing writes are not retried in a loop: over 10 s after the run, only the writes the
-    // run's own changes call for (measured: PUTS_MEASURED; a retry at every render made thousands).
-    await waitFor(page, async () => (await runState(page)) === 'done', 300_000, 'run 2');
-    const putsBefore = await page.evaluate(() => window.__puts);
-    await page.waitForTimeout(10_000);
-    const putsAfter = await page.evaluate(() => window.__puts);
-    await record('persist_failing_puts', { during: putsBefore, after10s: putsAfter - putsBefore });
-    assert.ok(putsAfter - putsBefore <= 2, `${putsAfter - putsBefore} writes tried in 10 s with the disk full`);
-    await screenshot(page, 'persist-quota-full');
-    await page.reload();
-    const first = page.locator('[data-testid="run-item"][data-run-id="1"]');
-    await first.waitFor({ timeout: 60_000 });
-    assert.equal(await first.getAttribute('data-test-accuracy'), accuracy, 'run 1 is intact');
-    assert.ok((await stored(page)).blobs.includes('checkpoint:1'));
-    // The page asked for persistent storage once run 1 had a checkpoint, and says what it got.
-    const persisted = page.getByTestId('storage-persisted');
-    await persisted.waitFor({ timeout: 30_000 });
-    assert.equal(await persisted.getAttribute('data-value'), String(await page.evaluate(() => navigator.storage.persisted())));
-
-    // A damaged record is named with why, left as it is, and its id is not reused.
-    await page.evaluate(() => new Promise((resolve, reject) => {
-      const open = indexedDB.open('atelier');
-      open.onsuccess = () => {
-        const tx = open.result.transaction('runs', 'readwrite');
-        tx.objectStore('runs').put('{"format":2,"id":5,"settings":', '5');
-        tx.oncomplete = resolve;
-        tx.onerror = () => reject(tx.error);
-      };
-    }));
-    await page.reload();
-    await first.waitFor({ timeout: 60_000 });
-    await waitFor(page, async () => /run 5 \(EOF while parsing/.test(await page.getByTestId('storage-error').textContent().catch(() => '')), 30_000, 'the damaged record named');
-    assert.equal(await first.getAttribute('data-test-accuracy'), accuracy, 'run 1 still intact');
-    assert.ok((await stored(page)).runs.includes('5'), 'the damaged record is left in storage');
-    await screenshot(page, 'persist-damaged-record');
   } finally {
     await context.close();
   }

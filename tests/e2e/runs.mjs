@@ -1,0 +1,35 @@
+// What the persistence and fault tests share: starting a small Dense run, reading the run
+// state and what IndexedDB holds.
+import { waitFor } from './harness.mjs';
+
+/** Dense 128 on 1,000 images (16 steps an epoch), started. */
+export async function trainDense(page, epochs) {
+  await page.getByTestId('model-select').selectOption('dense');
+  await page.getByTestId('hidden-select').selectOption('128');
+  await page.getByTestId('subset-select').selectOption('1000');
+  await page.getByTestId('epochs-select').selectOption(String(epochs));
+  await page.getByTestId('train-start').click();
+}
+
+export const runState = (page) => page.getByTestId('train-state').getAttribute('data-state');
+
+/** What IndexedDB holds: stored run ids and blob keys. */
+export const stored = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const open = indexedDB.open('atelier');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    if (!db.objectStoreNames.contains('runs')) return resolve({ runs: [], blobs: [] });
+    const tx = db.transaction(['runs', 'blobs']);
+    const runs = tx.objectStore('runs').getAllKeys();
+    const blobs = tx.objectStore('blobs').getAllKeys();
+    tx.oncomplete = () => resolve({ runs: runs.result, blobs: blobs.result });
+  };
+}));
+
+/** Run 1's checkpoint after its first epoch (16 steps of 64), listed and in IndexedDB. */
+export async function firstCheckpointStored(page) {
+  const run = page.locator('[data-testid="run-item"][data-run-id="1"]');
+  await waitFor(page, async () => Number(await run.getAttribute('data-checkpoint-step')) === 16, 120_000, 'a checkpoint');
+  await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'the checkpoint stored');
+}
