@@ -8,21 +8,21 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::shared::{Shared, ensure_data, now};
 use crate::data::PIXELS_PER_IMAGE;
-use crate::inference::{Classifier, PRETRAINED_NORMALIZATION, load_pretrained, pretrained_file};
+use crate::inference::{Classifier, PRETRAINED_NORMALIZATION, pretrained_file};
 use crate::metrics::predicted_class;
 use crate::model::Model;
 use crate::protocol::{
     BackendKind, Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, FromEngine, InferenceFigures,
     PretrainedModel,
 };
-use crate::training::Normalization;
+use crate::training::{ModelFile, Normalization};
 use crate::web::fetch_bytes;
 
-/// The shipped weights: their bytes once downloaded, and the model built from them for the
-/// backend in use (rebuilt when the backend changes, e.g. after a lost GPU).
+/// The shipped model: its file once downloaded and checked (parsed once), and the model built
+/// from it for the backend in use (rebuilt when the backend changes, e.g. after a lost GPU).
 #[derive(Default)]
 pub struct Pretrained {
-    pub bytes: Option<Result<Rc<Vec<u8>>, String>>,
+    pub file: Option<Result<Rc<ModelFile>, String>>,
     pub model: Option<(BackendKind, Model)>,
 }
 
@@ -32,13 +32,13 @@ pub fn fetch_pretrained(shared: Rc<RefCell<Shared>>, url: String) {
         let result = async {
             let bytes = fetch_bytes(&url).await.map_err(|e| format!("the pre-trained model did not download: {e}"))?;
             let file = pretrained_file(&bytes).map_err(|e| format!("the pre-trained model cannot be used: {e}"))?;
-            Ok((Rc::new(bytes), PretrainedModel { model: file.kind(), test_accuracy: file.test_accuracy }))
+            let described = PretrainedModel { model: file.kind(), test_accuracy: file.test_accuracy };
+            Ok((Rc::new(file), described))
         }
         .await;
         let status = ClassifierStatus::Pretrained(result.as_ref().map(|(_, model)| *model).map_err(Clone::clone));
-        let bytes = result.map(|(bytes, _)| bytes);
         let mut s = shared.borrow_mut();
-        s.pretrained.bytes = Some(bytes);
+        s.pretrained.file = Some(result.map(|(file, _)| file));
         s.send(FromEngine::Classifier(status));
     });
 }
@@ -131,11 +131,11 @@ pub(super) async fn wait_for_backend(shared: &Rc<RefCell<Shared>>) -> Result<Bac
     Err("the engine did not start".into())
 }
 
-/// The shipped weights' bytes, once downloaded.
-pub(super) async fn pretrained_bytes(shared: &Rc<RefCell<Shared>>) -> Result<Rc<Vec<u8>>, String> {
+/// The shipped model file, once downloaded and checked.
+pub(super) async fn pretrained_file_ready(shared: &Rc<RefCell<Shared>>) -> Result<Rc<ModelFile>, String> {
     loop {
-        match &shared.borrow().pretrained.bytes {
-            Some(Ok(bytes)) => return Ok(bytes.clone()),
+        match &shared.borrow().pretrained.file {
+            Some(Ok(file)) => return Ok(file.clone()),
             Some(Err(message)) => return Err(message.clone()),
             None => {}
         }
@@ -144,7 +144,7 @@ pub(super) async fn pretrained_bytes(shared: &Rc<RefCell<Shared>>) -> Result<Rc<
 }
 
 async fn pretrained_model(shared: &Rc<RefCell<Shared>>, backend: BackendKind) -> Result<Model, String> {
-    let bytes = pretrained_bytes(shared).await?;
+    let file = pretrained_file_ready(shared).await?;
     let mut s = shared.borrow_mut();
     if let Some((kind, model)) = &s.pretrained.model
         && *kind == backend
@@ -152,8 +152,7 @@ async fn pretrained_model(shared: &Rc<RefCell<Shared>>, backend: BackendKind) ->
         return Ok(model.clone());
     }
     let device = s.backend.as_ref().ok_or("no backend")?.device.clone();
-    let model =
-        load_pretrained(&bytes, &device).map_err(|e| format!("the pre-trained model could not be loaded: {e}"))?;
+    let model = file.load(&device).map_err(|e| format!("the pre-trained model could not be loaded: {e}"))?;
     s.pretrained.model = Some((backend, model.clone()));
     Ok(model)
 }

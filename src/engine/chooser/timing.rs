@@ -11,7 +11,7 @@ use super::{Rates, SharedRef, decide, report};
 use crate::engine::backend::ensure_webgpu;
 use crate::engine::measure::{time_classify, time_evaluation, time_training};
 use crate::engine::shared::{now, yield_to_events};
-use crate::inference::{PRETRAINED_NORMALIZATION, load_pretrained};
+use crate::inference::PRETRAINED_NORMALIZATION;
 use crate::protocol::EngineRole;
 use crate::race::{Choice, RACE_BUDGET_SECONDS, RaceRecord};
 
@@ -104,10 +104,10 @@ async fn time_on(shared: &SharedRef, device: &Device, generation: u64, deadline:
             (training, evaluation)
         }
         EngineRole::Classifier => {
-            let Ok(bytes) = crate::engine::classify::pretrained_bytes(shared).await else {
+            let Ok(file) = crate::engine::classify::pretrained_file_ready(shared).await else {
                 return (None, None);
             };
-            let Ok(model) = load_pretrained(&bytes, device) else {
+            let Ok(model) = file.load(device) else {
                 return (None, None);
             };
             (time_classify(&model, PRETRAINED_NORMALIZATION, cancelled).await, None)
