@@ -39,3 +39,21 @@ fn real_data_matches_the_checksums_the_setup_script_verifies() {
         assert!(listed.starts_with(&sum), "{}: {sum} vs {listed}", file.file_name());
     }
 }
+
+#[test]
+fn the_app_knows_each_files_size_and_checksum() {
+    let sums = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/static/fashion-mnist.sha256")).unwrap();
+    for file in DataFile::ALL {
+        assert_eq!(file.sha256().len(), 64, "{}", file.file_name());
+        assert!(sums.contains(file.sha256()));
+    }
+    assert_eq!(DataFile::ALL.map(DataFile::expected_bytes), [10_008, 7_840_016, 60_008, 47_040_016]);
+    let Some(dir) = common::data_dir("skipping") else {
+        return;
+    };
+    for file in DataFile::ALL {
+        let raw = decode_gzip(file.file_name(), &std::fs::read(dir.join(file.file_name())).unwrap()).unwrap();
+        assert_eq!(raw.len(), file.expected_bytes(), "{}", file.file_name());
+        assert_eq!(format!("{:x}", Sha256::digest(&raw)), file.sha256());
+    }
+}

@@ -27,6 +27,8 @@ pub enum DataError {
     Io { file: String, reason: String },
     #[error("{file}: the server answered {status} for {url}")]
     Http { file: String, url: String, status: String },
+    #[error("{file}: more than {limit} bytes, larger than the Fashion-MNIST file; not loaded")]
+    TooLarge { file: String, limit: usize },
     #[error("{file}: the download failed ({reason}); check the connection and retry")]
     Network { file: String, reason: String },
 }

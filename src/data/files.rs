@@ -1,5 +1,7 @@
 use std::fmt;
 
+const SUMS: &str = include_str!("../../static/fashion-mnist.sha256");
+
 /// Which half of the dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SplitKind {
@@ -53,6 +55,23 @@ impl DataFile {
             (SplitKind::Test, false) => "t10k-images-idx3-ubyte.gz",
             (SplitKind::Test, true) => "t10k-labels-idx1-ubyte.gz",
         }
+    }
+
+    /// The decompressed size of the published file: an IDX header and one byte per label or
+    /// pixel. Nothing larger can be Fashion-MNIST, so downloads and decompression stop there
+    /// (a gzip bomb never fills the tab's memory).
+    pub const fn expected_bytes(self) -> usize {
+        let count = self.split.expected_count();
+        if self.is_labels { 8 + count } else { 16 + count * 28 * 28 }
+    }
+
+    /// The SHA-256 of the published (decompressed) file, as `static/fashion-mnist.sha256`
+    /// lists it: the setup script and the page check the same sums.
+    pub fn sha256(self) -> &'static str {
+        let name = self.file_name().trim_end_matches(".gz");
+        SUMS.lines()
+            .find_map(|line| line.split_once("  ").filter(|(_, listed)| *listed == name).map(|(sum, _)| sum))
+            .unwrap_or_default()
     }
 
     /// A short name for messages, e.g. "train-labels".

@@ -9,6 +9,9 @@ use crate::data::{DataError, DataFile, Split, SplitKind};
 pub enum DatasetEvent {
     Progress(DataFile, FileProgress),
     Split(Rc<Split>),
+    /// The file parsed, but its SHA-256 is not the published file's: another dataset of the
+    /// same shape (MNIST digits under Fashion labels) or an altered copy.
+    Unrecognised(DataFile),
 }
 
 /// Loads both splits from `base` (a URL ending in `/`), emitting progress and each split.
@@ -31,11 +34,17 @@ async fn load_split(base: &str, kind: SplitKind, on_event: &dyn Fn(DatasetEvent)
     let parsed = async {
         let raw_labels = gunzip(labels_file, &labels.blob).await?;
         let raw_images = gunzip(images_file, &images.blob).await?;
-        Split::from_idx_owned(kind, raw_images, &raw_labels)
+        let unrecognised: Vec<DataFile> = [(labels_file, &raw_labels.sha256), (images_file, &raw_images.sha256)]
+            .into_iter()
+            .filter(|(file, sum)| file.sha256() != sum.as_str())
+            .map(|(file, _)| file)
+            .collect();
+        Split::from_idx_owned(kind, raw_images.bytes, &raw_labels.bytes).map(|split| (split, unrecognised))
     }
     .await;
     match parsed {
-        Ok(split) => {
+        Ok((split, unrecognised)) => {
+            unrecognised.into_iter().for_each(|file| on_event(DatasetEvent::Unrecognised(file)));
             if !labels.from_cache {
                 store(&labels_url, &labels.blob).await;
             }

@@ -57,6 +57,12 @@ async fn open_cache() -> Option<Cache> {
     JsFuture::from(caches.open(DATA_CACHE)).await.ok().map(JsCast::unchecked_into)
 }
 
+/// The most a gzip file of `file` may weigh: its decompressed size and some room (gzip never
+/// makes these files much larger). A larger download is refused, not read.
+fn download_limit(file: DataFile) -> usize {
+    file.expected_bytes() + (1 << 20)
+}
+
 /// The file as a gzip blob, reporting progress as bytes arrive.
 pub(crate) async fn fetch_gz(
     url: &str,
@@ -64,12 +70,17 @@ pub(crate) async fn fetch_gz(
     on_progress: &dyn Fn(FileProgress),
 ) -> Result<Fetched, DataError> {
     let network = |e: JsValue| DataError::Network { file: file.short_name(), reason: js_reason(&e) };
+    let limit = download_limit(file);
+    let too_large = || DataError::TooLarge { file: file.short_name(), limit };
     if let Some(cache) = open_cache().await
         && let Ok(hit) = JsFuture::from(cache.match_with_str(url)).await
         && let Some(response) = hit.dyn_ref::<Response>()
     {
         let blob: Blob = JsFuture::from(response.blob().map_err(network)?).await.map_err(network)?.unchecked_into();
         let size = blob.size();
+        if size > limit as f64 {
+            return Err(too_large());
+        }
         on_progress(FileProgress { loaded: size, total: Some(size), done: true, cached: true });
         return Ok(Fetched { blob, from_cache: true });
     }
@@ -80,6 +91,9 @@ pub(crate) async fn fetch_gz(
         return Err(DataError::Http { file: file.short_name(), url: url.into(), status });
     }
     let total = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<f64>().ok());
+    if total.is_some_and(|total| total > limit as f64) {
+        return Err(too_large());
+    }
     let Some(body) = response.body() else {
         return Err(DataError::Empty { file: file.short_name() });
     };
@@ -100,6 +114,10 @@ pub(crate) async fn fetch_gz(
         }
         let chunk: Uint8Array = js_sys::Reflect::get(&step, &"value".into()).map_err(network)?.unchecked_into();
         loaded += chunk.length() as f64;
+        if loaded > limit as f64 {
+            let _ = reader.cancel();
+            return Err(too_large());
+        }
         chunks.push(&chunk);
         // At most ~200 updates per file: enough for a smooth bar, cheap to render.
         if loaded - reported >= total.unwrap_or(0.0) / 200.0 {
@@ -120,18 +138,52 @@ pub(crate) async fn fetch_gz(
     Ok(Fetched { blob, from_cache: false })
 }
 
-/// Decompresses in the browser's native stream (off the main thread's JS, no wasm inflater).
-pub(crate) async fn gunzip(file: DataFile, blob: &Blob) -> Result<Vec<u8>, DataError> {
+/// A decompressed file and its SHA-256 (hex).
+pub(crate) struct Inflated {
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+/// Decompresses in the browser's native stream (no wasm inflater), never past the size of the
+/// published file: a gzip bomb is refused after that many bytes. The SHA-256 is computed as the
+/// bytes arrive, and the main thread is let go every few megabytes, so neither the check nor
+/// the sum makes one long task.
+pub(crate) async fn gunzip(file: DataFile, blob: &Blob) -> Result<Inflated, DataError> {
+    use sha2::{Digest, Sha256};
     if blob.size() == 0.0 {
         return Err(DataError::Empty { file: file.short_name() });
     }
     let bad = |e: JsValue| DataError::Gzip { file: file.short_name(), reason: js_reason(&e) };
     let inflate = DecompressionStream::new("gzip").map_err(bad)?;
     let stream = blob.stream().pipe_through(inflate.unchecked_ref());
-    let response = Response::new_with_opt_readable_stream(Some(&stream)).map_err(bad)?;
-    let buffer = JsFuture::from(response.array_buffer().map_err(bad)?).await.map_err(bad)?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let limit = file.expected_bytes();
+    let (mut bytes, mut hasher, mut since_yield) = (Vec::with_capacity(limit), Sha256::new(), 0);
+    loop {
+        let step = JsFuture::from(reader.read()).await.map_err(bad)?;
+        if js_sys::Reflect::get(&step, &"done".into()).map_err(bad)?.is_truthy() {
+            break;
+        }
+        let chunk: Uint8Array = js_sys::Reflect::get(&step, &"value".into()).map_err(bad)?.unchecked_into();
+        let (start, length) = (bytes.len(), chunk.length() as usize);
+        if start + length > limit {
+            let _ = reader.cancel();
+            return Err(DataError::TooLarge { file: file.short_name(), limit });
+        }
+        bytes.resize(start + length, 0);
+        chunk.copy_to(&mut bytes[start..]);
+        hasher.update(&bytes[start..]);
+        since_yield += length;
+        if since_yield >= YIELD_BYTES {
+            since_yield = 0;
+            gloo_timers::future::TimeoutFuture::new(0).await;
+        }
+    }
+    Ok(Inflated { bytes, sha256: format!("{:x}", hasher.finalize()) })
 }
+
+/// Bytes decompressed and hashed between two yields to the event loop (~20 ms of work).
+const YIELD_BYTES: usize = 4 << 20;
 
 /// Keeps a verified file for the next visit. A full quota only costs a re-download later.
 pub(crate) async fn store(url: &str, blob: &Blob) {

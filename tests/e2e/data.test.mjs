@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { serveDist, launch, screenshot, record, markTime, status, CLASS_NAMES, DIST } from './harness.mjs';
 
 let server;
@@ -195,5 +196,39 @@ test('a connection that goes quiet mid-file fails after 20 s with Retry; one cut
       await context.close();
       await data.close();
     }
+  }
+});
+
+test('files from another server: a gzip bomb is refused by its size, files that are not Fashion-MNIST get a warning', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    // 1 GB of zeros in a 1 MB gzip: the page must stop at the size of the real file (7.8 MB),
+    // not inflate it all.
+    const bomb = gzipSync(Buffer.alloc(1 << 30), { level: 9 });
+    // The real test labels, each moved to the next class: a file of the right shape that is not
+    // the published one (as MNIST digits under Fashion labels would be).
+    const labels = Buffer.from(gunzipSync(await readFile(join(DIST, 'data', 't10k-labels-idx1-ubyte.gz'))));
+    for (let i = 8; i < labels.length; i++) labels[i] = (labels[i] + 1) % 10;
+    let serveBomb = true;
+    await page.route((url) => url.pathname.startsWith('/elsewhere/'), async (route) => {
+      const name = new URL(route.request().url()).pathname.split('/').pop();
+      if (name === 't10k-images-idx3-ubyte.gz' && serveBomb) return route.fulfill({ status: 200, body: bomb });
+      if (name === 't10k-labels-idx1-ubyte.gz') return route.fulfill({ status: 200, body: gzipSync(labels) });
+      return route.fulfill({ status: 200, body: await readFile(join(DIST, 'data', name)) });
+    });
+    await page.goto(`${server.url}?data=/elsewhere/&sw=0`);
+    await status(page).and(page.locator('[data-state="error"]')).waitFor({ timeout: READY_TIMEOUT });
+    assert.match(await page.getByTestId('data-error').textContent(), /test-images: more than 7840016 bytes, larger than the Fashion-MNIST file; not loaded/);
+    serveBomb = false;
+    await page.getByTestId('data-retry').click();
+    await status(page).and(page.locator('[data-state="ready"]')).waitFor({ timeout: READY_TIMEOUT });
+    const warning = page.getByTestId('data-unrecognised');
+    await warning.waitFor({ timeout: 10_000 });
+    assert.match(await warning.textContent(), /not the published Fashion-MNIST \(test-labels: the SHA-256 differs\)/);
+    await screenshot(page, 'data-unrecognised');
+  } finally {
+    await context.close();
   }
 });

@@ -1,4 +1,5 @@
-//! Download progress per file, then a one-line summary; or the error with a retry button.
+//! Download progress per file, then a one-line summary; or the error with a retry button; and
+//! a warning when the files are not the published Fashion-MNIST.
 
 use yew::prelude::*;
 
@@ -10,6 +11,7 @@ use crate::web::FileProgress;
 pub struct DataStatusProps {
     pub files: [FileProgress; 4],
     pub phase: DataPhase,
+    pub unrecognised: Vec<DataFile>,
     pub on_retry: Callback<()>,
 }
 
@@ -30,7 +32,7 @@ fn overall(files: &[FileProgress; 4]) -> f64 {
 
 #[component]
 pub fn DataStatus(props: &DataStatusProps) -> Html {
-    let DataStatusProps { files, phase, on_retry } = props;
+    let DataStatusProps { files, phase, unrecognised, on_retry } = props;
     let cached = files.iter().all(|f| f.cached);
     let headline = match phase {
         DataPhase::Loading => "Fetching Fashion-MNIST…".to_string(),
@@ -76,6 +78,16 @@ pub fn DataStatus(props: &DataStatusProps) -> Html {
             </div>
             if show_files {
                 <ul class="file-list">{ for rows }</ul>
+            }
+            if !unrecognised.is_empty() {
+                <p class="notice warning" role="alert" data-testid="data-unrecognised">
+                    {format!(
+                        "These files are not the published Fashion-MNIST ({}: the SHA-256 differs). \
+                         They are used as they are, but the class names (T-shirt, Trouser, …) may not \
+                         describe their pictures.",
+                        unrecognised.iter().map(|f| f.short_name()).collect::<Vec<_>>().join(", ")
+                    )}
+                </p>
             }
             if let DataPhase::Error(message) = phase {
                 <div class="error-box" role="alert" data-testid="data-error">
