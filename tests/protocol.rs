@@ -97,3 +97,14 @@ fn the_handshake_is_the_first_variant_of_both_enums_and_never_changes_shape() {
     assert_eq!(bincode::serialize(&ToEngine::Hello(PROTOCOL_VERSION)).unwrap(), [[0; 4], version].concat());
     assert_eq!(bincode::serialize(&FromEngine::Hello(PROTOCOL_VERSION)).unwrap(), [[0; 4], version].concat());
 }
+
+#[test]
+fn the_engine_files_are_named_after_the_protocol_they_speak() {
+    let name = format!("atelier-engine-p{PROTOCOL_VERSION}");
+    assert_eq!(atelier::protocol::ENGINE_LOADER, format!("./{name}_loader.js"));
+    let read = |file: &str| std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    assert!(read("Cargo.toml").contains(&format!("name = \"{name}\"")), "Cargo.toml names the binary {name}");
+    assert!(read("index.html").contains(&format!("data-bin=\"{name}\"")), "index.html builds {name}");
+    assert!(read("static/sw.js").contains(&format!("'{name}'")), "the service worker caches {name}");
+    assert!(read("atelier.sh").contains(&format!("--bin {name} ")), "atelier.sh lints {name}");
+}

@@ -235,3 +235,30 @@ fn another_tabs_runs_are_listed_as_theirs_and_never_take_this_tabs_reports() {
     let echo = RunRecord::from(SavedRun::from(&saved_run(1, 30, None)));
     assert_eq!(state.reduced(Action::RunSavedElsewhere(echo)).runs[0].steps.len(), 2);
 }
+
+#[test]
+fn a_run_whose_engine_died_is_kept_resumable_from_its_checkpoint() {
+    let state = start(&AppState::default());
+    let state = engine(&state, FromEngine::Phase(RunState::Running));
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: (1..=10).map(step).collect() });
+    let state = engine(&state, FromEngine::Epoch { run: 1, report: epoch(1) });
+    let checkpoint =
+        FromEngine::Checkpoint { run: 1, epoch: 1, global_step: 10, checkpoint: vec![1, 2, 3], model_file: vec![4] };
+    let state = engine(&state, checkpoint);
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: (11..=14).map(step).collect() });
+    let state = engine(&state, FromEngine::Crashed("RuntimeError: unreachable".into()));
+    let run = &state.runs[0];
+    assert!(run.is_resumable() && run.interrupted, "resumable like a run cut short by a reload");
+    assert_eq!(run.steps.len(), 10, "cut back to its checkpoint, where Resume continues");
+    assert_eq!(state.run.steps.len(), 10, "the live charts too");
+    let notice = state.run.notice.as_deref().unwrap_or_default();
+    assert!(notice.contains("RuntimeError: unreachable") && notice.contains("at step 10"), "{notice}");
+    // Without a checkpoint there is nothing to resume: the run is kept, marked failed.
+    let state = start(&state);
+    let state = engine(&state, FromEngine::Steps { run: 2, steps: (1..=4).map(step).collect() });
+    let state = engine(&state, FromEngine::Crashed("RuntimeError: unreachable".into()));
+    let second = &state.runs[1];
+    assert!(!second.is_resumable() && matches!(second.phase, RunState::Error(_)));
+    assert_eq!(second.steps.len(), 4);
+    assert!(state.run.notice.as_deref().unwrap_or_default().contains("no checkpoint yet"));
+}

@@ -4,6 +4,7 @@ use gloo_worker::Registrable;
 
 fn main() {
     console_error_panic_hook_lite();
+    atelier::engine::report_deaths();
     atelier::engine::EngineWorker::registrar().register();
 }
 

@@ -26,4 +26,6 @@ mod worker;
 
 #[cfg(feature = "worker")]
 pub use runner::report_crash;
-pub use worker::{ENGINE_LOADER, EngineWorker};
+#[cfg(feature = "worker")]
+pub use worker::report_deaths;
+pub use worker::{ENGINE_LOADER, EngineWorker, FAULT_PARAM};

@@ -126,6 +126,8 @@ impl Engine {
             ToEngine::Classify(request) => classify(shared, request),
             ToEngine::Test(TestHook::MeasureInference) => measure_inference(shared),
             ToEngine::Test(TestHook::Diverge) => self.shared.borrow_mut().diverge_requested = true,
+            ToEngine::Test(TestHook::Trap) => trap(),
+            ToEngine::Test(TestHook::FailAllocation) => fail_allocation(),
             ToEngine::Test(TestHook::LoseGpu) => {
                 if !lose_gpu_device() {
                     shared.borrow().send(FromEngine::Refused("There is no WebGPU device to lose.".into()));
@@ -154,6 +156,22 @@ impl Engine {
             Err(err) => s.send(FromEngine::Refused(err.to_string())),
         }
     }
+}
+
+/// A trap with no panic before it (`TestHook::Trap`): the page must notice the worker is dead
+/// from outside it.
+fn trap() {
+    #[cfg(target_arch = "wasm32")]
+    core::arch::wasm32::unreachable();
+    #[cfg(not(target_arch = "wasm32"))]
+    std::process::abort();
+}
+
+/// An allocation that fails (`TestHook::FailAllocation`): what Rust does when the wasm memory cannot
+/// grow, an abort without a panic. (Growing it to its 4 GB end for real took the whole
+/// headless Chromium renderer down, page and all: no page can survive that.)
+fn fail_allocation() {
+    std::alloc::handle_alloc_error(std::alloc::Layout::from_size_align(1 << 30, 8).expect("a valid layout"));
 }
 
 /// The protocol version this engine speaks: [`PROTOCOL_VERSION`], unless its loader was given

@@ -2,8 +2,34 @@ use gloo_worker::{HandlerId, Worker, WorkerScope};
 
 use crate::protocol::{FromEngine, ToEngine};
 
-/// The worker script Trunk emits for the `atelier-engine` binary (workers are not hashed).
-pub const ENGINE_LOADER: &str = "./atelier-engine_loader.js";
+pub use crate::protocol::ENGINE_LOADER;
+
+/// The loader's query parameter naming the `BroadcastChannel` the engine's death is told on.
+pub const FAULT_PARAM: &str = "fault";
+
+/// A worker whose wasm traps (an abort after a failed allocation, an `unreachable`) dies
+/// without a panic, so its panic hook never tells the page. Plain JavaScript listeners,
+/// which still run once the wasm instance is dead, post the error on the channel the page
+/// named in the loader's address (`?fault=`). Rejections are told only when wasm trapped:
+/// other ones do not stop the engine.
+#[cfg(feature = "worker")]
+pub fn report_deaths() {
+    let location = js_sys::Reflect::get(&js_sys::global(), &"location".into()).unwrap_or_default();
+    let href = js_sys::Reflect::get(&location, &"href".into()).ok().and_then(|h| h.as_string()).unwrap_or_default();
+    let Some(name) = web_sys::Url::new(&href).ok().and_then(|url| url.search_params().get(FAULT_PARAM)) else {
+        return;
+    };
+    let install = js_sys::Function::new_with_args(
+        "name",
+        "const channel = new BroadcastChannel(name);
+         const tell = (what) => channel.postMessage(String(what && what.message ? `${what.name}: ${what.message}` : what));
+         self.addEventListener('error', (e) => tell(e.error || e.message));
+         self.addEventListener('unhandledrejection', (e) => {
+           if (e.reason instanceof WebAssembly.RuntimeError) tell(e.reason);
+         });",
+    );
+    let _ = install.call1(&wasm_bindgen::JsValue::NULL, &name.into());
+}
 
 /// Training and inference off the main thread. On the page this type only names the protocol;
 /// its state exists in the worker bundle alone.

@@ -28,7 +28,13 @@ pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettin
 /// Bumped whenever a message changes shape. The page's first message and the engine's first
 /// answer carry it ([`ToEngine::Hello`], [`FromEngine::Hello`]): builds that differ refuse each
 /// other instead of misreading bytes.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
+
+/// The engine worker's script (Trunk's loader for the engine binary). Trunk does not hash
+/// worker file names, so the binary is named after [`PROTOCOL_VERSION`] (`Cargo.toml`,
+/// `index.html`, `static/sw.js`, `atelier.sh`; `tests/protocol.rs` checks they agree): a page
+/// never loads, from a cache, an engine that speaks another protocol under the same name.
+pub const ENGINE_LOADER: &str = "./atelier-engine-p3_loader.js";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
@@ -101,6 +107,12 @@ pub enum TestHook {
     /// Fault injection: turn the training weights to NaN before the next step, as a learning
     /// rate far too high would.
     Diverge,
+    /// Fault injection: the worker traps (a wasm `unreachable`, no panic), as a bug in a kernel
+    /// or a mismatched decode would.
+    Trap,
+    /// Fault injection: an allocation fails, as when the worker's memory cannot grow (an abort,
+    /// no panic).
+    FailAllocation,
 }
 
 /// Worker → page.

@@ -66,6 +66,8 @@ pub struct AppState {
     /// Progress per file, in `DataFile::ALL` order.
     pub files: [FileProgress; 4],
     pub phase: DataPhase,
+    /// Files that parsed but are not the published Fashion-MNIST (their SHA-256 differs).
+    pub unrecognised: Vec<DataFile>,
     pub test: Option<SplitRef>,
     pub train: Option<SplitRef>,
     pub gallery: GalleryView,
@@ -126,6 +128,7 @@ impl Default for AppState {
     fn default() -> Self {
         Self {
             files: Default::default(),
+            unrecognised: Vec::new(),
             phase: DataPhase::Loading,
             test: None,
             train: None,
@@ -151,6 +154,8 @@ impl Default for AppState {
 pub enum Action {
     Progress(DataFile, FileProgress),
     SplitLoaded(Rc<Split>),
+    /// A data file is not the published one (see [`AppState::unrecognised`]).
+    DataUnrecognised(DataFile),
     DataFailed(String),
     Retry,
     ShowSplit(SplitKind),
@@ -194,7 +199,6 @@ pub enum Action {
     /// The input could not become a model input (a message for the page).
     InputFailed(String),
     ChooseClassifier(crate::protocol::ClassifierChoice),
-    /// Runs read back from storage after a reload.
     /// Stored runs read back after a reload, and the records that could not be.
     RunsRestored(Vec<RunRecord>, Vec<UnreadableRun>),
     /// Whether the browser keeps the stored runs until the user deletes them.
@@ -203,6 +207,8 @@ pub enum Action {
     EngineMismatch(String),
     /// Another tab of this browser saved this run (it trains it there): listed here as it is.
     RunSavedElsewhere(RunRecord),
+    /// The other tab that trained this run let it go: here is the run as it stored it.
+    RunReleased(RunRecord),
     /// The run continues from its checkpoint in the engine.
     RunResumed(u32),
     /// Resume was clicked before the engine was ready: resume run `id` once it is (`None`: done).
@@ -243,10 +249,12 @@ impl AppState {
                 }
             }
             Action::DataFailed(message) => next.phase = DataPhase::Error(message),
+            Action::DataUnrecognised(file) => next.unrecognised.push(file),
             Action::Retry => {
                 next.phase = DataPhase::Loading;
                 next.attempt += 1;
                 next.files = Default::default();
+                next.unrecognised.clear();
             }
             Action::ShowSplit(kind) => {
                 next.gallery = GalleryView { split: kind, page: 0, selected: None, ..next.gallery };
@@ -305,6 +313,7 @@ impl AppState {
             Action::StoragePersisted(persisted) => next.storage.persisted = Some(persisted),
             Action::EngineMismatch(message) => next.engine_mismatch = Some(message),
             Action::RunSavedElsewhere(run) => next.list_elsewhere(run),
+            Action::RunReleased(run) => next.release_elsewhere(run),
             Action::RunResumed(id) => {
                 next.renumbered.clear();
                 next.live = Some(id);

@@ -102,8 +102,21 @@ impl AppState {
                 run.preparing = preparing;
             }
             if crashed {
-                run.phase = RunState::Error("the engine crashed".into());
                 run.preparing = None;
+                let notice = if let Some(step) = run.checkpoint_step {
+                    // Kept like a run cut short by a reload: resumable from its checkpoint.
+                    run.phase = RunState::Done { stopped_early: true };
+                    run.interrupted = true;
+                    run.cut_back_to_checkpoint();
+                    format!("Run #{} is kept: Resume continues it from its checkpoint at step {step}.", run.id)
+                } else {
+                    run.phase = RunState::Error("the engine crashed".into());
+                    format!("Run #{} had no checkpoint yet; its curves are kept.", run.id)
+                };
+                let (steps, epochs) = (run.steps.clone(), run.epochs.clone());
+                self.run.steps = steps;
+                self.run.epochs = epochs;
+                self.run.notice = self.run.notice.take().map(|first| format!("{first} {notice}"));
             }
         }
     }

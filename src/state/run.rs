@@ -136,7 +136,7 @@ impl RunView {
                 self.preparing = None;
                 self.backend = None;
                 self.pending = None;
-                self.notice = Some("The engine crashed and was restarted on the CPU; the run was lost.".into());
+                self.notice = Some(format!("The engine stopped ({reason}) and was restarted on the CPU."));
             }
         }
     }

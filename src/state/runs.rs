@@ -70,6 +70,13 @@ impl RunRecord {
         }
     }
 
+    /// Another tab trains it (it was saved as training, or cut short, by a tab still alive):
+    /// shown as theirs, never resumed here.
+    pub fn mark_elsewhere(&mut self) {
+        self.elsewhere = self.is_active() || self.interrupted;
+        self.interrupted = false;
+    }
+
     /// Listed by the page, not yet acknowledged by the engine.
     pub fn is_unstarted(&self) -> bool {
         self.preparing.as_deref() == Some(STARTING) && self.steps.is_empty()

@@ -229,8 +229,7 @@ impl AppState {
         if self.live == Some(run.id) && self.live_run().is_some_and(RunRecord::is_active) {
             return;
         }
-        run.elsewhere = run.is_active() || run.interrupted;
-        run.interrupted = false;
+        run.mark_elsewhere();
         let runs = Rc::make_mut(&mut self.runs);
         match runs.iter().position(|r| r.id == run.id) {
             Some(at) => runs[at] = run,
@@ -238,6 +237,15 @@ impl AppState {
                 let at = runs.iter().position(|r| r.id > run.id).unwrap_or(runs.len());
                 runs.insert(at, run);
             }
+        }
+    }
+
+    /// The tab that trained this run let it go (stopped it, closed, crashed): this tab's copy,
+    /// listed as theirs, becomes the stored record (resumable here if it was cut short).
+    pub(crate) fn release_elsewhere(&mut self, run: RunRecord) {
+        let runs = Rc::make_mut(&mut self.runs);
+        if let Some(at) = runs.iter().position(|r| r.id == run.id && r.elsewhere) {
+            runs[at] = run;
         }
     }
 

@@ -44,6 +44,7 @@ pub fn App() -> Html {
                 let on_event = |event| match event {
                     DatasetEvent::Progress(file, progress) => dispatcher.dispatch(Action::Progress(file, progress)),
                     DatasetEvent::Split(split) => dispatcher.dispatch(Action::SplitLoaded(split)),
+                    DatasetEvent::Unrecognised(file) => dispatcher.dispatch(Action::DataUnrecognised(file)),
                 };
                 match load_dataset(&data_base, &on_event).await {
                     Ok(()) => mark("atelier:data-ready"),
@@ -185,7 +186,7 @@ pub fn App() -> Html {
                         <button class="button primary" onclick={Callback::from(|_| reload())}>{"Reload to update"}</button>
                     </div>
                 }
-                <DataStatus files={state.files} phase={state.phase.clone()} {on_retry} />
+                <DataStatus files={state.files} phase={state.phase.clone()} unrecognised={state.unrecognised.clone()} {on_retry} />
                 <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()} run_active={run_active}
                                import_error={state.storage.import_error.clone()} />
                 <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}

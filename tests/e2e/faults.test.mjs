@@ -1,5 +1,6 @@
 // Faults injected on purpose, and what must survive each: two tabs training at once, a run
-// that diverges, Stop followed at once by Start, a full disk and a damaged stored record.
+// that diverges, an engine that dies without a panic, Stop followed at once by Start, a full
+// disk and a damaged stored record.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist, launch, screenshot, record, waitFor, openReady, steps } from './harness.mjs';
@@ -66,6 +67,37 @@ test('two tabs that both train keep distinct runs, each resuming its own checkpo
   }
 });
 
+test('a run another tab still trains is listed as theirs after a reload (Web Locks), and resumable here once that tab closes', async () => {
+  const context = await launch();
+  try {
+    const a = await openReady(context, server.url, '?backend=cpu');
+    await trainDense(a, 20);
+    const inA = a.locator('[data-testid="run-item"][data-run-id="1"]');
+    await waitFor(a, async () => Number(await inA.getAttribute('data-checkpoint-step')) >= 16, 120_000, 'a checkpoint');
+    // Paused, and its pause checkpoint written: tab A saves nothing more, so only the lock it
+    // holds can tell a tab opened now that the run is A's, not one cut short.
+    await a.getByTestId('train-pause').click();
+    await waitFor(a, async () => (await runState(a)) === 'paused', 30_000, 'paused');
+    const paused = await steps(a);
+    await waitFor(a, async () => Number(await inA.getAttribute('data-checkpoint-step')) === paused, 30_000, 'the pause checkpoint');
+    await a.waitForTimeout(2_000);
+    const b = await openReady(context, server.url, '?backend=cpu');
+    const inB = b.locator('[data-testid="run-item"][data-run-id="1"]');
+    await inB.waitFor({ timeout: 30_000 });
+    assert.equal(await inB.getAttribute('data-state'), 'elsewhere', "run 1 is tab A's from the moment it is listed");
+    assert.equal(await inB.getByTestId('run-resume').count(), 0);
+    // Tab A closes: its lock goes with it, and tab B may now continue the run.
+    await a.close();
+    await waitFor(b, async () => (await inB.getByTestId('run-resume').count()) === 1, 15_000, 'run 1 resumable in tab B');
+    await b.getByTestId('backend').and(b.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
+    await inB.getByTestId('run-resume').click();
+    await waitFor(b, async () => (await inB.getAttribute('data-state')) === 'done', 300_000, 'run 1 resumed to its end in tab B');
+    assert.equal(Number(await inB.getAttribute('data-steps')), 320);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a run that diverges stops with a message naming the step, and keeps its record and last finite checkpoint', async () => {
   const context = await launch();
   try {
@@ -103,6 +135,40 @@ test('a run that diverges stops with a message naming the step, and keeps its re
     assert.equal(await steps(page), 48);
     const accuracy = Number(await run().getAttribute('data-test-accuracy'));
     assert.ok(accuracy > 0.70, `a healthy run again: test accuracy ${accuracy} (measured 73.1 % uninterrupted)`);
+  } finally {
+    await context.close();
+  }
+});
+
+test('an engine that dies without a panic (a trap, a failed allocation) is told, restarted, and its run resumes from its checkpoint', async () => {
+  const context = await launch();
+  try {
+    const page = await openReady(context, server.url, '?debug=1&backend=cpu');
+    await trainDense(page, 20);
+    const run = page.locator('[data-testid="run-item"][data-run-id="1"]');
+    const checkpoint = async () => Number(await run.getAttribute('data-checkpoint-step'));
+    const notice = () => page.getByTestId('train-notice').textContent().catch(() => '');
+    await waitFor(page, async () => (await checkpoint()) >= 16, 120_000, 'a checkpoint');
+    // A wasm trap with no panic before it: only the worker's fault channel can tell.
+    await page.evaluate(() => window.atelierDebug.trapEngine());
+    await waitFor(page, async () => /engine stopped \(RuntimeError/.test(await notice()), 30_000, 'the death told');
+    assert.match(await notice(), /Run #1 is kept: Resume continues it from its checkpoint at step \d+/);
+    assert.equal(Number(await run.getAttribute('data-steps')), await checkpoint(), 'cut back to its checkpoint');
+    await waitFor(page, async () => (await run.getByTestId('run-resume').count()) === 1, 30_000, 'run 1 resumable');
+    await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
+    await screenshot(page, 'faults-engine-died');
+    await run.getByTestId('run-resume').click();
+    await waitFor(page, async () => (await runState(page)) === 'running', 60_000, 'resumed on the new engine');
+    // The restarted engine dies again, of an allocation that fails this time (an abort, no panic).
+    const before = await checkpoint();
+    await waitFor(page, async () => (await checkpoint()) > before, 120_000, 'a checkpoint of the resumed run');
+    await page.evaluate(() => window.atelierDebug.failAllocation());
+    await waitFor(page, async () => /engine stopped \(RuntimeError/.test(await notice()), 60_000, 'the second death told');
+    await waitFor(page, async () => (await run.getByTestId('run-resume').count()) === 1, 30_000, 'run 1 resumable again');
+    await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
+    await run.getByTestId('run-resume').click();
+    await waitFor(page, async () => (await run.getAttribute('data-state')) === 'done', 300_000, 'run 1 resumed to its end');
+    assert.equal(Number(await run.getAttribute('data-steps')), 320, 'all 20 epochs of 16 steps');
   } finally {
     await context.close();
   }

@@ -12,7 +12,7 @@ use yew::prelude::*;
 use crate::engine::{ENGINE_LOADER, EngineWorker};
 use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine};
 use crate::state::{Action, AppState};
-use crate::ui::services::engine_slot::Slot;
+use crate::ui::services::engine_slot::{FaultChannel, Slot};
 use crate::ui::services::input_image::now_ms;
 use crate::ui::services::persistence;
 use crate::web::query_param;
@@ -161,24 +161,49 @@ impl Link {
         }
     }
 
-    /// Starts the trainer. A crashed one (its wasm instance is dead after a panic) is replaced
-    /// by one on the CPU, so the page never waits on an engine that cannot answer.
+    /// Starts the trainer. A dead one (a panic, a trap, a failed allocation) is replaced by one
+    /// on the CPU, so the page never waits on an engine that cannot answer.
     fn spawn_trainer(&self, force: Option<BackendKind>) {
         let link = self.clone();
-        let worker = EngineWorker::spawner()
-            .callback(move |event| link.on_trainer_event(event))
-            .spawn_with_loader(&engine_loader());
-        self.trainer.borrow_mut().start(worker, self.init(EngineRole::Trainer, force));
+        let (faults, loader) = open_fault_channel(move |reason| link.trainer_died(reason));
+        let link = self.clone();
+        let worker =
+            EngineWorker::spawner().callback(move |event| link.on_trainer_event(event)).spawn_with_loader(&loader);
+        self.trainer.borrow_mut().start(worker, faults, self.init(EngineRole::Trainer, force));
     }
 
     fn spawn_classifier(&self) {
         let link = self.clone();
-        let worker = EngineWorker::spawner()
-            .callback(move |event| link.on_classifier_event(event))
-            .spawn_with_loader(&engine_loader());
-        self.classifier.borrow_mut().start(worker, self.init(EngineRole::Classifier, self.force_classifier));
+        let (faults, loader) = open_fault_channel(move |reason| link.classifier_died(reason));
+        let link = self.clone();
+        let worker =
+            EngineWorker::spawner().callback(move |event| link.on_classifier_event(event)).spawn_with_loader(&loader);
+        self.classifier.borrow_mut().start(worker, faults, self.init(EngineRole::Classifier, self.force_classifier));
         // A restarted classifier has no weights: the trainer posts its newest again.
         Self::send_to(&self.trainer, ToEngine::Snapshot);
+    }
+
+    /// The trainer died (its panic report or its last words on the fault channel, whichever
+    /// comes first): the run is told, and a new trainer starts on the CPU in a later task (not
+    /// from inside the dying bridge's own callback).
+    fn trainer_died(&self, reason: String) {
+        if !self.trainer.borrow_mut().died() {
+            return;
+        }
+        self.dispatch_in_order(FromEngine::Crashed(reason));
+        let link = self.clone();
+        yew::platform::spawn_local(async move { link.spawn_trainer(Some(BackendKind::Cpu)) });
+    }
+
+    fn classifier_died(&self, reason: String) {
+        if !self.classifier.borrow_mut().died() {
+            return;
+        }
+        *self.gate.borrow_mut() = ClassifyGate::default();
+        self.dispatcher
+            .dispatch(Action::InputFailed(format!("The classifier crashed ({reason}) and was restarted; draw again.")));
+        let link = self.clone();
+        yew::platform::spawn_local(async move { link.spawn_classifier() });
     }
 
     fn on_trainer_event(&self, event: FromEngine) {
@@ -192,6 +217,7 @@ impl Link {
                 return;
             }
             FromEngine::Raced(record) => return persistence::save_race(record.clone()),
+            FromEngine::Crashed(reason) => return self.trainer_died(reason.clone()),
             FromEngine::ModelFile { model, bytes } => {
                 crate::ui::services::save_file::save_file(
                     bytes,
@@ -205,13 +231,7 @@ impl Link {
             }
             _ => {}
         }
-        let crashed = matches!(event, FromEngine::Crashed(_));
         self.dispatch_in_order(event);
-        if crashed {
-            let link = self.clone();
-            // Not from inside the dying bridge's own callback.
-            yew::platform::spawn_local(async move { link.spawn_trainer(Some(BackendKind::Cpu)) });
-        }
     }
 
     fn on_classifier_event(&self, event: FromEngine) {
@@ -225,26 +245,19 @@ impl Link {
                 self.release();
             }
             FromEngine::Classifier(_) => self.dispatcher.dispatch(Action::Engine { event, at: now_ms() }),
-            FromEngine::Crashed(reason) => {
-                *self.gate.borrow_mut() = ClassifyGate::default();
-                self.dispatcher.dispatch(Action::InputFailed(format!(
-                    "The classifier crashed ({reason}) and was restarted; draw again."
-                )));
-                let link = self.clone();
-                yew::platform::spawn_local(async move { link.spawn_classifier() });
-            }
+            FromEngine::Crashed(reason) => self.classifier_died(reason),
             // Training reports come from the trainer; the classifier's import answers are quiet.
             _ => {}
         }
     }
 }
 
-/// The engine's loader; with `?debug=1&engine_protocol=N` the engine is told to answer the
-/// handshake with version N, as an engine of another build would (the mismatch test).
-fn engine_loader() -> String {
-    match (query_param("debug").as_deref(), query_param("engine_protocol")) {
-        (Some("1"), Some(version)) => format!("{ENGINE_LOADER}?protocol={version}"),
-        _ => ENGINE_LOADER.to_string(),
+/// A fault channel for a worker about to start, and its loader's address (without one, as in
+/// a browser without `BroadcastChannel`, only panics are noticed).
+fn open_fault_channel(on_death: impl Fn(String) + 'static) -> (Option<FaultChannel>, String) {
+    match FaultChannel::open(on_death) {
+        Some((channel, loader)) => (Some(channel), loader),
+        None => (None, ENGINE_LOADER.to_string()),
     }
 }
 
@@ -341,9 +354,11 @@ fn publish_inference_figures(figures: &Result<crate::protocol::InferenceFigures,
 
 /// With `?debug=1`, `window.atelierDebug` injects faults and measures, for the tests and the
 /// benchmark: `loseGpu()` destroys the engine's WebGPU device, `diverge()` turns the training
-/// weights to NaN before the next step, `measureInference()` times the pre-trained model,
-/// `panicPage()` panics on the page.
+/// weights to NaN before the next step, `trapEngine()` and `failAllocation()` kill the trainer
+/// without a panic (a trap; an allocation that fails), `measureInference()` times the pre-trained model,
+/// `pageWasmBytes()` reads the page's memory, `panicPage()` panics on the page.
 fn install_debug_hooks(send: Callback<ToEngine>) {
+    use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     if query_param("debug").as_deref() != Some("1") {
         return;
@@ -355,6 +370,8 @@ fn install_debug_hooks(send: Callback<ToEngine>) {
     for (name, hook) in [
         ("loseGpu", TestHook::LoseGpu),
         ("diverge", TestHook::Diverge),
+        ("trapEngine", TestHook::Trap),
+        ("failAllocation", TestHook::FailAllocation),
         ("measureInference", TestHook::MeasureInference),
     ] {
         let send = send.clone();
@@ -362,6 +379,13 @@ fn install_debug_hooks(send: Callback<ToEngine>) {
         let _ = js_sys::Reflect::set(&hooks, &name.into(), closure.as_ref());
         closure.forget();
     }
+    // The page's wasm memory in bytes (it never shrinks: its high-water mark), for the soak test.
+    let memory = Closure::<dyn Fn() -> f64>::new(|| {
+        let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
+        memory.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64
+    });
+    let _ = js_sys::Reflect::set(&hooks, &"pageWasmBytes".into(), memory.as_ref());
+    memory.forget();
     // A panic on the page itself, to test what the user sees then (`services::crash`).
     let panic = Closure::<dyn Fn()>::new(|| panic!("a fault injected by atelierDebug.panicPage()"));
     let _ = js_sys::Reflect::set(&hooks, &"panicPage".into(), panic.as_ref());

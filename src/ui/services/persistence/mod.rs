@@ -5,9 +5,10 @@
 //! `database` does the reads and writes themselves.
 
 mod database;
+mod locks;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use gloo::events::EventListener;
@@ -25,6 +26,9 @@ use crate::state::{Action, AppState};
 /// flag, and the final step count once it stops (steps alone would save on every batch).
 type Signature = (usize, String, Option<usize>, bool, usize);
 
+/// The runs this tab has written (or seen written by another tab), as they were then.
+type Saved = Rc<RefCell<HashMap<u32, Signature>>>;
+
 fn signature(run: &RunRecord) -> Signature {
     let steps = if run.is_active() { 0 } else { run.steps.len() };
     (run.epochs.len(), format!("{:?}{}", run.phase, run.interrupted), run.checkpoint_step, run.compare, steps)
@@ -32,20 +36,29 @@ fn signature(run: &RunRecord) -> Signature {
 
 #[hook]
 pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngine>) {
-    let saved = use_mut_ref(HashMap::<u32, Signature>::new);
+    let saved: Saved = use_mut_ref(HashMap::<u32, Signature>::new);
+    let watched = use_mut_ref(HashSet::<u32>::new);
 
-    // Restore once: the runs, then the latest model for the engine, then the usage figure.
+    // Restore once: the runs (those another tab still trains listed as theirs), then the
+    // latest model for the engine, then the usage figure.
     {
-        let (dispatcher, saved, engine) = (state.dispatcher(), saved.clone(), engine.clone());
+        let (dispatcher, saved, engine, watched) = (state.dispatcher(), saved.clone(), engine.clone(), watched.clone());
         use_effect_with((), move |_| {
             spawn_local(async move {
                 match database::load_runs().await {
                     Ok((runs, unreadable)) => {
-                        let records: Vec<RunRecord> = runs.into_iter().map(RunRecord::from).collect();
-                        for run in &records {
+                        let held = locks::held().await;
+                        let mut records: Vec<RunRecord> = runs.into_iter().map(RunRecord::from).collect();
+                        for run in &mut records {
+                            if held.contains(&run.id) {
+                                run.mark_elsewhere();
+                            }
                             saved.borrow_mut().insert(run.id, signature(run));
                         }
                         dispatcher.dispatch(Action::RunsRestored(records, unreadable));
+                        for id in held {
+                            watch(id, dispatcher.clone(), saved.clone(), watched.clone());
+                        }
                     }
                     Err(message) => {
                         dispatcher.dispatch(Action::StorageFailed(format!("Saved runs could not be read: {message}")))
@@ -66,6 +79,7 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
     // tab neither misses nor overwrites them (its own writes only touch its own runs).
     {
         let (dispatcher, saved) = (state.dispatcher(), saved.clone());
+        let watched = watched.clone();
         use_effect_with((), move |_| {
             let channel = web_sys::BroadcastChannel::new(database::TABS_CHANNEL).ok();
             let listener = channel.as_ref().map(|channel| {
@@ -73,7 +87,7 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
                     let event = event.unchecked_ref::<web_sys::MessageEvent>();
                     let Some(message) = event.data().as_string() else { return };
                     if let Some(news) = database::from_other_tab(&message) {
-                        on_other_tab(news, dispatcher.clone(), saved.clone());
+                        on_other_tab(news, dispatcher.clone(), saved.clone(), watched.clone());
                     }
                 })
             });
@@ -101,6 +115,15 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
                 }
             });
         }
+    }
+
+    // The run this tab trains is locked to it while it is active (see `locks`).
+    {
+        let training = state.live.filter(|_| state.live_run().is_some_and(RunRecord::is_active));
+        use_effect_with(training, move |training| {
+            let lock = training.and_then(locks::hold);
+            move || drop(lock)
+        });
     }
 
     // A hidden tab (switched away from, minimised, or closing) asks for a checkpoint of the run
@@ -182,24 +205,46 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
 
 /// A message of another tab (`saved:ID`, `deleted:ID`, `cleared`), applied here. A run saved
 /// there is marked as written (so this tab never writes its copy back over a newer one).
-fn on_other_tab(
-    message: &str,
-    dispatcher: UseReducerDispatcher<AppState>,
-    saved: Rc<RefCell<HashMap<u32, Signature>>>,
-) {
+fn on_other_tab(message: &str, dispatcher: UseReducerDispatcher<AppState>, saved: Saved, watched: Watched) {
     let (what, id) = message.split_once(':').map_or((message, None), |(what, id)| (what, id.parse::<u32>().ok()));
     match (what, id) {
         ("saved", Some(id)) => spawn_local(async move {
             if let Some(run) = database::load_run(id).await {
                 let run = RunRecord::from(run);
+                let training = run.interrupted;
                 saved.borrow_mut().insert(run.id, signature(&run));
                 dispatcher.dispatch(Action::RunSavedElsewhere(run));
+                if training {
+                    watch(id, dispatcher, saved, watched);
+                }
             }
         }),
         ("deleted", Some(id)) => dispatcher.dispatch(Action::RunDeleted(id)),
         ("cleared", _) => dispatcher.dispatch(Action::StorageCleared),
         _ => {}
     }
+}
+
+/// The runs whose release this tab waits for.
+type Watched = Rc<RefCell<HashSet<u32>>>;
+
+/// Once the other tab that trains run `id` lets it go (stops it, closes, crashes), the run as
+/// it stored it replaces this tab's copy: resumable here if it was cut short.
+fn watch(id: u32, dispatcher: UseReducerDispatcher<AppState>, saved: Saved, watched: Watched) {
+    if !watched.borrow_mut().insert(id) {
+        return;
+    }
+    spawn_local(async move {
+        if locks::held().await.contains(&id) {
+            locks::released(id).await;
+            if let Some(run) = database::load_run(id).await {
+                let run = RunRecord::from(run);
+                saved.borrow_mut().insert(run.id, signature(&run));
+                dispatcher.dispatch(Action::RunReleased(run));
+            }
+        }
+        watched.borrow_mut().remove(&id);
+    });
 }
 
 /// Starts a run: its id claimed in storage first (unique across this browser's tabs), then
