@@ -47,8 +47,11 @@ self.addEventListener('fetch', (event) => {
 async function networkFirst(event) {
   const request = event.request;
   const navigation = request.mode === 'navigate';
-  // Navigations are cached under the bare page URL, so `?backend=cpu` also works offline.
-  const key = navigation ? new URL('./', self.location.href).href : request.url;
+  // Navigations are cached under the bare page URL, so `?backend=cpu` also works offline; the
+  // app's files under their path alone (the engine's loader is asked for with a query naming
+  // its fault channel, new for every worker).
+  const url = new URL(request.url);
+  const key = navigation ? new URL('./', self.location.href).href : url.origin + url.pathname;
   let response;
   try {
     response = await fetch(request);
@@ -78,11 +81,14 @@ async function buffered(response) {
 }
 
 // Trunk hashes the page's files, so each version has new names: drop hashed files the current
-// page no longer references. The worker's files and the model are not hashed; they are
-// overwritten in place by the network-first fetch.
+// page no longer references (the hash is a number in hex: 16 digits or fewer), and engines of
+// another protocol. The model is not hashed; it is overwritten in place by the network-first
+// fetch.
 async function prune(cache, html) {
   for (const request of await cache.keys()) {
     const name = new URL(request.url).pathname.split('/').pop();
-    if (/-[0-9a-f]{16}(_bg)?\.(js|wasm|css|svg)$/.test(name) && !html.includes(name)) await cache.delete(request);
+    const oldPage = /-[0-9a-f]{8,16}(_bg)?\.(js|wasm|css|svg)$/.test(name) && !html.includes(name);
+    const oldEngine = name.startsWith('atelier-engine-') && !name.startsWith(ENGINE);
+    if (oldPage || oldEngine) await cache.delete(request);
   }
 }

@@ -2,14 +2,16 @@
 //!
 //! ```text
 //! cargo run --release --features engine --bin train -- --model atelier-cnn --epochs 5
+//! cargo run --release --features engine --bin train -- --evaluate static/models/atelier-cnn.safetensors --shifts
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use atelier::data::load_dir;
+use atelier::data::{Split, load_dir};
+use atelier::inference::{Classifier, accuracy_under_shifts};
 use atelier::model::{Activation, DenseConfig, ModelChoice, ModelConfig};
-use atelier::training::{LrSchedule, Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData};
+use atelier::training::{LrSchedule, ModelFile, Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData};
 use burn::prelude::*;
 
 const USAGE: &str = "\
@@ -31,6 +33,8 @@ usage: train [options]
   --seed N            (default 42)
   --data DIR          (default /usr/share/datasets/fashion-mnist)
   --save FILE         write the trained model there (safetensors, with its test accuracy)
+  --shifts            then the test accuracy with the images moved 0-4 px (mean of 4 directions)
+  --evaluate FILE     no training: the test accuracy of a saved model (with --shifts, moved too)
   --quiet             no per-step lines";
 
 struct Args {
@@ -38,6 +42,8 @@ struct Args {
     data: PathBuf,
     save: Option<PathBuf>,
     quiet: bool,
+    shifts: bool,
+    evaluate: Option<PathBuf>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -46,6 +52,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut config = TrainingConfig::new();
     let mut lr = None;
     let (mut data, mut save, mut quiet) = (PathBuf::from("/usr/share/datasets/fashion-mnist"), None, false);
+    let (mut shifts, mut evaluate) = (false, None);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
@@ -80,6 +87,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--data" => data = PathBuf::from(value()?),
             "--save" => save = Some(PathBuf::from(value()?)),
             "--quiet" => quiet = true,
+            "--shifts" => shifts = true,
+            "--evaluate" => evaluate = Some(PathBuf::from(value()?)),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
@@ -89,7 +98,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         ModelChoice::Dense => ModelConfig::Dense(dense),
         other => other.default_config(),
     };
-    Ok(Args { config, data, save, quiet })
+    Ok(Args { config, data, save, quiet, shifts, evaluate })
 }
 
 fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
@@ -115,7 +124,17 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), String> {
     let data = load_dir(&args.data).map_err(|e| e.to_string())?;
+    if let Some(path) = &args.evaluate {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
+        let model = file.load(&Device::flex()).map_err(|e| e.to_string())?;
+        println!("{}: {} ({} parameters)", path.display(), file.kind().title(), model.num_params());
+        print_accuracy(&Classifier::new(&model, file.normalization), &data.test, args.shifts);
+        return Ok(());
+    }
     let config = args.config;
+    // Kept for the shift figures (the trainer takes the test split).
+    let shift_test = args.shifts.then(|| data.test.clone());
     println!("config: {}", serde_json_line(&config));
     let device = Device::flex();
     let mut trainer =
@@ -165,12 +184,22 @@ fn run(args: Args) -> Result<(), String> {
             epoch.eta_seconds
         );
     }
+    if let Some(test) = &shift_test {
+        print_accuracy(&Classifier::new(trainer.model(), trainer.config().normalization), test, true);
+    }
     if let Some(path) = args.save {
         let bytes = trainer.model_file().read().with_test_accuracy(test_accuracy).to_bytes();
         std::fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         println!("saved the model ({} bytes, safetensors) to {}", bytes.len(), path.display());
     }
     Ok(())
+}
+
+/// Test accuracy, and with `shifts` under shifts of 0–4 px (`inference::accuracy_under_shifts`).
+fn print_accuracy(classifier: &Classifier, test: &Split, shifts: bool) {
+    let figures = accuracy_under_shifts(classifier, test, test.len(), if shifts { 4 } else { 0 });
+    let shown: Vec<String> = figures.iter().enumerate().map(|(d, a)| format!("{d} px {:.2} %", a * 100.0)).collect();
+    println!("test accuracy on {} images, moved by: {}", test.len(), shown.join(" | "));
 }
 
 /// The config as one line of JSON (Burn's config JSON is pretty-printed).

@@ -16,9 +16,11 @@
 mod load;
 mod pending;
 mod saliency;
+mod shift;
 
 pub use load::{LoadError, PRETRAINED_MODEL, PRETRAINED_NORMALIZATION, load_pretrained, pretrained_file};
 pub use pending::{PendingClassification, PendingPrediction, Prediction, top_class};
+pub use shift::{accuracy_under_shifts, shifted};
 
 use burn::prelude::*;
 use burn::tensor::activation::softmax;

@@ -2,6 +2,7 @@
 //! every earlier one.
 
 mod format1;
+pub mod link;
 pub mod picture;
 mod routing;
 pub mod run;
@@ -99,9 +100,20 @@ pub struct AppState {
     pub live: Option<u32>,
     /// The engine answered the handshake with another protocol version: why, for the banner.
     pub engine_mismatch: Option<String>,
+    /// What the page's link asked for and could not have (see `link`).
+    pub link_notes: Vec<String>,
 }
 
 impl AppState {
+    /// The page as its link sets it up: the settings it names, notes for what it could not.
+    pub fn opened_with(link: &[(String, String)]) -> Self {
+        let (settings, notes) = link::apply(RunSettings::default(), link);
+        let mut state = Self::default();
+        state.run.settings = settings;
+        state.link_notes = notes;
+        state
+    }
+
     /// The id a new run gets: after every listed run and every stored record that could not
     /// be read (so it never overwrites one).
     pub fn next_run_id(&self) -> u32 {
@@ -147,6 +159,7 @@ impl Default for AppState {
             renumbered: Vec::new(),
             engine_mismatch: None,
             live: None,
+            link_notes: Vec::new(),
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::ui::panels::presets::Presets;
 use crate::ui::panels::runs::RunList;
 use crate::ui::panels::storage::StoragePanel;
 use crate::ui::panels::train::TrainPanel;
+use crate::ui::services::address;
 use crate::ui::services::engine_link::use_engine;
 use crate::ui::services::persistence;
 use crate::ui::services::persistence::use_autosave;
@@ -34,7 +35,8 @@ fn data_base_url() -> String {
 
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer(AppState::default);
+    // The page as its link sets it up (`state::link`).
+    let state = use_reducer(|| AppState::opened_with(&address::query_pairs()));
     let data_base = use_memo((), |_| data_base_url());
 
     {
@@ -190,7 +192,7 @@ pub fn App() -> Html {
                 <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()} run_active={run_active}
                                import_error={state.storage.import_error.clone()} />
                 <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}
-                            {on_command} {on_start} {on_settings} />
+                            {on_command} {on_start} {on_settings} link_notes={state.link_notes.clone()} />
                 <section class="card runs-card" aria-label="Runs">
                     <div class="card-head"><h2>{"Runs and comparisons"}</h2></div>
                     <Presets disabled={!can_preset} {on_preset} />

@@ -263,6 +263,8 @@ test('after one visit the app loads and classifies with the network off; a new v
     const cached = await keys();
     assert.ok(cached.some((u) => /atelier-ui-[0-9a-f]+_bg\.wasm$/.test(u)), `the current version is cached: ${cached}`);
     assert.ok(cached.some((u) => /atelier-engine-p[0-9]+_bg\.wasm$/.test(u)) && cached.some((u) => u.endsWith('atelier-cnn.safetensors')));
+    // The engine's loader is asked for with a new `?fault=` each time: kept once, by its path.
+    assert.deepEqual(cached.filter((u) => u.includes('?')), [], `cached by path: ${cached}`);
     await context.setOffline(true);
     await page.reload();
     await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });

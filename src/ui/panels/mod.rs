@@ -14,6 +14,7 @@ pub mod model_files;
 pub mod pixels;
 pub mod presets;
 pub mod runs;
+pub mod share;
 pub mod storage;
 pub mod tiles;
 pub mod train;

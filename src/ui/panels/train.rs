@@ -5,8 +5,10 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::protocol::{
-    Activation, BackendKind, GpuStatus, ModelChoice, OptimizerKind, RunEvent, RunSettings, RunState, ToEngine,
+    Activation, BackendKind, GpuStatus, LrSchedule, ModelChoice, OptimizerKind, RunEvent, RunSettings, RunState,
+    ToEngine,
 };
+use crate::state::link::{self, OFFERED, hidden_name, images_name};
 use crate::state::run::{Pending, RunView};
 
 #[derive(Properties, PartialEq)]
@@ -19,6 +21,8 @@ pub struct TrainPanelProps {
     /// Start a run with these settings.
     pub on_start: Callback<RunSettings>,
     pub on_settings: Callback<RunSettings>,
+    /// What the page's link asked for and could not have.
+    pub link_notes: Vec<String>,
 }
 
 /// A `<select>` over `(value, label)` pairs that reports the chosen value.
@@ -45,9 +49,18 @@ fn choices<T: ToString>(values: &[T], label: impl Fn(&T) -> String) -> Vec<(Stri
     values.iter().map(|v| (v.to_string(), label(v))).collect()
 }
 
+/// "1,000 (a quick look)", "55,000 (all)".
+fn images_label(images: Option<usize>) -> String {
+    match images {
+        Some(1000) => "1,000 (a quick look)".into(),
+        Some(n) => format!("{},{:03}", n / 1000, n % 1000),
+        None => "55,000 (all)".into(),
+    }
+}
+
 #[component]
 pub fn TrainPanel(props: &TrainPanelProps) -> Html {
-    let TrainPanelProps { run, runs, data_ready, on_command, on_start, on_settings } = props;
+    let TrainPanelProps { run, runs, data_ready, on_command, on_start, on_settings, link_notes } = props;
     let s = &run.settings;
     let active = run.phase.is_active();
     let locked = active;
@@ -69,13 +82,13 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         edit(|s, v| s.model = ModelChoice::from_name(v).unwrap_or_default()),
     );
     let dense_fields = (s.model == ModelChoice::Dense).then(|| html! { <>
-        { select("hidden-select", "Hidden layers", s.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"),
-            choices(&["128", "128-128", "256-128", "512-256"], |v| v.replace('-', " → ")), locked,
+        { select("hidden-select", "Hidden layers", hidden_name(&s.hidden),
+            OFFERED.hidden.iter().map(|h| (hidden_name(h), hidden_name(h).replace('-', " → "))).collect(), locked,
             edit(|s, v| s.hidden = v.split('-').filter_map(|h| h.parse().ok()).collect())) }
         { select("activation-select", "Activation", s.activation.name().into(),
             Activation::ALL.iter().map(|a| (a.name().to_string(), a.name().to_uppercase())).collect(), locked,
             edit(|s, v| s.activation = Activation::from_name(v).unwrap_or_default())) }
-        { select("dropout-select", "Dropout", s.dropout.to_string(), choices(&[0.0, 0.2, 0.5], |d| format!("{d}")), locked,
+        { select("dropout-select", "Dropout", s.dropout.to_string(), choices(&OFFERED.dropout, |d| format!("{d}")), locked,
             edit(|s, v| s.dropout = v.parse().unwrap_or(0.0))) }
     </> });
     let optimizer = select(
@@ -87,7 +100,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         edit(|s, v| {
             if let Some(optimizer) = OptimizerKind::from_name(v) {
                 s.optimizer = optimizer;
-                s.learning_rate = if optimizer == OptimizerKind::Sgd { 0.01 } else { 1e-3 };
+                s.learning_rate = link::offered_learning_rate(optimizer);
             }
         }),
     );
@@ -95,7 +108,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         "lr-select",
         "Learning rate",
         s.learning_rate.to_string(),
-        choices(&[0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1], |v| format!("{v}")),
+        choices(&OFFERED.learning_rate, |v| format!("{v}")),
         locked,
         edit(|s, v| s.learning_rate = v.parse().unwrap_or(1e-3)),
     );
@@ -103,7 +116,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         "batch-select",
         "Batch size",
         s.batch_size.to_string(),
-        choices(&[32, 64, 128, 256, 1000], |v| v.to_string()),
+        choices(&OFFERED.batch, |v| v.to_string()),
         locked,
         edit(|s, v| s.batch_size = v.parse().unwrap_or(64)),
     );
@@ -111,23 +124,37 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
         "epochs-select",
         "Epochs",
         s.epochs.to_string(),
-        choices(&[1, 2, 3, 5, 10, 20], |v| v.to_string()),
+        choices(&OFFERED.epochs, |v| v.to_string()),
         locked,
         edit(|s, v| s.epochs = v.parse().unwrap_or(5)),
     );
     let subset = select(
         "subset-select",
         "Training images",
-        s.train_subset.map(|n| n.to_string()).unwrap_or_else(|| "all".into()),
-        vec![
-            ("1000".into(), "1,000 (a quick look)".into()),
-            ("5000".into(), "5,000".into()),
-            ("10000".into(), "10,000".into()),
-            ("all".into(), "55,000 (all)".into()),
-        ],
+        images_name(s.train_subset),
+        OFFERED.images.iter().map(|n| (images_name(*n), images_label(*n))).collect(),
         locked,
         edit(|s, v| s.train_subset = v.parse().ok()),
     );
+    let schedule = select(
+        "schedule-select",
+        "Rate schedule",
+        s.schedule.name().into(),
+        vec![("cosine".into(), "Cosine".into()), ("constant".into(), "Constant".into())],
+        locked,
+        edit(|s, v| s.schedule = LrSchedule::from_name(v).unwrap_or_default()),
+    );
+    let on_seed = {
+        let (settings, on_settings) = (s.clone(), on_settings.clone());
+        Callback::from(move |e: Event| {
+            let input = e.target_unchecked_into::<HtmlInputElement>();
+            match input.value().trim().parse::<u64>().ok().filter(|seed| *seed <= link::MAX_SEED) {
+                Some(seed) => on_settings.emit(RunSettings { seed, ..settings.clone() }),
+                // Not a seed: the field shows the one in use again.
+                None => input.set_value(&settings.seed.to_string()),
+            }
+        })
+    };
     let backend = backend_select(run, locked, on_command);
     let on_augment = {
         let (settings, on_settings) = (s.clone(), on_settings.clone());
@@ -160,12 +187,18 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             <fieldset class="settings" disabled={locked}>
                 {model}
                 {dense_fields.unwrap_or_default()}
-                {optimizer}{lr}{batch}{epochs}{subset}{backend}
+                {optimizer}{lr}{schedule}{batch}{epochs}{subset}{backend}
+                <label class="field">
+                    <span>{"Seed"}</span>
+                    <input type="number" min="0" step="1" data-testid="seed-input" value={s.seed.to_string()}
+                           onchange={on_seed} title="The same seed and settings train the same run (on the same backend)" />
+                </label>
                 <label class="field check">
                     <input type="checkbox" data-testid="augment-toggle" checked={s.augment} onchange={on_augment} />
                     <span>{"Random shifts (augmentation)"}</span>
                 </label>
             </fieldset>
+            <crate::ui::panels::share::ShareLink settings={s.clone()} notes={link_notes.clone()} />
             if locked {
                 <p class="hint">{"Settings are locked while a run is active: Stop or Reset to change them."}</p>
             }

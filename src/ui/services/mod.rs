@@ -1,6 +1,7 @@
 //! The page's ends of the outside world: the engine workers, persistence (IndexedDB and
-//! autosave), decoding the user's pictures, saving files to disk.
+//! autosave), decoding the user's pictures, saving files to disk, the page's address.
 
+pub mod address;
 pub mod crash;
 pub mod engine_link;
 mod engine_slot;
