@@ -91,6 +91,17 @@ ensure_python() {
 cmd_serve() {
   ensure_toolchain
   ensure_data
+  if [ "${1:-}" = "--lan" ]; then
+    # For a class: every address of this machine, so the room's computers can open it. Plain
+    # http from another machine is an insecure context: no WebGPU and no offline copy there,
+    # training runs on the CPU (see README, "Serving a class").
+    say "Serving Atelier to the local network (Ctrl-C to stop). Students open one of:"
+    for ip in $(hostname -I 2>/dev/null); do
+      case "$ip" in *:*) ;; *) say "  http://$ip:8080/" ;; esac
+    done
+    say "(on the page, 'Copy link' then 'QR code' shows the link, with its settings, as a QR code)"
+    exec trunk serve --release --address 0.0.0.0 --port 8080
+  fi
   say "Building and serving Atelier at http://127.0.0.1:8080 (Ctrl-C to stop)"
   exec trunk serve --release
 }
@@ -127,9 +138,9 @@ cmd_bench() {
 }
 
 case "${1:-}" in
-  serve) cmd_serve ;;
+  serve) shift; cmd_serve "$@" ;;
   test) cmd_test ;;
   bench) shift; cmd_bench "$@" ;;
   data) ensure_data ;;
-  *) echo "usage: $0 serve|test|bench|data" >&2; exit 2 ;;
+  *) echo "usage: $0 serve [--lan]|test|bench|data" >&2; exit 2 ;;
 esac

@@ -91,3 +91,27 @@ fn bad_and_hostile_values_are_ignored_with_a_note_each() {
     assert!(notes[11].contains("a whole number from 0 to 9007199254740991"), "{}", notes[11]);
     assert!(notes.iter().all(|n| n.chars().count() < 200), "a long value is cut short in its note");
 }
+
+#[test]
+fn a_link_as_a_qr_code_reads_back_as_the_same_link() {
+    let settings = RunSettings { model: ModelChoice::Dense, seed: 7, ..RunSettings::default() };
+    let query: Vec<String> =
+        to_pairs(&settings, Some(BackendKind::Cpu)).iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let link = format!("http://192.168.1.20:8080/?{}", query.join("&"));
+    let code = atelier::state::link::qr_code(&link).expect("fits one code");
+    // Drawn 4 pixels a module with a quiet zone of 4 modules, then read as a camera would.
+    let (width, scale, quiet) = (code.width(), 4, 4);
+    let colors = code.to_colors();
+    let side = (width + 2 * quiet) * scale;
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
+        let (mx, my) = ((x / scale).wrapping_sub(quiet), (y / scale).wrapping_sub(quiet));
+        let dark = mx < width && my < width && colors[my * width + mx] == qrcode::Color::Dark;
+        if dark { 0 } else { 255 }
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, content) = grids[0].decode().expect("decodes");
+    assert_eq!(content, link);
+    let svg = atelier::state::link::qr_svg(&link).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("#1f2a44"), "{}", &svg[..80]);
+}

@@ -131,6 +131,26 @@ pub fn apply(mut settings: RunSettings, pairs: &[(String, String)]) -> (RunSetti
     (settings, notes)
 }
 
+/// A link as a QR code (error correction M: a projector's glare or a phone's angle can cost a
+/// few modules). `None` for a link too long for one code.
+pub fn qr_code(link: &str) -> Option<qrcode::QrCode> {
+    qrcode::QrCode::with_error_correction_level(link, qrcode::EcLevel::M).ok()
+}
+
+/// The QR code of `link` as an inline SVG element (no XML prolog), dark on white with its
+/// quiet zone.
+pub fn qr_svg(link: &str) -> Option<String> {
+    use qrcode::render::svg;
+    let code = qr_code(link)?;
+    let picture = code
+        .render::<svg::Color>()
+        .min_dimensions(320, 320)
+        .dark_color(svg::Color("#1f2a44"))
+        .light_color(svg::Color("#ffffff"))
+        .build();
+    picture.find("<svg").map(|start| picture[start..].to_string())
+}
+
 /// The first offered value equal to `value` (compared as numbers: `1e-3` is `0.001`).
 fn offered<T: Copy + PartialEq + std::str::FromStr>(values: &[T], value: &str) -> Option<T> {
     let wanted: T = value.parse().ok()?;

@@ -1,7 +1,9 @@
 // Watching it learn: the evaluation views after an epoch, and runs compared in one chart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, screenshot, record, value, waitFor, openReady } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serveDist, launch, screenshot, record, value, waitFor, openReady, ARTIFACTS } from './harness.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -102,6 +104,21 @@ test('after an epoch: per-class accuracy, a confusion matrix whose cells open th
     for (let i = 1; i < mistakes.length; i++) assert.ok(mistakes[i - 1].prob >= mistakes[i].prob);
     await screenshot(page, 'evaluation');
     await record('evaluation_dense128_1000img_1epoch_cpu', { testAccuracy, worstCell: worst, diagonalTrouser: diagonal.count });
+
+    // For slides: the matrix and each chart saved as PNG files, with their titles.
+    for (const chart of ['confusion-matrix', 'chart-loss', 'chart-accuracy']) {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.locator(`[data-testid="chart-export"][data-chart="${chart}"]`).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), `atelier-${chart}.png`);
+      const path = join(ARTIFACTS, `export-${chart}.png`);
+      await download.saveAs(path);
+      const png = await readFile(path);
+      assert.equal(png.subarray(1, 4).toString(), 'PNG', `${chart}: a PNG file`);
+      const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+      assert.ok(width >= 600 && height >= 300, `${chart}: ${width} × ${height}`);
+    }
 
     // A second run, then both overlaid by epoch with their final figures in the table.
     await trainDense(page, 'sigmoid');

@@ -37,6 +37,12 @@ test('over plain http from a LAN name (an insecure context) the app loads, train
     const [image] = await testImages(1);
     await page.getByTestId('upload-input').setInputFiles({ name: 'x.png', mimeType: 'image/png', buffer: imagePng(image.pixels) });
     await waitFor(page, async () => Number(await page.getByTestId('prediction').getAttribute('data-seq')) >= 1, 60_000, 'an answer');
+    // No clipboard in an insecure context: "Copy link" shows the link to copy by hand.
+    await page.getByTestId('copy-link').click();
+    const link = page.getByTestId('copy-link-status');
+    await link.waitFor({ timeout: 10_000 });
+    assert.equal(await link.evaluate((e) => e.tagName), 'INPUT');
+    assert.match(await link.inputValue(), /^http:\/\/atelier\.test:\d+\/\?model=dense&/);
     await screenshot(page, 'insecure-context');
     assert.deepEqual(errors, [], 'no page error');
   } finally {

@@ -43,6 +43,12 @@ test('a link sets every setting of the form; Copy link gives a link that sets th
     const status = page.getByTestId('copy-link-status');
     await status.waitFor({ timeout: 10_000 });
     const link = await status.getAttribute('data-link');
+    // The same link as a QR code, for a class to scan (tests/link.rs reads such a code back).
+    await page.getByTestId('show-qr').click();
+    const qr = page.getByTestId('link-qr');
+    assert.equal(await qr.getAttribute('data-link'), link);
+    const size = await qr.locator('svg').boundingBox();
+    assert.ok(size.width >= 320 && size.height >= 320, `large enough to scan: ${size.width}`);
     await screenshot(page, 'link-copied');
     const other = await openReady(context, link.replace(/\?.*$/, ''), `?${new URL(link).searchParams}`);
     assert.deepEqual(await form(other), { ...LINK, epochs: '10', seed: '12345', augment: true });

@@ -11,6 +11,7 @@ use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
 use crate::ui::panels::chart_canvas::ChartCanvas;
+use crate::ui::services::png;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
@@ -233,9 +234,29 @@ pub fn LineChart(props: &LineChartProps) -> Html {
     } else {
         format!("{}. Latest: {}", props.title, latest.join("; "))
     };
+    let export = {
+        let (canvas, title, testid) = (canvas.clone(), props.title.clone(), props.testid.clone());
+        let legend: Vec<(String, String)> = props
+            .series
+            .iter()
+            .filter(|s| s.legend)
+            .map(|s| (s.name.to_string(), format!("rgb({},{},{})", s.color.0, s.color.1, s.color.2)))
+            .collect();
+        Callback::from(move |_| {
+            if let Some(chart) = canvas.cast::<HtmlCanvasElement>()
+                && let Some(picture) = png::chart(&title, &legend, &chart)
+            {
+                png::download(&picture, &format!("atelier-{testid}.png"));
+            }
+        })
+    };
     html! {
         <figure class="chart" data-testid={props.testid.clone()} data-series={format!("{{{summary}}}")}>
-            <figcaption>{props.title.clone()}</figcaption>
+            <figcaption>
+                {props.title.clone()}
+                <button class="button small quiet export" data-testid="chart-export" data-chart={props.testid.clone()}
+                        onclick={export} title="Save the chart as a PNG picture (for slides)">{"Save PNG"}</button>
+            </figcaption>
             <ul class="chart-legend" aria-hidden="true">
                 { for props.series.iter().filter(|s| s.legend).map(|s| {
                     let RGBColor(r, g, b) = s.color;

@@ -7,13 +7,21 @@ use crate::data::{CLASS_NAMES, NUM_CLASSES};
 use crate::state::SplitRef;
 use crate::state::runs::EvalRef;
 use crate::ui::panels::tiles::ProbabilityTile;
+use crate::ui::services::png;
 
 /// Cell colour: blue on the diagonal (right answers), red off it (mistakes), by the share of the
 /// true class's images, so rows are comparable whatever their size. Off-diagonal shares are
 /// small, hence amplified.
 fn cell_style(truth: usize, predicted: usize, count: u32, row_total: u32) -> (String, bool) {
+    let (shade, dark) = cell_shade(truth, predicted, count, row_total);
+    let text = if dark { "#fff" } else { "#000" };
+    (format!("background: {shade}; color: {text}"), dark)
+}
+
+/// The cell's colour (CSS) and whether white text reads better on it than black.
+fn cell_shade(truth: usize, predicted: usize, count: u32, row_total: u32) -> (String, bool) {
     if count == 0 || row_total == 0 {
-        return ("background: #faf9f6".into(), false);
+        return ("#faf9f6".into(), false);
     }
     let share = count as f32 / row_total as f32;
     let (rgb, alpha) = if truth == predicted {
@@ -25,8 +33,7 @@ fn cell_style(truth: usize, predicted: usize, count: u32, row_total: u32) -> (St
     // it: one of them always has a contrast of at least 4.58:1 (WCAG AA asks 4.5).
     let seen = rgb.map(|c: f32| c * alpha + 255.0 * (1.0 - alpha));
     let dark = relative_luminance(seen) < 0.179;
-    let text = if dark { "#fff" } else { "#000" };
-    (format!("background: rgb({:.0},{:.0},{:.0}); color: {text}", seen[0], seen[1], seen[2]), dark)
+    (format!("rgb({:.0},{:.0},{:.0})", seen[0], seen[1], seen[2]), dark)
 }
 
 /// WCAG's relative luminance of an sRGB colour (0–255 channels).
@@ -70,9 +77,24 @@ pub fn ConfusionMatrix(props: &ConfusionProps) -> Html {
             { for cells }
         </> }
     });
+    let export = {
+        let set = props.set.clone();
+        Callback::from(move |_| {
+            let matrix = &set.0.confusion;
+            let shade =
+                |t: usize, p: usize| cell_shade(t, p, matrix.count(t as u8, p as u8), matrix.row_total(t as u8));
+            if let Some(canvas) = png::confusion(matrix, "Confusion matrix", shade) {
+                png::download(&canvas, "atelier-confusion-matrix.png");
+            }
+        })
+    };
     html! {
         <figure class="confusion" data-testid="confusion-matrix" data-total={matrix.total().to_string()}>
-            <figcaption>{"Confusion matrix"}<span class="muted">{" — rows: true class · columns: predicted · click a cell"}</span></figcaption>
+            <figcaption>
+                {"Confusion matrix"}<span class="muted">{" — rows: true class · columns: predicted · click a cell"}</span>
+                <button class="button small quiet export" data-testid="chart-export" data-chart="confusion-matrix"
+                        onclick={export} title="Save the matrix as a PNG picture (for slides)">{"Save PNG"}</button>
+            </figcaption>
             <div class="cm-grid" role="group" aria-label="Confusion matrix">
                 <div class="cm-corner">{"true ↓ / predicted →"}</div>
                 { for header }

@@ -24,6 +24,7 @@ struct Copied {
 #[component]
 pub fn ShareLink(props: &ShareLinkProps) -> Html {
     let copied = use_state(|| None::<Copied>);
+    let show_qr = use_state(|| false);
     // The address follows the settings, so a reload or a bookmark keeps them; a bare address
     // stays bare until something is changed.
     use_effect_with(props.settings.clone(), |settings| {
@@ -47,6 +48,9 @@ pub fn ShareLink(props: &ShareLinkProps) -> Html {
         <div class="share">
             <button class="button small" data-testid="copy-link" {onclick}
                     title="A link that opens Atelier with these settings, for a class or a colleague">{"Copy link to these settings"}</button>
+            <button class="button small" data-testid="show-qr" aria-pressed={show_qr.to_string()}
+                    onclick={{ let show_qr = show_qr.clone(); Callback::from(move |_| show_qr.set(!*show_qr)) }}
+                    title="The link as a QR code, for a class to scan from the projector">{"QR code"}</button>
             if let Some(Copied { href, on_clipboard }) = &*copied {
                 if *on_clipboard {
                     <span class="hint" role="status" data-testid="copy-link-status" data-link={href.clone()}>
@@ -59,6 +63,9 @@ pub fn ShareLink(props: &ShareLinkProps) -> Html {
                            })} />
                 }
             }
+            if *show_qr {
+                <QrCode link={address::address_with(&link::to_pairs(&props.settings, None))} />
+            }
             if !props.notes.is_empty() {
                 <div class="notice" role="alert" data-testid="link-note">
                     <p>{"Part of this page's link was not used; those settings keep their defaults:"}</p>
@@ -66,5 +73,27 @@ pub fn ShareLink(props: &ShareLinkProps) -> Html {
                 </div>
             }
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct QrCodeProps {
+    link: AttrValue,
+}
+
+/// The link as a QR code, large enough to scan from the back of a room.
+#[component]
+fn QrCode(props: &QrCodeProps) -> Html {
+    let picture = use_memo(props.link.clone(), |link| link::qr_svg(link));
+    html! {
+        <figure class="link-qr" data-testid="link-qr" data-link={props.link.clone()}>
+            if let Some(svg) = picture.as_ref() {
+                // Markup the qrcode crate drew from the link's modules: no text of the link in it.
+                { Html::from_html_unchecked(AttrValue::from(svg.clone())) }
+                <figcaption>{"Scan to open Atelier with these settings"}</figcaption>
+            } else {
+                <figcaption>{"This link is too long for a QR code: copy it instead."}</figcaption>
+            }
+        </figure>
     }
 }

@@ -7,4 +7,5 @@ pub mod engine_link;
 mod engine_slot;
 pub mod input_image;
 pub mod persistence;
+pub mod png;
 pub mod save_file;
