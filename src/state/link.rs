@@ -158,7 +158,7 @@ fn offered<T: Copy + PartialEq + std::str::FromStr>(values: &[T], value: &str) -
 }
 
 /// A hostile value stays short and plain in the note (it is shown as text, never markup).
-fn shown(value: &str) -> String {
+pub(crate) fn shown(value: &str) -> String {
     let short: String = value.chars().filter(|c| !c.is_control()).take(24).collect();
     if value.chars().count() > 24 { format!("{short}…") } else { short }
 }

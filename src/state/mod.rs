@@ -2,6 +2,7 @@
 //! every earlier one.
 
 mod format1;
+pub mod lesson;
 pub mod link;
 pub mod picture;
 mod routing;
@@ -102,14 +103,22 @@ pub struct AppState {
     pub engine_mismatch: Option<String>,
     /// What the page's link asked for and could not have (see `link`).
     pub link_notes: Vec<String>,
+    /// The lesson's step on screen (1-based; `None`: the whole app).
+    pub lesson: Option<usize>,
 }
 
 impl AppState {
     /// The page as its link sets it up: the settings it names, notes for what it could not.
     pub fn opened_with(link: &[(String, String)]) -> Self {
-        let (settings, notes) = link::apply(RunSettings::default(), link);
+        let (settings, mut notes) = link::apply(RunSettings::default(), link);
         let mut state = Self::default();
         state.run.settings = settings;
+        for (_, value) in link.iter().filter(|(key, _)| key == "lesson") {
+            match lesson::step_from_link(value) {
+                Ok(step) => state.lesson = Some(step),
+                Err(note) => notes.push(note),
+            }
+        }
         state.link_notes = notes;
         state
     }
@@ -160,6 +169,7 @@ impl Default for AppState {
             engine_mismatch: None,
             live: None,
             link_notes: Vec::new(),
+            lesson: None,
         }
     }
 }
@@ -186,6 +196,8 @@ pub enum Action {
     /// A control was clicked: shown at once, until the engine confirms it.
     Pending(crate::state::run::Pending),
     EditSettings(RunSettings),
+    /// Into the lesson at a step (1-based), or out of it (`None`).
+    Lesson(Option<usize>),
     /// The page asked the engine for run `id` (see [`AppState::next_run_id`]; the engine tags
     /// its reports with it): clear the old curves now and list it (`compare`: overlaid from the
     /// start, as preset runs are).
@@ -286,6 +298,7 @@ impl AppState {
                 next.run.pending = Some(pending);
                 next.run.notice = None;
             }
+            Action::Lesson(step) => next.lesson = step.filter(|s| (1..=lesson::STEPS.len()).contains(s)),
             Action::EditSettings(settings) => {
                 next.run.settings = settings;
                 next.run.notice = None;

@@ -2,12 +2,14 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::protocol::{RunSettings, RunState, ToEngine, Workload};
+use crate::state::lesson::{Panel, STEPS};
 use crate::state::run::Pending;
 use crate::state::{Action, AppState, DataPhase};
 use crate::ui::panels::classify::ClassifyPanel;
 use crate::ui::panels::data_status::DataStatus;
 use crate::ui::panels::evaluation::EvaluationPanel;
 use crate::ui::panels::gallery::Gallery;
+use crate::ui::panels::lesson::LessonBar;
 use crate::ui::panels::presets::Presets;
 use crate::ui::panels::runs::RunList;
 use crate::ui::panels::storage::StoragePanel;
@@ -172,6 +174,16 @@ pub fn App() -> Html {
     let on_settings =
         use_callback(state.dispatcher(), |settings, dispatcher| dispatcher.dispatch(Action::EditSettings(settings)));
 
+    // In the lesson, only the step's panels (the data status also while it loads or fails).
+    let shows = |panel: Panel| state.lesson.is_none_or(|n| STEPS[n - 1].panels.contains(&panel));
+    let show_data = shows(Panel::Data) || state.phase != DataPhase::Ready;
+    // Out of the lesson, its step leaves the address.
+    use_effect_with(state.lesson.is_some(), |in_lesson| {
+        if !in_lesson && address::query_pairs().iter().any(|(key, _)| key == "lesson") {
+            address::replace_address(&address::with_param("lesson", None));
+        }
+    });
+
     html! {
         <>
             <header class="topbar">
@@ -180,35 +192,55 @@ pub fn App() -> Html {
                     <h1>{"Atelier"}</h1>
                 </div>
                 <p class="tagline">{"Train a neural network on Fashion-MNIST, right here in your browser."}</p>
+                if state.lesson.is_none() {
+                    <button class="button lesson-start" data-testid="lesson-start"
+                            onclick={dispatch.reform(|_| Action::Lesson(Some(1)))}>{"Start the lesson"}</button>
+                }
             </header>
-            <main class="page">
+            <main class={classes!("page", state.lesson.map(|_| "in-lesson"))}>
+                if let Some(step) = state.lesson {
+                    <LessonBar {step} can_start={can_preset} dispatch={dispatch.clone()} on_start={on_start.clone()} on_preset={on_preset.clone()} />
+                }
                 if let Some(message) = &state.engine_mismatch {
                     <div class="card update-needed" data-testid="update-needed" role="alert">
                         <p class="input-error">{message}</p>
                         <button class="button primary" onclick={Callback::from(|_| reload())}>{"Reload to update"}</button>
                     </div>
                 }
-                <DataStatus files={state.files} phase={state.phase.clone()} unrecognised={state.unrecognised.clone()} {on_retry} />
-                <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()} run_active={run_active}
-                               import_error={state.storage.import_error.clone()} />
-                <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}
-                            {on_command} {on_start} {on_settings} link_notes={state.link_notes.clone()} />
-                <section class="card runs-card" aria-label="Runs">
-                    <div class="card-head"><h2>{"Runs and comparisons"}</h2></div>
-                    <Presets disabled={!can_preset} {on_preset} />
-                    <RunList runs={state.runs.clone()} shown={evaluated.as_ref().map(|r| r.id)} queued={state.queue.len()}
-                             {on_compare} {on_show} {on_resume} {on_delete} busy={run_active}
-                             waiting={state.resume_waiting} />
-                    <StoragePanel storage={state.storage.clone()} runs={state.runs.len()} busy={run_active} dispatch={dispatch.clone()} />
-                </section>
-                <EvaluationPanel run={evaluated} test={state.test.clone()} cell={state.cell} {on_cell} />
-                <Gallery
-                    train={state.train.clone()}
-                    test={state.test.clone()}
-                    view={state.gallery.clone()}
-                    data_failed={matches!(state.phase, DataPhase::Error(_))}
-                    {dispatch}
-                />
+                if show_data {
+                    <DataStatus files={state.files} phase={state.phase.clone()} unrecognised={state.unrecognised.clone()} {on_retry} />
+                }
+                if shows(Panel::Classify) {
+                    <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()} run_active={run_active}
+                                   import_error={state.storage.import_error.clone()} />
+                }
+                if shows(Panel::Train) {
+                    <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}
+                                {on_command} {on_start} {on_settings} link_notes={state.link_notes.clone()}
+                                in_lesson={state.lesson.is_some()} />
+                }
+                if shows(Panel::Runs) {
+                    <section class="card runs-card" aria-label="Runs">
+                        <div class="card-head"><h2>{"Runs and comparisons"}</h2></div>
+                        <Presets disabled={!can_preset} {on_preset} />
+                        <RunList runs={state.runs.clone()} shown={evaluated.as_ref().map(|r| r.id)} queued={state.queue.len()}
+                                 {on_compare} {on_show} {on_resume} {on_delete} busy={run_active}
+                                 waiting={state.resume_waiting} />
+                        <StoragePanel storage={state.storage.clone()} runs={state.runs.len()} busy={run_active} dispatch={dispatch.clone()} />
+                    </section>
+                }
+                if shows(Panel::Evaluation) {
+                    <EvaluationPanel run={evaluated} test={state.test.clone()} cell={state.cell} {on_cell} />
+                }
+                if shows(Panel::Gallery) {
+                    <Gallery
+                        train={state.train.clone()}
+                        test={state.test.clone()}
+                        view={state.gallery.clone()}
+                        data_failed={matches!(state.phase, DataPhase::Error(_))}
+                        {dispatch}
+                    />
+                }
             </main>
             <footer class="footer">
                 {"Fashion-MNIST © Zalando Research (MIT). Atelier runs entirely in your browser."}

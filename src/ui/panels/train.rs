@@ -23,6 +23,9 @@ pub struct TrainPanelProps {
     pub on_settings: Callback<RunSettings>,
     /// What the page's link asked for and could not have.
     pub link_notes: Vec<String>,
+    /// In the lesson the step's button starts the run: the form gives way to the curves.
+    #[prop_or_default]
+    pub in_lesson: bool,
 }
 
 /// A `<select>` over `(value, label)` pairs that reports the chosen value.
@@ -60,7 +63,7 @@ fn images_label(images: Option<usize>) -> String {
 
 #[component]
 pub fn TrainPanel(props: &TrainPanelProps) -> Html {
-    let TrainPanelProps { run, runs, data_ready, on_command, on_start, on_settings, link_notes } = props;
+    let TrainPanelProps { run, runs, data_ready, on_command, on_start, on_settings, link_notes, in_lesson } = props;
     let s = &run.settings;
     let active = run.phase.is_active();
     let locked = active;
@@ -184,23 +187,25 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                 <h2>{"Train a model"}</h2>
                 <BackendBadge run={run.clone()} />
             </div>
-            <fieldset class="settings" disabled={locked}>
-                {model}
-                {dense_fields.unwrap_or_default()}
-                {optimizer}{lr}{schedule}{batch}{epochs}{subset}{backend}
-                <label class="field">
-                    <span>{"Seed"}</span>
-                    <input type="number" min="0" step="1" data-testid="seed-input" value={s.seed.to_string()}
-                           onchange={on_seed} title="The same seed and settings train the same run (on the same backend)" />
-                </label>
-                <label class="field check">
-                    <input type="checkbox" data-testid="augment-toggle" checked={s.augment} onchange={on_augment} />
-                    <span>{"Random shifts (augmentation)"}</span>
-                </label>
-            </fieldset>
-            <crate::ui::panels::share::ShareLink settings={s.clone()} notes={link_notes.clone()} />
-            if locked {
-                <p class="hint">{"Settings are locked while a run is active: Stop or Reset to change them."}</p>
+            if !*in_lesson {
+                <fieldset class="settings" disabled={locked}>
+                    {model}
+                    {dense_fields.unwrap_or_default()}
+                    {optimizer}{lr}{schedule}{batch}{epochs}{subset}{backend}
+                    <label class="field">
+                        <span>{"Seed"}</span>
+                        <input type="number" min="0" step="1" data-testid="seed-input" value={s.seed.to_string()}
+                               onchange={on_seed} title="The same seed and settings train the same run (on the same backend)" />
+                    </label>
+                    <label class="field check">
+                        <input type="checkbox" data-testid="augment-toggle" checked={s.augment} onchange={on_augment} />
+                        <span>{"Random shifts (augmentation)"}</span>
+                    </label>
+                </fieldset>
+                <crate::ui::panels::share::ShareLink settings={s.clone()} notes={link_notes.clone()} />
+                if locked {
+                    <p class="hint">{"Settings are locked while a run is active: Stop or Reset to change them."}</p>
+                }
             }
             <div class="controls">
                 <button class="button primary" data-testid="train-start" disabled={!can_start} onclick={start}>{"Start training"}</button>

@@ -45,6 +45,21 @@ pub fn address_with(settings: &[(&str, String)]) -> String {
     format!("{}{path}?{}", location.origin().unwrap_or_default(), String::from(params.to_string()))
 }
 
+/// This page's address with `key` set to `value` (`None`: removed), the rest kept.
+pub fn with_param(key: &str, value: Option<&str>) -> String {
+    let Some(location) = location() else { return String::new() };
+    let search = location.search().unwrap_or_default();
+    let params = UrlSearchParams::new_with_str(&search).unwrap_or_else(|_| UrlSearchParams::new().expect("params"));
+    match value {
+        Some(value) => params.set(key, value),
+        None => params.delete(key),
+    }
+    let query = String::from(params.to_string());
+    let path = location.pathname().unwrap_or_default();
+    let separator = if query.is_empty() { "" } else { "?" };
+    format!("{}{path}{separator}{query}", location.origin().unwrap_or_default())
+}
+
 /// Shows `href` in the address bar without a new history entry or a reload.
 pub fn replace_address(href: &str) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {

@@ -1,0 +1,116 @@
+//! The guided lesson: the story Atelier exists to tell (look at the data → a dense network →
+//! Sigmoid, ReLU and dropout → why a CNN wins → where it goes wrong → draw a garment), one step
+//! per screen, each with a few plain sentences, only the panels it needs, and the one click that
+//! starts its run. A teacher runs it from a projector; `?lesson=N` opens step N for a class.
+
+use crate::protocol::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};
+
+/// The parts of the page a step can show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Data,
+    Gallery,
+    Train,
+    Runs,
+    Evaluation,
+    Classify,
+}
+
+/// What a step's big button does.
+#[derive(Clone, Copy, Debug)]
+pub enum StepAction {
+    /// Start one run with these settings.
+    Train { label: &'static str, settings: fn() -> RunSettings },
+    /// Start a preset comparison (`ui::panels::presets`), its runs overlaid.
+    Preset { label: &'static str, id: &'static str },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Step {
+    pub title: &'static str,
+    /// Two to four sentences, every term explained where it first appears.
+    pub text: &'static str,
+    pub panels: &'static [Panel],
+    pub action: Option<StepAction>,
+}
+
+/// The dense network of step 2: small and quick, so the class sees it learn within a minute.
+fn dense_run() -> RunSettings {
+    RunSettings {
+        model: ModelChoice::Dense,
+        hidden: vec![128],
+        activation: Activation::Relu,
+        dropout: 0.0,
+        optimizer: OptimizerKind::Adam,
+        learning_rate: 1e-3,
+        schedule: LrSchedule::Cosine,
+        batch_size: 64,
+        epochs: 3,
+        train_subset: Some(10_000),
+        augment: false,
+        ..RunSettings::default()
+    }
+}
+
+pub const STEPS: [Step; 6] = [
+    Step {
+        title: "Meet the data",
+        text: "Fashion-MNIST is 70,000 small grey pictures of clothes, 28 × 28 pixels each, in 10 classes. \
+               A network learns from 60,000 of them and is then graded on 10,000 it has never seen. \
+               Click a class below: shirts, T-shirts and pullovers look a lot alike, even to us.",
+        panels: &[Panel::Data, Panel::Gallery],
+        action: None,
+    },
+    Step {
+        title: "A dense network learns",
+        text: "A dense network wires every one of the 784 pixels to every neuron of its next layer. \
+               Training shows it a batch of 64 pictures at a time and nudges its weights to be less wrong. \
+               Watch the loss (how wrong it is) fall and the accuracy rise.",
+        panels: &[Panel::Train],
+        action: Some(StepAction::Train { label: "Train a dense network", settings: dense_run }),
+    },
+    Step {
+        title: "Sigmoid, ReLU and dropout",
+        text: "After each layer comes an activation, a small function that bends the numbers. \
+               The old sigmoid squashes everything between 0 and 1 and learns slowly; ReLU keeps what is positive and learns fast. \
+               Dropout switches off random neurons while training, so the network cannot lean on any single one.",
+        panels: &[Panel::Train, Panel::Runs],
+        action: Some(StepAction::Preset { label: "Run the three and compare", id: "activations" }),
+    },
+    Step {
+        title: "Why a CNN wins",
+        text: "A convolutional network (CNN) slides small 3 × 3 filters over the picture, looking for edges and textures wherever they are. \
+               It needs fewer weights than a dense network, and it still knows a garment that sits a few pixels off. \
+               Run the dense network against the two CNNs.",
+        panels: &[Panel::Train, Panel::Runs],
+        action: Some(StepAction::Preset { label: "Race a dense network and two CNNs", id: "cnn" }),
+    },
+    Step {
+        title: "Where it goes wrong",
+        text: "After each epoch (one pass over the training pictures) the network answers all 10,000 test pictures. \
+               The confusion matrix counts those answers: the blue diagonal is right, red cells are mistakes. \
+               Click a red cell to see exactly which shirts it took for T-shirts.",
+        panels: &[Panel::Evaluation],
+        action: None,
+    },
+    Step {
+        title: "Draw a garment",
+        text: "Now test it yourself: draw a pair of trousers, a bag or a shoe, or drop in a photo. \
+               The bars show how sure the model is of each class, and the heat map which pixels decided it. \
+               Choose “Your run” to ask the network this class trained.",
+        panels: &[Panel::Classify],
+        action: None,
+    },
+];
+
+/// Step `n` (1-based) from a link's `lesson=N`, or why not.
+pub fn step_from_link(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (1..=STEPS.len()).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "“lesson={}” was ignored: expected a step from 1 to {}.",
+            super::link::shown(value),
+            STEPS.len()
+        )),
+    }
+}

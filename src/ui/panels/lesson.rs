@@ -1,0 +1,106 @@
+//! The lesson bar: the step's title and few sentences, its one-click run, Back / Next (also the
+//! keys a presenter's clicker sends: → ← PageDown PageUp, and Space for Next), and the way back
+//! to the whole app. The page shows only the step's panels (`state::lesson`).
+
+use gloo::events::{EventListener, EventListenerOptions};
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+use crate::protocol::RunSettings;
+use crate::state::Action;
+use crate::state::lesson::{STEPS, StepAction};
+use crate::ui::panels::presets::PRESETS;
+use crate::ui::services::address;
+
+#[derive(Properties, PartialEq)]
+pub struct LessonBarProps {
+    /// 1-based.
+    pub step: usize,
+    /// A run can start now (data ready, engine up, nothing training).
+    pub can_start: bool,
+    pub dispatch: Callback<Action>,
+    pub on_start: Callback<RunSettings>,
+    pub on_preset: Callback<Vec<RunSettings>>,
+}
+
+/// Whether a key press belongs to the focused element: a form field (typing a seed must not
+/// turn the page), or Space on a button (which presses that button).
+fn for_the_focus(event: &web_sys::KeyboardEvent) -> bool {
+    let tag = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).map(|e| e.tag_name());
+    match tag.as_deref() {
+        Some("INPUT" | "SELECT" | "TEXTAREA") => true,
+        Some("BUTTON") => event.key() == " ",
+        _ => false,
+    }
+}
+
+#[component]
+pub fn LessonBar(props: &LessonBarProps) -> Html {
+    let (n, last) = (props.step, STEPS.len());
+    let step = STEPS[n - 1];
+    let go = |to: usize| props.dispatch.reform(move |_| Action::Lesson(Some(to)));
+    // The step lives in the address, so a link (or a reload) opens it.
+    use_effect_with(n, |n| address::replace_address(&address::with_param("lesson", Some(&n.to_string()))));
+    // A presenter's clicker sends → / PageDown (next) and ← / PageUp (back); Space is Next.
+    {
+        let dispatch = props.dispatch.clone();
+        use_effect_with(n, move |&n| {
+            let options = EventListenerOptions::enable_prevent_default();
+            let listener = EventListener::new_with_options(&gloo::utils::document(), "keydown", options, move |e| {
+                let event = e.unchecked_ref::<web_sys::KeyboardEvent>();
+                if for_the_focus(event) || event.alt_key() || event.ctrl_key() || event.meta_key() {
+                    return;
+                }
+                let to = match event.key().as_str() {
+                    "ArrowRight" | "PageDown" | " " if n < last => n + 1,
+                    "ArrowLeft" | "PageUp" if n > 1 => n - 1,
+                    _ => return,
+                };
+                event.prevent_default();
+                dispatch.emit(Action::Lesson(Some(to)));
+            });
+            move || drop(listener)
+        });
+    }
+    let action = step.action.map(|action| {
+        let (label, onclick) = match action {
+            StepAction::Train { label, settings } => {
+                let (dispatch, on_start) = (props.dispatch.clone(), props.on_start.clone());
+                (label, Callback::from(move |_| {
+                    dispatch.emit(Action::EditSettings(settings()));
+                    on_start.emit(settings());
+                }))
+            }
+            StepAction::Preset { label, id } => {
+                let on_preset = props.on_preset.clone();
+                let runs = PRESETS.iter().find(|p| p.id == id).map(|p| p.runs);
+                (label, Callback::from(move |_| on_preset.emit(runs.map(|runs| runs()).unwrap_or_default())))
+            }
+        };
+        html! {
+            <button class="button primary big" data-testid="lesson-action" disabled={!props.can_start} {onclick}>{label}</button>
+        }
+    });
+    html! {
+        <section class="card lesson" data-testid="lesson" aria-label="Lesson">
+            <div class="lesson-head">
+                <span class="lesson-count">{format!("Step {n} of {last}")}</span>
+                <h2 data-testid="lesson-step" data-step={n.to_string()}>{step.title}</h2>
+                <button class="button small quiet" data-testid="lesson-leave"
+                        onclick={props.dispatch.reform(|_| Action::Lesson(None))}>{"Leave the lesson"}</button>
+            </div>
+            <p class="lesson-text">{step.text}</p>
+            <div class="lesson-controls">
+                <button class="button" data-testid="lesson-prev" disabled={n == 1} onclick={go(n.saturating_sub(1).max(1))}>{"← Back"}</button>
+                {action.unwrap_or_default()}
+                <ol class="lesson-dots" aria-label="Steps">
+                    { for (1..=last).map(|i| html! {
+                        <li><button class={classes!("dot-step", (i == n).then_some("current"))} aria-current={(i == n).then_some("step")}
+                                    aria-label={format!("Step {i}: {}", STEPS[i - 1].title)} onclick={go(i)} /></li>
+                    }) }
+                </ol>
+                <button class="button primary" data-testid="lesson-next" disabled={n == last} onclick={go((n + 1).min(last))}>{"Next →"}</button>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,103 @@
+// The guided lesson a teacher runs from a projector: six steps, Next/Back and a clicker's keys,
+// only each step's panels, its run one click away, the step in the address for a class's link.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, launch, screenshot, waitFor } from './harness.mjs';
+
+let server;
+before(async () => { server = await serveDist(); });
+after(async () => { await server?.close(); });
+
+const PANELS = {
+  data: '.data-status', gallery: '.gallery-card', train: '.train-card', runs: '.runs-card',
+  evaluation: '.evaluation', classify: '.classify-card',
+};
+const STEPS = [
+  ['Meet the data', ['data', 'gallery']],
+  ['A dense network learns', ['train']],
+  ['Sigmoid, ReLU and dropout', ['train', 'runs']],
+  ['Why a CNN wins', ['train', 'runs']],
+  ['Where it goes wrong', ['evaluation']],
+  ['Draw a garment', ['classify']],
+];
+
+const shown = (page) => page.evaluate((panels) =>
+  Object.entries(panels).filter(([, selector]) => document.querySelector(selector)).map(([name]) => name), PANELS);
+
+test('the lesson: six steps by button and clicker key, each with only its panels, in the address', async () => {
+  const context = await launch();
+  const errors = [];
+  try {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${server.url}?backend=cpu`);
+    await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
+    assert.deepEqual(await shown(page), Object.keys(PANELS), 'the whole app first');
+    await page.getByTestId('lesson-start').click();
+    const step = page.getByTestId('lesson-step');
+    for (const [i, [title, panels]] of STEPS.entries()) {
+      await waitFor(page, async () => (await step.getAttribute('data-step')) === String(i + 1), 5_000, `step ${i + 1}`);
+      assert.equal(await step.textContent(), title);
+      assert.deepEqual(await shown(page), panels, `step ${i + 1}'s panels`);
+      assert.equal(new URL(page.url()).searchParams.get('lesson'), String(i + 1));
+      const words = (await page.locator('.lesson-text').textContent()).split(/(?<=[.!?])\s+/);
+      assert.ok(words.length >= 2 && words.length <= 4, `step ${i + 1}: 2–4 sentences, not ${words.length}`);
+      await screenshot(page, `lesson-step-${i + 1}`);
+      // Next by the clicker's keys and by the button, alternately.
+      if (i === STEPS.length - 1) break;
+      if (i % 2 === 0) await page.keyboard.press(i % 4 === 0 ? 'ArrowRight' : 'PageDown');
+      else await page.getByTestId('lesson-next').click();
+    }
+    assert.equal(await page.getByTestId('lesson-next').isDisabled(), true, 'the last step has no Next');
+    await page.keyboard.press('PageUp');
+    await waitFor(page, async () => (await step.getAttribute('data-step')) === '5', 5_000, 'back by PageUp');
+    await page.keyboard.press('ArrowLeft');
+    await page.getByTestId('lesson-prev').click();
+    await waitFor(page, async () => (await step.getAttribute('data-step')) === '3', 5_000, 'back by ← and the button');
+
+    // A link opens the step for the whole class; a bad step is ignored with a note.
+    const link = await context.newPage();
+    await link.goto(`${server.url}?lesson=4&backend=cpu`);
+    await link.getByTestId('lesson-step').and(link.locator('[data-step="4"]')).waitFor({ timeout: 30_000 });
+    await link.goto(`${server.url}?lesson=99&backend=cpu`);
+    await link.getByTestId('link-note').waitFor({ timeout: 30_000 });
+    assert.match(await link.getByTestId('link-note').textContent(), /“lesson=99” was ignored: expected a step from 1 to 6\./);
+    assert.equal(await link.getByTestId('lesson').count(), 0);
+
+    // Leaving the lesson brings the whole app back, and the step leaves the address.
+    await page.getByTestId('lesson-leave').click();
+    await page.getByTestId('lesson-start').waitFor();
+    assert.ok((await shown(page)).includes('gallery') && (await shown(page)).includes('classify'));
+    assert.equal(new URL(page.url()).searchParams.get('lesson'), null);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("the lesson's dense-network step trains its run with one click, curves in view", async () => {
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.url}?lesson=2&backend=cpu`);
+    await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ timeout: 120_000 });
+    const action = page.getByTestId('lesson-action');
+    assert.equal(await action.textContent(), 'Train a dense network');
+    await waitFor(page, async () => !(await action.isDisabled()), 60_000, 'ready to train');
+    await action.click();
+    await waitFor(page, async () => (await page.getByTestId('train-state').getAttribute('data-state')) === 'done', 300_000, 'the run');
+    const run = page.locator('[data-testid="run-item"]');
+    assert.equal(await page.getByTestId('train-state').getAttribute('data-step'), '471', 'Dense 128, 10,000 images, 3 epochs of 157 steps');
+    assert.equal(await page.getByTestId('model-select').count(), 0, 'no form in the lesson: the curves instead');
+    assert.ok(await page.getByTestId('chart-loss').isVisible());
+    await screenshot(page, 'lesson-dense-trained');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.getByTestId('confusion-matrix').waitFor({ timeout: 10_000 });
+    assert.equal(await run.count(), 0, 'step 5 shows the evaluation only');
+  } finally {
+    await context.close();
+  }
+});
