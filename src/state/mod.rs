@@ -105,6 +105,8 @@ pub struct AppState {
     pub link_notes: Vec<String>,
     /// The lesson's step on screen (1-based; `None`: the whole app).
     pub lesson: Option<usize>,
+    /// Presenter mode: large type and thick chart lines for a projector (`?present=1`).
+    pub presenting: bool,
 }
 
 impl AppState {
@@ -113,6 +115,7 @@ impl AppState {
         let (settings, mut notes) = link::apply(RunSettings::default(), link);
         let mut state = Self::default();
         state.run.settings = settings;
+        state.presenting = link.iter().any(|(key, value)| key == "present" && value == "1");
         for (_, value) in link.iter().filter(|(key, _)| key == "lesson") {
             match lesson::step_from_link(value) {
                 Ok(step) => state.lesson = Some(step),
@@ -170,6 +173,7 @@ impl Default for AppState {
             live: None,
             link_notes: Vec::new(),
             lesson: None,
+            presenting: false,
         }
     }
 }
@@ -198,6 +202,8 @@ pub enum Action {
     EditSettings(RunSettings),
     /// Into the lesson at a step (1-based), or out of it (`None`).
     Lesson(Option<usize>),
+    /// Presenter mode on or off.
+    Present(bool),
     /// The page asked the engine for run `id` (see [`AppState::next_run_id`]; the engine tags
     /// its reports with it): clear the old curves now and list it (`compare`: overlaid from the
     /// start, as preset runs are).
@@ -298,6 +304,7 @@ impl AppState {
                 next.run.pending = Some(pending);
                 next.run.notice = None;
             }
+            Action::Present(on) => next.presenting = on,
             Action::Lesson(step) => next.lesson = step.filter(|s| (1..=lesson::STEPS.len()).contains(s)),
             Action::EditSettings(settings) => {
                 next.run.settings = settings;

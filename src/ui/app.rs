@@ -5,6 +5,7 @@ use crate::protocol::{RunSettings, RunState, ToEngine, Workload};
 use crate::state::lesson::{Panel, STEPS};
 use crate::state::run::Pending;
 use crate::state::{Action, AppState, DataPhase};
+use crate::ui::panels::chart::Presenting;
 use crate::ui::panels::classify::ClassifyPanel;
 use crate::ui::panels::data_status::DataStatus;
 use crate::ui::panels::evaluation::EvaluationPanel;
@@ -177,6 +178,15 @@ pub fn App() -> Html {
     // In the lesson, only the step's panels (the data status also while it loads or fails).
     let shows = |panel: Panel| state.lesson.is_none_or(|n| STEPS[n - 1].panels.contains(&panel));
     let show_data = shows(Panel::Data) || state.phase != DataPhase::Ready;
+    // Presenter mode scales the whole page (its root font size) and says so in the address.
+    use_effect_with(state.presenting, |&on| {
+        if let Some(root) = gloo::utils::document().document_element() {
+            let _ = if on { root.set_attribute("data-presenting", "") } else { root.remove_attribute("data-presenting") };
+        }
+        if on || address::query_pairs().iter().any(|(key, _)| key == "present") {
+            address::replace_address(&address::with_param("present", on.then_some("1")));
+        }
+    });
     // Out of the lesson, its step leaves the address.
     use_effect_with(state.lesson.is_some(), |in_lesson| {
         if !in_lesson && address::query_pairs().iter().any(|(key, _)| key == "lesson") {
@@ -185,17 +195,24 @@ pub fn App() -> Html {
     });
 
     html! {
-        <>
+        <ContextProvider<Presenting> context={Presenting(state.presenting)}>
             <header class="topbar">
                 <div class="brand">
                     <span class="logo" aria-hidden="true">{"◧"}</span>
                     <h1>{"Atelier"}</h1>
                 </div>
                 <p class="tagline">{"Train a neural network on Fashion-MNIST, right here in your browser."}</p>
-                if state.lesson.is_none() {
-                    <button class="button lesson-start" data-testid="lesson-start"
-                            onclick={dispatch.reform(|_| Action::Lesson(Some(1)))}>{"Start the lesson"}</button>
-                }
+                <div class="topbar-actions">
+                    if state.lesson.is_none() {
+                        <button class="button" data-testid="lesson-start"
+                                onclick={dispatch.reform(|_| Action::Lesson(Some(1)))}>{"Start the lesson"}</button>
+                    }
+                    <button class="button" data-testid="present-toggle" aria-pressed={state.presenting.to_string()}
+                            title="Large type and thick chart lines, for a projector"
+                            onclick={{ let on = state.presenting; dispatch.reform(move |_| Action::Present(!on)) }}>
+                        {if state.presenting { "Leave presenter mode" } else { "Presenter mode" }}
+                    </button>
+                </div>
             </header>
             <main class={classes!("page", state.lesson.map(|_| "in-lesson"))}>
                 if let Some(step) = state.lesson {
@@ -245,6 +262,6 @@ pub fn App() -> Html {
             <footer class="footer">
                 {"Fashion-MNIST © Zalando Research (MIT). Atelier runs entirely in your browser."}
             </footer>
-        </>
+        </ContextProvider<Presenting>>
     }
 }

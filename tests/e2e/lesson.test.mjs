@@ -101,3 +101,26 @@ test("the lesson's dense-network step trains its run with one click, curves in v
     await context.close();
   }
 });
+
+test('presenter mode: 24 px body text and larger charts, from a link or the toggle, and back', async () => {
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${server.url}?present=1&lesson=2&backend=cpu`);
+    await page.getByTestId('lesson-step').waitFor({ timeout: 60_000 });
+    const px = (selector) => page.evaluate((s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize), selector);
+    assert.ok((await px('body')) >= 24, `body text ${await px('body')} px`);
+    assert.ok((await px('.lesson-text')) >= 24, `the step's text ${await px('.lesson-text')} px`);
+    assert.equal(await page.getByTestId('chart-loss').getAttribute('data-scale'), '1.7', 'thick lines, big labels');
+    await screenshot(page, 'lesson-presenter');
+    await page.getByTestId('present-toggle').click();
+    await waitFor(page, async () => (await px('body')) < 20, 5_000, 'normal size again');
+    assert.equal(await page.getByTestId('chart-loss').getAttribute('data-scale'), '1');
+    assert.equal(new URL(page.url()).searchParams.get('present'), null);
+    await page.getByTestId('present-toggle').click();
+    await waitFor(page, async () => new URL(page.url()).searchParams.get('present') === '1', 5_000, 'in the address');
+  } finally {
+    await context.close();
+  }
+});

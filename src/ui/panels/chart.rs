@@ -76,21 +76,28 @@ fn ranges(props: &LineChartProps) -> (f64, f64, f64, f64) {
     (0.0, x_max, y_min, y_max)
 }
 
-fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps) -> Option<Frame> {
+/// Presenter mode (`ui::app`): charts drawn for the back of a room, thick lines and big labels.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Presenting(pub bool);
+
+/// How much larger than usual the presenter's charts draw text and lines.
+const PRESENTER_SCALE: f64 = 1.7;
+
+fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps, scale: f64) -> Option<Frame> {
     // Render at device pixels so lines and text stay sharp on a projector or a phone.
     let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
     let (w, h) = (canvas.client_width().max(300) as f64, canvas.client_height().max(200) as f64);
     canvas.set_width((w * ratio) as u32);
     canvas.set_height((h * ratio) as u32);
-    let font = |size: f64| ("system-ui, sans-serif", size * ratio);
+    let font = |size: f64| ("system-ui, sans-serif", size * ratio * scale);
     let backend = ChartCanvas::new(canvas.clone())?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).ok()?;
     let (x_min, x_max, y_min, y_max) = ranges(props);
     let mut chart = ChartBuilder::on(&root)
         .margin((10.0 * ratio) as i32)
-        .x_label_area_size((44.0 * ratio) as i32)
-        .y_label_area_size((62.0 * ratio) as i32)
+        .x_label_area_size((44.0 * ratio * scale) as i32)
+        .y_label_area_size((62.0 * ratio * scale) as i32)
         .build_cartesian_2d(x_min..x_max, y_min..y_max)
         .ok()?;
     let percent = props.percent;
@@ -111,12 +118,12 @@ fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps) -> Option<Frame> {
         .ok()?;
     for series in &props.series {
         let points = series.points.iter().copied().filter(|p| p.1.is_finite());
-        let width = (series.width * ratio).max(1.0);
+        let width = (series.width * ratio * scale).max(1.0);
         let color = series.color.mix(series.opacity);
         let style = ShapeStyle { color, filled: false, stroke_width: width as u32 };
         chart.draw_series(LineSeries::new(points.clone(), style)).ok()?;
         if series.markers {
-            let radius = (5.0 * ratio) as i32;
+            let radius = (5.0 * ratio * scale) as i32;
             chart.draw_series(points.map(|p| Circle::new(p, radius, series.color.filled()))).ok()?;
         }
     }
@@ -151,6 +158,7 @@ pub fn LineChart(props: &LineChartProps) -> Html {
     let frame = use_mut_ref(Frame::default);
     let pending: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
     let hover = use_state(|| None::<String>);
+    let scale = if use_context::<Presenting>().unwrap_or_default().0 { PRESENTER_SCALE } else { 1.0 };
     {
         let (canvas, frame, pending) = (canvas.clone(), frame.clone(), pending.clone());
         let props_snapshot = (
@@ -160,8 +168,10 @@ pub fn LineChart(props: &LineChartProps) -> Html {
             props.x_label.clone(),
             props.y_label.clone(),
             props.x_min_span.to_bits(),
+            scale.to_bits(),
         );
-        use_effect_with(props_snapshot, move |(series, y_range, percent, x_label, y_label, x_min_span)| {
+        use_effect_with(props_snapshot, move |(series, y_range, percent, x_label, y_label, x_min_span, scale)| {
+            let scale = f64::from_bits(*scale);
             let props = LineChartProps {
                 testid: AttrValue::default(),
                 title: AttrValue::default(),
@@ -176,7 +186,7 @@ pub fn LineChart(props: &LineChartProps) -> Html {
             // A newer request replaces (cancels) a pending one: one draw per frame at most.
             *pending.borrow_mut() = Some(request_animation_frame(move |_| {
                 if let Some(el) = canvas.cast::<HtmlCanvasElement>()
-                    && let Some(drawn) = draw(&el, &props)
+                    && let Some(drawn) = draw(&el, &props, scale)
                 {
                     *frame.borrow_mut() = drawn;
                 }
@@ -251,7 +261,7 @@ pub fn LineChart(props: &LineChartProps) -> Html {
         })
     };
     html! {
-        <figure class="chart" data-testid={props.testid.clone()} data-series={format!("{{{summary}}}")}>
+        <figure class="chart" data-testid={props.testid.clone()} data-series={format!("{{{summary}}}")} data-scale={scale.to_string()}>
             <figcaption>
                 {props.title.clone()}
                 <button class="button small quiet export" data-testid="chart-export" data-chart={props.testid.clone()}
