@@ -181,7 +181,8 @@ pub fn App() -> Html {
     // Presenter mode scales the whole page (its root font size) and says so in the address.
     use_effect_with(state.presenting, |&on| {
         if let Some(root) = gloo::utils::document().document_element() {
-            let _ = if on { root.set_attribute("data-presenting", "") } else { root.remove_attribute("data-presenting") };
+            let _ =
+                if on { root.set_attribute("data-presenting", "") } else { root.remove_attribute("data-presenting") };
         }
         if on || address::query_pairs().iter().any(|(key, _)| key == "present") {
             address::replace_address(&address::with_param("present", on.then_some("1")));
