@@ -305,7 +305,9 @@ impl AppState {
                 next.run.notice = None;
             }
             Action::Present(on) => next.presenting = on,
-            Action::Lesson(step) => next.lesson = step.filter(|s| (1..=lesson::STEPS.len()).contains(s)),
+            // A step that does not exist changes nothing.
+            Action::Lesson(Some(step)) if !(1..=lesson::STEPS.len()).contains(&step) => {}
+            Action::Lesson(step) => next.lesson = step,
             Action::EditSettings(settings) => {
                 next.run.settings = settings;
                 next.run.notice = None;

@@ -1,0 +1,46 @@
+//! The lesson's script (`state::lesson`) and how a page enters it: every step says a few plain
+//! sentences and shows something, links open a step, a bad step is noted, Next stops at the end.
+
+use atelier::state::lesson::{STEPS, StepAction, step_from_link};
+use atelier::state::{Action, AppState};
+
+fn link(query: &[(&str, &str)]) -> Vec<(String, String)> {
+    query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[test]
+fn every_step_has_two_to_four_sentences_and_something_to_show() {
+    assert!((5..=7).contains(&STEPS.len()));
+    for step in STEPS {
+        let sentences = step.text.split(". ").count();
+        assert!((2..=4).contains(&sentences), "{}: {sentences} sentences", step.title);
+        assert!(!step.panels.is_empty(), "{}", step.title);
+    }
+    // The story's order: the data first, the doodle last, the dense network before the CNN.
+    assert_eq!(STEPS[0].title, "Meet the data");
+    assert_eq!(STEPS[STEPS.len() - 1].title, "Draw a garment");
+    let dense = STEPS.iter().position(|s| matches!(s.action, Some(StepAction::Train { .. }))).unwrap();
+    let cnn = STEPS.iter().position(|s| matches!(s.action, Some(StepAction::Preset { id: "cnn", .. }))).unwrap();
+    assert!(dense < cnn);
+}
+
+#[test]
+fn a_link_opens_a_step_and_a_bad_one_is_noted() {
+    assert_eq!(AppState::opened_with(&link(&[("lesson", "3")])).lesson, Some(3));
+    for bad in ["0", "7", "-1", "two", "<b>1</b>"] {
+        let state = AppState::opened_with(&link(&[("lesson", bad)]));
+        assert_eq!(state.lesson, None, "{bad}");
+        assert_eq!(state.link_notes, [step_from_link(bad).unwrap_err()]);
+    }
+    assert!(AppState::opened_with(&link(&[("present", "1")])).presenting);
+    assert!(!AppState::opened_with(&link(&[("present", "yes")])).presenting);
+}
+
+#[test]
+fn the_lesson_moves_only_between_its_steps() {
+    let state = AppState::default().reduced(Action::Lesson(Some(6)));
+    assert_eq!(state.lesson, Some(6));
+    assert_eq!(state.reduced(Action::Lesson(Some(7))).lesson, Some(6), "no step past the end");
+    assert_eq!(state.reduced(Action::Lesson(Some(0))).lesson, Some(6));
+    assert_eq!(state.reduced(Action::Lesson(None)).lesson, None);
+}
