@@ -44,3 +44,19 @@ fn the_lesson_moves_only_between_its_steps() {
     assert_eq!(state.reduced(Action::Lesson(Some(0))).lesson, Some(6));
     assert_eq!(state.reduced(Action::Lesson(None)).lesson, None);
 }
+
+#[test]
+fn the_shipped_shift_figures_are_the_trainers_measurements() {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/static/", "lesson/shifts.json")).unwrap();
+    let figures = atelier::state::lesson::read_shift_figures(&bytes).expect("the shipped figures read");
+    let find = |model: &str| figures.iter().find(|f| f.model == model).unwrap_or_else(|| panic!("{model}"));
+    let (cnn, dense) = (find("Atelier CNN"), find("Dense 128"));
+    // Unmoved, the shipped CNN scores exactly its 9,262 of 10,000 (tests/engine_pretrained.rs).
+    assert_eq!((cnn.images, cnn.accuracy[0]), (10_000, 0.9262));
+    assert_eq!((cnn.accuracy.len(), dense.accuracy.len()), (5, 5), "0 to 4 px");
+    assert!(cnn.accuracy[3] > dense.accuracy[3] + 0.15, "moved 3 px, the CNN keeps far more");
+    assert!(
+        atelier::state::lesson::read_shift_figures(b"[{\"model\":\"x\",\"images\":1,\"accuracy\":[7.0]}]").is_err()
+    );
+    assert!(atelier::state::lesson::read_shift_figures(b"<html>").is_err());
+}

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use atelier::data::{Split, load_dir};
 use atelier::inference::{Classifier, accuracy_under_shifts};
 use atelier::model::{Activation, DenseConfig, ModelChoice, ModelConfig};
+use atelier::state::lesson::ShiftFigures;
 use atelier::training::{LrSchedule, ModelFile, Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData};
 use burn::prelude::*;
 
@@ -35,6 +36,7 @@ usage: train [options]
   --save FILE         write the trained model there (safetensors, with its test accuracy)
   --shifts            then the test accuracy with the images moved 0-4 px (mean of 4 directions)
   --evaluate FILE     no training: the test accuracy of a saved model (with --shifts, moved too)
+  --shifts-json FILE  with --shifts: also add the figures to FILE (the lesson's lesson/shifts.json)
   --quiet             no per-step lines";
 
 struct Args {
@@ -44,6 +46,7 @@ struct Args {
     quiet: bool,
     shifts: bool,
     evaluate: Option<PathBuf>,
+    shifts_json: Option<PathBuf>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -52,7 +55,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut config = TrainingConfig::new();
     let mut lr = None;
     let (mut data, mut save, mut quiet) = (PathBuf::from("/usr/share/datasets/fashion-mnist"), None, false);
-    let (mut shifts, mut evaluate) = (false, None);
+    let (mut shifts, mut evaluate, mut shifts_json) = (false, None, None);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
@@ -89,6 +92,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--quiet" => quiet = true,
             "--shifts" => shifts = true,
             "--evaluate" => evaluate = Some(PathBuf::from(value()?)),
+            "--shifts-json" => shifts_json = Some(PathBuf::from(value()?)),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
@@ -98,7 +102,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         ModelChoice::Dense => ModelConfig::Dense(dense),
         other => other.default_config(),
     };
-    Ok(Args { config, data, save, quiet, shifts, evaluate })
+    Ok(Args { config, data, save, quiet, shifts, evaluate, shifts_json })
 }
 
 fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
@@ -129,8 +133,8 @@ fn run(args: Args) -> Result<(), String> {
         let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
         let model = file.load(&Device::flex()).map_err(|e| e.to_string())?;
         println!("{}: {} ({} parameters)", path.display(), file.kind().title(), model.num_params());
-        print_accuracy(&Classifier::new(&model, file.normalization), &data.test, args.shifts);
-        return Ok(());
+        let figures = print_accuracy(&Classifier::new(&model, file.normalization), &data.test, args.shifts);
+        return record_shifts(args.shifts_json.as_deref(), file.kind().title(), &data.test, figures);
     }
     let config = args.config;
     // Kept for the shift figures (the trainer takes the test split).
@@ -185,7 +189,14 @@ fn run(args: Args) -> Result<(), String> {
         );
     }
     if let Some(test) = &shift_test {
-        print_accuracy(&Classifier::new(trainer.model(), trainer.config().normalization), test, true);
+        let figures = print_accuracy(&Classifier::new(trainer.model(), trainer.config().normalization), test, true);
+        let name = match &trainer.config().model {
+            ModelConfig::Dense(dense) => {
+                format!("Dense {}", dense.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"))
+            }
+            other => other.kind().title().to_string(),
+        };
+        record_shifts(args.shifts_json.as_deref(), &name, test, figures)?;
     }
     if let Some(path) = args.save {
         let bytes = trainer.model_file().read().with_test_accuracy(test_accuracy).to_bytes();
@@ -196,10 +207,24 @@ fn run(args: Args) -> Result<(), String> {
 }
 
 /// Test accuracy, and with `shifts` under shifts of 0–4 px (`inference::accuracy_under_shifts`).
-fn print_accuracy(classifier: &Classifier, test: &Split, shifts: bool) {
+fn print_accuracy(classifier: &Classifier, test: &Split, shifts: bool) -> Vec<f64> {
     let figures = accuracy_under_shifts(classifier, test, test.len(), if shifts { 4 } else { 0 });
     let shown: Vec<String> = figures.iter().enumerate().map(|(d, a)| format!("{d} px {:.2} %", a * 100.0)).collect();
     println!("test accuracy on {} images, moved by: {}", test.len(), shown.join(" | "));
+    figures
+}
+
+/// Adds (or replaces) `model`'s shift figures in the JSON list at `path`.
+fn record_shifts(path: Option<&std::path::Path>, model: &str, test: &Split, accuracy: Vec<f64>) -> Result<(), String> {
+    let Some(path) = path else { return Ok(()) };
+    let mut all: Vec<ShiftFigures> =
+        std::fs::read(path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default();
+    all.retain(|f| f.model != model);
+    all.push(ShiftFigures { model: model.to_string(), images: test.len(), accuracy });
+    let json = serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?;
+    std::fs::write(path, json + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("added {model}'s figures to {}", path.display());
+    Ok(())
 }
 
 /// The config as one line of JSON (Burn's config JSON is pretty-printed).

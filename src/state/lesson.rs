@@ -32,6 +32,38 @@ pub struct Step {
     pub text: &'static str,
     pub panels: &'static [Panel],
     pub action: Option<StepAction>,
+    /// Measured figures shown with the step (the page fetches them).
+    pub figure: Option<Figure>,
+}
+
+/// Figures measured once by the native trainer and shipped as data files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Figure {
+    /// `lesson/shifts.json`: accuracy with the test images moved 0–4 px, per model.
+    Shifts,
+}
+
+/// Where the page finds the shift figures (beside it; Trunk copies `static/lesson`).
+pub const SHIFTS_FILE: &str = "lesson/shifts.json";
+
+/// One model's test accuracy with every test image moved 0, 1, … px (the mean of left, right,
+/// up and down): written by `train --shifts-json FILE`, read by the lesson.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ShiftFigures {
+    pub model: String,
+    pub images: usize,
+    /// Index = pixels moved.
+    pub accuracy: Vec<f64>,
+}
+
+/// The figures in `json`, or why not (a file from elsewhere must not break the lesson).
+pub fn read_shift_figures(json: &[u8]) -> Result<Vec<ShiftFigures>, String> {
+    let figures: Vec<ShiftFigures> = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    let sane = |f: &ShiftFigures| !f.accuracy.is_empty() && f.accuracy.iter().all(|a| (0.0..=1.0).contains(a));
+    if figures.is_empty() || !figures.iter().all(sane) {
+        return Err("no accuracies between 0 and 1".into());
+    }
+    Ok(figures)
 }
 
 /// The dense network of step 2: small and quick, so the class sees it learn within a minute.
@@ -60,6 +92,7 @@ pub const STEPS: [Step; 6] = [
                Click a class below: shirts, T-shirts and pullovers look a lot alike, even to us.",
         panels: &[Panel::Data, Panel::Gallery],
         action: None,
+        figure: None,
     },
     Step {
         title: "A dense network learns",
@@ -68,6 +101,7 @@ pub const STEPS: [Step; 6] = [
                Watch the loss (how wrong it is) fall and the accuracy rise.",
         panels: &[Panel::Train],
         action: Some(StepAction::Train { label: "Train a dense network", settings: dense_run }),
+        figure: None,
     },
     Step {
         title: "Sigmoid, ReLU and dropout",
@@ -76,6 +110,7 @@ pub const STEPS: [Step; 6] = [
                Dropout switches off random neurons while training, so the network cannot lean on any single one.",
         panels: &[Panel::Train, Panel::Runs],
         action: Some(StepAction::Preset { label: "Run the three and compare", id: "activations" }),
+        figure: None,
     },
     Step {
         title: "Why a CNN wins",
@@ -84,6 +119,7 @@ pub const STEPS: [Step; 6] = [
                Run the dense network against the two CNNs.",
         panels: &[Panel::Train, Panel::Runs],
         action: Some(StepAction::Preset { label: "Race a dense network and two CNNs", id: "cnn" }),
+        figure: Some(Figure::Shifts),
     },
     Step {
         title: "Where it goes wrong",
@@ -92,6 +128,7 @@ pub const STEPS: [Step; 6] = [
                Click a red cell to see exactly which shirts it took for T-shirts.",
         panels: &[Panel::Evaluation],
         action: None,
+        figure: None,
     },
     Step {
         title: "Draw a garment",
@@ -100,6 +137,7 @@ pub const STEPS: [Step; 6] = [
                Choose “Your run” to ask the network this class trained.",
         panels: &[Panel::Classify],
         action: None,
+        figure: None,
     },
 ];
 

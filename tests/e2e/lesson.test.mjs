@@ -2,7 +2,9 @@
 // only each step's panels, its run one click away, the step in the address for a class's link.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, screenshot, waitFor } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serveDist, launch, screenshot, waitFor, ROOT } from './harness.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -43,6 +45,18 @@ test('the lesson: six steps by button and clicker key, each with only its panels
       assert.equal(new URL(page.url()).searchParams.get('lesson'), String(i + 1));
       const words = (await page.locator('.lesson-text').textContent()).split(/(?<=[.!?])\s+/);
       assert.ok(words.length >= 2 && words.length <= 4, `step ${i + 1}: 2–4 sentences, not ${words.length}`);
+      if (title === 'Why a CNN wins') {
+        // The measured figure: exactly what the trainer wrote (static/lesson/shifts.json).
+        const file = JSON.parse(await readFile(join(ROOT, 'static', 'lesson', 'shifts.json'), 'utf8'));
+        const rows = page.getByTestId('shift-row');
+        await waitFor(page, async () => (await rows.count()) === file.length, 10_000, 'the shift figures');
+        for (const figures of file) {
+          const row = page.locator(`[data-testid="shift-row"][data-model="${figures.model}"]`);
+          const values = await row.locator('td').evaluateAll((tds) => tds.map((td) => Number(td.dataset.value)));
+          assert.equal(values.length, figures.accuracy.length, figures.model);
+          values.forEach((v, d) => assert.ok(Math.abs(v - figures.accuracy[d]) < 1e-12, `${figures.model} ${d} px: ${v}`));
+        }
+      }
       await screenshot(page, `lesson-step-${i + 1}`);
       // Next by the clicker's keys and by the button, alternately.
       if (i === STEPS.length - 1) break;

@@ -8,9 +8,10 @@ use yew::prelude::*;
 
 use crate::protocol::RunSettings;
 use crate::state::Action;
-use crate::state::lesson::{STEPS, StepAction};
+use crate::state::lesson::{Figure, SHIFTS_FILE, STEPS, ShiftFigures, StepAction, read_shift_figures};
 use crate::ui::panels::presets::PRESETS;
 use crate::ui::services::address;
+use crate::web::fetch_bytes;
 
 #[derive(Properties, PartialEq)]
 pub struct LessonBarProps {
@@ -90,6 +91,9 @@ pub fn LessonBar(props: &LessonBarProps) -> Html {
                         onclick={props.dispatch.reform(|_| Action::Lesson(None))}>{"Leave the lesson"}</button>
             </div>
             <p class="lesson-text">{step.text}</p>
+            if step.figure == Some(Figure::Shifts) {
+                <ShiftFigure />
+            }
             <div class="lesson-controls">
                 <button class="button" data-testid="lesson-prev" disabled={n == 1} onclick={go(n.saturating_sub(1).max(1))}>{"← Back"}</button>
                 {action.unwrap_or_default()}
@@ -102,5 +106,50 @@ pub fn LessonBar(props: &LessonBarProps) -> Html {
                 <button class="button primary" data-testid="lesson-next" disabled={n == last} onclick={go((n + 1).min(last))}>{"Next →"}</button>
             </div>
         </section>
+    }
+}
+
+/// The lesson's measured figure for the CNN step: accuracy as the garment moves, per model,
+/// as bars (from `lesson/shifts.json`, written by the native trainer).
+#[component]
+fn ShiftFigure() -> Html {
+    let figures = use_state(|| None::<Result<Vec<ShiftFigures>, String>>);
+    {
+        let figures = figures.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let read = fetch_bytes(SHIFTS_FILE).await.and_then(|bytes| read_shift_figures(&bytes));
+                figures.set(Some(read));
+            });
+        });
+    }
+    let body = match &*figures {
+        None => html! { <p class="hint">{"Loading the measured figures…"}</p> },
+        Some(Err(why)) => html! { <p class="hint">{format!("The measured figures could not be read ({why}).")}</p> },
+        Some(Ok(figures)) => {
+            let shifts = figures.iter().map(|f| f.accuracy.len()).max().unwrap_or(0);
+            html! {
+                <table class="shift-table">
+                    <thead><tr><th>{"Moved by"}</th>{ for (0..shifts).map(|d| html! { <th>{format!("{d} px")}</th> }) }</tr></thead>
+                    <tbody>{ for figures.iter().map(|f| html! {
+                        <tr data-testid="shift-row" data-model={f.model.clone()}>
+                            <th>{f.model.clone()}</th>
+                            { for f.accuracy.iter().map(|a| html! {
+                                <td data-value={a.to_string()}>
+                                    <span class="shift-bar" style={format!("width: {:.1}%", a * 100.0)} />
+                                    <span class="shift-value">{format!("{:.0}%", a * 100.0)}</span>
+                                </td>
+                            }) }
+                        </tr>
+                    }) }</tbody>
+                </table>
+            }
+        }
+    };
+    html! {
+        <figure class="shift-figure" data-testid="shift-figure">
+            <figcaption>{"Test accuracy when every test picture is moved a few pixels (measured by Atelier's trainer)"}</figcaption>
+            {body}
+        </figure>
     }
 }
