@@ -45,6 +45,13 @@ test('the lesson: six steps by button and clicker key, each with only its panels
       assert.equal(new URL(page.url()).searchParams.get('lesson'), String(i + 1));
       const words = (await page.locator('.lesson-text').textContent()).split(/(?<=[.!?])\s+/);
       assert.ok(words.length >= 2 && words.length <= 4, `step ${i + 1}: 2–4 sentences, not ${words.length}`);
+      if (i === 0) {
+        // The step's link as a QR code, for the class.
+        await page.getByTestId('show-qr').click();
+        assert.equal(new URL(await page.getByTestId('link-qr').getAttribute('data-link')).searchParams.get('lesson'), '1');
+        await page.getByTestId('show-qr').click();
+        await page.mouse.click(5, 300); // the focus off the button: the clicker's Space must turn the page
+      }
       if (title === 'Why a CNN wins') {
         // The measured figure: exactly what the trainer wrote (static/lesson/shifts.json).
         const file = JSON.parse(await readFile(join(ROOT, 'static', 'lesson', 'shifts.json'), 'utf8'));

@@ -10,6 +10,7 @@ use crate::protocol::RunSettings;
 use crate::state::Action;
 use crate::state::lesson::{Figure, SHIFTS_FILE, STEPS, ShiftFigures, StepAction, read_shift_figures};
 use crate::ui::panels::presets::PRESETS;
+use crate::ui::panels::share::QrCode;
 use crate::ui::services::address;
 use crate::web::fetch_bytes;
 
@@ -38,6 +39,7 @@ fn for_the_focus(event: &web_sys::KeyboardEvent) -> bool {
 #[component]
 pub fn LessonBar(props: &LessonBarProps) -> Html {
     let (n, last) = (props.step, STEPS.len());
+    let show_qr = use_state(|| false);
     let step = STEPS[n - 1];
     let go = |to: usize| props.dispatch.reform(move |_| Action::Lesson(Some(to)));
     // The step lives in the address, so a link (or a reload) opens it.
@@ -87,9 +89,17 @@ pub fn LessonBar(props: &LessonBarProps) -> Html {
             <div class="lesson-head">
                 <span class="lesson-count">{format!("Step {n} of {last}")}</span>
                 <h2 data-testid="lesson-step" data-step={n.to_string()}>{step.title}</h2>
-                <button class="button small quiet" data-testid="lesson-leave"
-                        onclick={props.dispatch.reform(|_| Action::Lesson(None))}>{"Leave the lesson"}</button>
+                <span class="lesson-tools">
+                    <button class="button small quiet" data-testid="show-qr" aria-pressed={show_qr.to_string()}
+                            title="This step's link as a QR code, for the class to open it on their machines"
+                            onclick={{ let show_qr = show_qr.clone(); Callback::from(move |_| show_qr.set(!*show_qr)) }}>{"QR code"}</button>
+                    <button class="button small quiet" data-testid="lesson-leave"
+                            onclick={props.dispatch.reform(|_| Action::Lesson(None))}>{"Leave the lesson"}</button>
+                </span>
             </div>
+            if *show_qr {
+                <QrCode link={address::with_param("lesson", Some(&n.to_string()))} />
+            }
             <p class="lesson-text">{step.text}</p>
             if step.figure == Some(Figure::Shifts) {
                 <ShiftFigure />

@@ -77,13 +77,13 @@ pub fn ShareLink(props: &ShareLinkProps) -> Html {
 }
 
 #[derive(Properties, PartialEq)]
-struct QrCodeProps {
-    link: AttrValue,
+pub struct QrCodeProps {
+    pub link: AttrValue,
 }
 
 /// The link as a QR code, large enough to scan from the back of a room.
 #[component]
-fn QrCode(props: &QrCodeProps) -> Html {
+pub fn QrCode(props: &QrCodeProps) -> Html {
     let picture = use_memo(props.link.clone(), |link| link::qr_svg(link));
     html! {
         <figure class="link-qr" data-testid="link-qr" data-link={props.link.clone()}>
