@@ -97,7 +97,7 @@ pub(super) async fn ensure_data(shared: &Rc<RefCell<Shared>>) -> Result<Training
             splits.borrow_mut().push(Rc::try_unwrap(split).unwrap_or_else(|rc| (*rc).clone()));
         }
     };
-    load_dataset(&base, &on_event).await.map_err(|e| e.to_string())?;
+    load_dataset(&base, false, &on_event).await.map_err(|e| e.to_string())?;
     let mut splits = splits.into_inner();
     let train = splits.iter().position(|s| s.kind == SplitKind::Train).map(|i| splits.remove(i));
     let test = splits.pop();

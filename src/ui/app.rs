@@ -51,7 +51,7 @@ pub fn App() -> Html {
                     DatasetEvent::Split(split) => dispatcher.dispatch(Action::SplitLoaded(split)),
                     DatasetEvent::Unrecognised(file) => dispatcher.dispatch(Action::DataUnrecognised(file)),
                 };
-                match load_dataset(&data_base, &on_event).await {
+                match load_dataset(&data_base, true, &on_event).await {
                     Ok(()) => mark("atelier:data-ready"),
                     Err(err) => dispatcher.dispatch(Action::DataFailed(err.to_string())),
                 }

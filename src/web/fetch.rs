@@ -138,17 +138,17 @@ pub(crate) async fn fetch_gz(
     Ok(Fetched { blob, from_cache: false })
 }
 
-/// A decompressed file and its SHA-256 (hex).
+/// A decompressed file and, when asked for, its SHA-256 (hex).
 pub(crate) struct Inflated {
     pub bytes: Vec<u8>,
-    pub sha256: String,
+    pub sha256: Option<String>,
 }
 
 /// Decompresses in the browser's native stream (no wasm inflater), never past the size of the
 /// published file: a gzip bomb is refused after that many bytes. The SHA-256 is computed as the
 /// bytes arrive, and the main thread is let go every few megabytes, so neither the check nor
 /// the sum makes one long task.
-pub(crate) async fn gunzip(file: DataFile, blob: &Blob) -> Result<Inflated, DataError> {
+pub(crate) async fn gunzip(file: DataFile, blob: &Blob, hash: bool) -> Result<Inflated, DataError> {
     use sha2::{Digest, Sha256};
     if blob.size() == 0.0 {
         return Err(DataError::Empty { file: file.short_name() });
@@ -158,7 +158,7 @@ pub(crate) async fn gunzip(file: DataFile, blob: &Blob) -> Result<Inflated, Data
     let stream = blob.stream().pipe_through(inflate.unchecked_ref());
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let limit = file.expected_bytes();
-    let (mut bytes, mut hasher, mut since_yield) = (Vec::with_capacity(limit), Sha256::new(), 0);
+    let (mut bytes, mut hasher, mut since_yield) = (Vec::with_capacity(limit), hash.then(Sha256::new), 0);
     loop {
         let step = JsFuture::from(reader.read()).await.map_err(bad)?;
         if js_sys::Reflect::get(&step, &"done".into()).map_err(bad)?.is_truthy() {
@@ -172,14 +172,16 @@ pub(crate) async fn gunzip(file: DataFile, blob: &Blob) -> Result<Inflated, Data
         }
         bytes.resize(start + length, 0);
         chunk.copy_to(&mut bytes[start..]);
-        hasher.update(&bytes[start..]);
+        if let Some(hasher) = &mut hasher {
+            hasher.update(&bytes[start..]);
+        }
         since_yield += length;
         if since_yield >= YIELD_BYTES {
             since_yield = 0;
             gloo_timers::future::TimeoutFuture::new(0).await;
         }
     }
-    Ok(Inflated { bytes, sha256: format!("{:x}", hasher.finalize()) })
+    Ok(Inflated { bytes, sha256: hasher.map(|h| format!("{:x}", h.finalize())) })
 }
 
 /// Bytes decompressed and hashed between two yields to the event loop (~20 ms of work).

@@ -29,35 +29,37 @@ pub fn query_pairs() -> Vec<(String, String)> {
         .collect()
 }
 
-/// This page's address with `settings` in place of the settings it names now; the rest of it
-/// (`?data=`, `?backend=`, `?debug=`…) kept as it is.
-pub fn address_with(settings: &[(&str, String)]) -> String {
+/// This page's address with its query changed by `edit`.
+fn edited(edit: impl FnOnce(&UrlSearchParams)) -> String {
     let Some(location) = location() else { return String::new() };
     let search = location.search().unwrap_or_default();
     let params = UrlSearchParams::new_with_str(&search).unwrap_or_else(|_| UrlSearchParams::new().expect("params"));
-    for key in KEYS.iter().filter(|k| **k != "backend") {
-        params.delete(key);
-    }
-    for (key, value) in settings {
-        params.append(key, value);
-    }
-    let path = location.pathname().unwrap_or_default();
-    format!("{}{path}?{}", location.origin().unwrap_or_default(), String::from(params.to_string()))
+    edit(&params);
+    let query = String::from(params.to_string());
+    let separator = if query.is_empty() { "" } else { "?" };
+    let (origin, path) = (location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());
+    format!("{origin}{path}{separator}{query}")
+}
+
+/// This page's address with `settings` in place of the settings it names now; the rest of it
+/// (`?data=`, `?backend=`, `?debug=`…) kept as it is.
+pub fn address_with(settings: &[(&str, String)]) -> String {
+    edited(|params| {
+        for key in KEYS.iter().filter(|k| **k != "backend") {
+            params.delete(key);
+        }
+        for (key, value) in settings {
+            params.append(key, value);
+        }
+    })
 }
 
 /// This page's address with `key` set to `value` (`None`: removed), the rest kept.
 pub fn with_param(key: &str, value: Option<&str>) -> String {
-    let Some(location) = location() else { return String::new() };
-    let search = location.search().unwrap_or_default();
-    let params = UrlSearchParams::new_with_str(&search).unwrap_or_else(|_| UrlSearchParams::new().expect("params"));
-    match value {
+    edited(|params| match value {
         Some(value) => params.set(key, value),
         None => params.delete(key),
-    }
-    let query = String::from(params.to_string());
-    let path = location.pathname().unwrap_or_default();
-    let separator = if query.is_empty() { "" } else { "?" };
-    format!("{}{path}{separator}{query}", location.origin().unwrap_or_default())
+    })
 }
 
 /// Shows `href` in the address bar without a new history entry or a reload.
