@@ -27,7 +27,7 @@ fn every_step_has_two_to_four_sentences_and_something_to_show() {
 #[test]
 fn a_link_opens_a_step_and_a_bad_one_is_noted() {
     assert_eq!(AppState::opened_with(&link(&[("lesson", "3")])).lesson, Some(3));
-    for bad in ["0", "7", "-1", "two", "<b>1</b>"] {
+    for bad in ["0", "8", "-1", "two", "<b>1</b>"] {
         let state = AppState::opened_with(&link(&[("lesson", bad)]));
         assert_eq!(state.lesson, None, "{bad}");
         assert_eq!(state.link_notes, [step_from_link(bad).unwrap_err()]);
@@ -38,10 +38,11 @@ fn a_link_opens_a_step_and_a_bad_one_is_noted() {
 
 #[test]
 fn the_lesson_moves_only_between_its_steps() {
-    let state = AppState::default().reduced(Action::Lesson(Some(6)));
-    assert_eq!(state.lesson, Some(6));
-    assert_eq!(state.reduced(Action::Lesson(Some(7))).lesson, Some(6), "no step past the end");
-    assert_eq!(state.reduced(Action::Lesson(Some(0))).lesson, Some(6));
+    let last = STEPS.len();
+    let state = AppState::default().reduced(Action::Lesson(Some(last)));
+    assert_eq!(state.lesson, Some(last));
+    assert_eq!(state.reduced(Action::Lesson(Some(last + 1))).lesson, Some(last), "no step past the end");
+    assert_eq!(state.reduced(Action::Lesson(Some(0))).lesson, Some(last));
     assert_eq!(state.reduced(Action::Lesson(None)).lesson, None);
 }
 

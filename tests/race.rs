@@ -175,6 +175,7 @@ fn init_and_backend_reports_survive_the_worker_codec() {
         known: known.clone(),
         data_base: "data/".into(),
         pretrained_url: "models/atelier-cnn.safetensors".into(),
+        dense_url: "models/atelier-dense.safetensors".into(),
         weights_channel: "atelier-weights-0.5".into(),
         checkpoint_seconds: 30.0,
     };

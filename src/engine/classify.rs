@@ -8,9 +8,9 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::shared::{Shared, ensure_data, now};
 use crate::data::PIXELS_PER_IMAGE;
-use crate::inference::{Classifier, PRETRAINED_NORMALIZATION, pretrained_file};
+use crate::inference::{Classifier, PRETRAINED_MODEL, PRETRAINED_NORMALIZATION, shipped_file};
 use crate::metrics::predicted_class;
-use crate::model::Model;
+use crate::model::{Model, ModelChoice};
 use crate::protocol::{
     BackendKind, Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, FromEngine, InferenceFigures,
     PretrainedModel,
@@ -26,20 +26,48 @@ pub struct Pretrained {
     pub model: Option<(BackendKind, Model)>,
 }
 
-/// Downloads and checks the shipped model file, and tells the page what it is and how it scored.
-pub fn fetch_pretrained(shared: Rc<RefCell<Shared>>, url: String) {
+/// Which shipped model: the CNN that classifies before any training, or the dense network the
+/// lesson sets beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shipped {
+    Cnn,
+    Dense,
+}
+
+impl Shipped {
+    fn model(self) -> ModelChoice {
+        match self {
+            Self::Cnn => PRETRAINED_MODEL,
+            Self::Dense => ModelChoice::Dense,
+        }
+    }
+
+    fn slot(self, shared: &mut Shared) -> &mut Pretrained {
+        match self {
+            Self::Cnn => &mut shared.pretrained,
+            Self::Dense => &mut shared.dense,
+        }
+    }
+}
+
+/// Downloads and checks a shipped model file; of the CNN, tells the page what it is and how it
+/// scored.
+pub fn fetch_shipped(shared: Rc<RefCell<Shared>>, url: String, which: Shipped) {
     spawn_local(async move {
         let result = async {
             let bytes = fetch_bytes(&url).await.map_err(|e| format!("the pre-trained model did not download: {e}"))?;
-            let file = pretrained_file(&bytes).map_err(|e| format!("the pre-trained model cannot be used: {e}"))?;
+            let file = shipped_file(&bytes, which.model())
+                .map_err(|e| format!("the pre-trained model cannot be used: {e}"))?;
             let described = PretrainedModel { model: file.kind(), test_accuracy: file.test_accuracy };
             Ok((Rc::new(file), described))
         }
         .await;
         let status = ClassifierStatus::Pretrained(result.as_ref().map(|(_, model)| *model).map_err(Clone::clone));
         let mut s = shared.borrow_mut();
-        s.pretrained.file = Some(result.map(|(file, _)| file));
-        s.send(FromEngine::Classifier(status));
+        which.slot(&mut s).file = Some(result.map(|(file, _)| file));
+        if which == Shipped::Cnn {
+            s.send(FromEngine::Classifier(status));
+        }
     });
 }
 
@@ -131,10 +159,14 @@ pub(super) async fn wait_for_backend(shared: &Rc<RefCell<Shared>>) -> Result<Bac
     Err("the engine did not start".into())
 }
 
-/// The shipped model file, once downloaded and checked.
+/// The shipped CNN's file, once downloaded and checked.
 pub(super) async fn pretrained_file_ready(shared: &Rc<RefCell<Shared>>) -> Result<Rc<ModelFile>, String> {
+    shipped_file_ready(shared, Shipped::Cnn).await
+}
+
+async fn shipped_file_ready(shared: &Rc<RefCell<Shared>>, which: Shipped) -> Result<Rc<ModelFile>, String> {
     loop {
-        match &shared.borrow().pretrained.file {
+        match &which.slot(&mut shared.borrow_mut()).file {
             Some(Ok(file)) => return Ok(file.clone()),
             Some(Err(message)) => return Err(message.clone()),
             None => {}
@@ -144,15 +176,24 @@ pub(super) async fn pretrained_file_ready(shared: &Rc<RefCell<Shared>>) -> Resul
 }
 
 async fn pretrained_model(shared: &Rc<RefCell<Shared>>, backend: BackendKind) -> Result<Model, String> {
-    let file = pretrained_file_ready(shared).await?;
+    shipped_model(shared, backend, Shipped::Cnn).await
+}
+
+/// A shipped model built for `backend` (once per backend).
+pub(super) async fn shipped_model(
+    shared: &Rc<RefCell<Shared>>,
+    backend: BackendKind,
+    which: Shipped,
+) -> Result<Model, String> {
+    let file = shipped_file_ready(shared, which).await?;
     let mut s = shared.borrow_mut();
-    if let Some((kind, model)) = &s.pretrained.model
+    if let Some((kind, model)) = &which.slot(&mut s).model
         && *kind == backend
     {
         return Ok(model.clone());
     }
     let device = s.backend.as_ref().ok_or("no backend")?.device.clone();
     let model = file.load(&device).map_err(|e| format!("the pre-trained model could not be loaded: {e}"))?;
-    s.pretrained.model = Some((backend, model.clone()));
+    which.slot(&mut s).model = Some((backend, model.clone()));
     Ok(model)
 }

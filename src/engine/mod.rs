@@ -11,6 +11,8 @@ mod classify;
 #[cfg(feature = "worker")]
 mod convert;
 #[cfg(feature = "worker")]
+mod inspect;
+#[cfg(feature = "worker")]
 mod measure;
 #[cfg(feature = "worker")]
 mod runner;

@@ -10,8 +10,9 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::backend::lose_gpu_device;
 use super::chooser::{self, Chooser};
-use super::classify::{Pretrained, classify, fetch_pretrained, measure_inference};
+use super::classify::{Pretrained, Shipped, classify, fetch_shipped, measure_inference};
 use super::convert::training_config;
+use super::inspect::inspect;
 use super::saving::{export_model, import_model, resume_trainer, send_checkpoint};
 use super::shared::{Shared, ensure_data, now};
 use super::stepping::{Halt, train};
@@ -59,6 +60,7 @@ impl Engine {
             last_normalization: None,
             last_model_file: None,
             pretrained: Pretrained::default(),
+            dense: Pretrained::default(),
             weights: None,
         };
         Self { shared: Rc::new(RefCell::new(shared)) }
@@ -77,6 +79,7 @@ impl Engine {
                 known,
                 data_base,
                 pretrained_url,
+                dense_url,
                 weights_channel,
                 checkpoint_seconds,
             } => {
@@ -85,7 +88,8 @@ impl Engine {
                 let weights = match role {
                     EngineRole::Trainer => WeightsChannel::for_trainer(&weights_channel),
                     EngineRole::Classifier => {
-                        fetch_pretrained(shared.clone(), pretrained_url);
+                        fetch_shipped(shared.clone(), pretrained_url, Shipped::Cnn);
+                        fetch_shipped(shared.clone(), dense_url, Shipped::Dense);
                         WeightsChannel::for_classifier(&weights_channel, &shared)
                     }
                 };
@@ -124,6 +128,7 @@ impl Engine {
                 }
             }
             ToEngine::Classify(request) => classify(shared, request),
+            ToEngine::Inspect(request) => inspect(shared, request),
             ToEngine::Test(TestHook::MeasureInference) => measure_inference(shared),
             ToEngine::Test(TestHook::Diverge) => self.shared.borrow_mut().diverge_requested = true,
             ToEngine::Test(TestHook::Trap) => trap(),

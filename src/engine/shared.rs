@@ -50,6 +50,8 @@ pub(super) struct Shared {
     /// The same weights as a model file, for Export.
     pub(super) last_model_file: Option<Vec<u8>>,
     pub(super) pretrained: Pretrained,
+    /// The shipped dense network, for the lesson's "why a CNN wins" (`inspect`).
+    pub(super) dense: Pretrained,
     /// Where the trainer's weights go to the classifier (see `weights`).
     pub(super) weights: Option<WeightsChannel>,
 }

@@ -32,15 +32,20 @@ pub enum LoadError {
 
 /// The shipped model file, checked: an Atelier CNN expecting [`PRETRAINED_NORMALIZATION`].
 pub fn pretrained_file(bytes: &[u8]) -> Result<ModelFile, LoadError> {
+    shipped_file(bytes, PRETRAINED_MODEL)
+}
+
+/// A shipped model file, checked: a `model` expecting [`PRETRAINED_NORMALIZATION`]. The lesson
+/// also ships a dense network (`static/models/atelier-dense.safetensors`, trained with `train
+/// --model dense --hidden 128 --epochs 5 --save …`), to set beside the CNN.
+pub fn shipped_file(bytes: &[u8], model: ModelChoice) -> Result<ModelFile, LoadError> {
     let file = ModelFile::from_bytes(bytes).map_err(|error| match error {
         CheckpointError::Empty { .. } => LoadError::Empty,
-        CheckpointError::Architecture { detail, .. } => {
-            LoadError::WrongModel { model: PRETRAINED_MODEL, reason: detail }
-        }
+        CheckpointError::Architecture { detail, .. } => LoadError::WrongModel { model, reason: detail },
         other => LoadError::Unreadable(other.to_string()),
     })?;
-    let wrong = |reason: String| Err(LoadError::WrongModel { model: PRETRAINED_MODEL, reason });
-    if file.kind() != PRETRAINED_MODEL {
+    let wrong = |reason: String| Err(LoadError::WrongModel { model, reason });
+    if file.kind() != model {
         return wrong(format!("the file holds a {}", file.kind().title()));
     }
     if file.normalization != PRETRAINED_NORMALIZATION {

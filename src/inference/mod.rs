@@ -13,12 +13,14 @@
 //! pass feeds an autodiff input through the same valid model: the weights act as constants, the
 //! layers behave as at inference, and the probabilities are those of the plain pass.
 
+mod inspect;
 mod load;
 mod pending;
 mod saliency;
 mod shift;
 
-pub use load::{LoadError, PRETRAINED_MODEL, PRETRAINED_NORMALIZATION, load_pretrained, pretrained_file};
+pub use inspect::PendingView;
+pub use load::{LoadError, PRETRAINED_MODEL, PRETRAINED_NORMALIZATION, load_pretrained, pretrained_file, shipped_file};
 pub use pending::{PendingClassification, PendingPrediction, Prediction, top_class};
 pub use shift::{accuracy_under_shifts, shifted};
 

@@ -67,6 +67,14 @@ impl ConvBlock {
             None => x,
         }
     }
+
+    /// The block's filters and where they fire: after the norm and the ReLU, before the pool.
+    /// - input: `[batch, c_in, h, w]`
+    /// - output: filters `[c_out, c_in, 3, 3]`, maps `[batch, c_out, h, w]`
+    pub fn filters_and_maps(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let maps = self.activation.forward(self.norm.forward(self.conv.forward(input)));
+        (self.conv.weight.val(), maps)
+    }
 }
 
 #[derive(Module, Debug)]
@@ -108,5 +116,11 @@ impl AtelierCnn {
         let x: Tensor<2> = self.dropout.forward(x.flatten(1, 3)); // [batch, 3136]
         let x = self.activation.forward(self.fc.forward(x)); // [batch, 128]
         self.output.forward(self.dropout.forward(x)) // [batch, 10]
+    }
+
+    /// - images: `[batch, 1, 28, 28]`
+    /// - output: filters `[32, 1, 3, 3]`, maps `[batch, 32, 28, 28]`
+    pub fn first_layer(&self, images: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        self.block1.filters_and_maps(images)
     }
 }

@@ -50,4 +50,10 @@ impl BaselineCnn {
         let x = self.activation.forward(self.fc.forward(x)); // [batch, 128]
         self.output.forward(x) // [batch, 10]
     }
+
+    /// - images: `[batch, 1, 28, 28]`
+    /// - output: filters `[32, 1, 3, 3]`, maps `[batch, 32, 26, 26]` (after the ReLU)
+    pub fn first_layer(&self, images: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        (self.conv.weight.val(), self.activation.forward(self.conv.forward(images)))
+    }
 }

@@ -4,7 +4,7 @@ use burn::nn::activation::Activation as ActivationLayer;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::data::{NUM_CLASSES, PIXELS_PER_IMAGE};
+use crate::data::{IMAGE_SIDE, NUM_CLASSES, PIXELS_PER_IMAGE};
 use crate::protocol::Activation;
 
 /// Flatten → Dense(h₁) → act → [Dense(h₂) → act …] → Dense(10).
@@ -63,5 +63,14 @@ impl Dense {
             x = self.dropout.forward(x);
         }
         self.output.forward(x)
+    }
+
+    /// Each first-layer unit's 784 incoming weights as a 28×28 picture: the pattern of pixels it
+    /// answers to, tied to where those pixels are (so a garment moved sideways no longer fits it).
+    /// - output: `[units, 1, 28, 28]`
+    pub fn first_weights(&self) -> Tensor<4> {
+        let first = self.hidden.first().unwrap_or(&self.output);
+        let [_, units] = first.weight.dims(); // [784, units]
+        first.weight.val().transpose().reshape([units, 1, IMAGE_SIDE, IMAGE_SIDE])
     }
 }

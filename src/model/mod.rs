@@ -79,6 +79,14 @@ pub enum Model {
 }
 
 impl Model {
+    pub fn kind(&self) -> ModelChoice {
+        match self {
+            Self::Dense(_) => ModelChoice::Dense,
+            Self::BaselineCnn(_) => ModelChoice::BaselineCnn,
+            Self::AtelierCnn(_) => ModelChoice::AtelierCnn,
+        }
+    }
+
     /// - images: `[batch, 1, 28, 28]`
     /// - output: logits `[batch, 10]`
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
@@ -86,6 +94,23 @@ impl Model {
             Self::Dense(model) => model.forward(images),
             Self::BaselineCnn(model) => model.forward(images),
             Self::AtelierCnn(model) => model.forward(images),
+        }
+    }
+
+    /// What the first layer looks for, and (for a CNN) where on `images` it found it: the
+    /// lesson's "why a CNN wins" draws both.
+    /// - images: `[batch, 1, 28, 28]`
+    pub fn first_layer(&self, images: Tensor<4>) -> FirstLayer {
+        match self {
+            Self::Dense(model) => FirstLayer { kernels: model.first_weights(), maps: None },
+            Self::BaselineCnn(model) => {
+                let (kernels, maps) = model.first_layer(images);
+                FirstLayer { kernels, maps: Some(maps) }
+            }
+            Self::AtelierCnn(model) => {
+                let (kernels, maps) = model.first_layer(images);
+                FirstLayer { kernels, maps: Some(maps) }
+            }
         }
     }
 
@@ -101,4 +126,15 @@ impl Model {
             }
         }
     }
+}
+
+/// A model's first layer, as pictures.
+#[derive(Debug, Clone)]
+pub struct FirstLayer {
+    /// `[units, 1, k, k]`: each unit's weights over its input patch; a dense layer's patch is the
+    /// whole 28×28 image, a CNN's filter a 3×3 patch it slides everywhere.
+    pub kernels: Tensor<4>,
+    /// `[batch, units, h, w]`: where each filter fired on the images; `None` for a dense layer,
+    /// which has no places, only units.
+    pub maps: Option<Tensor<4>>,
 }

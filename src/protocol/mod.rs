@@ -9,6 +9,7 @@
 mod backend;
 mod classifier;
 pub mod figure;
+mod inspect;
 mod reports;
 mod run;
 mod settings;
@@ -20,6 +21,7 @@ pub use backend::{BackendKind, BackendReport, CrossCheck, EngineRole};
 pub use classifier::{
     Classification, ClassifierChoice, ClassifierStatus, ClassifyRequest, InferenceFigures, PretrainedModel,
 };
+pub use inspect::{InspectRequest, Inspection, ModelView, Picture};
 pub use reports::{EngineMemory, EpochReport, EvalReport, StepInfo, StepReport, TestPredictions};
 pub use run::{RunEvent, RunState, TransitionError};
 pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};
@@ -28,13 +30,13 @@ pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettin
 /// Bumped whenever a message changes shape. The page's first message and the engine's first
 /// answer carry it ([`ToEngine::Hello`], [`FromEngine::Hello`]): builds that differ refuse each
 /// other instead of misreading bytes.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The engine worker's script (Trunk's loader for the engine binary). Trunk does not hash
 /// worker file names, so the binary is named after [`PROTOCOL_VERSION`] (`Cargo.toml`,
 /// `index.html`, `static/sw.js`, `atelier.sh`; `tests/protocol.rs` checks they agree): a page
 /// never loads, from a cache, an engine that speaks another protocol under the same name.
-pub const ENGINE_LOADER: &str = "./atelier-engine-p3_loader.js";
+pub const ENGINE_LOADER: &str = "./atelier-engine-p4_loader.js";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
@@ -53,6 +55,8 @@ pub enum ToEngine {
         known: Vec<RaceRecord>,
         data_base: String,
         pretrained_url: String,
+        /// The shipped dense network, which the lesson sets beside the CNN.
+        dense_url: String,
         weights_channel: String,
         checkpoint_seconds: f64,
     },
@@ -64,6 +68,8 @@ pub enum ToEngine {
     /// restarted one has none).
     Snapshot,
     Classify(ClassifyRequest),
+    /// Both shipped models' first layers and answers for a moved picture ([`FromEngine::Inspected`]).
+    Inspect(InspectRequest),
     /// Continue a run from a checkpoint the page stored (bytes from [`FromEngine::Checkpoint`]).
     ResumeRun {
         run: u32,
@@ -146,6 +152,7 @@ pub enum FromEngine {
     Memory(EngineMemory),
     Classifier(ClassifierStatus),
     Classified(Classification),
+    Inspected(Inspection),
     /// Everything needed to resume the current run, and its weights as a model file; sent after
     /// every epoch and when a run stops.
     Checkpoint {

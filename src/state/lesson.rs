@@ -1,7 +1,7 @@
 //! The guided lesson: the story Atelier exists to tell (look at the data → a dense network →
-//! Sigmoid, ReLU and dropout → why a CNN wins → where it goes wrong → draw a garment), one step
-//! per screen, each with a few plain sentences, only the panels it needs, and the one click that
-//! starts its run. A teacher runs it from a projector; `?lesson=N` opens step N for a class.
+//! Sigmoid, ReLU and dropout → why a CNN wins → inside the two networks → where it goes wrong →
+//! draw a garment), one step per screen, each with a few plain sentences, only the panels it
+//! needs, and the one click that starts its run. A teacher runs it from a projector; `?lesson=N` opens step N for a class.
 
 use crate::protocol::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};
 
@@ -14,6 +14,8 @@ pub enum Panel {
     Runs,
     Evaluation,
     Classify,
+    /// The shipped dense network and CNN side by side: first layers, and a moved picture.
+    Inside,
 }
 
 /// What a step's big button does.
@@ -84,7 +86,7 @@ fn dense_run() -> RunSettings {
     }
 }
 
-pub const STEPS: [Step; 6] = [
+pub const STEPS: [Step; 7] = [
     Step {
         title: "Meet the data",
         text: "Fashion-MNIST is 70,000 small grey pictures of clothes, 28 × 28 pixels each, in 10 classes. \
@@ -120,6 +122,15 @@ pub const STEPS: [Step; 6] = [
         panels: &[Panel::Train, Panel::Runs],
         action: Some(StepAction::Preset { label: "Race a dense network and two CNNs", id: "cnn" }),
         figure: Some(Figure::Shifts),
+    },
+    Step {
+        title: "Inside the two networks",
+        text: "Each of the dense network's first neurons weighs all 784 pixels: drawn as pictures, its weights look like blurry garments pinned to one place. \
+               The CNN's first layer is 32 small 3 × 3 filters, each an edge or a stroke it finds wherever it is. \
+               Move the picture a few pixels with the arrows and watch which answer holds.",
+        panels: &[Panel::Inside],
+        action: None,
+        figure: None,
     },
     Step {
         title: "Where it goes wrong",

@@ -13,7 +13,7 @@ pub mod saved;
 use std::rc::Rc;
 
 use crate::data::{DataFile, FileProgress, Split, SplitKind};
-use crate::protocol::{FromEngine, RunSettings, RunState};
+use crate::protocol::{FromEngine, Inspection, RunSettings, RunState};
 use crate::state::picture::ClassifyView;
 use crate::state::run::RunView;
 use crate::state::runs::RunRecord;
@@ -107,6 +107,8 @@ pub struct AppState {
     pub lesson: Option<usize>,
     /// Presenter mode: large type and thick chart lines for a projector (`?present=1`).
     pub presenting: bool,
+    /// The shipped models' newest look at the chosen picture ("why a CNN wins").
+    pub inspection: Option<Rc<Inspection>>,
 }
 
 impl AppState {
@@ -174,6 +176,7 @@ impl Default for AppState {
             link_notes: Vec::new(),
             lesson: None,
             presenting: false,
+            inspection: None,
         }
     }
 }

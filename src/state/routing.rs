@@ -37,6 +37,11 @@ impl AppState {
             FromEngine::Classifier(_) | FromEngine::Classified(_) | FromEngine::ClassifyFailed { .. } => {
                 self.classify.apply(&event, at)
             }
+            FromEngine::Inspected(inspection) => {
+                if self.inspection.as_ref().is_none_or(|shown| shown.seq < inspection.seq) {
+                    self.inspection = Some(Rc::new(inspection));
+                }
+            }
             FromEngine::ModelImported { result: Ok(_), quiet: false } => {
                 self.unsaved_model = self.pending_import.take();
                 self.apply_persistence(event);

@@ -124,6 +124,7 @@ impl RunView {
             FromEngine::TestPredictions(_)
             | FromEngine::Classifier(_)
             | FromEngine::Classified(_)
+            | FromEngine::Inspected(_)
             | FromEngine::ClassifyFailed { .. }
             | FromEngine::Checkpoint { .. }
             | FromEngine::ModelFile { .. }

@@ -10,6 +10,7 @@ use crate::ui::panels::classify::ClassifyPanel;
 use crate::ui::panels::data_status::DataStatus;
 use crate::ui::panels::evaluation::EvaluationPanel;
 use crate::ui::panels::gallery::Gallery;
+use crate::ui::panels::inside::Inside;
 use crate::ui::panels::lesson::LessonBar;
 use crate::ui::panels::presets::Presets;
 use crate::ui::panels::runs::RunList;
@@ -249,6 +250,10 @@ pub fn App() -> Html {
                 }
                 if shows(Panel::Evaluation) {
                     <EvaluationPanel run={evaluated} test={state.test.clone()} cell={state.cell} {on_cell} />
+                }
+                if shows(Panel::Inside) {
+                    <Inside test={state.test.clone()} drawing={state.classify.input.clone()}
+                            inspection={state.inspection.clone()} on_command={engine.clone()} />
                 }
                 if shows(Panel::Gallery) {
                     <Gallery

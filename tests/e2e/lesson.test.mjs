@@ -1,4 +1,4 @@
-// The guided lesson a teacher runs from a projector: six steps, Next/Back and a clicker's keys,
+// The guided lesson a teacher runs from a projector: seven steps, Next/Back and a clicker's keys,
 // only each step's panels, its run one click away, the step in the address for a class's link.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,13 +12,14 @@ after(async () => { await server?.close(); });
 
 const PANELS = {
   data: '.data-status', gallery: '.gallery-card', train: '.train-card', runs: '.runs-card',
-  evaluation: '.evaluation', classify: '.classify-card',
+  evaluation: '.evaluation', classify: '.classify-card', inside: '.inside-card',
 };
 const STEPS = [
   ['Meet the data', ['data', 'gallery']],
   ['A dense network learns', ['train']],
   ['Sigmoid, ReLU and dropout', ['train', 'runs']],
   ['Why a CNN wins', ['train', 'runs']],
+  ['Inside the two networks', ['inside']],
   ['Where it goes wrong', ['evaluation']],
   ['Draw a garment', ['classify']],
 ];
@@ -26,7 +27,7 @@ const STEPS = [
 const shown = (page) => page.evaluate((panels) =>
   Object.entries(panels).filter(([, selector]) => document.querySelector(selector)).map(([name]) => name), PANELS);
 
-test('the lesson: six steps by button and clicker key, each with only its panels, in the address', async () => {
+test('the lesson: seven steps by button and clicker key, each with only its panels, in the address', async () => {
   const context = await launch();
   const errors = [];
   try {
@@ -64,6 +65,7 @@ test('the lesson: six steps by button and clicker key, each with only its panels
           values.forEach((v, d) => assert.ok(Math.abs(v - figures.accuracy[d]) < 1e-12, `${figures.model} ${d} px: ${v}`));
         }
       }
+      if (title === 'Inside the two networks') await insideTheNetworks(page);
       await screenshot(page, `lesson-step-${i + 1}`);
       // Next by the clicker's keys and by the button, alternately.
       if (i === STEPS.length - 1) break;
@@ -72,10 +74,10 @@ test('the lesson: six steps by button and clicker key, each with only its panels
     }
     assert.equal(await page.getByTestId('lesson-next').isDisabled(), true, 'the last step has no Next');
     await page.keyboard.press('PageUp');
-    await waitFor(page, async () => (await step.getAttribute('data-step')) === '5', 5_000, 'back by PageUp');
+    await waitFor(page, async () => (await step.getAttribute('data-step')) === '6', 5_000, 'back by PageUp');
     await page.keyboard.press('ArrowLeft');
     await page.getByTestId('lesson-prev').click();
-    await waitFor(page, async () => (await step.getAttribute('data-step')) === '3', 5_000, 'back by ← and the button');
+    await waitFor(page, async () => (await step.getAttribute('data-step')) === '4', 5_000, 'back by ← and the button');
 
     // A link opens the step for the whole class; a bad step is ignored with a note.
     const link = await context.newPage();
@@ -83,7 +85,7 @@ test('the lesson: six steps by button and clicker key, each with only its panels
     await link.getByTestId('lesson-step').and(link.locator('[data-step="4"]')).waitFor({ timeout: 30_000 });
     await link.goto(`${server.url}?lesson=99&backend=cpu`);
     await link.getByTestId('link-note').waitFor({ timeout: 30_000 });
-    assert.match(await link.getByTestId('link-note').textContent(), /“lesson=99” was ignored: expected a step from 1 to 6\./);
+    assert.match(await link.getByTestId('link-note').textContent(), /“lesson=99” was ignored: expected a step from 1 to 7\./);
     assert.equal(await link.getByTestId('lesson').count(), 0);
 
     // Leaving the lesson brings the whole app back, and the step leaves the address.
@@ -96,6 +98,33 @@ test('the lesson: six steps by button and clicker key, each with only its panels
     await context.close();
   }
 });
+
+/** Step 5: both shipped models' first layers, and their answers as the picture moves. */
+async function insideTheNetworks(page) {
+  const answers = page.getByTestId('shift-answer');
+  await waitFor(page, async () => (await answers.count()) === 2, 60_000, 'both models answer');
+  const read = () => answers.evaluateAll((es) => es.map((e) => ({ model: e.dataset.model, p: Number(e.dataset.p) })));
+  const first = await read();
+  assert.deepEqual(first.map((a) => a.model), ['dense', 'cnn']);
+  assert.ok(first.every((a) => a.p > 0.1 && a.p <= 1), JSON.stringify(first));
+  // 8 dense units as 28×28 pictures; 8 CNN filters (3×3) and their 28×28 feature maps.
+  const sides = (id) => page.getByTestId(id).locator('canvas').evaluateAll((cs) => cs.map((c) => c.width));
+  assert.deepEqual(await sides('weights-view'), Array(8).fill(28));
+  assert.deepEqual(await sides('feature-maps'), [...Array(8).fill(3), ...Array(8).fill(28)]);
+  const control = page.getByTestId('shift-control');
+  const picture = () => page.getByTestId('shifted-picture').evaluate((c) =>
+    Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data.filter((_, i) => i % 4 === 0)));
+  const before = await picture();
+  for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Move right' }).click();
+  assert.equal(await control.getAttribute('data-dx'), '3');
+  // The picture the models saw moved 3 px right, and both answered it.
+  await waitFor(page, async () => {
+    const now = await picture();
+    return now.every((v, i) => (i % 28 < 3 ? v === 0 : v === before[i - 3]));
+  }, 30_000, 'the moved picture');
+  assert.match(await control.textContent(), /Moved 3 px right/);
+  assert.equal(await answers.count(), 2);
+}
 
 test("the lesson's dense-network step trains its run with one click, curves in view", async () => {
   const context = await launch();
@@ -113,11 +142,9 @@ test("the lesson's dense-network step trains its run with one click, curves in v
     assert.equal(await page.getByTestId('model-select').count(), 0, 'no form in the lesson: the curves instead');
     assert.ok(await page.getByTestId('chart-loss').isVisible());
     await screenshot(page, 'lesson-dense-trained');
-    await page.keyboard.press('ArrowRight');
-    await page.keyboard.press('ArrowRight');
-    await page.keyboard.press('ArrowRight');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
     await page.getByTestId('confusion-matrix').waitFor({ timeout: 10_000 });
-    assert.equal(await run.count(), 0, 'step 5 shows the evaluation only');
+    assert.equal(await run.count(), 0, 'step 6 shows the evaluation only');
   } finally {
     await context.close();
   }

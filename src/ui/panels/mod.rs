@@ -9,6 +9,7 @@ pub mod data_status;
 pub mod draw;
 pub mod evaluation;
 pub mod gallery;
+pub mod inside;
 pub mod lesson;
 pub mod live_figures;
 pub mod model_files;

@@ -321,7 +321,7 @@ fn RunStateBadge(props: &StateProps) -> Html {
     html! {
         <span class={classes!("run-state", props.phase.name(), props.pending.is_some().then_some("pending"))} data-testid="train-state"
               data-state={props.phase.name()} data-pending={props.pending.map(Pending::name).unwrap_or_default()}
-              data-step={props.step.to_string()} data-readback={crate::ui::services::engine_link::readback_every().to_string()}
+              data-step={props.step.to_string()} data-readback={crate::ui::services::engine_options::readback_every().to_string()}
               role="status">{text}</span>
     }
 }

@@ -12,6 +12,7 @@ use yew::prelude::*;
 use crate::engine::{ENGINE_LOADER, EngineWorker};
 use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine};
 use crate::state::{Action, AppState};
+use crate::ui::services::engine_options::{checkpoint_seconds, forced, readback_every};
 use crate::ui::services::engine_slot::{FaultChannel, Slot};
 use crate::ui::services::input_image::now_ms;
 use crate::ui::services::persistence;
@@ -85,7 +86,9 @@ impl Link {
                 drop(gate);
                 Self::send_to(&self.classifier, command);
             }
-            ToEngine::Test(TestHook::MeasureInference) => Self::send_to(&self.classifier, command),
+            ToEngine::Test(TestHook::MeasureInference) | ToEngine::Inspect(_) => {
+                Self::send_to(&self.classifier, command)
+            }
             ToEngine::ImportModel { bytes, quiet } => {
                 Self::send_to(&self.classifier, ToEngine::ImportModel { bytes: bytes.clone(), quiet: true });
                 Self::send_to(&self.trainer, ToEngine::ImportModel { bytes, quiet });
@@ -156,6 +159,7 @@ impl Link {
             known: persistence::load_races(),
             data_base: self.data_base.clone(),
             pretrained_url: absolute(PRETRAINED_MODEL),
+            dense_url: absolute(SHIPPED_DENSE),
             weights_channel: self.weights_channel.clone(),
             checkpoint_seconds: checkpoint_seconds(),
         }
@@ -213,6 +217,7 @@ impl Link {
             FromEngine::Classifier(_)
             | FromEngine::Classified(_)
             | FromEngine::ClassifyFailed { .. }
+            | FromEngine::Inspected(_)
             | FromEngine::InferenceMeasured(_) => {
                 return;
             }
@@ -244,7 +249,9 @@ impl Link {
                 self.dispatcher.dispatch(Action::Engine { event, at: now_ms() });
                 self.release();
             }
-            FromEngine::Classifier(_) => self.dispatcher.dispatch(Action::Engine { event, at: now_ms() }),
+            FromEngine::Classifier(_) | FromEngine::Inspected(_) => {
+                self.dispatcher.dispatch(Action::Engine { event, at: now_ms() })
+            }
             FromEngine::Crashed(reason) => self.classifier_died(reason),
             // Training reports come from the trainer; the classifier's import answers are quiet.
             _ => {}
@@ -261,31 +268,10 @@ fn open_fault_channel(on_death: impl Fn(String) + 'static) -> (Option<FaultChann
     }
 }
 
-/// `?checkpoint_every=S`: seconds of training between checkpoints within an epoch (30 by
-/// default; the tests take them sooner).
-fn checkpoint_seconds() -> f64 {
-    query_param("checkpoint_every").and_then(|v| v.parse().ok()).filter(|&s: &f64| s >= 1.0).unwrap_or(30.0)
-}
-
-/// `?readback=N`: the worker reads the loss back only every N steps (benchmarks; 1 by default).
-pub fn readback_every() -> usize {
-    query_param("readback").and_then(|v| v.parse().ok()).filter(|&n| n >= 1).unwrap_or(1)
-}
-
-/// The shipped weights, beside the page (Trunk copies `static/models`).
+/// The shipped weights, beside the page (Trunk copies `static/models`): the CNN that classifies
+/// before any training, and the dense network the lesson sets beside it.
 const PRETRAINED_MODEL: &str = "models/atelier-cnn.safetensors";
-
-/// The user's choice in the address: `?backend=webgpu|cpu` for the page (training and, unless
-/// `?classify=` says otherwise, classifying); `?classify=webgpu|cpu|auto` for classifying alone
-/// (`auto`: measured). Without a choice the faster backend is measured.
-fn forced(param: &str) -> Option<BackendKind> {
-    let value = query_param(param).or_else(|| (param == "classify").then(|| query_param("backend")).flatten());
-    match value.as_deref() {
-        Some("cpu") => Some(BackendKind::Cpu),
-        Some("webgpu" | "gpu") => Some(BackendKind::WebGpu),
-        _ => None,
-    }
-}
+const SHIPPED_DENSE: &str = "models/atelier-dense.safetensors";
 
 /// Spawns both workers and returns the way to talk to them.
 #[hook]

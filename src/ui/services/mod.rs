@@ -4,6 +4,7 @@
 pub mod address;
 pub mod crash;
 pub mod engine_link;
+pub mod engine_options;
 mod engine_slot;
 pub mod input_image;
 pub mod persistence;

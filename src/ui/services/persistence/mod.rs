@@ -277,7 +277,7 @@ pub fn resume_run(id: u32, dispatch: impl Fn(Action) + 'static, engine: Callback
         match database::get_bytes(&database::checkpoint_key(id)).await {
             Ok(Some(checkpoint)) => {
                 dispatch(Action::RunResumed(id));
-                let readback_every = crate::ui::services::engine_link::readback_every();
+                let readback_every = crate::ui::services::engine_options::readback_every();
                 engine.emit(ToEngine::ResumeRun { run: id, checkpoint, readback_every });
             }
             Ok(None) => dispatch(Action::StorageFailed(format!("Run {id} has no saved checkpoint to resume from."))),

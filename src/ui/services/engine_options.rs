@@ -1,0 +1,28 @@
+//! What the page's address asks of the engine: the backends the user forced, and the knobs the
+//! tests and the benchmark turn (checkpoint interval, loss readback).
+
+use crate::protocol::BackendKind;
+use crate::web::query_param;
+
+/// `?checkpoint_every=S`: seconds of training between checkpoints within an epoch (30 by
+/// default; the tests take them sooner).
+pub fn checkpoint_seconds() -> f64 {
+    query_param("checkpoint_every").and_then(|v| v.parse().ok()).filter(|&s: &f64| s >= 1.0).unwrap_or(30.0)
+}
+
+/// `?readback=N`: the worker reads the loss back only every N steps (benchmarks; 1 by default).
+pub fn readback_every() -> usize {
+    query_param("readback").and_then(|v| v.parse().ok()).filter(|&n| n >= 1).unwrap_or(1)
+}
+
+/// The user's choice in the address: `?backend=webgpu|cpu` for the page (training and, unless
+/// `?classify=` says otherwise, classifying); `?classify=webgpu|cpu|auto` for classifying alone
+/// (`auto`: measured). Without a choice the faster backend is measured.
+pub fn forced(param: &str) -> Option<BackendKind> {
+    let value = query_param(param).or_else(|| (param == "classify").then(|| query_param("backend")).flatten());
+    match value.as_deref() {
+        Some("cpu") => Some(BackendKind::Cpu),
+        Some("webgpu" | "gpu") => Some(BackendKind::WebGpu),
+        _ => None,
+    }
+}
