@@ -90,8 +90,8 @@ pub const STEPS: [Step; 7] = [
     Step {
         title: "Meet the data",
         text: "Fashion-MNIST is 70,000 small grey pictures of clothes, 28 × 28 pixels each, in 10 classes. \
-               A network learns from 60,000 of them and is then graded on 10,000 it has never seen. \
-               Click a class below: shirts, T-shirts and pullovers look a lot alike, even to us.",
+               A network learns from 60,000 of them and is graded on 10,000 it has never seen. \
+               Click a class: shirts, T-shirts and pullovers look alike, even to us.",
         panels: &[Panel::Data, Panel::Gallery],
         action: None,
         figure: None,
@@ -108,9 +108,9 @@ pub const STEPS: [Step; 7] = [
     Step {
         title: "Sigmoid, ReLU and dropout",
         text: "After each layer comes an activation, a small function that bends the numbers. \
-               The old sigmoid squashes everything between 0 and 1 and learns slowly; ReLU keeps what is positive and learns fast. \
-               Dropout switches off random neurons while training, so the network cannot lean on any single one.",
-        panels: &[Panel::Train, Panel::Runs],
+               The old sigmoid squashes them between 0 and 1 and learns slowly; ReLU keeps what is positive and learns fast. \
+               Dropout switches off random neurons while training, so the network cannot lean on any one.",
+        panels: &[Panel::Train],
         action: Some(StepAction::Preset { label: "Run the three and compare", id: "activations" }),
         figure: None,
     },
@@ -119,18 +119,18 @@ pub const STEPS: [Step; 7] = [
         text: "A convolutional network (CNN) slides small 3 × 3 filters over the picture, looking for edges and textures wherever they are. \
                It needs fewer weights than a dense network, and it still knows a garment that sits a few pixels off. \
                Run the dense network against the two CNNs.",
-        panels: &[Panel::Train, Panel::Runs],
+        panels: &[Panel::Train],
         action: Some(StepAction::Preset { label: "Race a dense network and two CNNs", id: "cnn" }),
-        figure: Some(Figure::Shifts),
+        figure: None,
     },
     Step {
         title: "Inside the two networks",
-        text: "Each of the dense network's first neurons weighs all 784 pixels: drawn as pictures, its weights look like blurry garments pinned to one place. \
-               The CNN's first layer is 32 small 3 × 3 filters, each an edge or a stroke it finds wherever it is. \
-               Move the picture a few pixels with the arrows and watch which answer holds.",
+        text: "A dense neuron weighs all 784 pixels, each in its place: its weights look like a blurry garment. \
+               A CNN filter is 3 × 3 and finds its edge wherever it is. \
+               Move the picture with the arrows: which answer holds?",
         panels: &[Panel::Inside],
         action: None,
-        figure: None,
+        figure: Some(Figure::Shifts),
     },
     Step {
         title: "Where it goes wrong",

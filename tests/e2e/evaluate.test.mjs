@@ -137,18 +137,21 @@ test('after an epoch: per-class accuracy, a confusion matrix whose cells open th
     for (const id of ['chart-loss', 'chart-accuracy']) {
       const series = JSON.parse(await page.getByTestId(id).getAttribute('data-series'));
       const names = Object.keys(series);
-      const test1 = names.find((n) => n.startsWith('#1 ') && n.endsWith(' test'));
-      const test2 = names.find((n) => n.startsWith('#2 ') && n.endsWith(' test'));
+      // A run's test curve is named with its newest figure: "#1 … test: 77.0 %".
+      const test1 = names.find((n) => n.startsWith('#1 ') && / test: /.test(n));
+      const test2 = names.find((n) => n.startsWith('#2 ') && / test: /.test(n));
       assert.ok(test1 && test2, `${id}: ${names}`);
       assert.match(test1, /RELU/);
       assert.match(test2, /SIGMOID/);
       assert.equal(series[test1].points, 1);
       assert.equal(series[test2].points, 1);
-      assert.ok(series[test1.replace(' test', ' training')].points >= 16, JSON.stringify(series));
+      assert.ok(series[test1.replace(/ test: .*$/, ' training')].points >= 16, JSON.stringify(series));
     }
     const accuracy2 = Number(await page.locator('[data-testid="run-item"][data-run-id="2"]').getAttribute('data-test-accuracy'));
     const chartLast = JSON.parse(await page.getByTestId('chart-accuracy').getAttribute('data-series'));
-    assert.ok(Math.abs(chartLast[Object.keys(chartLast).find((n) => n.startsWith('#2 ') && n.endsWith(' test'))].last - accuracy2) < 1e-6);
+    const label2 = Object.keys(chartLast).find((n) => n.startsWith('#2 ') && / test: /.test(n));
+    assert.ok(Math.abs(chartLast[label2].last - accuracy2) < 1e-6);
+    assert.ok(label2.endsWith(`test: ${(accuracy2 * 100).toFixed(1)} %`), `the finished figure on the chart: ${label2}`);
     // The evaluation follows the newest run; the table can switch it back to run 1.
     assert.equal(await page.getByTestId('evaluation').getAttribute('data-run-id'), '2');
     await page.locator('[data-testid="run-item"][data-run-id="1"]').getByTestId('run-show').click();
@@ -184,7 +187,7 @@ test('the activation preset runs its three runs one after another, overlaid, in 
     assert.ok(figures.reluDropout > figures.sigmoid + 0.2, JSON.stringify(figures));
     assert.equal(await page.getByTestId('charts').getAttribute('data-runs'), '1,2,3');
     const series = JSON.parse(await page.getByTestId('chart-accuracy').getAttribute('data-series'));
-    assert.equal(Object.keys(series).filter((n) => n.endsWith(' test') && series[n].points === 10).length, 3, JSON.stringify(series));
+    assert.equal(Object.keys(series).filter((n) => / test: \d+\.\d %$/.test(n) && series[n].points === 10).length, 3, JSON.stringify(series));
     await screenshot(page, 'preset-activations');
   } finally {
     await context.close();

@@ -17,17 +17,44 @@ const PANELS = {
 const STEPS = [
   ['Meet the data', ['data', 'gallery']],
   ['A dense network learns', ['train']],
-  ['Sigmoid, ReLU and dropout', ['train', 'runs']],
-  ['Why a CNN wins', ['train', 'runs']],
+  ['Sigmoid, ReLU and dropout', ['train']],
+  ['Why a CNN wins', ['train']],
   ['Inside the two networks', ['inside']],
   ['Where it goes wrong', ['evaluation']],
   ['Draw a garment', ['classify']],
 ];
 
+// What each step must show without scrolling, on a 1280 × 720 projector as on 1920 × 1080.
+const PRIMARY = [
+  ['.gallery-card .chips', '.gallery-card .grid'],
+  ['[data-testid="chart-loss"]', '[data-testid="chart-accuracy"]', '[data-testid="lesson-action"]'],
+  ['[data-testid="chart-loss"]', '[data-testid="chart-accuracy"]', '[data-testid="lesson-action"]'],
+  ['[data-testid="chart-loss"]', '[data-testid="chart-accuracy"]', '[data-testid="lesson-action"]'],
+  ['[data-testid="shift-control"]', '[data-testid="weights-view"]', '[data-testid="feature-maps"]', '[data-testid="shift-figure"]'],
+  ['.evaluation'],
+  ['.draw-canvas', '.probabilities'],
+].map((selectors) => ['.lesson', '[data-testid="lesson-next"]', ...selectors]);
+
+/** The step's primary content lies inside the window, unscrolled; `whole`: the page too. */
+async function assertFits(page, step, whole = true) {
+  const out = await page.evaluate(([selectors, whole]) => {
+    const bad = selectors.filter((s) => {
+      const e = document.querySelector(s);
+      if (!e) return true;
+      const b = e.getBoundingClientRect();
+      return b.height === 0 || b.top < 0 || b.bottom > innerHeight + 0.5 || b.right > innerWidth + 0.5;
+    });
+    if (scrollY !== 0) bad.push(`scrolled by ${scrollY}`);
+    if (whole && document.documentElement.scrollHeight > innerHeight) bad.push(`page ${document.documentElement.scrollHeight} px tall`);
+    return bad;
+  }, [PRIMARY[step - 1], whole]);
+  assert.deepEqual(out, [], `step ${step} at ${page.viewportSize().width} × ${page.viewportSize().height}: outside the window`);
+}
+
 const shown = (page) => page.evaluate((panels) =>
   Object.entries(panels).filter(([, selector]) => document.querySelector(selector)).map(([name]) => name), PANELS);
 
-test('the lesson: seven steps by button and clicker key, each with only its panels, in the address', async () => {
+test('the lesson in presenter mode at 1280 × 720: seven steps by button and clicker key, each with only its panels fitting the screen, in the address', async () => {
   const context = await launch();
   const errors = [];
   try {
@@ -37,6 +64,7 @@ test('the lesson: seven steps by button and clicker key, each with only its pane
     await page.goto(`${server.url}?backend=cpu`);
     await page.getByTestId('data-status').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
     assert.deepEqual(await shown(page), Object.keys(PANELS), 'the whole app first');
+    await page.getByTestId('present-toggle').click();
     await page.getByTestId('lesson-start').click();
     const step = page.getByTestId('lesson-step');
     for (const [i, [title, panels]] of STEPS.entries()) {
@@ -53,7 +81,7 @@ test('the lesson: seven steps by button and clicker key, each with only its pane
         await page.getByTestId('show-qr').click();
         await page.mouse.click(5, 300); // the focus off the button: the clicker's Space must turn the page
       }
-      if (title === 'Why a CNN wins') {
+      if (title === 'Inside the two networks') {
         // The measured figure: exactly what the trainer wrote (static/lesson/shifts.json).
         const file = JSON.parse(await readFile(join(ROOT, 'static', 'lesson', 'shifts.json'), 'utf8'));
         const rows = page.getByTestId('shift-row');
@@ -66,13 +94,28 @@ test('the lesson: seven steps by button and clicker key, each with only its pane
         }
       }
       if (title === 'Inside the two networks') await insideTheNetworks(page);
+      const px = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.lesson-text')).fontSize));
+      assert.ok(px >= 24, `step ${i + 1}: the text at ${px} px`);
       await screenshot(page, `lesson-step-${i + 1}`);
+      await assertFits(page, i + 1);
       // Next by the clicker's keys and by the button, alternately.
       if (i === STEPS.length - 1) break;
       if (i % 2 === 0) await page.keyboard.press(i % 4 === 0 ? 'ArrowRight' : 'PageDown');
       else await page.getByTestId('lesson-next').click();
     }
     assert.equal(await page.getByTestId('lesson-next').isDisabled(), true, 'the last step has no Next');
+    // The same slides on a 1920 × 1080 screen, back to the first by the clicker's keys.
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    for (let n = STEPS.length; n >= 1; n--) {
+      await waitFor(page, async () => (await step.getAttribute('data-step')) === String(n), 5_000, `step ${n}`);
+      await page.waitForTimeout(300);
+      await screenshot(page, `lesson-1080-step-${n}`);
+      await assertFits(page, n);
+      if (n > 1) await page.keyboard.press('PageUp');
+    }
+    for (let n = 1; n < STEPS.length; n++) await page.keyboard.press('PageDown');
+    await waitFor(page, async () => (await step.getAttribute('data-step')) === '7', 5_000, 'step 7 again');
+    await page.setViewportSize({ width: 1280, height: 720 });
     await page.keyboard.press('PageUp');
     await waitFor(page, async () => (await step.getAttribute('data-step')) === '6', 5_000, 'back by PageUp');
     await page.keyboard.press('ArrowLeft');
@@ -130,8 +173,10 @@ test("the lesson's dense-network step trains its run with one click, curves in v
   const context = await launch();
   try {
     const page = await context.newPage();
-    await page.goto(`${server.url}?lesson=2&backend=cpu`);
-    await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ timeout: 120_000 });
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${server.url}?lesson=2&backend=cpu&present=1`);
+    // The backend badge is not shown in the lesson (only what the step needs), but it is there.
+    await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ state: 'attached', timeout: 120_000 });
     const action = page.getByTestId('lesson-action');
     assert.equal(await action.textContent(), 'Train a dense network');
     await waitFor(page, async () => !(await action.isDisabled()), 60_000, 'ready to train');
@@ -142,9 +187,13 @@ test("the lesson's dense-network step trains its run with one click, curves in v
     assert.equal(await page.getByTestId('model-select').count(), 0, 'no form in the lesson: the curves instead');
     assert.ok(await page.getByTestId('chart-loss').isVisible());
     await screenshot(page, 'lesson-dense-trained');
+    await assertFits(page, 2);
     for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
     await page.getByTestId('confusion-matrix').waitFor({ timeout: 10_000 });
     assert.equal(await run.count(), 0, 'step 6 shows the evaluation only');
+    await page.waitForTimeout(300);
+    await screenshot(page, 'lesson-confusion');
+    await assertFits(page, 6);
   } finally {
     await context.close();
   }

@@ -105,6 +105,9 @@ fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps, scale: f64) -> Optio
         .configure_mesh()
         .x_desc(props.x_label.as_str())
         .y_desc(props.y_label.as_str())
+        // As many labels as fit at their size: big labels on a small chart must not overlap.
+        .y_labels(((h / (14.0 * scale * 2.4)) as usize).clamp(3, 11))
+        .x_labels(((w / (14.0 * scale * 4.5)) as usize).clamp(3, 11))
         .label_style(font(14.0))
         .axis_desc_style(font(15.0))
         .light_line_style(RGBColor(238, 236, 230))

@@ -73,10 +73,13 @@ fn live_series(run: &RunView, value: fn(&StepReport) -> f32, epoch_value: [fn(&E
 
 /// Overlaid runs: each run's smoothed training curve (thin) and its test values per epoch
 /// (bold, with dots), in the run's colour.
+/// Each compared run's curves; its legend entry carries its newest test figure (`figure`), so
+/// the finished runs' results read off the chart itself, as a class sees it from afar.
 fn overlay_series(
     runs: &[&RunRecord],
     value: fn(&StepReport) -> f32,
     test_value: fn(&EpochReport) -> f32,
+    figure: fn(f32) -> String,
 ) -> Vec<Series> {
     runs.iter()
         .flat_map(|run| {
@@ -84,9 +87,10 @@ fn overlay_series(
             let color = RGBColor(r, g, b);
             let (_, smoothed) = per_step(&run.steps, fractional_epoch, value);
             let test = per_epoch(&run.epochs, |e| e.epoch as f64, test_value);
+            let last = run.epochs.last().map_or_else(String::new, |e| format!(": {}", figure(test_value(e))));
             [
                 line(format!("{} training", run.label()), color, smoothed, 1.5, 0.55, false, false),
-                line(format!("{} test", run.label()), color, test, 3.0, 1.0, true, true),
+                line(format!("{} test{last}", run.label()), color, test, 3.0, 1.0, true, true),
             ]
         })
         .collect()
@@ -98,8 +102,8 @@ pub fn TrainingCharts(props: &TrainingChartsProps) -> Html {
     let overlay = compared.len() >= 2;
     let (loss, accuracy) = if overlay {
         (
-            overlay_series(&compared, |s| s.loss, |e| e.test_loss()),
-            overlay_series(&compared, |s| s.accuracy, |e| e.test_accuracy()),
+            overlay_series(&compared, |s| s.loss, |e| e.test_loss(), |loss| format!("{loss:.3}")),
+            overlay_series(&compared, |s| s.accuracy, |e| e.test_accuracy(), |a| format!("{:.1} %", a * 100.0)),
         )
     } else {
         (

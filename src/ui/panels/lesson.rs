@@ -158,7 +158,7 @@ fn ShiftFigure() -> Html {
     };
     html! {
         <figure class="shift-figure" data-testid="shift-figure">
-            <figcaption>{"Test accuracy when every test picture is moved a few pixels (measured by Atelier's trainer)"}</figcaption>
+            <figcaption>{"Test accuracy with every test picture moved (measured by Atelier's trainer)"}</figcaption>
             {body}
         </figure>
     }
