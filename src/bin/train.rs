@@ -8,11 +8,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use atelier::data::{Split, load_dir};
+use atelier::data::{FashionMnist, Split, load_dir};
 use atelier::inference::{Classifier, accuracy_under_shifts};
 use atelier::model::{Activation, DenseConfig, ModelChoice, ModelConfig};
 use atelier::state::lesson::ShiftFigures;
-use atelier::training::{LrSchedule, ModelFile, Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData};
+use atelier::state::recorded::{RecordedRun, group_runs};
+use atelier::state::runs::{short_name, training_summary};
+use atelier::training::{
+    LrSchedule, ModelFile, Normalization, OptimizerKind, Trainer, TrainingConfig, TrainingData, record_run,
+};
 use burn::prelude::*;
 
 const USAGE: &str = "\
@@ -37,6 +41,9 @@ usage: train [options]
   --shifts            then the test accuracy with the images moved 0-4 px (mean of 4 directions)
   --evaluate FILE     no training: the test accuracy of a saved model (with --shifts, moved too)
   --shifts-json FILE  with --shifts: also add the figures to FILE (the lesson's lesson/shifts.json)
+  --record GROUP      no other training: train the runs the lesson starts for GROUP (dense,
+                      activations, cnn) and add their curves to --record-json FILE (the
+                      lesson's lesson/recorded.json)
   --quiet             no per-step lines";
 
 struct Args {
@@ -47,6 +54,8 @@ struct Args {
     shifts: bool,
     evaluate: Option<PathBuf>,
     shifts_json: Option<PathBuf>,
+    /// `--record GROUP` and `--record-json FILE`.
+    record: Option<(String, PathBuf)>,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -56,6 +65,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut lr = None;
     let (mut data, mut save, mut quiet) = (PathBuf::from("/usr/share/datasets/fashion-mnist"), None, false);
     let (mut shifts, mut evaluate, mut shifts_json) = (false, None, None);
+    let (mut record, mut record_json) = (None, None);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
@@ -93,6 +103,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--shifts" => shifts = true,
             "--evaluate" => evaluate = Some(PathBuf::from(value()?)),
             "--shifts-json" => shifts_json = Some(PathBuf::from(value()?)),
+            "--record" => record = Some(value()?),
+            "--record-json" => record_json = Some(PathBuf::from(value()?)),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
@@ -102,7 +114,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         ModelChoice::Dense => ModelConfig::Dense(dense),
         other => other.default_config(),
     };
-    Ok(Args { config, data, save, quiet, shifts, evaluate, shifts_json })
+    let record = match (record, record_json) {
+        (Some(group), Some(file)) => Some((group, file)),
+        (None, None) => None,
+        _ => return Err("--record and --record-json go together".into()),
+    };
+    Ok(Args { config, data, save, quiet, shifts, evaluate, shifts_json, record })
 }
 
 fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
@@ -128,6 +145,9 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), String> {
     let data = load_dir(&args.data).map_err(|e| e.to_string())?;
+    if let Some((group, file)) = &args.record {
+        return record_group(group, file, &data);
+    }
     if let Some(path) = &args.evaluate {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let file = ModelFile::from_bytes(&bytes).map_err(|e| e.to_string())?;
@@ -224,6 +244,34 @@ fn record_shifts(path: Option<&std::path::Path>, model: &str, test: &Split, accu
     let json = serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?;
     std::fs::write(path, json + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
     println!("added {model}'s figures to {}", path.display());
+    Ok(())
+}
+
+/// Trains the lesson's runs of `group` and replaces that group's runs in the JSON list at `file`.
+fn record_group(group: &str, file: &std::path::Path, data: &FashionMnist) -> Result<(), String> {
+    let runs = group_runs(group).ok_or_else(|| format!("no lesson runs called {group}"))?;
+    let mut all: Vec<RecordedRun> =
+        std::fs::read(file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    all.retain(|run| run.group != group);
+    for settings in &runs {
+        println!("{group}: {} ({}, seed {})", short_name(settings), training_summary(settings), settings.seed);
+        let data = TrainingData::new(data.train.clone(), Some(data.test.clone()));
+        let run = record_run(group, settings, data, &Device::flex(), |e| {
+            println!(
+                "  epoch {}/{}: test {:.2} % (loss {:.4}), {:.1} s",
+                e.epoch,
+                e.epochs,
+                e.test_accuracy() * 100.0,
+                e.test_loss(),
+                e.elapsed_seconds
+            )
+        })
+        .map_err(|e| e.to_string())?;
+        all.push(run);
+    }
+    let json = serde_json::to_string(&all).map_err(|e| e.to_string())?;
+    std::fs::write(file, json + "\n").map_err(|e| format!("{}: {e}", file.display()))?;
+    println!("{group}: {} runs added to {}", runs.len(), file.display());
     Ok(())
 }
 

@@ -7,13 +7,14 @@
 
 use burn::prelude::Device;
 
-use super::convert::training_config;
 use super::shared::now;
 use crate::data::{PIXELS_PER_IMAGE, Split, SplitKind};
 use crate::inference::Classifier;
 use crate::model::Model;
 use crate::protocol::RunSettings;
-use crate::training::{Batcher, Evaluation, Normalization, PendingStep, SplitMix64, Trainer, TrainingData};
+use crate::training::{
+    Batcher, Evaluation, Normalization, PendingStep, SplitMix64, Trainer, TrainingConfig, TrainingData,
+};
 
 /// Timed steps stop once this much time has passed (after at least one step)…
 const TIMING_SECONDS: f64 = 0.25;
@@ -40,8 +41,11 @@ pub async fn time_training(
     cancelled: impl Fn() -> bool,
 ) -> Option<f64> {
     let batch = settings.batch_size.max(1);
-    let config =
-        training_config(settings).with_validation_size(0).with_train_subset(None).with_epochs(1).with_augment(false);
+    let config = TrainingConfig::from(settings)
+        .with_validation_size(0)
+        .with_train_subset(None)
+        .with_epochs(1)
+        .with_augment(false);
     let data = TrainingData::new(synthetic_split(batch * (MAX_TIMED_STEPS + 2)), None);
     let mut trainer = Trainer::new(config, data, device).ok()?;
     trainer.step()?.read_async().await.ok()?;
@@ -69,7 +73,7 @@ pub async fn time_training(
 /// the cost), in one large batch after a small one to warm up. Capped at [`EVAL_IMAGES`] so the
 /// CPU's part of the race stays short (the rate hardly changes past a few hundred images).
 pub async fn time_evaluation(settings: &RunSettings, device: &Device) -> Option<f64> {
-    let config = training_config(settings);
+    let config = TrainingConfig::from(settings);
     let batch = config.eval_batch_size.clamp(1, EVAL_IMAGES);
     let model = config.model.init(device);
     let split = std::sync::Arc::new(synthetic_split(batch));

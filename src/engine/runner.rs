@@ -11,7 +11,6 @@ use wasm_bindgen_futures::spawn_local;
 use super::backend::lose_gpu_device;
 use super::chooser::{self, Chooser};
 use super::classify::{Pretrained, Shipped, classify, fetch_shipped, measure_inference};
-use super::convert::training_config;
 use super::inspect::inspect;
 use super::saving::{export_model, import_model, resume_trainer, send_checkpoint};
 use super::shared::{Shared, ensure_data, now};
@@ -21,7 +20,7 @@ use super::worker::EngineWorker;
 use crate::protocol::{
     BackendKind, EngineRole, FromEngine, PROTOCOL_VERSION, RunEvent, RunSettings, RunState, TestHook, ToEngine,
 };
-use crate::training::Trainer;
+use crate::training::{Trainer, TrainingConfig};
 
 pub struct Engine {
     shared: Rc<RefCell<Shared>>,
@@ -233,7 +232,7 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64, page_run
     let device: Device = shared.borrow().backend.as_ref().expect("backend chosen before Start").device.clone();
     let (trainer, readback_every) = match start {
         RunStart::Fresh(settings) => (
-            Trainer::new(training_config(&settings), data, &device).map_err(|e| e.to_string()),
+            Trainer::new(TrainingConfig::from(&settings), data, &device).map_err(|e| e.to_string()),
             settings.readback_every,
         ),
         RunStart::Resume { checkpoint, readback_every } => (resume_trainer(&checkpoint, data, &device), readback_every),

@@ -69,7 +69,7 @@ pub fn read_shift_figures(json: &[u8]) -> Result<Vec<ShiftFigures>, String> {
 }
 
 /// The dense network of step 2: small and quick, so the class sees it learn within a minute.
-fn dense_run() -> RunSettings {
+pub fn dense_run() -> RunSettings {
     RunSettings {
         model: ModelChoice::Dense,
         hidden: vec![128],

@@ -5,6 +5,8 @@ mod format1;
 pub mod lesson;
 pub mod link;
 pub mod picture;
+pub mod presets;
+pub mod recorded;
 mod routing;
 pub mod run;
 pub mod runs;
@@ -15,6 +17,7 @@ use std::rc::Rc;
 use crate::data::{DataFile, FileProgress, Split, SplitKind};
 use crate::protocol::{FromEngine, Inspection, RunSettings, RunState};
 use crate::state::picture::ClassifyView;
+use crate::state::recorded::{RecordedAction, RecordedView};
 use crate::state::run::RunView;
 use crate::state::runs::RunRecord;
 use crate::state::saved::{StorageView, UnreadableRun};
@@ -109,6 +112,8 @@ pub struct AppState {
     pub presenting: bool,
     /// The shipped models' newest look at the chosen picture ("why a CNN wins").
     pub inspection: Option<Rc<Inspection>>,
+    /// The lesson's runs as the native trainer recorded them.
+    pub recorded: RecordedView,
 }
 
 impl AppState {
@@ -177,6 +182,7 @@ impl Default for AppState {
             lesson: None,
             presenting: false,
             inspection: None,
+            recorded: RecordedView::default(),
         }
     }
 }
@@ -207,6 +213,7 @@ pub enum Action {
     Lesson(Option<usize>),
     /// Presenter mode on or off.
     Present(bool),
+    Recorded(RecordedAction),
     /// The page asked the engine for run `id` (see [`AppState::next_run_id`]; the engine tags
     /// its reports with it): clear the old curves now and list it (`compare`: overlaid from the
     /// start, as preset runs are).
@@ -308,6 +315,7 @@ impl AppState {
                 next.run.notice = None;
             }
             Action::Present(on) => next.presenting = on,
+            Action::Recorded(action) => next.recorded.apply(action),
             // A step that does not exist changes nothing.
             Action::Lesson(Some(step)) if !(1..=lesson::STEPS.len()).contains(&step) => {}
             Action::Lesson(step) => next.lesson = step,

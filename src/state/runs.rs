@@ -18,6 +18,9 @@ impl PartialEq for EvalRef {
 
 const STARTING: &str = "Starting…";
 
+/// How a recorded run's label starts (the chart marks its legend entry by it).
+pub const RECORDED: &str = "recorded";
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRecord {
     /// 1-based, in start order.
@@ -41,6 +44,8 @@ pub struct RunRecord {
     pub interrupted: bool,
     /// Saved by another tab of this browser, which trains it: shown, never resumed here.
     pub elsewhere: bool,
+    /// Shipped with the app, trained once by the native trainer (`state::recorded`).
+    pub recorded: bool,
 }
 
 impl RunRecord {
@@ -67,6 +72,7 @@ impl RunRecord {
             unsaved_checkpoint: None,
             interrupted: false,
             elsewhere: false,
+            recorded: false,
         }
     }
 
@@ -86,9 +92,14 @@ impl RunRecord {
         self.phase.is_active()
     }
 
-    /// "#2 Dense 128-128 ReLU", short enough for a legend.
+    /// "#2 Dense 128-128 ReLU", short enough for a legend; "recorded · Dense 128-128 ReLU" for
+    /// a recorded run.
     pub fn label(&self) -> String {
-        format!("#{} {}", self.id, short_name(&self.settings))
+        if self.recorded {
+            format!("{RECORDED} · {}", short_name(&self.settings))
+        } else {
+            format!("#{} {}", self.id, short_name(&self.settings))
+        }
     }
 
     /// Can continue from its checkpoint: stopped, failed or interrupted before its last epoch.

@@ -5,8 +5,9 @@ use burn::optim::{AdamConfig, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
 
 use super::Normalization;
-use crate::model::ModelConfig;
+use crate::model::{AtelierCnnConfig, BaselineCnnConfig, DenseConfig, ModelConfig};
 pub use crate::protocol::{LrSchedule, OptimizerKind};
+use crate::protocol::{ModelChoice, RunSettings};
 
 #[derive(Config, Debug)]
 pub struct TrainingConfig {
@@ -76,6 +77,32 @@ impl TrainingConfig {
                 .init(),
             OptimizerKind::Sgd => SgdConfig::new().init(),
         }
+    }
+}
+
+/// From the page's plain settings: the same run in the browser's worker and in the native
+/// trainer (`train --record`).
+impl From<&RunSettings> for TrainingConfig {
+    fn from(s: &RunSettings) -> Self {
+        let model = match s.model {
+            ModelChoice::Dense => ModelConfig::Dense(
+                DenseConfig::new().with_hidden(s.hidden.clone()).with_activation(s.activation).with_dropout(s.dropout),
+            ),
+            ModelChoice::BaselineCnn => ModelConfig::BaselineCnn(BaselineCnnConfig::new()),
+            ModelChoice::AtelierCnn => ModelConfig::AtelierCnn(AtelierCnnConfig::new()),
+        };
+        TrainingConfig::new()
+            .with_model(model)
+            .with_optimizer(s.optimizer)
+            .with_learning_rate(s.learning_rate)
+            .with_momentum(s.momentum)
+            .with_schedule(s.schedule)
+            .with_batch_size(s.batch_size)
+            .with_epochs(s.epochs)
+            .with_validation_size(s.validation_size)
+            .with_train_subset(s.train_subset)
+            .with_augment(s.augment)
+            .with_seed(s.seed)
     }
 }
 

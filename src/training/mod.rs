@@ -11,6 +11,7 @@ mod config;
 mod crosscheck;
 mod eval;
 mod optimizer;
+mod record;
 mod reports;
 mod rng;
 mod trainer;
@@ -22,6 +23,7 @@ pub use checkpoint::{
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{compare, cross_check, probe_model};
 pub use eval::Evaluation;
+pub use record::record_run;
 pub use reports::{
     EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities, PendingStep,
     StepInfo, StepReport,

@@ -3,6 +3,7 @@ use yew::prelude::*;
 
 use crate::protocol::{RunSettings, RunState, ToEngine, Workload};
 use crate::state::lesson::{Panel, STEPS};
+use crate::state::recorded::{RECORDED_FILE, RecordedAction, read_recorded};
 use crate::state::run::Pending;
 use crate::state::{Action, AppState, DataPhase};
 use crate::ui::panels::chart::Presenting;
@@ -20,7 +21,7 @@ use crate::ui::services::address;
 use crate::ui::services::engine_link::use_engine;
 use crate::ui::services::persistence;
 use crate::ui::services::persistence::use_autosave;
-use crate::web::{DatasetEvent, defined, load_dataset, mark, query_param};
+use crate::web::{DatasetEvent, defined, fetch_bytes, load_dataset, mark, query_param};
 
 fn reload() {
     if let Some(window) = web_sys::window() {
@@ -56,6 +57,17 @@ pub fn App() -> Html {
                     Ok(()) => mark("atelier:data-ready"),
                     Err(err) => dispatcher.dispatch(Action::DataFailed(err.to_string())),
                 }
+            });
+        });
+    }
+
+    // The lesson's recorded runs: a small file, kept offline with the app by the service worker.
+    {
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                let read = fetch_bytes(RECORDED_FILE).await.and_then(|bytes| read_recorded(&bytes));
+                dispatcher.dispatch(Action::Recorded(RecordedAction::Loaded(read)));
             });
         });
     }
@@ -218,7 +230,8 @@ pub fn App() -> Html {
             </header>
             <main class={classes!("page", state.lesson.map(|_| "in-lesson"))}>
                 if let Some(step) = state.lesson {
-                    <LessonBar {step} can_start={can_preset} dispatch={dispatch.clone()} on_start={on_start.clone()} on_preset={on_preset.clone()} />
+                    <LessonBar {step} can_start={can_preset} dispatch={dispatch.clone()} on_start={on_start.clone()} on_preset={on_preset.clone()}
+                               recorded={state.recorded.has_step(step).then_some(!state.recorded.hidden)} />
                 }
                 if let Some(message) = &state.engine_mismatch {
                     <div class="card update-needed" data-testid="update-needed" role="alert">
@@ -236,7 +249,7 @@ pub fn App() -> Html {
                 if shows(Panel::Train) {
                     <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}
                                 {on_command} {on_start} {on_settings} link_notes={state.link_notes.clone()}
-                                in_lesson={state.lesson.is_some()} />
+                                in_lesson={state.lesson.is_some()} recorded={state.recorded.for_step(state.lesson)} />
                 }
                 if shows(Panel::Runs) {
                     <section class="card runs-card" aria-label="Runs">

@@ -221,3 +221,49 @@ test('presenter mode: 24 px body text and larger charts, from a link or the togg
     await context.close();
   }
 });
+
+test('recorded runs: on the comparison steps at once, labelled recorded with their figures, with the network off after one visit; the toggle hides them', async () => {
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${server.url}?lesson=3&backend=cpu&present=1`);
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    // The data in and the engine up (the step's button enabled): everything fetched once.
+    await page.locator('[data-testid="lesson-action"]:not([disabled])').waitFor({ timeout: 120_000 });
+    await context.setOffline(true);
+    await page.reload();
+    const file = JSON.parse(await readFile(join(ROOT, 'static', 'lesson', 'recorded.json'), 'utf8'));
+    const legend = page.getByTestId('chart-accuracy').getByTestId('recorded-run');
+    const check = async (group, model) => {
+      const runs = file.filter((r) => r.group === group);
+      await waitFor(page, async () => (await legend.count()) === runs.length, 30_000, `the recorded ${group} runs`);
+      const names = await legend.evaluateAll((es) => es.map((e) => e.dataset.name));
+      runs.forEach((run, i) => {
+        assert.match(names[i], new RegExp(`^recorded · ${model}`), names[i]);
+        // The legend carries the run's recorded figure: its last epoch's test accuracy.
+        const shown = Number(names[i].match(/: ([\d.]+) %$/)[1]);
+        assert.ok(Math.abs(shown - run.epochs.at(-1).test.accuracy * 100) <= 0.051, `${names[i]} vs ${JSON.stringify(run.epochs.at(-1).test)}`);
+      });
+      assert.equal(await page.getByTestId('charts').getAttribute('data-mode'), 'overlay');
+    };
+    await check('activations', 'Dense 128-128');
+    // Shown before the data is in (the data's progress shows above them until then).
+    await page.locator('[data-testid="lesson-action"]:not([disabled])').waitFor({ timeout: 120_000 });
+    await screenshot(page, 'lesson-recorded');
+    await assertFits(page, 3);
+    await page.getByTestId('recorded-toggle').click();
+    await waitFor(page, async () => (await legend.count()) === 0, 5_000, 'hidden');
+    assert.equal(await page.getByTestId('charts').getAttribute('data-mode'), 'live');
+    await page.getByTestId('recorded-toggle').click();
+    await check('activations', 'Dense 128-128');
+    await page.keyboard.press('ArrowRight');
+    await check('cnn', '(Dense|Baseline CNN|Atelier CNN)');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await check('dense', 'Dense 128 RELU');
+  } finally {
+    await context.setOffline(false);
+    await context.close();
+  }
+});

@@ -176,8 +176,12 @@ test('a reload in the middle of a long epoch resumes from the checkpoint taken w
     const firstAfter = await steps(page);
     // Steps reach the page every 0.1 s (a few dozen Dense steps): the count goes on from there.
     assert.ok(firstAfter < checkpointed + 100, `resumed at step ${firstAfter}, checkpoint at ${checkpointed}`);
-    const series = JSON.parse(await page.getByTestId('chart-loss').getAttribute('data-series'));
-    assert.equal(series.training.points, firstAfter, 'one curve: the steps up to the checkpoint, then the resumed ones');
+    // Both read from the same render (steps keep arriving between two separate reads).
+    const [shownSteps, points] = await page.evaluate(() => [
+      Number(document.querySelector('[data-testid="train-state"]').dataset.step),
+      JSON.parse(document.querySelector('[data-testid="chart-loss"]').dataset.series).training.points,
+    ]);
+    assert.equal(points, shownSteps, 'one curve: the steps up to the checkpoint, then the resumed ones');
     await record('persist_mid_epoch_resume', { checkpointed, firstAfter });
     await page.getByTestId('train-stop').click();
   } finally {

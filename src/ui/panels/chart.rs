@@ -273,7 +273,13 @@ pub fn LineChart(props: &LineChartProps) -> Html {
             <ul class="chart-legend" aria-hidden="true">
                 { for props.series.iter().filter(|s| s.legend).map(|s| {
                     let RGBColor(r, g, b) = s.color;
-                    html! { <li><span class="swatch" style={format!("background: rgb({r},{g},{b})")} />{s.name.clone()}</li> }
+                    // A recorded run's entry is marked for the class (and the tests) to tell it apart.
+                    let recorded = s.name.starts_with(crate::state::runs::RECORDED).then_some("recorded-run");
+                    html! {
+                        <li data-testid={recorded} class={classes!(recorded.map(|_| "recorded"))} data-name={s.name.clone()}>
+                            <span class="swatch" style={format!("background: rgb({r},{g},{b})")} />{s.name.clone()}
+                        </li>
+                    }
                 }) }
             </ul>
             <canvas ref={canvas} class="chart-canvas" {onmousemove} {onmouseleave}

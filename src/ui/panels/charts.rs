@@ -24,6 +24,9 @@ type Points = Rc<Vec<(f64, f64)>>;
 pub struct TrainingChartsProps {
     pub run: RunView,
     pub runs: Rc<Vec<RunRecord>>,
+    /// Recorded runs to overlay with the compared ones (the lesson's: `state::recorded`).
+    #[prop_or_default]
+    pub recorded: Rc<Vec<RunRecord>>,
 }
 
 /// Raw and smoothed per-step values against `x` of each step.
@@ -98,8 +101,12 @@ fn overlay_series(
 
 #[component]
 pub fn TrainingCharts(props: &TrainingChartsProps) -> Html {
-    let compared: Vec<&RunRecord> = props.runs.iter().filter(|r| r.compare).collect();
-    let overlay = compared.len() >= 2;
+    // Beside recorded runs, the session's runs of the same settings (the live one included):
+    // the class's run against the recording.
+    let recorded_twin = |run: &RunRecord| props.recorded.iter().any(|r| r.settings == run.settings);
+    let compared: Vec<&RunRecord> =
+        props.runs.iter().filter(|r| r.compare || recorded_twin(r)).chain(props.recorded.iter()).collect();
+    let overlay = compared.len() >= 2 || !props.recorded.is_empty();
     let (loss, accuracy) = if overlay {
         (
             overlay_series(&compared, |s| s.loss, |e| e.test_loss(), |loss| format!("{loss:.3}")),

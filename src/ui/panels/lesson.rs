@@ -9,7 +9,8 @@ use yew::prelude::*;
 use crate::protocol::RunSettings;
 use crate::state::Action;
 use crate::state::lesson::{Figure, SHIFTS_FILE, STEPS, ShiftFigures, StepAction, read_shift_figures};
-use crate::ui::panels::presets::PRESETS;
+use crate::state::presets::preset_runs;
+use crate::state::recorded::RecordedAction;
 use crate::ui::panels::share::QrCode;
 use crate::ui::services::address;
 use crate::web::fetch_bytes;
@@ -23,6 +24,9 @@ pub struct LessonBarProps {
     pub dispatch: Callback<Action>,
     pub on_start: Callback<RunSettings>,
     pub on_preset: Callback<Vec<RunSettings>>,
+    /// Whether the step's recorded runs are overlaid (`None`: the step has none).
+    #[prop_or_default]
+    pub recorded: Option<bool>,
 }
 
 /// Whether a key press belongs to the focused element: a form field (typing a seed must not
@@ -76,8 +80,7 @@ pub fn LessonBar(props: &LessonBarProps) -> Html {
             }
             StepAction::Preset { label, id } => {
                 let on_preset = props.on_preset.clone();
-                let runs = PRESETS.iter().find(|p| p.id == id).map(|p| p.runs);
-                (label, Callback::from(move |_| on_preset.emit(runs.map(|runs| runs()).unwrap_or_default())))
+                (label, Callback::from(move |_| on_preset.emit(preset_runs(id).unwrap_or_default())))
             }
         };
         html! {
@@ -90,11 +93,18 @@ pub fn LessonBar(props: &LessonBarProps) -> Html {
                 <span class="lesson-count">{format!("Step {n} of {last}")}</span>
                 <h2 data-testid="lesson-step" data-step={n.to_string()}>{step.title}</h2>
                 <span class="lesson-tools">
+                    if let Some(on) = props.recorded {
+                        <button class="button small quiet" data-testid="recorded-toggle" aria-pressed={on.to_string()}
+                                title="The runs of this step as Atelier's trainer recorded them, beside any you train live"
+                                onclick={props.dispatch.reform(move |_| Action::Recorded(RecordedAction::Show(!on)))}>
+                            {if on { "Hide recorded" } else { "Show recorded" }}
+                        </button>
+                    }
                     <button class="button small quiet" data-testid="show-qr" aria-pressed={show_qr.to_string()}
                             title="This step's link as a QR code, for the class to open it on their machines"
                             onclick={{ let show_qr = show_qr.clone(); Callback::from(move |_| show_qr.set(!*show_qr)) }}>{"QR code"}</button>
                     <button class="button small quiet" data-testid="lesson-leave"
-                            onclick={props.dispatch.reform(|_| Action::Lesson(None))}>{"Leave the lesson"}</button>
+                            title="Back to the whole app" onclick={props.dispatch.reform(|_| Action::Lesson(None))}>{"Leave"}</button>
                 </span>
             </div>
             if *show_qr {

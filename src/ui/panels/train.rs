@@ -1,6 +1,8 @@
 //! Training controls: the model and its hyper-parameters, Start / Pause / Stop / Reset, the
 //! backend in use, and the live figures.
 
+use std::rc::Rc;
+
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -10,6 +12,7 @@ use crate::protocol::{
 };
 use crate::state::link::{self, OFFERED, hidden_name, images_name};
 use crate::state::run::{Pending, RunView};
+use crate::state::runs::RunRecord;
 
 #[derive(Properties, PartialEq)]
 pub struct TrainPanelProps {
@@ -26,6 +29,9 @@ pub struct TrainPanelProps {
     /// In the lesson the step's button starts the run: the form gives way to the curves.
     #[prop_or_default]
     pub in_lesson: bool,
+    /// The lesson step's recorded runs, overlaid on the charts.
+    #[prop_or_default]
+    pub recorded: Rc<Vec<RunRecord>>,
 }
 
 /// A `<select>` over `(value, label)` pairs that reports the chosen value.
@@ -63,7 +69,8 @@ fn images_label(images: Option<usize>) -> String {
 
 #[component]
 pub fn TrainPanel(props: &TrainPanelProps) -> Html {
-    let TrainPanelProps { run, runs, data_ready, on_command, on_start, on_settings, link_notes, in_lesson } = props;
+    let TrainPanelProps { run, runs, data_ready, on_command, on_start, on_settings, link_notes, in_lesson, recorded } =
+        props;
     let s = &run.settings;
     let active = run.phase.is_active();
     let locked = active;
@@ -224,7 +231,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             <crate::ui::panels::live_figures::Metrics run={run.clone()} />
             // Mounted from the start: the first canvas draw is the costly one, so it happens at
             // page load rather than as a long task in the middle of training.
-            <crate::ui::panels::charts::TrainingCharts run={run.clone()} runs={runs.clone()} />
+            <crate::ui::panels::charts::TrainingCharts run={run.clone()} runs={runs.clone()} recorded={recorded.clone()} />
         </section>
     }
 }
