@@ -70,6 +70,10 @@ fn the_lesson_overlays_a_steps_recorded_runs_until_hidden() {
     let activations = view.for_step(Some(step("Sigmoid, ReLU and dropout")));
     assert_eq!(activations.len(), 3);
     assert!(activations.iter().all(|r| r.recorded && r.compare && r.label().starts_with("recorded · Dense 128-128")));
+    // Their colours are not those of the step's live runs (#1–#4).
+    let ids: Vec<u32> = activations.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [5, 6, 7]);
+    assert_eq!(view.for_step(Some(step("Why a CNN wins"))).iter().map(|r| r.id).collect::<Vec<_>>(), [5, 6, 7]);
     assert_eq!(view.for_step(Some(step("A dense network learns"))).len(), 1);
     assert!(view.for_step(Some(1)).is_empty() && view.for_step(None).is_empty() && !view.has_step(1));
     assert!(view.has_step(step("Why a CNN wins")));

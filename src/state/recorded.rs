@@ -18,7 +18,7 @@ pub const RECORDED_FILE: &str = "lesson/recorded.json";
 /// Steps kept per run: a smooth curve in a small file.
 pub const KEPT_STEPS: usize = 120;
 
-/// Listed from this id on: their colours come after the first live runs'.
+/// A group's runs are numbered from this id on: their colours come after the first live runs'.
 const FIRST_ID: u32 = 5;
 
 /// One run as the trainer recorded it.
@@ -84,9 +84,14 @@ impl RecordedView {
     pub fn apply(&mut self, action: RecordedAction) {
         match action {
             RecordedAction::Loaded(Ok(runs)) => {
-                let listed =
-                    runs.into_iter().enumerate().map(|(i, run)| (run.group.clone(), record(FIRST_ID + i as u32, run)));
-                self.runs = Rc::new(listed.collect());
+                // Numbered within their group: a step's recorded runs take the colours after
+                // those of the first live runs, never one of theirs.
+                let mut listed: Vec<(String, RunRecord)> = Vec::new();
+                for run in runs {
+                    let id = FIRST_ID + listed.iter().filter(|(group, _)| *group == run.group).count() as u32;
+                    listed.push((run.group.clone(), record(id, run)));
+                }
+                self.runs = Rc::new(listed);
             }
             RecordedAction::Loaded(Err(why)) => self.error = Some(why),
             RecordedAction::Show(on) => self.hidden = !on,

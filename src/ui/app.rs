@@ -1,9 +1,11 @@
+use std::rc::Rc;
+
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::protocol::{RunSettings, RunState, ToEngine, Workload};
 use crate::state::lesson::{Panel, STEPS};
-use crate::state::recorded::{RECORDED_FILE, RecordedAction, read_recorded};
+use crate::state::recorded::{RECORDED_FILE, RecordedAction, group_runs, read_recorded, step_group};
 use crate::state::run::Pending;
 use crate::state::{Action, AppState, DataPhase};
 use crate::ui::panels::chart::Presenting;
@@ -249,7 +251,8 @@ pub fn App() -> Html {
                 if shows(Panel::Train) {
                     <TrainPanel run={state.run.clone()} runs={state.runs.clone()} data_ready={state.phase == DataPhase::Ready}
                                 {on_command} {on_start} {on_settings} link_notes={state.link_notes.clone()}
-                                in_lesson={state.lesson.is_some()} recorded={state.recorded.for_step(state.lesson)} />
+                                in_lesson={state.lesson.is_some()} recorded={state.recorded.for_step(state.lesson)}
+                                step_runs={state.lesson.and_then(|n| step_group(&STEPS[n - 1])).and_then(group_runs).map(Rc::new)} />
                 }
                 if shows(Panel::Runs) {
                     <section class="card runs-card" aria-label="Runs">

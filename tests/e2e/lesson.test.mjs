@@ -267,3 +267,31 @@ test('recorded runs: on the comparison steps at once, labelled recorded with the
     await context.close();
   }
 });
+
+test("the lesson's comparison steps start their runs with one click, beside the recorded ones", async () => {
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${server.url}?lesson=3&backend=cpu&present=1`);
+    const action = page.locator('[data-testid="lesson-action"]:not([disabled])');
+    const names = async () => Object.keys(JSON.parse(await page.getByTestId('chart-accuracy').getAttribute('data-series')));
+    const state = () => page.getByTestId('train-state').getAttribute('data-state');
+    for (const [step, first, label] of [[3, '#1 Dense 128-128 SIGMOID', 'Run the three and compare'], [4, '#2 Dense 128-128 RELU', 'Race a dense network and two CNNs']]) {
+      await action.waitFor({ timeout: 120_000 });
+      assert.equal(await action.textContent(), label);
+      await action.click();
+      // The preset's first run trains, overlaid with the recorded three, and reaches its first
+      // test figure; Stop then cancels the rest of the preset.
+      await waitFor(page, async () => (await names()).some((n) => n.startsWith(`${first} test: `)), 180_000, `step ${step}: ${first}'s first epoch`);
+      assert.equal((await names()).filter((n) => n.startsWith('recorded · ') && / test: /.test(n)).length, 3, `step ${step}: ${await names()}`);
+      await screenshot(page, `lesson-step-${step}-live`);
+      await assertFits(page, step, false);
+      await page.getByTestId('train-stop').click();
+      await waitFor(page, async () => (await state()) === 'done', 30_000, 'stopped');
+      await page.keyboard.press('ArrowRight');
+    }
+  } finally {
+    await context.close();
+  }
+});

@@ -7,7 +7,7 @@ use plotters::style::RGBColor;
 use yew::prelude::*;
 
 use crate::metrics::smooth;
-use crate::protocol::{EpochReport, StepReport};
+use crate::protocol::{EpochReport, RunSettings, StepReport};
 use crate::state::run::RunView;
 use crate::state::runs::{RunRecord, run_color};
 use crate::ui::panels::chart::{LineChart, Series};
@@ -27,6 +27,10 @@ pub struct TrainingChartsProps {
     /// Recorded runs to overlay with the compared ones (the lesson's: `state::recorded`).
     #[prop_or_default]
     pub recorded: Rc<Vec<RunRecord>>,
+    /// On a lesson step that trains: the settings of its runs. Only the session's runs of these
+    /// settings are overlaid (the live one included), not every run ticked for comparison.
+    #[prop_or_default]
+    pub step_runs: Option<Rc<Vec<RunSettings>>>,
 }
 
 /// Raw and smoothed per-step values against `x` of each step.
@@ -101,11 +105,8 @@ fn overlay_series(
 
 #[component]
 pub fn TrainingCharts(props: &TrainingChartsProps) -> Html {
-    // Beside recorded runs, the session's runs of the same settings (the live one included):
-    // the class's run against the recording.
-    let recorded_twin = |run: &RunRecord| props.recorded.iter().any(|r| r.settings == run.settings);
-    let compared: Vec<&RunRecord> =
-        props.runs.iter().filter(|r| r.compare || recorded_twin(r)).chain(props.recorded.iter()).collect();
+    let shown = |run: &RunRecord| props.step_runs.as_ref().map_or(run.compare, |step| step.contains(&run.settings));
+    let compared: Vec<&RunRecord> = props.runs.iter().filter(|r| shown(r)).chain(props.recorded.iter()).collect();
     let overlay = compared.len() >= 2 || !props.recorded.is_empty();
     let (loss, accuracy) = if overlay {
         (

@@ -29,9 +29,12 @@ pub struct TrainPanelProps {
     /// In the lesson the step's button starts the run: the form gives way to the curves.
     #[prop_or_default]
     pub in_lesson: bool,
-    /// The lesson step's recorded runs, overlaid on the charts.
+    /// The lesson step's recorded runs, overlaid on the charts, and the settings of the runs
+    /// the step trains (see `charts::TrainingChartsProps`).
     #[prop_or_default]
     pub recorded: Rc<Vec<RunRecord>>,
+    #[prop_or_default]
+    pub step_runs: Option<Rc<Vec<RunSettings>>>,
 }
 
 /// A `<select>` over `(value, label)` pairs that reports the chosen value.
@@ -69,8 +72,18 @@ fn images_label(images: Option<usize>) -> String {
 
 #[component]
 pub fn TrainPanel(props: &TrainPanelProps) -> Html {
-    let TrainPanelProps { run, runs, data_ready, on_command, on_start, on_settings, link_notes, in_lesson, recorded } =
-        props;
+    let TrainPanelProps {
+        run,
+        runs,
+        data_ready,
+        on_command,
+        on_start,
+        on_settings,
+        link_notes,
+        in_lesson,
+        recorded,
+        step_runs,
+    } = props;
     let s = &run.settings;
     let active = run.phase.is_active();
     let locked = active;
@@ -231,7 +244,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
             <crate::ui::panels::live_figures::Metrics run={run.clone()} />
             // Mounted from the start: the first canvas draw is the costly one, so it happens at
             // page load rather than as a long task in the middle of training.
-            <crate::ui::panels::charts::TrainingCharts run={run.clone()} runs={runs.clone()} recorded={recorded.clone()} />
+            <crate::ui::panels::charts::TrainingCharts run={run.clone()} runs={runs.clone()} recorded={recorded.clone()} step_runs={step_runs.clone()} />
         </section>
     }
 }
