@@ -3,7 +3,7 @@
 //! draw a garment), one step per screen, each with a few plain sentences, only the panels it
 //! needs, and the one click that starts its run. A teacher runs it from a projector; `?lesson=N` opens step N for a class.
 
-use crate::protocol::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettings};
+use crate::protocol::{ModelChoice, RunSettings};
 
 /// The parts of the page a step can show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,20 +70,7 @@ pub fn read_shift_figures(json: &[u8]) -> Result<Vec<ShiftFigures>, String> {
 
 /// The dense network of step 2: small and quick, so the class sees it learn within a minute.
 pub fn dense_run() -> RunSettings {
-    RunSettings {
-        model: ModelChoice::Dense,
-        hidden: vec![128],
-        activation: Activation::Relu,
-        dropout: 0.0,
-        optimizer: OptimizerKind::Adam,
-        learning_rate: 1e-3,
-        schedule: LrSchedule::Cosine,
-        batch_size: 64,
-        epochs: 3,
-        train_subset: Some(10_000),
-        augment: false,
-        ..RunSettings::default()
-    }
+    super::presets::quick_run(ModelChoice::Dense, vec![128])
 }
 
 pub const STEPS: [Step; 7] = [

@@ -63,14 +63,18 @@ pub fn App() -> Html {
         });
     }
 
-    // The lesson's recorded runs: a small file, kept offline with the app by the service worker.
+    // The lesson's recorded runs, fetched once the lesson opens (the free app never shows them;
+    // the service worker keeps the file offline either way).
     {
         let dispatcher = state.dispatcher();
-        use_effect_with((), move |_| {
-            spawn_local(async move {
-                let read = fetch_bytes(RECORDED_FILE).await.and_then(|bytes| read_recorded(&bytes));
-                dispatcher.dispatch(Action::Recorded(RecordedAction::Loaded(read)));
-            });
+        let wanted = state.lesson.is_some() && state.recorded.runs.is_empty() && state.recorded.error.is_none();
+        use_effect_with(wanted, move |&wanted| {
+            if wanted {
+                spawn_local(async move {
+                    let read = fetch_bytes(RECORDED_FILE).await.and_then(|bytes| read_recorded(&bytes));
+                    dispatcher.dispatch(Action::Recorded(RecordedAction::Loaded(read)));
+                });
+            }
         });
     }
 
