@@ -1,5 +1,5 @@
 //! Messages between the page and the engine survive the worker codec (gloo-worker's bincode)
-//! unchanged, byte buffers with only a length prefix of overhead.
+//! unchanged, byte buffers with only a length prefix of overhead; checkpoints never travel.
 
 use atelier::protocol::{
     ClassifierChoice, ClassifyRequest, FromEngine, ModelChoice, PROTOCOL_VERSION, StepInfo, StepReport,
@@ -16,27 +16,18 @@ fn pattern(len: usize) -> Vec<u8> {
 }
 
 #[test]
-fn checkpoint_bytes_arrive_intact_with_little_overhead() {
-    let (checkpoint, model_file) = (pattern(1_000_003), pattern(70_001));
-    let message = FromEngine::Checkpoint {
-        run: 1,
-        epoch: 3,
-        global_step: 42,
-        checkpoint: checkpoint.clone(),
-        model_file: model_file.clone(),
-    };
-    let (back, encoded) = round_trip(&message);
-    let FromEngine::Checkpoint { epoch, global_step, checkpoint: c, model_file: m, .. } = back else {
-        panic!("another variant came back")
-    };
-    assert_eq!((epoch, global_step), (3, 42));
-    assert!(c == checkpoint && m == model_file, "the bytes changed on the way");
-    // A length prefix per buffer plus a few small fields, nothing per byte.
-    assert!(
-        encoded - checkpoint.len() - model_file.len() < 64,
-        "overhead {}",
-        encoded - checkpoint.len() - model_file.len()
-    );
+fn a_checkpoint_report_carries_no_bytes() {
+    // The trainer stores the checkpoint itself; the page is told in a few bytes, however large
+    // the checkpoint (an 11 MB one decoded on the page took a 35–75 ms task at each epoch end).
+    for stored in [Ok(()), Err("the browser's storage for this site is full".to_string())] {
+        let message = FromEngine::Checkpoint { run: 1, epoch: 3, global_step: 42, stored: stored.clone() };
+        let (back, encoded) = round_trip(&message);
+        let FromEngine::Checkpoint { run: 1, epoch: 3, global_step: 42, stored: back } = back else {
+            panic!("another report came back")
+        };
+        assert_eq!(back, stored);
+        assert!(encoded < 80, "{encoded} bytes");
+    }
 }
 
 #[test]

@@ -175,17 +175,27 @@ fn a_stopped_runs_late_reports_and_checkpoint_go_to_it_not_to_the_next_run() {
     let state = start(&state);
     assert_eq!(ids(&state), [1, 2]);
     let state = engine(&state, FromEngine::Steps { run: 1, steps: vec![step(13)] });
-    let checkpoint =
-        FromEngine::Checkpoint { run: 1, epoch: 1, global_step: 13, checkpoint: vec![1, 2, 3], model_file: vec![4] };
-    let state = engine(&state, checkpoint);
+    let state = engine(&state, FromEngine::Checkpoint { run: 1, epoch: 1, global_step: 13, stored: Ok(()) });
     let (first, second) = (&state.runs[0], &state.runs[1]);
-    assert_eq!((first.steps.len(), first.checkpoint_step), (13, Some(13)));
-    assert!(first.unsaved_checkpoint.is_some(), "run 1's checkpoint is saved under run 1");
+    assert_eq!((first.steps.len(), first.checkpoint_step), (13, Some(13)), "run 1's checkpoint is run 1's");
     assert_eq!((second.steps.len(), second.checkpoint_step), (0, None));
-    assert!(second.unsaved_checkpoint.is_none() && state.run.steps.is_empty(), "nothing of run 1 in run 2");
+    assert!(state.run.steps.is_empty(), "nothing of run 1 in run 2");
     // Run 2's own reports still reach it and the live view.
     let state = engine(&state, FromEngine::Steps { run: 2, steps: vec![step(1)] });
     assert_eq!((state.runs[1].steps.len(), state.run.steps.len()), (1, 1));
+}
+
+#[test]
+fn a_checkpoint_the_worker_could_not_store_keeps_the_previous_one_claimed() {
+    let state = start(&AppState::default());
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: (1..=20).map(step).collect() });
+    let state = engine(&state, FromEngine::Checkpoint { run: 1, epoch: 1, global_step: 10, stored: Ok(()) });
+    assert!(state.storage.error.is_none());
+    let full = "the browser's storage for this site is full — delete some runs to make room".to_string();
+    let state = engine(&state, FromEngine::Checkpoint { run: 1, epoch: 2, global_step: 20, stored: Err(full) });
+    assert_eq!(state.runs[0].checkpoint_step, Some(10), "the stored one is still the one to resume from");
+    let error = state.storage.error.as_deref().unwrap_or_default();
+    assert!(error.contains("run 1") && error.contains("is full"), "{error}");
 }
 
 #[test]
@@ -242,9 +252,7 @@ fn a_run_whose_engine_died_is_kept_resumable_from_its_checkpoint() {
     let state = engine(&state, FromEngine::Phase(RunState::Running));
     let state = engine(&state, FromEngine::Steps { run: 1, steps: (1..=10).map(step).collect() });
     let state = engine(&state, FromEngine::Epoch { run: 1, report: epoch(1) });
-    let checkpoint =
-        FromEngine::Checkpoint { run: 1, epoch: 1, global_step: 10, checkpoint: vec![1, 2, 3], model_file: vec![4] };
-    let state = engine(&state, checkpoint);
+    let state = engine(&state, FromEngine::Checkpoint { run: 1, epoch: 1, global_step: 10, stored: Ok(()) });
     let state = engine(&state, FromEngine::Steps { run: 1, steps: (11..=14).map(step).collect() });
     let state = engine(&state, FromEngine::Crashed("RuntimeError: unreachable".into()));
     let run = &state.runs[0];

@@ -1,6 +1,6 @@
-//! Checkpoints and model files in the worker: sent to the page after every epoch and when a
-//! run stops (the page stores them; the classifier gets the weights over `weights`), and taken back to resume a run or to classify with an
-//! exported model. Bytes from the page are validated here before anything is replaced.
+//! Checkpoints and model files in the worker: stored in the browser's database after every
+//! epoch and when a run stops (the page is told; the classifier gets the weights over
+//! `weights`), and taken back to resume a run or to classify with an exported model. Bytes from the page are validated here before anything is replaced.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,30 +13,27 @@ use super::shared::Shared;
 use crate::protocol::{ClassifierStatus, FromEngine};
 use crate::training::{Checkpoint, ModelFile, Trainer, TrainingData};
 
-/// Reads the trainer's state and weights (without blocking: this runs on WebGPU too) and
-/// sends them to the page. A failed read (e.g. a lost GPU) sends nothing: the previous
-/// checkpoint stays the one to resume from. `test_accuracy` is these very weights' (at an
-/// epoch's end), recorded in the model file; weights taken mid-epoch have none.
+/// Reads the trainer's state and weights (without blocking: this runs on WebGPU too), stores
+/// them in the browser's database (`web::store`: the checkpoint, and its weights as the latest
+/// model file) and tells the page whether that worked. A failed read (e.g. a lost GPU) sends
+/// nothing: the previous checkpoint stays the one to resume from. `test_accuracy` is these very
+/// weights' (at an epoch's end), recorded in the model file; weights taken mid-epoch have none.
 pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer, run: u32, test_accuracy: Option<f32>) {
+    let (epoch, global_step) = (trainer.epochs_done(), trainer.global_step());
     let Ok(checkpoint) = trainer.checkpoint().read_async().await else {
         return;
     };
     let model_file = checkpoint.model_file().with_test_accuracy(test_accuracy).to_bytes();
     // Only the bytes from here on: the decoded tensors would raise the worker's high-water mark
-    // (its memory never shrinks) while the message is encoded.
+    // (its memory never shrinks) while they are stored.
     let bytes = checkpoint.to_bytes();
     drop(checkpoint);
+    // The previous model file goes first, so no checkpoint needs more memory than the first.
+    shared.borrow_mut().last_model_file = None;
+    let stored = crate::web::store::save_checkpoint(run, &bytes, &model_file).await;
+    drop(bytes);
     let mut s = shared.borrow_mut();
-    // The previous model file goes before the message is encoded (nothing can ask for it in
-    // between), so no checkpoint needs more memory than the first one did.
-    s.last_model_file = None;
-    s.send(FromEngine::Checkpoint {
-        run,
-        epoch: trainer.epochs_done(),
-        global_step: trainer.global_step(),
-        checkpoint: bytes,
-        model_file: model_file.clone(),
-    });
+    s.send(FromEngine::Checkpoint { run, epoch, global_step, stored });
     if let Some(channel) = &s.weights {
         channel.publish(&model_file);
     }

@@ -30,13 +30,13 @@ pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettin
 /// Bumped whenever a message changes shape. The page's first message and the engine's first
 /// answer carry it ([`ToEngine::Hello`], [`FromEngine::Hello`]): builds that differ refuse each
 /// other instead of misreading bytes.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The engine worker's script (Trunk's loader for the engine binary). Trunk does not hash
 /// worker file names, so the binary is named after [`PROTOCOL_VERSION`] (`Cargo.toml`,
 /// `index.html`, `static/sw.js`, `atelier.sh`; `tests/protocol.rs` checks they agree): a page
 /// never loads, from a cache, an engine that speaks another protocol under the same name.
-pub const ENGINE_LOADER: &str = "./atelier-engine-p4_loader.js";
+pub const ENGINE_LOADER: &str = "./atelier-engine-p5_loader.js";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
@@ -153,16 +153,15 @@ pub enum FromEngine {
     Classifier(ClassifierStatus),
     Classified(Classification),
     Inspected(Inspection),
-    /// Everything needed to resume the current run, and its weights as a model file; sent after
-    /// every epoch and when a run stops.
+    /// The current run's checkpoint (everything needed to resume it) and its weights as the
+    /// latest model file were stored in the browser's database by the worker (`web::store`), or
+    /// why not; after every epoch, at Pause and Stop, and within long epochs. The bytes never
+    /// pass through the page.
     Checkpoint {
         run: u32,
         epoch: usize,
         global_step: usize,
-        #[serde(with = "serde_bytes")]
-        checkpoint: Vec<u8>,
-        #[serde(with = "serde_bytes")]
-        model_file: Vec<u8>,
+        stored: Result<(), String>,
     },
     /// The answer to [`ToEngine::ExportModel`].
     ModelFile {

@@ -89,7 +89,8 @@ pub struct AppState {
     pub cell: Option<(u8, u8)>,
     pub classify: ClassifyView,
     pub storage: StorageView,
-    /// A model file (the latest run's or an accepted import) not yet written to storage.
+    /// An accepted import not yet written to storage as the latest model (a run's model files
+    /// are stored by the trainer with its checkpoints).
     pub unsaved_model: Option<Rc<Vec<u8>>>,
     /// The bytes of a model file the engine is checking, kept to be stored if accepted.
     pub pending_import: Option<Rc<Vec<u8>>>,
@@ -259,11 +260,9 @@ pub enum Action {
     StorageUsage(Option<(f64, f64)>),
     /// Saving or loading failed (e.g. a full quota); earlier data is untouched.
     StorageFailed(String),
-    /// The write of these checkpoint bytes is over, stored or failed (a failure is reported on
-    /// its own): it is not tried again, the run's next checkpoint is. Retrying a write that
-    /// fails (a full disk) at every render kept the page busy in a loop of failing writes.
-    CheckpointWritten(u32, Rc<Vec<u8>>),
-    /// The same for the latest model file.
+    /// The write of an imported model file is over, stored or failed (a failure is reported on
+    /// its own): it is not tried again. Retrying a write that fails (a full disk) at every
+    /// render kept the page busy in a loop of failing writes.
     ModelWritten(Rc<Vec<u8>>),
     ImportRequested(Rc<Vec<u8>>),
     /// A model file refused before it was read (why, in words); nothing else changes.
@@ -376,13 +375,6 @@ impl AppState {
             }
             Action::StorageUsage(usage) => next.storage.usage = usage,
             Action::StorageFailed(message) => next.storage.error = Some(message),
-            Action::CheckpointWritten(id, bytes) => {
-                if let Some(run) = Rc::make_mut(&mut next.runs).iter_mut().find(|r| r.id == id)
-                    && run.unsaved_checkpoint.as_ref().is_some_and(|c| Rc::ptr_eq(c, &bytes))
-                {
-                    run.unsaved_checkpoint = None;
-                }
-            }
             Action::ModelWritten(bytes) => {
                 if next.unsaved_model.as_ref().is_some_and(|m| Rc::ptr_eq(m, &bytes)) {
                     next.unsaved_model = None;

@@ -36,10 +36,8 @@ pub struct RunRecord {
     pub evaluation: Option<(usize, EvalRef)>,
     /// Drawn in the comparison overlay.
     pub compare: bool,
-    /// The global step of the latest checkpoint (stored, or about to be).
+    /// The global step of the latest stored checkpoint.
     pub checkpoint_step: Option<usize>,
-    /// Checkpoint bytes not yet written to storage.
-    pub unsaved_checkpoint: Option<Rc<Vec<u8>>>,
     /// Restored after a reload while it was training: resumable from its checkpoint.
     pub interrupted: bool,
     /// Saved by another tab of this browser, which trains it: shown, never resumed here.
@@ -69,7 +67,6 @@ impl RunRecord {
             evaluation: None,
             compare,
             checkpoint_step: None,
-            unsaved_checkpoint: None,
             interrupted: false,
             elsewhere: false,
             recorded: false,

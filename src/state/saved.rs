@@ -259,12 +259,15 @@ impl AppState {
     /// Reports about checkpoints and model files.
     pub(crate) fn apply_persistence(&mut self, event: FromEngine) {
         match event {
-            FromEngine::Checkpoint { run, global_step, checkpoint, model_file, .. } => {
+            FromEngine::Checkpoint { run, global_step, stored: Ok(()), .. } => {
                 if let Some(run) = self.listed_run(run) {
                     run.checkpoint_step = Some(global_step);
-                    run.unsaved_checkpoint = Some(Rc::new(checkpoint));
                 }
-                self.unsaved_model = Some(Rc::new(model_file));
+            }
+            // The run keeps claiming its previous checkpoint, which is still stored.
+            FromEngine::Checkpoint { run, stored: Err(message), .. } => {
+                self.storage.error =
+                    Some(format!("The checkpoint of run {run} was not saved: {message}. The next one will be tried."));
             }
             FromEngine::ModelImported { result: Ok(model), quiet } => {
                 self.classify.last_run = Some(model);

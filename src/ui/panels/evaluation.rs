@@ -110,9 +110,24 @@ struct MistakesProps {
     test: SplitRef,
 }
 
+/// The strip follows the evaluation one task later: an epoch's new results re-render the
+/// matrix and the bars in one task and create the twelve tiles (canvases, 120 bars) in the
+/// next, so neither task nears 50 ms at an epoch's end.
 #[component]
 fn Mistakes(props: &MistakesProps) -> Html {
-    let set = &props.set.0;
+    let shown = use_state_eq(|| None::<EvalRef>);
+    {
+        let shown = shown.clone();
+        use_effect_with(props.set.clone(), move |set| {
+            let set = set.clone();
+            let timeout = gloo::timers::callback::Timeout::new(0, move || shown.set(Some(set)));
+            move || drop(timeout)
+        });
+    }
+    let Some(shown) = (*shown).clone() else {
+        return html! { <section class="mistakes pending" aria-busy="true"><h3>{"Most confident mistakes"}</h3></section> };
+    };
+    let set = &shown.0;
     let mistakes = set.confident_mistakes(MISTAKES);
     html! {
         <section class="mistakes" data-testid="confident-mistakes" data-count={mistakes.len().to_string()}>

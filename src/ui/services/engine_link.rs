@@ -101,12 +101,12 @@ impl Link {
         }
     }
 
-    /// Hands a trainer report to the reducer. A checkpoint (8–16 MB) or an epoch's predictions
-    /// (the evaluation views re-render) cost their message's task the decoding already; the
-    /// re-render goes to a task of its own, and the reports after them wait in line behind so
-    /// the reducer sees them in the engine's order.
+    /// Hands a trainer report to the reducer. An epoch's predictions (100,000 numbers; the
+    /// evaluation views re-render) cost their message's task the decoding already; the re-render
+    /// goes to a task of its own, and the reports after them wait in line behind so the reducer
+    /// sees them in the engine's order.
     fn dispatch_in_order(&self, event: FromEngine) {
-        let heavy = matches!(event, FromEngine::Checkpoint { .. } | FromEngine::TestPredictions(_));
+        let heavy = matches!(event, FromEngine::TestPredictions(_));
         let mut queue = self.deferred.borrow_mut();
         if queue.is_empty() && !heavy {
             drop(queue);
@@ -130,7 +130,7 @@ impl Link {
                     (!queue.is_empty()).then(|| queue.remove(0))
                 };
                 let Some((event, at)) = next else { return };
-                let heavy = matches!(event, FromEngine::Checkpoint { .. } | FromEngine::TestPredictions(_));
+                let heavy = matches!(event, FromEngine::TestPredictions(_));
                 link.dispatcher.dispatch(Action::Engine { event, at });
                 if heavy && !link.deferred.borrow().is_empty() {
                     return link.flush_later();

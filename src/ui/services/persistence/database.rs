@@ -1,57 +1,18 @@
-//! The reads and writes themselves: every run (settings and curves), its latest checkpoint and
-//! the latest model file in the browser's IndexedDB, and the backend races in `localStorage`.
+//! The reads and writes themselves: every run (settings and curves), an imported model file,
+//! reading a run's checkpoint back (the trainer writes them, `web::store`), all in the browser's
+//! IndexedDB, and the backend races in `localStorage`.
 //! Nothing here is ever executed: runs are JSON, checkpoints and models are bytes the engine
 //! validates before use. Only `persistence` calls these.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use js_sys::Uint8Array;
-use rexie::{ObjectStore, Rexie, TransactionMode};
+use rexie::TransactionMode;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::state::saved::{SavedRun, UnreadableRun, read_saved_runs};
 
-const DB: &str = "atelier";
-const RUNS: &str = "runs";
-const BLOBS: &str = "blobs";
-/// The key of the latest trained or imported model file.
-pub const LATEST_MODEL: &str = "model:latest";
-
-pub fn checkpoint_key(run: u32) -> String {
-    format!("checkpoint:{run}")
-}
-
-thread_local! {
-    static DATABASE: RefCell<Option<Rc<Rexie>>> = const { RefCell::new(None) };
-}
-
-/// A storage failure in words: a full quota is named as such.
-fn message(err: impl std::fmt::Debug) -> String {
-    let details = format!("{err:?}");
-    if details.contains("Quota") {
-        "the browser's storage for this site is full — delete some runs to make room".into()
-    } else {
-        format!("the browser's storage failed ({})", details.chars().take(160).collect::<String>())
-    }
-}
-
-async fn database() -> Result<Rc<Rexie>, String> {
-    if let Some(db) = DATABASE.with(|d| d.borrow().clone()) {
-        return Ok(db);
-    }
-    let db = Rexie::builder(DB)
-        .version(1)
-        .add_object_store(ObjectStore::new(RUNS))
-        .add_object_store(ObjectStore::new(BLOBS))
-        .build()
-        .await
-        .map_err(message)?;
-    let db = Rc::new(db);
-    DATABASE.with(|d| *d.borrow_mut() = Some(db.clone()));
-    Ok(db)
-}
+use crate::web::store::{BLOBS, RUNS, database, message};
+pub use crate::web::store::{LATEST_MODEL, checkpoint_key};
 
 async fn put(store: &str, key: &str, value: &JsValue) -> Result<(), String> {
     let db = database().await?;
@@ -132,28 +93,6 @@ pub async fn load_runs() -> Result<(Vec<SavedRun>, Vec<UnreadableRun>), String> 
         })
         .collect();
     Ok(read_saved_runs(records))
-}
-
-/// A run together with its checkpoint, in one transaction: a stored checkpoint is never
-/// without the run record that says which step it holds.
-pub async fn save_run_with_checkpoint(run: &SavedRun, checkpoint: &[u8]) -> Result<(), String> {
-    let json = serde_json::to_string(run).map_err(|e| e.to_string())?;
-    let db = database().await?;
-    let tx = db.transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite).map_err(message)?;
-    let blob: JsValue = Uint8Array::from(checkpoint).into();
-    tx.store(BLOBS)
-        .map_err(message)?
-        .put(&blob, Some(&JsValue::from_str(&checkpoint_key(run.id))))
-        .await
-        .map_err(message)?;
-    tx.store(RUNS)
-        .map_err(message)?
-        .put(&JsValue::from_str(&json), Some(&JsValue::from_str(&run.id.to_string())))
-        .await
-        .map_err(message)?;
-    tx.done().await.map_err(message)?;
-    announce(&format!("saved:{}", run.id));
-    Ok(())
 }
 
 pub async fn put_bytes(key: &str, bytes: &[u8]) -> Result<(), String> {

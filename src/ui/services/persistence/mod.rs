@@ -1,6 +1,6 @@
 //! Persistence in one module: every IndexedDB (and `localStorage`) read and write starts here.
-//! Autosave (one hook) writes runs, checkpoints and the latest model as they change and
-//! restores them after a reload; the panels' explicit requests (resume a run from its
+//! Autosave (one hook) writes runs and an imported model as they change and restores them after
+//! a reload (the trainer worker stores its checkpoints itself, `web::store`); the panels' explicit requests (resume a run from its
 //! checkpoint, delete a run, clear everything) and the backend races are functions beside it.
 //! `database` does the reads and writes themselves.
 
@@ -161,10 +161,8 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
     } else {
         Vec::new()
     };
-    let checkpoints: Vec<(SavedRun, Rc<Vec<u8>>)> =
-        state.runs.iter().filter_map(|r| r.unsaved_checkpoint.clone().map(|c| (SavedRun::from(r), c))).collect();
     let model = state.unsaved_model.clone();
-    if changed.is_empty() && checkpoints.is_empty() && model.is_none() {
+    if changed.is_empty() && model.is_none() {
         return;
     }
     for (id, sig, _) in &changed {
@@ -173,19 +171,8 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
     let dispatcher = state.dispatcher();
     *busy.borrow_mut() = true;
     spawn_local(async move {
-        // In a task of its own: copying a checkpoint (16 MB for the Atelier CNN) into IndexedDB
-        // in the task that received it from the worker made one main-thread task of both.
+        // In a task of its own, not in the render's.
         gloo::timers::future::TimeoutFuture::new(0).await;
-        // Checkpoints first: a saved run that claims a checkpoint should find it.
-        for (run, bytes) in checkpoints {
-            let id = run.id;
-            if let Err(message) = database::save_run_with_checkpoint(&run, &bytes).await {
-                dispatcher.dispatch(Action::StorageFailed(format!(
-                    "The checkpoint of run {id} was not saved: {message}. The next one will be tried."
-                )));
-            }
-            dispatcher.dispatch(Action::CheckpointWritten(id, bytes));
-        }
         if let Some(bytes) = model {
             if let Err(message) = database::put_bytes(LATEST_MODEL, &bytes).await {
                 dispatcher.dispatch(Action::StorageFailed(format!("The model was not saved: {message}")));

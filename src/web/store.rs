@@ -1,0 +1,69 @@
+//! The browser database both threads write: the page its runs (settings and curves) and the
+//! imported models, the trainer worker each checkpoint and the model file it implies. The
+//! checkpoints go straight from the worker that made them: 8–16 MB decoded on the page, copied
+//! into its wasm and out again cost the page a 35–75 ms task at every epoch's end.
+//! The page's reads and writes are in `ui::services::persistence`; this module only names the
+//! database and stores the trainer's bytes.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::Uint8Array;
+use rexie::{ObjectStore, Rexie, TransactionMode};
+use wasm_bindgen::JsValue;
+
+const DB: &str = "atelier";
+pub const RUNS: &str = "runs";
+pub const BLOBS: &str = "blobs";
+/// The key of the latest trained or imported model file.
+pub const LATEST_MODEL: &str = "model:latest";
+
+pub fn checkpoint_key(run: u32) -> String {
+    format!("checkpoint:{run}")
+}
+
+thread_local! {
+    static DATABASE: RefCell<Option<Rc<Rexie>>> = const { RefCell::new(None) };
+}
+
+/// A storage failure in words: a full quota is named as such.
+pub fn message(err: impl std::fmt::Debug) -> String {
+    let details = format!("{err:?}");
+    if details.contains("Quota") {
+        "the browser's storage for this site is full — delete some runs to make room".into()
+    } else {
+        format!("the browser's storage failed ({})", details.chars().take(160).collect::<String>())
+    }
+}
+
+/// This thread's connection (opened, and the stores created, on first use by either thread).
+pub async fn database() -> Result<Rc<Rexie>, String> {
+    if let Some(db) = DATABASE.with(|d| d.borrow().clone()) {
+        return Ok(db);
+    }
+    let db = Rexie::builder(DB)
+        .version(1)
+        .add_object_store(ObjectStore::new(RUNS))
+        .add_object_store(ObjectStore::new(BLOBS))
+        .build()
+        .await
+        .map_err(message)?;
+    let db = Rc::new(db);
+    DATABASE.with(|d| *d.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+/// A run's checkpoint and its weights as the latest model file, in one transaction (the trainer
+/// calls this before it reports the checkpoint, so the run record the page writes next never
+/// claims a checkpoint that is not there).
+pub async fn save_checkpoint(run: u32, checkpoint: &[u8], model_file: &[u8]) -> Result<(), String> {
+    let db = database().await?;
+    let tx = db.transaction(&[BLOBS], TransactionMode::ReadWrite).map_err(message)?;
+    let store = tx.store(BLOBS).map_err(message)?;
+    for (bytes, key) in [(checkpoint, checkpoint_key(run)), (model_file, LATEST_MODEL.to_string())] {
+        let value: JsValue = Uint8Array::from(bytes).into();
+        store.put(&value, Some(&JsValue::from_str(&key))).await.map_err(message)?;
+    }
+    tx.done().await.map_err(message)?;
+    Ok(())
+}
