@@ -270,3 +270,47 @@ fn a_run_whose_engine_died_is_kept_resumable_from_its_checkpoint() {
     assert_eq!(second.steps.len(), 4);
     assert!(state.run.notice.as_deref().unwrap_or_default().contains("no checkpoint yet"));
 }
+
+#[test]
+fn a_stopped_run_is_settled_only_with_its_stop_checkpoint() {
+    let stopped = SavedRun::from(&saved_run(1, 68, Some(64)));
+    // "Stopped" arrives before the stop checkpoint: another tab must not take the run yet.
+    assert!(!stopped.is_settled());
+    assert!(SavedRun::from(&saved_run(1, 68, Some(68))).is_settled());
+    let mut running = SavedRun::from(&saved_run(1, 68, Some(68)));
+    running.phase = RunState::Running;
+    assert!(!running.is_settled());
+    let mut failed = SavedRun::from(&saved_run(1, 68, Some(64)));
+    failed.phase = RunState::Error("the GPU stopped working".into());
+    assert!(failed.is_settled(), "no stop checkpoint comes after a failure");
+}
+
+#[test]
+fn a_run_taken_over_from_another_tab_resumes_here_once_that_tab_lets_it_go() {
+    let mut theirs = RunRecord::from(SavedRun::from(&saved_run(1, 25, Some(20))));
+    theirs.phase = RunState::Running;
+    let state = AppState::default().reduced(Action::RunSavedElsewhere(theirs));
+    assert!(state.runs[0].elsewhere);
+    let state = state.reduced(Action::TakeOver(1));
+    assert_eq!((state.takeover, state.resume_waiting), (Some(1), None), "nothing resumes while that tab holds it");
+    // That tab stopped it at step 25 with its stop checkpoint, wrote it, and let it go.
+    let state = state.reduced(Action::RunReleased(RunRecord::from(SavedRun::from(&saved_run(1, 25, Some(25))))));
+    assert!(!state.runs[0].elsewhere && state.runs[0].is_resumable());
+    assert_eq!((state.takeover, state.resume_waiting), (None, Some(1)), "resumes as soon as the engine is ready");
+    // The tab that gave it up says so.
+    let handed = start(&AppState::default()).reduced(Action::HandedOver(1));
+    assert!(handed.run.notice.as_deref().is_some_and(|n| n.contains("Run 1 was taken over by another tab")));
+}
+
+#[test]
+fn a_stopped_runs_last_steps_reach_its_record_not_only_the_chart() {
+    let state = start(&AppState::default());
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: (1..=54).map(step).collect() });
+    // The engine says "stopped" at once, then flushes the steps still being read, then stores
+    // the stop checkpoint (measured in the page: record 54 steps, checkpoint 59, chart 59).
+    let state = engine(&state, FromEngine::Phase(RunState::Done { stopped_early: true }));
+    let state = engine(&state, FromEngine::Steps { run: 1, steps: (55..=59).map(step).collect() });
+    let state = engine(&state, FromEngine::Checkpoint { run: 1, epoch: 5, global_step: 59, stored: Ok(()) });
+    assert_eq!((state.run.steps.len(), state.runs[0].steps.len()), (59, 59));
+    assert!(SavedRun::from(&state.runs[0]).is_settled());
+}

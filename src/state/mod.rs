@@ -97,6 +97,8 @@ pub struct AppState {
     /// A run whose Resume was clicked before the engine was ready: it resumes once the engine
     /// is, untouched until then (its curves are cut back only when it really resumes).
     pub resume_waiting: Option<u32>,
+    /// A run another tab trains, asked over to this tab: it resumes here once that tab lets it go.
+    pub takeover: Option<u32>,
     /// Runs renumbered by a restore while the engine ran them: (the id the engine tags their
     /// reports with, the id they are listed under).
     pub renumbered: Vec<(u32, u32)>,
@@ -176,6 +178,7 @@ impl Default for AppState {
             unsaved_model: None,
             pending_import: None,
             resume_waiting: None,
+            takeover: None,
             renumbered: Vec::new(),
             engine_mismatch: None,
             live: None,
@@ -251,6 +254,10 @@ pub enum Action {
     RunSavedElsewhere(RunRecord),
     /// The other tab that trained this run let it go: here is the run as it stored it.
     RunReleased(RunRecord),
+    /// This tab asks the tab that trains run `id` to let it go, to continue it here.
+    TakeOver(u32),
+    /// Another tab took over the run this tab trained (the engine was told to stop it).
+    HandedOver(u32),
     /// The run continues from its checkpoint in the engine.
     RunResumed(u32),
     /// Resume was clicked before the engine was ready: resume run `id` once it is (`None`: done).
@@ -359,6 +366,8 @@ impl AppState {
             Action::EngineMismatch(message) => next.engine_mismatch = Some(message),
             Action::RunSavedElsewhere(run) => next.list_elsewhere(run),
             Action::RunReleased(run) => next.release_elsewhere(run),
+            Action::TakeOver(id) => next.takeover = Some(id),
+            Action::HandedOver(id) => next.handed_over(id),
             Action::RunResumed(id) => {
                 next.renumbered.clear();
                 next.live = Some(id);

@@ -51,7 +51,14 @@ impl AppState {
             }
             // A stopped run's last reports can arrive after the next run was listed: they go to
             // their own run, never into the live one.
-            FromEngine::Steps { run, steps } if !self.is_live(run) => {
+            // So do the last steps of the live run, flushed after its "stopped": into its
+            // record too (they were only charted, and the stored run missed them).
+            FromEngine::Steps { run, steps }
+                if !self.is_live(run) || !self.live_run().is_some_and(RunRecord::is_active) =>
+            {
+                if self.is_live(run) {
+                    Rc::make_mut(&mut self.run.steps).extend(steps.iter().cloned());
+                }
                 if let Some(record) = self.listed_run(run) {
                     Rc::make_mut(&mut record.steps).extend(steps);
                 }

@@ -72,6 +72,20 @@ fn saved_state<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<RunS
     serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
 
+impl SavedRun {
+    /// Nothing more of this run will come from the engine that trained it: it is not active,
+    /// and a run stopped early has its stop checkpoint (the engine says "stopped" first and
+    /// sends that checkpoint after). Finished runs were checkpointed at their last epoch; a
+    /// failed one keeps its last good checkpoint. The tab that trained it lets it go only then.
+    pub fn is_settled(&self) -> bool {
+        let last = self.steps.last().map_or(0, |s| s.info.global_step);
+        match self.phase {
+            RunState::Done { stopped_early: true } => self.checkpoint_step.is_some_and(|step| step >= last),
+            ref phase => !phase.is_active(),
+        }
+    }
+}
+
 impl From<&RunRecord> for SavedRun {
     fn from(run: &RunRecord) -> Self {
         Self {
@@ -242,11 +256,26 @@ impl AppState {
 
     /// The tab that trained this run let it go (stopped it, closed, crashed): this tab's copy,
     /// listed as theirs, becomes the stored record (resumable here if it was cut short).
+    /// A run this tab asked to take over resumes here (once the engine is ready).
     pub(crate) fn release_elsewhere(&mut self, run: RunRecord) {
+        let (id, resumable) = (run.id, run.is_resumable());
         let runs = Rc::make_mut(&mut self.runs);
-        if let Some(at) = runs.iter().position(|r| r.id == run.id && r.elsewhere) {
+        if let Some(at) = runs.iter().position(|r| r.id == id && r.elsewhere) {
             runs[at] = run;
         }
+        if self.takeover == Some(id) {
+            self.takeover = None;
+            if resumable {
+                self.resume_waiting = Some(id);
+            }
+        }
+    }
+
+    /// The run this tab trained continues in another tab, which asked for it.
+    pub(crate) fn handed_over(&mut self, id: u32) {
+        self.run.notice = Some(format!(
+            "Run {id} was taken over by another tab: it stopped here at its last step and continues there."
+        ));
     }
 
     pub(crate) fn delete_run(&mut self, id: u32) {

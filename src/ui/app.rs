@@ -174,6 +174,10 @@ pub fn App() -> Html {
             let dispatcher = dispatcher.clone();
             persistence::resume_run(id, move |a| dispatcher.dispatch(a), engine.clone());
         });
+    let on_take_over = use_callback(state.dispatcher(), |id: u32, dispatcher| {
+        dispatcher.dispatch(Action::TakeOver(id));
+        persistence::take_over(id);
+    });
     // A Resume clicked early goes ahead once the engine is ready.
     {
         let (dispatcher, engine) = (state.dispatcher(), engine.clone());
@@ -264,7 +268,7 @@ pub fn App() -> Html {
                         <Presets disabled={!can_preset} {on_preset} />
                         <RunList runs={state.runs.clone()} shown={evaluated.as_ref().map(|r| r.id)} queued={state.queue.len()}
                                  {on_compare} {on_show} {on_resume} {on_delete} busy={run_active}
-                                 waiting={state.resume_waiting} />
+                                 waiting={state.resume_waiting} {on_take_over} takeover={state.takeover} />
                         <StoragePanel storage={state.storage.clone()} runs={state.runs.len()} busy={run_active} dispatch={dispatch.clone()} />
                     </section>
                 }

@@ -55,14 +55,20 @@ pub async fn database() -> Result<Rc<Rexie>, String> {
 
 /// A run's checkpoint and its weights as the latest model file, in one transaction (the trainer
 /// calls this before it reports the checkpoint, so the run record the page writes next never
-/// claims a checkpoint that is not there).
-pub async fn save_checkpoint(run: u32, checkpoint: &[u8], model_file: &[u8]) -> Result<(), String> {
+/// claims a checkpoint that is not there). The checkpoint's bytes are copied out of wasm and
+/// freed before the first wait, so nothing that runs meanwhile has to allocate around them
+/// (wasm memory never shrinks).
+pub async fn save_checkpoint(run: u32, checkpoint: Vec<u8>, model_file: &[u8]) -> Result<(), String> {
+    let blobs: [(JsValue, String); 2] = [
+        (Uint8Array::from(&checkpoint[..]).into(), checkpoint_key(run)),
+        (Uint8Array::from(model_file).into(), LATEST_MODEL.to_string()),
+    ];
+    drop(checkpoint);
     let db = database().await?;
     let tx = db.transaction(&[BLOBS], TransactionMode::ReadWrite).map_err(message)?;
     let store = tx.store(BLOBS).map_err(message)?;
-    for (bytes, key) in [(checkpoint, checkpoint_key(run)), (model_file, LATEST_MODEL.to_string())] {
-        let value: JsValue = Uint8Array::from(bytes).into();
-        store.put(&value, Some(&JsValue::from_str(&key))).await.map_err(message)?;
+    for (value, key) in &blobs {
+        store.put(value, Some(&JsValue::from_str(key))).await.map_err(message)?;
     }
     tx.done().await.map_err(message)?;
     Ok(())

@@ -1,10 +1,11 @@
-// Faults injected on purpose, and what must survive each: two tabs training at once, a run
+// Faults injected on purpose, and what must survive each: two tabs training at once (and one
+// taking a run over from the other), a run
 // that diverges, an engine that dies without a panic, Stop followed at once by Start, a full
 // disk and a damaged stored record.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist, launch, screenshot, record, waitFor, openReady, steps } from './harness.mjs';
-import { trainDense, runState, stored, firstCheckpointStored } from './runs.mjs';
+import { trainDense, runState, stored, storedRun, firstCheckpointStored } from './runs.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -93,6 +94,38 @@ test('a run another tab still trains is listed as theirs after a reload (Web Loc
     await inB.getByTestId('run-resume').click();
     await waitFor(b, async () => (await inB.getAttribute('data-state')) === 'done', 300_000, 'run 1 resumed to its end in tab B');
     assert.equal(Number(await inB.getAttribute('data-steps')), 320);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a tab takes over the run another tab trains: that tab stops it and says so, this one continues it, every step once', async () => {
+  const context = await launch();
+  try {
+    const a = await openReady(context, server.url, '?backend=cpu');
+    await trainDense(a, 20);
+    const inA = a.locator('[data-testid="run-item"][data-run-id="1"]');
+    await waitFor(a, async () => Number(await inA.getAttribute('data-checkpoint-step')) >= 16, 120_000, 'a checkpoint');
+    const b = await openReady(context, server.url, '?backend=cpu');
+    const inB = b.locator('[data-testid="run-item"][data-run-id="1"]');
+    await inB.waitFor({ timeout: 30_000 });
+    assert.equal(await inB.getAttribute('data-state'), 'elsewhere');
+    await b.getByTestId('backend').and(b.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
+    await inB.getByTestId('run-takeover').click();
+    // Tab A stops the run, says why, and keeps its stop checkpoint and record.
+    await waitFor(a, async () => (await runState(a)) === 'done', 30_000, 'run 1 stopped in tab A');
+    assert.match(await a.getByTestId('train-notice').textContent(), /Run 1 was taken over by another tab/);
+    // Tab B resumes it from there (after tab A's final record: the lock goes only then) and
+    // trains it to its end; tab A now lists it as trained elsewhere.
+    await waitFor(b, async () => (await runState(b)) === 'running', 30_000, 'run 1 resumed in tab B');
+    const stopped = Number(await inA.getAttribute('data-checkpoint-step'));
+    assert.ok(stopped >= 16 && stopped < 320, `tab A stopped at step ${stopped}`);
+    await waitFor(a, async () => (await inA.getAttribute('data-state')) === 'elsewhere', 30_000, "run 1 is tab B's in tab A");
+    await screenshot(b, 'faults-takeover');
+    await waitFor(b, async () => (await inB.getAttribute('data-state')) === 'done', 300_000, 'run 1 to its end in tab B');
+    await waitFor(b, async () => (await storedRun(b))?.epochs.length === 20, 30_000, 'the finished run stored');
+    const steps = (await storedRun(b)).steps.map((s) => s.info.global_step);
+    assert.deepEqual(steps, Array.from({ length: 320 }, (_, i) => i + 1), 'every step once, in order');
   } finally {
     await context.close();
   }

@@ -33,3 +33,14 @@ export async function firstCheckpointStored(page) {
   await waitFor(page, async () => Number(await run.getAttribute('data-checkpoint-step')) === 16, 120_000, 'a checkpoint');
   await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 30_000, 'the checkpoint stored');
 }
+
+/** Run `id` as IndexedDB holds it (its JSON record, parsed), or null. */
+export const storedRun = (page, id = 1) => page.evaluate((key) => new Promise((resolve, reject) => {
+  const open = indexedDB.open('atelier');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const get = open.result.transaction('runs').objectStore('runs').get(key);
+    get.onsuccess = () => resolve(get.result ? JSON.parse(get.result) : null);
+    get.onerror = () => reject(get.error);
+  };
+}), String(id));

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist, launch, record, waitFor, openReady } from './harness.mjs';
-import { trainDense } from './runs.mjs';
+import { trainDense, storedRun } from './runs.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -13,17 +13,6 @@ after(async () => { await server?.close(); });
 const EPOCHS = 20;
 const STEPS_PER_EPOCH = 16; // 1,000 images in batches of 64
 const RELOAD_EVERY = 5; // epochs
-
-/** Run 1 as IndexedDB holds it (its JSON record, parsed). */
-const storedRun = (page) => page.evaluate(() => new Promise((resolve, reject) => {
-  const open = indexedDB.open('atelier');
-  open.onerror = () => reject(open.error);
-  open.onsuccess = () => {
-    const get = open.result.transaction('runs').objectStore('runs').get('1');
-    get.onsuccess = () => resolve(get.result ? JSON.parse(get.result) : null);
-    get.onerror = () => reject(get.error);
-  };
-}));
 
 /** The page's JavaScript heap after a full garbage collection, the page's wasm memory (where
  * its state lives) and the engine's. */

@@ -1,5 +1,5 @@
-//! The table of every run: which to overlay, which one the evaluation views show, resume and
-//! delete.
+//! The table of every run: which to overlay, which one the evaluation views show, resume,
+//! take over from another tab, and delete.
 
 use std::rc::Rc;
 
@@ -50,6 +50,11 @@ pub struct RunListProps {
     /// A run whose Resume waits for the engine to be ready.
     #[prop_or_default]
     pub waiting: Option<u32>,
+    /// Asks the tab that trains a run to hand it over to this one.
+    pub on_take_over: Callback<u32>,
+    /// The run asked over, until the other tab lets it go.
+    #[prop_or_default]
+    pub takeover: Option<u32>,
 }
 
 #[component]
@@ -68,6 +73,7 @@ pub fn RunList(props: &RunListProps) -> Html {
             props.on_compare.reform(move |e: Event| (id, e.target_unchecked_into::<HtmlInputElement>().checked()));
         let on_show = props.on_show.reform(move |_| id);
         let on_resume = props.on_resume.reform(move |_| id);
+        let on_take_over = props.on_take_over.reform(move |_| id);
         let on_delete = props.on_delete.reform(move |_| id);
         let (r, g, b) = run_color(id);
         let accuracy = run.test_accuracy();
@@ -96,6 +102,12 @@ pub fn RunList(props: &RunListProps) -> Html {
                     <button class="button small" data-testid="run-show" disabled={run.evaluation.is_none() || shown} onclick={on_show}>
                         {if shown { "Shown" } else { "Evaluate" }}
                     </button>
+                    if run.elsewhere && props.takeover == Some(id) {
+                        <span class="run-waiting" data-testid="run-takeover-waiting" role="status">{"Asking the other tab…"}</span>
+                    } else if run.elsewhere {
+                        <button class="button small" data-testid="run-takeover" disabled={props.busy || props.takeover.is_some()}
+                                onclick={on_take_over} title="Stop it in the other tab and continue it here">{"Take over"}</button>
+                    }
                     if run.is_resumable() && props.waiting == Some(id) {
                         <span class="run-waiting" data-testid="run-resume-waiting" role="status">{"Resumes when the engine is ready…"}</span>
                     } else if run.is_resumable() {

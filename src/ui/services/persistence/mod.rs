@@ -38,6 +38,7 @@ fn signature(run: &RunRecord) -> Signature {
 pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngine>) {
     let saved: Saved = use_mut_ref(HashMap::<u32, Signature>::new);
     let watched = use_mut_ref(HashSet::<u32>::new);
+    let lock: Lock = use_mut_ref(|| None);
 
     // Restore once: the runs (those another tab still trains listed as theirs), then the
     // latest model for the engine, then the usage figure.
@@ -79,7 +80,7 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
     // tab neither misses nor overwrites them (its own writes only touch its own runs).
     {
         let (dispatcher, saved) = (state.dispatcher(), saved.clone());
-        let watched = watched.clone();
+        let (watched, lock, engine) = (watched.clone(), lock.clone(), engine.clone());
         use_effect_with((), move |_| {
             let channel = web_sys::BroadcastChannel::new(database::TABS_CHANNEL).ok();
             let listener = channel.as_ref().map(|channel| {
@@ -87,6 +88,15 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
                     let event = event.unchecked_ref::<web_sys::MessageEvent>();
                     let Some(message) = event.data().as_string() else { return };
                     if let Some(news) = database::from_other_tab(&message) {
+                        if let Some(id) = news.strip_prefix("takeover:").and_then(|id| id.parse::<u32>().ok()) {
+                            // Asked for the run this tab trains: stop it (its stop checkpoint and
+                            // record are written before the lock goes, see above).
+                            if lock.borrow().as_ref().is_some_and(|(held, _)| *held == id) {
+                                engine.emit(ToEngine::Stop);
+                                dispatcher.dispatch(Action::HandedOver(id));
+                            }
+                            return;
+                        }
                         on_other_tab(news, dispatcher.clone(), saved.clone(), watched.clone());
                     }
                 })
@@ -117,12 +127,19 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
         }
     }
 
-    // The run this tab trains is locked to it while it is active (see `locks`).
+    // The run this tab trains is locked to it while it is active (see `locks`), and until its
+    // record is written settled (`SavedRun::is_settled`: stopped, with its stop checkpoint; the
+    // write job lets it go): a tab waiting to take it over then reads the final record and
+    // checkpoint, never ones this tab is about to replace.
     {
         let training = state.live.filter(|_| state.live_run().is_some_and(RunRecord::is_active));
+        let lock = lock.clone();
         use_effect_with(training, move |training| {
-            let lock = training.and_then(locks::hold);
-            move || drop(lock)
+            if let Some(id) = *training
+                && lock.borrow().as_ref().is_none_or(|(held, _)| *held != id)
+            {
+                *lock.borrow_mut() = locks::hold(id).map(|held| (id, held));
+            }
         });
     }
 
@@ -150,9 +167,12 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
     }
     let changed: Vec<(u32, Signature, SavedRun)> = if state.storage.restored {
         let saved = saved.borrow();
+        // Another tab's run is that tab's to write: a copy written back from here (its
+        // signature changes as it is listed) replaced that tab's newer record.
         state
             .runs
             .iter()
+            .filter(|r| !r.elsewhere)
             .filter_map(|r| {
                 let sig = signature(r);
                 (saved.get(&r.id) != Some(&sig)).then(|| (r.id, sig, SavedRun::from(r)))
@@ -182,6 +202,9 @@ pub fn use_autosave(state: &UseReducerHandle<AppState>, engine: Callback<ToEngin
         for (id, _, run) in changed {
             if let Err(message) = database::save_run(&run).await {
                 dispatcher.dispatch(Action::StorageFailed(format!("Run {id} was not saved: {message}")));
+            }
+            if run.is_settled() && lock.borrow().as_ref().is_some_and(|(held, _)| *held == id) {
+                lock.borrow_mut().take();
             }
         }
         let usage = database::usage().await;
@@ -214,6 +237,15 @@ fn on_other_tab(message: &str, dispatcher: UseReducerDispatcher<AppState>, saved
 
 /// The runs whose release this tab waits for.
 type Watched = Rc<RefCell<HashSet<u32>>>;
+
+/// The run this tab trains, and its lock.
+type Lock = Rc<RefCell<Option<(u32, locks::RunLock)>>>;
+
+/// Asks the tab that trains run `id` to let it go (it stops the run, writes its record, then
+/// releases the lock; this tab, watching the lock, then resumes the run from its checkpoint).
+pub fn take_over(id: u32) {
+    database::announce(&format!("takeover:{id}"));
+}
 
 /// Once the other tab that trains run `id` lets it go (stops it, closes, crashes), the run as
 /// it stored it replaces this tab's copy: resumable here if it was cut short.
