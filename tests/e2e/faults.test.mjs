@@ -115,6 +115,7 @@ test('a tab takes over the run another tab trains: that tab stops it and says so
     // Tab A stops the run, says why, and keeps its stop checkpoint and record.
     await waitFor(a, async () => (await runState(a)) === 'done', 30_000, 'run 1 stopped in tab A');
     assert.match(await a.getByTestId('train-notice').textContent(), /Run 1 was taken over by another tab/);
+    await screenshot(a, 'faults-handed-over');
     // Tab B resumes it from there (after tab A's final record: the lock goes only then) and
     // trains it to its end; tab A now lists it as trained elsewhere.
     await waitFor(b, async () => (await runState(b)) === 'running', 30_000, 'run 1 resumed in tab B');
