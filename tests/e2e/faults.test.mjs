@@ -68,13 +68,19 @@ test('two tabs that both train keep distinct runs, each resuming its own checkpo
   }
 });
 
+/** Tab A training run 1 (Dense 128, 20 epochs of 1,000 images) past its first checkpoint. */
+async function trainingInTabA(context) {
+  const a = await openReady(context, server.url, '?backend=cpu');
+  await trainDense(a, 20);
+  const inA = a.locator('[data-testid="run-item"][data-run-id="1"]');
+  await waitFor(a, async () => Number(await inA.getAttribute('data-checkpoint-step')) >= 16, 120_000, 'a checkpoint');
+  return { a, inA };
+}
+
 test('a run another tab still trains is listed as theirs after a reload (Web Locks), and resumable here once that tab closes', async () => {
   const context = await launch();
   try {
-    const a = await openReady(context, server.url, '?backend=cpu');
-    await trainDense(a, 20);
-    const inA = a.locator('[data-testid="run-item"][data-run-id="1"]');
-    await waitFor(a, async () => Number(await inA.getAttribute('data-checkpoint-step')) >= 16, 120_000, 'a checkpoint');
+    const { a, inA } = await trainingInTabA(context);
     // Paused, and its pause checkpoint written: tab A saves nothing more, so only the lock it
     // holds can tell a tab opened now that the run is A's, not one cut short.
     await a.getByTestId('train-pause').click();
@@ -102,10 +108,7 @@ test('a run another tab still trains is listed as theirs after a reload (Web Loc
 test('a tab takes over the run another tab trains: that tab stops it and says so, this one continues it, every step once', async () => {
   const context = await launch();
   try {
-    const a = await openReady(context, server.url, '?backend=cpu');
-    await trainDense(a, 20);
-    const inA = a.locator('[data-testid="run-item"][data-run-id="1"]');
-    await waitFor(a, async () => Number(await inA.getAttribute('data-checkpoint-step')) >= 16, 120_000, 'a checkpoint');
+    const { a, inA } = await trainingInTabA(context);
     const b = await openReady(context, server.url, '?backend=cpu');
     const inB = b.locator('[data-testid="run-item"][data-run-id="1"]');
     await inB.waitFor({ timeout: 30_000 });
