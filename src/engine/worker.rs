@@ -11,7 +11,9 @@ pub const FAULT_PARAM: &str = "fault";
 /// without a panic, so its panic hook never tells the page. Plain JavaScript listeners,
 /// which still run once the wasm instance is dead, post the error on the channel the page
 /// named in the loader's address (`?fault=`). Rejections are told only when wasm trapped:
-/// other ones do not stop the engine.
+/// other ones do not stop the engine. Then the worker closes itself: a trap ends only the
+/// handler it hit, and the instance's other tasks (a training loop) would run on and post to a
+/// page that has cut the run back and restarted the engine.
 #[cfg(feature = "worker")]
 pub fn report_deaths() {
     let location = js_sys::Reflect::get(&js_sys::global(), &"location".into()).unwrap_or_default();
@@ -22,7 +24,10 @@ pub fn report_deaths() {
     let install = js_sys::Function::new_with_args(
         "name",
         "const channel = new BroadcastChannel(name);
-         const tell = (what) => channel.postMessage(String(what && what.message ? `${what.name}: ${what.message}` : what));
+         const tell = (what) => {
+           channel.postMessage(String(what && what.message ? `${what.name}: ${what.message}` : what));
+           self.close();
+         };
          self.addEventListener('error', (e) => tell(e.error || e.message));
          self.addEventListener('unhandledrejection', (e) => {
            if (e.reason instanceof WebAssembly.RuntimeError) tell(e.reason);

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist, launch, screenshot, record, waitFor, openReady, steps } from './harness.mjs';
-import { trainDense, runState, stored, storedRun, firstCheckpointStored } from './runs.mjs';
+import { trainDense, runState, stored, storedRun, firstCheckpointStored, storedFingerprint } from './runs.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -201,6 +201,12 @@ test('an engine that dies without a panic (a trap, a failed allocation) is told,
     await waitFor(page, async () => (await checkpoint()) > before, 120_000, 'a checkpoint of the resumed run');
     await page.evaluate(() => window.atelierDebug.failAllocation());
     await waitFor(page, async () => /engine stopped \(RuntimeError/.test(await notice()), 60_000, 'the second death told');
+    // A trap ends only the handler it hit: a worker left open trained on (and stored its
+    // checkpoints) unseen, and Resume then found the run finished at the step the page cut it
+    // back to. The dead engine stores nothing more (it stored one every ~0.7 s of this run).
+    const left = await storedFingerprint(page, 'checkpoint:1');
+    await page.waitForTimeout(3000);
+    assert.equal(await storedFingerprint(page, 'checkpoint:1'), left, 'the dead engine trains no more');
     await waitFor(page, async () => (await run.getByTestId('run-resume').count()) === 1, 30_000, 'run 1 resumable again');
     await page.getByTestId('backend').and(page.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
     await run.getByTestId('run-resume').click();

@@ -44,3 +44,20 @@ export const storedRun = (page, id = 1) => page.evaluate((key) => new Promise((r
     get.onerror = () => reject(get.error);
   };
 }), String(id));
+
+/** A fingerprint of the stored blob `key` (its length and a sample of its bytes), or null. */
+export const storedFingerprint = (page, key) => page.evaluate((key) => new Promise((resolve, reject) => {
+  const open = indexedDB.open('atelier');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const get = open.result.transaction('blobs').objectStore('blobs').get(key);
+    get.onsuccess = () => {
+      if (!get.result) return resolve(null);
+      const bytes = new Uint8Array(get.result.buffer ?? get.result);
+      let hash = 0;
+      for (let i = 0; i < bytes.length; i += 7) hash = (hash * 31 + bytes[i]) >>> 0;
+      resolve(`${bytes.length}:${hash}`);
+    };
+    get.onerror = () => reject(get.error);
+  };
+}), key);

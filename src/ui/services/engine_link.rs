@@ -13,7 +13,7 @@ use crate::engine::{ENGINE_LOADER, EngineWorker};
 use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine};
 use crate::state::{Action, AppState};
 use crate::ui::services::engine_options::{checkpoint_seconds, forced, readback_every};
-use crate::ui::services::engine_slot::{FaultChannel, Slot};
+use crate::ui::services::engine_slot::{FaultChannel, Heard, Slot};
 use crate::ui::services::input_image::now_ms;
 use crate::ui::services::persistence;
 use crate::web::query_param;
@@ -170,19 +170,32 @@ impl Link {
     fn spawn_trainer(&self, force: Option<BackendKind>) {
         let link = self.clone();
         let (faults, loader) = open_fault_channel(move |reason| link.trainer_died(reason));
-        let link = self.clone();
-        let worker =
-            EngineWorker::spawner().callback(move |event| link.on_trainer_event(event)).spawn_with_loader(&loader);
-        self.trainer.borrow_mut().start(worker, faults, self.init(EngineRole::Trainer, force));
+        let (link, heard) = (self.clone(), Heard::new(Cell::new(true)));
+        let listening = heard.clone();
+        let worker = EngineWorker::spawner()
+            .callback(move |event| {
+                if listening.get() {
+                    link.on_trainer_event(event)
+                }
+            })
+            .spawn_with_loader(&loader);
+        self.trainer.borrow_mut().start(worker, faults, self.init(EngineRole::Trainer, force), heard);
     }
 
     fn spawn_classifier(&self) {
         let link = self.clone();
         let (faults, loader) = open_fault_channel(move |reason| link.classifier_died(reason));
-        let link = self.clone();
-        let worker =
-            EngineWorker::spawner().callback(move |event| link.on_classifier_event(event)).spawn_with_loader(&loader);
-        self.classifier.borrow_mut().start(worker, faults, self.init(EngineRole::Classifier, self.force_classifier));
+        let (link, heard) = (self.clone(), Heard::new(Cell::new(true)));
+        let listening = heard.clone();
+        let worker = EngineWorker::spawner()
+            .callback(move |event| {
+                if listening.get() {
+                    link.on_classifier_event(event)
+                }
+            })
+            .spawn_with_loader(&loader);
+        let init = self.init(EngineRole::Classifier, self.force_classifier);
+        self.classifier.borrow_mut().start(worker, faults, init, heard);
         // A restarted classifier has no weights: the trainer posts its newest again.
         Self::send_to(&self.trainer, ToEngine::Snapshot);
     }

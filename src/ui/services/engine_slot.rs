@@ -4,7 +4,7 @@
 //! [`PROTOCOL_VERSION`]; commands wait in order until then. A worker can also die without a
 //! word (a trap, an allocation that fails): its last words come over a [`FaultChannel`] instead.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_worker::WorkerBridge;
@@ -24,7 +24,15 @@ pub struct EngineSlot {
     faults: Option<FaultChannel>,
     /// Its death was handled: a panic is told twice (its report, then the trap that follows).
     dead: bool,
+    heard: Heard,
 }
+
+/// Whether a worker's messages still reach the page: cleared when it dies. A worker whose wasm
+/// trapped inside a message handler is not gone: its other tasks (a training loop) run on and
+/// post, and gloo's handler state stays borrowed, so it never obeys the bridge's Destroy.
+/// The engine closes itself after an uncaught error (`report_deaths`); this covers the moments
+/// before, and any worker that does not.
+pub type Heard = Rc<Cell<bool>>;
 
 /// Where one worker's uncaught errors arrive (the engine's `report_deaths` posts them): a
 /// channel named for this worker alone, so two tabs or a restarted worker never mix them up.
@@ -68,8 +76,16 @@ pub type Slot = Rc<RefCell<EngineSlot>>;
 
 impl EngineSlot {
     /// A freshly spawned worker: the handshake goes first, `init` right after it is answered.
-    pub fn start(&mut self, bridge: WorkerBridge<EngineWorker>, faults: Option<FaultChannel>, init: ToEngine) {
+    /// `heard`: the flag its bridge's callback reads before it passes a message on.
+    pub fn start(
+        &mut self,
+        bridge: WorkerBridge<EngineWorker>,
+        faults: Option<FaultChannel>,
+        init: ToEngine,
+        heard: Heard,
+    ) {
         bridge.send(ToEngine::Hello(PROTOCOL_VERSION));
+        self.heard = heard;
         self.bridge = Some(bridge);
         self.faults = faults;
         self.ready = false;
@@ -82,6 +98,7 @@ impl EngineSlot {
     pub fn died(&mut self) -> bool {
         let first = !self.dead;
         self.dead = true;
+        self.heard.set(false);
         self.ready = false;
         self.waiting.clear();
         first
