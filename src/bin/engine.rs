@@ -2,7 +2,21 @@
 
 use gloo_worker::Registrable;
 
+// The linker's constructors (Burn's kernel registries use `inventory`). Unless `main` calls them
+// itself, wasm-ld treats the module as a command and runs them again at the entry of every
+// export: each callback, timer and JavaScript value crossing into wasm re-registered them all,
+// more than half of the worker's time while a Dense model trained on the CPU.
+#[cfg(target_family = "wasm")]
+unsafe extern "C" {
+    fn __wasm_call_ctors();
+}
+
 fn main() {
+    // SAFETY: the linker's constructor function, called once, first, before any other code.
+    #[cfg(target_family = "wasm")]
+    unsafe {
+        __wasm_call_ctors()
+    };
     console_error_panic_hook_lite();
     atelier::engine::report_deaths();
     atelier::engine::EngineWorker::registrar().register();

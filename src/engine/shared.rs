@@ -68,18 +68,39 @@ impl Shared {
     }
 }
 
-/// Seconds on the worker's monotonic clock (`Instant` panics in wasm).
-pub(super) fn now() -> f64 {
-    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+thread_local! {
+    static PERFORMANCE: Option<web_sys::Performance> = js_sys::Reflect::get(&js_sys::global(), &"performance".into())
         .ok()
-        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
-        .map(|p| p.now() / 1000.0)
-        .unwrap_or(0.0)
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok());
+    /// `() => Promise` settled by a message to itself (see [`yield_to_events`]).
+    static NEXT_TASK: js_sys::Function = js_sys::Function::new_no_args(
+        "const channel = new MessageChannel();
+         const waiting = [];
+         channel.port1.onmessage = () => waiting.shift()();
+         return () => new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(0); });",
+    )
+    .call0(&wasm_bindgen::JsValue::NULL)
+    .ok()
+    .and_then(|f| f.dyn_into().ok())
+    .unwrap_or_else(|| js_sys::Function::new_no_args("return new Promise((resolve) => setTimeout(resolve, 0))"));
 }
 
-/// Lets queued messages (Pause, Stop) in before the next step.
+/// Seconds on the worker's monotonic clock (`Instant` panics in wasm).
+pub(super) fn now() -> f64 {
+    PERFORMANCE.with(|p| p.as_ref().map_or(0.0, |p| p.now() / 1000.0))
+}
+
+/// Lets queued messages (Pause, Stop) in before the next step. With `ms` = 0 the wait is one
+/// message to itself, not `setTimeout(0)`: timers nested in timers are clamped to 4 ms, which
+/// a loop that yields every few steps paid each time (a Dense step on the CPU takes less).
 pub(super) async fn yield_to_events(ms: u32) {
-    gloo_timers::future::TimeoutFuture::new(ms).await;
+    if ms > 0 {
+        return gloo_timers::future::TimeoutFuture::new(ms).await;
+    }
+    let next = NEXT_TASK.with(|f| f.call0(&wasm_bindgen::JsValue::NULL));
+    if let Ok(promise) = next.and_then(|p| p.dyn_into::<js_sys::Promise>()) {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
 }
 
 /// Lets other tasks of this worker that need no event (a CPU tensor read) run, without the

@@ -22,8 +22,8 @@ use crate::training::{PendingStep, StepReport, Trainer};
 const MAX_READS_IN_FLIGHT: usize = 2;
 
 /// How long the loop steps before it yields to the worker's event loop: messages from the page
-/// (pause, classify) wait at most about a frame, and a fast model does not pay the timer's 4 ms
-/// clamp after every step (the Dense model's step takes less than that on the CPU).
+/// (pause, classify) wait at most about a frame, and a fast model does not pay a task switch
+/// after every step (a Dense step on the CPU takes about 2 ms).
 const YIELD_SECONDS: f64 = 0.015;
 
 /// Why a run ends before its last step, other than the user's Stop.
