@@ -74,7 +74,8 @@ ensure_browser() {
   # The second browser (no WebGPU on Linux: the CPU path), driven over WebDriver BiDi.
   [ -x /usr/bin/firefox-esr ] || apt_install firefox-esr ||
     die "Firefox ESR is needed for the end-to-end tests: install Debian's firefox-esr"
-  [ -d node_modules/playwright-core ] && [ -d node_modules/puppeteer-core ] ||
+  # TensorFlow.js is the benchmark's only (served beside Atelier, never in the app).
+  [ -d node_modules/playwright-core ] && [ -d node_modules/puppeteer-core ] && [ -d node_modules/@tensorflow/tfjs-backend-wasm ] ||
     { say "Installing npm packages"; npm ci --no-audit --no-fund; }
 }
 
@@ -115,7 +116,7 @@ cmd_test() {
   cargo clippy --locked --all-targets -- -D warnings
   cargo clippy --locked --all-targets --features engine -- -D warnings
   cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-ui --features ui -- -D warnings
-  cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-engine-p5 --features worker -- -D warnings
+  cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-engine-p6 --features worker -- -D warnings
   say "Native tests (cargo test)"
   ATELIER_DATA_DIR="$PWD/$DATA_DIR" ATELIER_REQUIRE_DATA=1 ATELIER_PYTHON="$PWD/.venv/bin/python" \
     cargo test --locked --features engine

@@ -178,6 +178,7 @@ fn init_and_backend_reports_survive_the_worker_codec() {
         dense_url: "models/atelier-dense.safetensors".into(),
         weights_channel: "atelier-weights-0.5".into(),
         checkpoint_seconds: 30.0,
+        min_step_seconds: 0.0,
     };
     let back: ToEngine = bincode::deserialize(&bincode::serialize(&init).unwrap()).unwrap();
     assert_eq!(back, init);

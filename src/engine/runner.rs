@@ -50,6 +50,7 @@ impl Engine {
             snapshot_requested: false,
             diverge_requested: false,
             checkpoint_seconds: 30.0,
+            min_step_seconds: 0.0,
             importing: 0,
             data_base: "data/".into(),
             data: None,
@@ -81,9 +82,11 @@ impl Engine {
                 dense_url,
                 weights_channel,
                 checkpoint_seconds,
+                min_step_seconds,
             } => {
                 shared.borrow_mut().data_base = data_base;
                 shared.borrow_mut().checkpoint_seconds = checkpoint_seconds;
+                shared.borrow_mut().min_step_seconds = min_step_seconds;
                 let weights = match role {
                     EngineRole::Trainer => WeightsChannel::for_trainer(&weights_channel),
                     EngineRole::Classifier => {

@@ -34,6 +34,8 @@ pub(super) struct Shared {
     /// Seconds of training between checkpoints within an epoch (besides those at epoch ends,
     /// at Pause and at Stop), so a reload in a long epoch loses at most that.
     pub(super) checkpoint_seconds: f64,
+    /// `ToEngine::Init::min_step_seconds`.
+    pub(super) min_step_seconds: f64,
     /// Set by `TestHook::Diverge`: the run loop ruins its weights before its next step.
     pub(super) diverge_requested: bool,
     /// Model files being imported: a classification with the last run's weights waits for them.

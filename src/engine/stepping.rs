@@ -164,6 +164,7 @@ pub(super) async fn train(
         if std::mem::take(&mut shared.borrow_mut().diverge_requested) {
             trainer.poison_weights();
         }
+        let step_began = now();
         match trainer.step() {
             Some(pending) => {
                 let last_of_epoch = pending.info.step == pending.info.steps_per_epoch;
@@ -171,6 +172,11 @@ pub(super) async fn train(
                     reads.start(pending);
                 }
                 reads.settle(MAX_READS_IN_FLIGHT - 1).await;
+                let short = shared.borrow().min_step_seconds - (now() - step_began);
+                if short > 0.0 {
+                    yield_to_events((short * 1000.0).ceil() as u32).await;
+                    last_yield = now();
+                }
             }
             None => {
                 reads.settle(0).await;

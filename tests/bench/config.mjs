@@ -9,7 +9,7 @@ export const FULL_EPOCH = flag('--full-epoch');
 export const GAP_MONITOR = !flag('--no-gap-monitor'); // the page's rAF / ping loops (browser.mjs)
 export const ONLY = option('--only');
 if (ONLY && !['cpu', 'webgpu'].includes(ONLY)) throw new Error('--only takes cpu or webgpu');
-export const ALL_SECTIONS = ['bundle', 'load', 'race', 'latency', 'pause', 'inference', 'training', 'memory', 'epoch', 'native'];
+export const ALL_SECTIONS = ['bundle', 'load', 'race', 'latency', 'pause', 'inference', 'training', 'tfjs', 'memory', 'epoch', 'native'];
 export const SECTIONS = new Set(option('--sections')?.split(',') ?? ALL_SECTIONS.filter((s) => s !== 'native'));
 if (flag('--native')) SECTIONS.add('native');
 for (const s of SECTIONS) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s}`);
@@ -54,6 +54,9 @@ export const TARGETS = {
   galleryCachedMs: 1000, // navigation → first gallery image, data cached
   memoryGrowth: 5, // % from epoch 1 to epoch 3
   uiWasmGzipBytes: 1_000_000,
+  tfjsDenseRatio: 2, // Atelier's Dense 128 ÷ TF.js's best backend, same run (issue #13)
+  tfjsCnnRatio: 15, // Baseline CNN on Atelier's CPU path ÷ TF.js's best backend
+  tfjsWebgpuRatio: 3, // Baseline CNN, Atelier WebGPU ÷ TF.js WebGPU, same adapter
 };
 
 // ---------------------------------------------------------------------------------------------

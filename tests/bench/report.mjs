@@ -1,6 +1,7 @@
 // Markdown tables and the verdict on each target, from a run's figures (live or saved).
 import { MODEL_NAMES, BATCH, WARM_STEP, END_STEP, MIN_WINDOW_MS, EVAL_IMAGES, TARGETS, round, median } from './config.mjs';
 import { mainThreadVerdict, raceVerdicts, latencyVerdict, pauseVerdict, raceTable, latencyTables, mainThreadTable } from './report-responsiveness.mjs';
+import { tfjsVerdicts, tfjsTable } from './tfjs.mjs';
 
 export const NA = 'not available';
 export const kb = (bytes) => (bytes == null ? '–' : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(0)} kB`);
@@ -32,6 +33,7 @@ export function verdicts(r) {
     check(`WebGPU readback cost < ${TARGETS.readbackCost} % of throughput`, gpu(10) ? 'page ignores ?readback' : 'not measured', null);
   }
 
+  tfjsVerdicts(r, check);
   mainThreadVerdict(r, check);
 
   raceVerdicts(r, check);
@@ -82,6 +84,9 @@ export function report(r) {
       modelsOf(r).map((m) => [MODEL_NAMES[m], cell('webgpu', 1, m, 'imagesPerSecond'), cell('webgpu', 10, m, 'imagesPerSecond'), cost(m),
         cell('webgpu', 1, m, 'firstStepSeconds'), cell('cpu', 1, m, 'imagesPerSecond'), cell('cpu', 10, m, 'imagesPerSecond'), cell('cpu', 1, m, 'firstStepSeconds')])));
   }
+
+  const beside = tfjsTable(r, table, num);
+  if (beside) parts.push(beside);
 
   if (r.load.length) {
     const rows = [];

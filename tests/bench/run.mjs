@@ -9,8 +9,10 @@
 //                   (about an hour on SwiftShader); by default a 1,000-image slice is measured
 //                   and the epoch extrapolated, labelled as such
 //   --only cpu|webgpu           one backend (the race still runs; load skips the default page)
-//   --sections a,b,...          any of bundle,load,race,latency,pause,inference,training,memory,
-//                               epoch,native (default: all but native)
+//   --sections a,b,...          any of bundle,load,race,latency,pause,inference,training,tfjs,
+//                               memory,epoch,native (default: all but native)
+//                   tfjs: TensorFlow.js (the pinned npm packages) training the same models on
+//                   its webgpu, webgl, wasm and cpu backends, beside Atelier's training figures
 //                   race: the default page (no ?backend=) racing the backends for each model;
 //                   latency: classification idle and while the Atelier CNN trains, each backend;
 //                   pause: Pause click → the page showing it, and → paused (same session as
@@ -26,7 +28,7 @@
 // The app is copied out of dist/ first, so a rebuild during the run cannot mix two versions.
 //
 // Modules: config.mjs (options, targets), browser.mjs (server, Chromium, page instrumentation),
-// sections.mjs (the measurements), race.mjs (the backend race), responsiveness.mjs (latency
+// sections.mjs (the measurements), tfjs.mjs (TensorFlow.js beside Atelier), race.mjs (the backend race), responsiveness.mjs (latency
 // while training, Pause, the main thread), report.mjs (tables and verdicts).
 import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,6 +37,7 @@ import { ARTIFACTS } from '../e2e/harness.mjs';
 import { option, QUICK, FULL_EPOCH, GAP_MONITOR, ONLY, SECTIONS, BACKENDS, READBACKS, WARM_STEP, END_STEP, MIN_WINDOW_MS, LOAD_SAMPLES, load, round, log } from './config.mjs';
 import { snapshotDist, serve, machine } from './browser.mjs';
 import { bundle, loadAndLatency, training, inference, memory, epoch, native } from './sections.mjs';
+import { tfjs } from './tfjs.mjs';
 import { race } from './race.mjs';
 import { responsiveness } from './responsiveness.mjs';
 import { verdicts, report } from './report.mjs';
@@ -70,7 +73,7 @@ const results = {
   date: startedAt.toISOString(), quick: QUICK, fullEpoch: FULL_EPOCH, gapMonitor: GAP_MONITOR, sections: [...SECTIONS], loadStart: load(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memoryGiB: totalmem() / 2 ** 30, kernel: release(), browser: null, adapter: null },
   window: { warmStep: WARM_STEP, endStep: END_STEP, minWindowMs: MIN_WINDOW_MS },
-  bundle: null, load: [], race: null, responsiveness: [], inference: [], training: [], memory: [], epoch: [], native: null,
+  bundle: null, load: [], race: null, responsiveness: [], inference: [], training: [], tfjs: null, memory: [], epoch: [], native: null,
 };
 // bench.json for a complete run; a partial one (--only, --quick, --sections) gets its own name.
 const partial = option('--sections') ? `-${[...SECTIONS].join('-')}` : '';
@@ -135,6 +138,8 @@ try {
       }
     }
   }
+  // TensorFlow.js right after Atelier's training figures, on the same machine state.
+  if (SECTIONS.has('tfjs')) await measure('tfjs', async () => { results.tfjs = await tfjs(QUICK ? ['dense'] : undefined); });
   if (SECTIONS.has('memory')) {
     for (const backend of BACKENDS) await measure(`memory ${backend}`, async () => { results.memory.push(await memory(server, backend)); });
   }

@@ -14,13 +14,13 @@ after(async () => { await server?.close(); });
 test('two tabs that both train keep distinct runs, each resuming its own checkpoint', async () => {
   const context = await launch();
   try {
-    const a = await openReady(context, server.url, '?backend=cpu');
+    const a = await openReady(context, server.url, '?backend=cpu&step_ms=10');
     await trainDense(a, 1);
     await waitFor(a, async () => (await runState(a)) === 'done', 300_000, "tab A's run 1");
     await waitFor(a, async () => (await stored(a)).runs.includes('1'), 30_000, 'run 1 stored');
     // Tab B opens (it lists run 1), then tab A starts run 2 (3 epochs of all 55,000 images) and
     // B a run of its own (2 epochs) without reloading: B must not take id 2.
-    const b = await openReady(context, server.url, '?backend=cpu');
+    const b = await openReady(context, server.url, '?backend=cpu&step_ms=10');
     await b.locator('[data-testid="run-item"][data-run-id="1"]').waitFor({ timeout: 30_000 });
     await b.getByTestId('backend').and(b.locator('[data-value="cpu"]')).waitFor({ timeout: 60_000 });
     const trainAll = async (page, epochs) => {
@@ -70,7 +70,7 @@ test('two tabs that both train keep distinct runs, each resuming its own checkpo
 
 /** Tab A training run 1 (Dense 128, 20 epochs of 1,000 images) past its first checkpoint. */
 async function trainingInTabA(context) {
-  const a = await openReady(context, server.url, '?backend=cpu');
+  const a = await openReady(context, server.url, '?backend=cpu&step_ms=40');
   await trainDense(a, 20);
   const inA = a.locator('[data-testid="run-item"][data-run-id="1"]');
   await waitFor(a, async () => Number(await inA.getAttribute('data-checkpoint-step')) >= 16, 120_000, 'a checkpoint');
@@ -88,7 +88,7 @@ test('a run another tab still trains is listed as theirs after a reload (Web Loc
     const paused = await steps(a);
     await waitFor(a, async () => Number(await inA.getAttribute('data-checkpoint-step')) === paused, 30_000, 'the pause checkpoint');
     await a.waitForTimeout(2_000);
-    const b = await openReady(context, server.url, '?backend=cpu');
+    const b = await openReady(context, server.url, '?backend=cpu&step_ms=40');
     const inB = b.locator('[data-testid="run-item"][data-run-id="1"]');
     await inB.waitFor({ timeout: 30_000 });
     assert.equal(await inB.getAttribute('data-state'), 'elsewhere', "run 1 is tab A's from the moment it is listed");
@@ -109,7 +109,7 @@ test('a tab takes over the run another tab trains: that tab stops it and says so
   const context = await launch();
   try {
     const { a, inA } = await trainingInTabA(context);
-    const b = await openReady(context, server.url, '?backend=cpu');
+    const b = await openReady(context, server.url, '?backend=cpu&step_ms=40');
     const inB = b.locator('[data-testid="run-item"][data-run-id="1"]');
     await inB.waitFor({ timeout: 30_000 });
     assert.equal(await inB.getAttribute('data-state'), 'elsewhere');
@@ -138,7 +138,7 @@ test('a tab takes over the run another tab trains: that tab stops it and says so
 test('a run that diverges stops with a message naming the step, and keeps its record and last finite checkpoint', async () => {
   const context = await launch();
   try {
-    const page = await openReady(context, server.url, '?debug=1&backend=cpu');
+    const page = await openReady(context, server.url, '?debug=1&backend=cpu&step_ms=40');
     await trainDense(page, 3);
     await firstCheckpointStored(page);
     // Paused, so the fault lands on a known step: the pause's checkpoint is the last finite one.
@@ -180,7 +180,7 @@ test('a run that diverges stops with a message naming the step, and keeps its re
 test('an engine that dies without a panic (a trap, a failed allocation) is told, restarted, and its run resumes from its checkpoint', async () => {
   const context = await launch();
   try {
-    const page = await openReady(context, server.url, '?debug=1&backend=cpu');
+    const page = await openReady(context, server.url, '?debug=1&backend=cpu&step_ms=40');
     await trainDense(page, 20);
     const run = page.locator('[data-testid="run-item"][data-run-id="1"]');
     const checkpoint = async () => Number(await run.getAttribute('data-checkpoint-step'));

@@ -123,7 +123,7 @@ test('a run and its model survive a reload, export and import, and a corrupt fil
 test('a run interrupted by a reload resumes from its checkpoint: steps and curve continue', async () => {
   const context = await launch();
   try {
-    let page = await openReady(context, server.url, '?backend=cpu');
+    let page = await openReady(context, server.url, '?backend=cpu&step_ms=40');
     await trainDense(page, 3);
     const run = () => page.locator('[data-testid="run-item"][data-run-id="1"]');
     // After the first epoch (16 steps of 64) the checkpoint is stored; interrupt during the second.
@@ -155,8 +155,9 @@ test('a run interrupted by a reload resumes from its checkpoint: steps and curve
 test('a reload in the middle of a long epoch resumes from the checkpoint taken within it', async () => {
   const context = await launch();
   try {
-    // A checkpoint every 2 s of training (30 s by default) inside a 860-step epoch.
-    const page = await openReady(context, server.url, '?backend=cpu&checkpoint_every=2');
+    // A checkpoint every 2 s of training (30 s by default) inside a 860-step epoch (8.6 s at
+    // step_ms=10).
+    const page = await openReady(context, server.url, '?backend=cpu&checkpoint_every=2&step_ms=10');
     await page.getByTestId('model-select').selectOption('dense');
     await page.getByTestId('hidden-select').selectOption('128');
     await page.getByTestId('subset-select').selectOption('all');
@@ -192,7 +193,7 @@ test('a reload in the middle of a long epoch resumes from the checkpoint taken w
 test('Resume clicked before the engine is ready waits, keeps every step, and resumes once it is', async () => {
   const context = await launch();
   try {
-    let page = await openReady(context, server.url, '?backend=cpu');
+    let page = await openReady(context, server.url, '?backend=cpu&step_ms=40');
     await trainDense(page, 3);
     const run = () => page.locator('[data-testid="run-item"][data-run-id="1"]');
     await firstCheckpointStored(page);

@@ -2,7 +2,10 @@
 // state and what IndexedDB holds.
 import { waitFor } from './harness.mjs';
 
-/** Dense 128 on 1,000 images (16 steps an epoch), started. */
+/** Dense 128 on 1,000 images (16 steps an epoch), started. Tests that act within the run
+ * (reload it, pause it, kill its engine) open the page with `?step_ms=N`: each step then takes
+ * at least N ms, so the run is still going when they act, however fast the engine (a whole
+ * Dense run of 20 epochs takes ~5 s since the engine's per-call overhead went). */
 export async function trainDense(page, epochs) {
   await page.getByTestId('model-select').selectOption('dense');
   await page.getByTestId('hidden-select').selectOption('128');

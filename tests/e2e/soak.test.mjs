@@ -28,7 +28,7 @@ async function memory(page, cdp) {
 test(`soak: ${EPOCHS} epochs with a reload every ${RELOAD_EVERY}, nothing lost and memory flat`, async () => {
   const context = await launch();
   try {
-    const page = await openReady(context, server.url, '?debug=1&backend=cpu');
+    const page = await openReady(context, server.url, '?debug=1&backend=cpu&step_ms=40');
     const run = page.locator('[data-testid="run-item"][data-run-id="1"]');
     const checkpoint = async () => Number(await run.getAttribute('data-checkpoint-step'));
     await trainDense(page, EPOCHS);

@@ -12,7 +12,7 @@ use yew::prelude::*;
 use crate::engine::{ENGINE_LOADER, EngineWorker};
 use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine};
 use crate::state::{Action, AppState};
-use crate::ui::services::engine_options::{checkpoint_seconds, forced, readback_every};
+use crate::ui::services::engine_options::{checkpoint_seconds, forced, min_step_seconds, readback_every};
 use crate::ui::services::engine_slot::{FaultChannel, Heard, Slot};
 use crate::ui::services::input_image::now_ms;
 use crate::ui::services::persistence;
@@ -162,6 +162,7 @@ impl Link {
             dense_url: absolute(SHIPPED_DENSE),
             weights_channel: self.weights_channel.clone(),
             checkpoint_seconds: checkpoint_seconds(),
+            min_step_seconds: min_step_seconds(),
         }
     }
 

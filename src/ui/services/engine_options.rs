@@ -10,6 +10,12 @@ pub fn checkpoint_seconds() -> f64 {
     query_param("checkpoint_every").and_then(|v| v.parse().ok()).filter(|&s: &f64| s >= 1.0).unwrap_or(30.0)
 }
 
+/// `?step_ms=N`: each training step takes at least N ms (tests that act within a run; 0 by
+/// default).
+pub fn min_step_seconds() -> f64 {
+    query_param("step_ms").and_then(|v| v.parse().ok()).filter(|&ms: &f64| ms > 0.0).map_or(0.0, |ms| ms / 1000.0)
+}
+
 /// `?readback=N`: the worker reads the loss back only every N steps (benchmarks; 1 by default).
 pub fn readback_every() -> usize {
     query_param("readback").and_then(|v| v.parse().ok()).filter(|&n| n >= 1).unwrap_or(1)
