@@ -103,6 +103,8 @@ export function tfjsTable(r, table, num) {
   const cell = (b, m) => {
     const f = r.tfjs.cases.find((c) => c.requested === b && c.model === m);
     if (!f) return '–';
+    const missing = f.error?.match(/Kernel '(\w+)' not registered/);
+    if (missing) return `cannot train it (no ${missing[1]} kernel)`;
     return f.error ? `fails (${f.error.slice(0, 60)})` : `${num(f.imagesPerSecond)}${f.steps < 10 ? ` (${f.steps} steps)` : ''}`;
   };
   const rows = TFJS_MODELS.filter((m) => r.tfjs.cases.some((c) => c.model === m)).map((m) => {
