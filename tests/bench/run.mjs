@@ -49,7 +49,7 @@ if (option('--report')) {
   const runs = await Promise.all(option('--report').split(',').map(async (f) => JSON.parse(await readFile(f, 'utf8'))));
   const merged = { ...runs[0], runs: runs.map((r) => ({ date: r.date, sections: r.sections, loadStart: r.loadStart, loadEnd: r.loadEnd })) };
   for (const r of runs.slice(1)) {
-    for (const key of ['bundle', 'native', 'race']) if (r[key]) merged[key] = r[key];
+    for (const key of ['bundle', 'native', 'race', 'tfjs']) if (r[key]) merged[key] = r[key];
     // Per backend (and readback): a rerun of one backend keeps the other's figures.
     const same = (a, b) => a.backend === b.backend && a.readback === b.readback;
     for (const key of ['load', 'inference', 'training', 'memory', 'epoch', 'responsiveness']) {
