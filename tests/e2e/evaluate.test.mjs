@@ -197,7 +197,8 @@ test('the activation preset runs its three runs one after another, overlaid, in 
 test('Stop cancels the rest of a preset', async () => {
   const context = await launch();
   try {
-    const page = await openReady(context, server.url, '?backend=cpu');
+    // Paced (`step_ms`), so that Stop comes while the preset's first run still trains.
+    const page = await openReady(context, server.url, '?backend=cpu&step_ms=40');
     await page.getByTestId('preset-cnn').click();
     const first = page.locator('[data-testid="run-item"][data-run-id="1"]');
     await first.waitFor();

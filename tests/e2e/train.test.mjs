@@ -89,7 +89,8 @@ async function trainAndWatch(query, backend, name) {
 }
 
 test('training on the CPU fallback (?backend=cpu): loss falls, Pause and Resume work', async () => {
-  await trainAndWatch('?backend=cpu', 'cpu', 'cpu');
+  // Paced (`step_ms`): the 48-step run would otherwise end before Pause and Resume are tried.
+  await trainAndWatch('?backend=cpu&step_ms=40', 'cpu', 'cpu');
 });
 
 test('training on WebGPU when asked for (?backend=webgpu): loss falls, Pause and Resume work', async () => {
