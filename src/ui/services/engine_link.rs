@@ -166,37 +166,33 @@ impl Link {
         }
     }
 
+    /// A worker in `slot`: its messages go to `on_event` while it is heard, its death (told on
+    /// its own fault channel) to `on_death`.
+    fn spawn(&self, slot: &Slot, init: ToEngine, on_event: fn(&Self, FromEngine), on_death: fn(&Self, String)) {
+        let link = self.clone();
+        let (faults, loader) = open_fault_channel(move |reason| on_death(&link, reason));
+        let (link, heard) = (self.clone(), Heard::new(Cell::new(true)));
+        let listening = heard.clone();
+        let worker = EngineWorker::spawner()
+            .callback(move |event| {
+                if listening.get() {
+                    on_event(&link, event)
+                }
+            })
+            .spawn_with_loader(&loader);
+        slot.borrow_mut().start(worker, faults, init, heard);
+    }
+
     /// Starts the trainer. A dead one (a panic, a trap, a failed allocation) is replaced by one
     /// on the CPU, so the page never waits on an engine that cannot answer.
     fn spawn_trainer(&self, force: Option<BackendKind>) {
-        let link = self.clone();
-        let (faults, loader) = open_fault_channel(move |reason| link.trainer_died(reason));
-        let (link, heard) = (self.clone(), Heard::new(Cell::new(true)));
-        let listening = heard.clone();
-        let worker = EngineWorker::spawner()
-            .callback(move |event| {
-                if listening.get() {
-                    link.on_trainer_event(event)
-                }
-            })
-            .spawn_with_loader(&loader);
-        self.trainer.borrow_mut().start(worker, faults, self.init(EngineRole::Trainer, force), heard);
+        let init = self.init(EngineRole::Trainer, force);
+        self.spawn(&self.trainer, init, Self::on_trainer_event, Self::trainer_died);
     }
 
     fn spawn_classifier(&self) {
-        let link = self.clone();
-        let (faults, loader) = open_fault_channel(move |reason| link.classifier_died(reason));
-        let (link, heard) = (self.clone(), Heard::new(Cell::new(true)));
-        let listening = heard.clone();
-        let worker = EngineWorker::spawner()
-            .callback(move |event| {
-                if listening.get() {
-                    link.on_classifier_event(event)
-                }
-            })
-            .spawn_with_loader(&loader);
         let init = self.init(EngineRole::Classifier, self.force_classifier);
-        self.classifier.borrow_mut().start(worker, faults, init, heard);
+        self.spawn(&self.classifier, init, Self::on_classifier_event, Self::classifier_died);
         // A restarted classifier has no weights: the trainer posts its newest again.
         Self::send_to(&self.trainer, ToEngine::Snapshot);
     }
