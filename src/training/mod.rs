@@ -11,6 +11,7 @@ mod config;
 mod crosscheck;
 mod eval;
 mod optimizer;
+mod parallel;
 mod record;
 mod reports;
 mod rng;
@@ -23,6 +24,7 @@ pub use checkpoint::{
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{compare, cross_check, probe_model};
 pub use eval::Evaluation;
+pub use parallel::{ShardGradients, shard_rows};
 pub use record::record_run;
 pub use reports::{
     EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities, PendingStep,

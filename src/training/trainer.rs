@@ -113,6 +113,10 @@ pub struct Trainer {
     /// Wall time of the run and of this epoch before a resume, turned into `run_started` and
     /// `epoch_started` on the next clock reading (the clock may still be replaced until then).
     pub(super) resumed_wall: Option<(f64, f64)>,
+    /// Data parallel (`super::parallel`): when the pending batch's shard began, and the
+    /// augmentation stream past that batch, both taken up when its summed gradient is applied.
+    pub(super) shard_started: Option<f64>,
+    pub(super) shard_augment: Option<SplitMix64>,
 }
 
 impl std::fmt::Debug for Trainer {
@@ -168,6 +172,8 @@ impl Trainer {
             run_started: None,
             epoch_started: None,
             resumed_wall: None,
+            shard_started: None,
+            shard_augment: None,
             config,
             device,
             model,
@@ -228,16 +234,8 @@ impl Trainer {
     /// Trains one batch. `None` when the epoch is complete (call [`Trainer::end_epoch`]) or the
     /// run is finished.
     pub fn step(&mut self) -> Option<PendingStep> {
-        if self.is_finished() || self.epoch_complete() {
-            return None;
-        }
-        let start = (self.clock)();
-        self.restore_wall_clock(start);
-        if self.order.is_empty() {
-            self.begin_epoch(start);
-        }
+        let (start, end) = self.next_batch()?;
         self.device.seed(dropout_seed(self.config.seed, self.global_step));
-        let end = (self.cursor + self.config.batch_size).min(self.order.len());
         let indices = &self.order[self.cursor..end];
         let augment = self.config.augment.then_some(&mut self.augment_rng);
         let batch = self.batcher.batch(&self.data.train, indices, augment, &self.device);
@@ -250,8 +248,32 @@ impl Trainer {
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let learning_rate = self.learning_rate();
         self.model = self.optimizer.step(learning_rate, self.model.clone(), grads);
+        Some(self.finish_step(start, images, learning_rate, loss.inner(), correct))
+    }
 
-        let loss = loss.inner();
+    /// The start time and the end (in `order`) of the next batch, beginning an epoch if needed;
+    /// `None` when the epoch is complete or the run finished. Moves no cursor.
+    pub(super) fn next_batch(&mut self) -> Option<(f64, usize)> {
+        if self.is_finished() || self.epoch_complete() {
+            return None;
+        }
+        let start = (self.clock)();
+        self.restore_wall_clock(start);
+        if self.order.is_empty() {
+            self.begin_epoch(start);
+        }
+        Some((start, (self.cursor + self.config.batch_size).min(self.order.len())))
+    }
+
+    /// Counts a trained batch of `images` (its mean `loss` and `correct` predictions) and times it.
+    pub(super) fn finish_step(
+        &mut self,
+        start: f64,
+        images: usize,
+        learning_rate: f64,
+        loss: Tensor<1>,
+        correct: Tensor<1, Int>,
+    ) -> PendingStep {
         self.sums.add(loss.clone() * images as f32, correct.clone(), images);
         self.global_step += 1;
 
@@ -273,7 +295,7 @@ impl Trainer {
             elapsed_seconds: self.train_seconds,
             eta_seconds: mean_step * total_steps.saturating_sub(self.global_step) as f64,
         };
-        Some(PendingStep { info, loss, correct })
+        PendingStep { info, loss, correct }
     }
 
     /// The scheduled rate for the next step.
@@ -384,7 +406,7 @@ impl Trainer {
 /// The device RNG's seed for a step. Burn can neither read nor restore that RNG's state, so the
 /// trainer reseeds it before every step from the run's seed and the step number: dropout then
 /// draws the same masks whether or not the run was interrupted and resumed in between.
-fn dropout_seed(seed: u64, global_step: usize) -> u64 {
+pub(super) fn dropout_seed(seed: u64, global_step: usize) -> u64 {
     const DROPOUT_STREAM: u64 = 0xD809_0A57_2A3E_1F6B;
     SplitMix64::new(seed ^ DROPOUT_STREAM ^ (global_step as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).next_u64()
 }
