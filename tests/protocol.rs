@@ -69,15 +69,16 @@ fn step_reports_cross_as_plain_floats_non_finite_ones_included() {
         images_per_second: f64::INFINITY,
         elapsed_seconds: 0.5,
         eta_seconds: 7.0,
+        workers: 2,
     };
     let message = FromEngine::Steps { run: 1, steps: vec![StepReport { info, loss: f32::NAN, accuracy: 0.25 }] };
     let (back, encoded) = round_trip(&message);
     let FromEngine::Steps { steps, .. } = back else { panic!("{back:?}") };
     assert!(steps[0].loss.is_nan() && steps[0].info.images_per_second == f64::INFINITY);
     assert_eq!((steps[0].accuracy, steps[0].info.total_steps), (0.25, 32));
-    // The variant, the run id, the length, six integers, four f64 and two f32: no text for
+    // The variant, the run id, the length, seven integers, four f64 and two f32: no text for
     // the non-finite ones.
-    assert_eq!(encoded, 4 + 4 + 8 + 6 * 8 + 4 * 8 + 2 * 4);
+    assert_eq!(encoded, 4 + 4 + 8 + 7 * 8 + 4 * 8 + 2 * 4);
 }
 
 #[test]

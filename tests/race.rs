@@ -179,6 +179,7 @@ fn init_and_backend_reports_survive_the_worker_codec() {
         weights_channel: "atelier-weights-0.5".into(),
         checkpoint_seconds: 30.0,
         min_step_seconds: 0.0,
+        cpu_workers: 2,
     };
     let back: ToEngine = bincode::deserialize(&bincode::serialize(&init).unwrap()).unwrap();
     assert_eq!(back, init);

@@ -24,6 +24,7 @@ fn step(global: usize) -> StepReport {
             images_per_second: 100.0,
             elapsed_seconds: global as f64,
             eta_seconds: 0.0,
+            workers: 1,
         },
         loss: 1.0 / global as f32,
         accuracy: 0.5,

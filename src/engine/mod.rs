@@ -15,6 +15,8 @@ mod inspect;
 #[cfg(feature = "worker")]
 mod measure;
 #[cfg(feature = "worker")]
+mod replicas;
+#[cfg(feature = "worker")]
 mod runner;
 #[cfg(feature = "worker")]
 mod saving;
@@ -26,6 +28,8 @@ mod stepping;
 mod weights;
 mod worker;
 
+#[cfg(feature = "worker")]
+pub use replicas::{HELPER_PARAM, helper};
 #[cfg(feature = "worker")]
 pub use runner::report_crash;
 #[cfg(feature = "worker")]

@@ -12,6 +12,7 @@ use super::backend::lose_gpu_device;
 use super::chooser::{self, Chooser};
 use super::classify::{Pretrained, Shipped, classify, fetch_shipped, measure_inference};
 use super::inspect::inspect;
+use super::replicas::Replicas;
 use super::saving::{export_model, import_model, resume_trainer, send_checkpoint};
 use super::shared::{Shared, ensure_data, now};
 use super::stepping::{Halt, train};
@@ -20,7 +21,8 @@ use super::worker::EngineWorker;
 use crate::protocol::{
     BackendKind, EngineRole, FromEngine, PROTOCOL_VERSION, RunEvent, RunSettings, RunState, TestHook, ToEngine,
 };
-use crate::training::{Trainer, TrainingConfig};
+use crate::training::{Trainer, TrainingConfig, cpu_workers};
+use wasm_bindgen::JsCast;
 
 pub struct Engine {
     shared: Rc<RefCell<Shared>>,
@@ -51,6 +53,7 @@ impl Engine {
             diverge_requested: false,
             checkpoint_seconds: 30.0,
             min_step_seconds: 0.0,
+            cpu_workers: 0,
             importing: 0,
             data_base: "data/".into(),
             data: None,
@@ -83,10 +86,12 @@ impl Engine {
                 weights_channel,
                 checkpoint_seconds,
                 min_step_seconds,
+                cpu_workers,
             } => {
                 shared.borrow_mut().data_base = data_base;
                 shared.borrow_mut().checkpoint_seconds = checkpoint_seconds;
                 shared.borrow_mut().min_step_seconds = min_step_seconds;
+                shared.borrow_mut().cpu_workers = cpu_workers;
                 let weights = match role {
                     EngineRole::Trainer => WeightsChannel::for_trainer(&weights_channel),
                     EngineRole::Classifier => {
@@ -135,6 +140,11 @@ impl Engine {
             ToEngine::Test(TestHook::Diverge) => self.shared.borrow_mut().diverge_requested = true,
             ToEngine::Test(TestHook::Trap) => trap(),
             ToEngine::Test(TestHook::FailAllocation) => fail_allocation(),
+            ToEngine::Test(TestHook::TrapHelper) => {
+                if !super::replicas::trap_helper() {
+                    shared.borrow().send(FromEngine::Refused("No helper is training.".into()));
+                }
+            }
             ToEngine::Test(TestHook::LoseGpu) => {
                 if !lose_gpu_device() {
                     shared.borrow().send(FromEngine::Refused("There is no WebGPU device to lose.".into()));
@@ -193,6 +203,24 @@ fn engine_protocol() -> u32 {
         .unwrap_or(PROTOCOL_VERSION)
 }
 
+/// Helpers that train on the machine's other cores, when the run trains on the CPU and gains
+/// from them (`training::cpu_workers`); `None` to train alone, also when they cannot start.
+async fn start_replicas(shared: &Rc<RefCell<Shared>>, trainer: &Trainer) -> Option<Replicas> {
+    let on_cpu = shared.borrow().backend.as_ref().is_some_and(|b| b.kind == BackendKind::Cpu);
+    let cores = js_sys::global()
+        .dyn_into::<web_sys::WorkerGlobalScope>()
+        .map_or(1, |scope| scope.navigator().hardware_concurrency() as usize);
+    let count = cpu_workers(trainer.config().model.kind(), cores, shared.borrow().cpu_workers);
+    if !on_cpu || count < 2 {
+        return None;
+    }
+    shared.borrow().send(FromEngine::Preparing(format!("Starting {count} workers, one per core…")));
+    let checkpoint = trainer.checkpoint().read_async().await.ok()?.to_bytes();
+    Replicas::start(count, &checkpoint, trainer)
+        .inspect_err(|e| web_sys::console::warn_1(&format!("Training in one worker: {e}").into()))
+        .ok()
+}
+
 /// A new run, or one continuing from a checkpoint the page kept.
 enum RunStart {
     Fresh(RunSettings),
@@ -244,9 +272,11 @@ async fn run(shared: Rc<RefCell<Shared>>, start: RunStart, run_id: u64, page_run
         Ok(trainer) => trainer.with_clock(now),
         Err(message) => return fail(&shared, message),
     };
+    let mut replicas = start_replicas(&shared, &trainer).await;
     shared.borrow().send(FromEngine::Preparing("Preparing the first step…".into()));
 
-    let outcome = train(&shared, &mut trainer, &device, (run_id, page_run), readback_every).await;
+    let outcome = train(&shared, &mut trainer, &mut replicas, &device, (run_id, page_run), readback_every).await;
+    drop(replicas);
     let superseded = shared.borrow().run_id != run_id;
     let diverged = matches!(outcome, Err(Halt::Diverged(_)));
     // Stopped or failed mid-way: the state at this step is the one to resume from (a dead GPU

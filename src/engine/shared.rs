@@ -36,6 +36,8 @@ pub(super) struct Shared {
     pub(super) checkpoint_seconds: f64,
     /// `ToEngine::Init::min_step_seconds`.
     pub(super) min_step_seconds: f64,
+    /// `ToEngine::Init::cpu_workers`.
+    pub(super) cpu_workers: usize,
     /// Set by `TestHook::Diverge`: the run loop ruins its weights before its next step.
     pub(super) diverge_requested: bool,
     /// Model files being imported: a classification with the last run's weights waits for them.

@@ -12,6 +12,7 @@ use burn::prelude::Device;
 use wasm_bindgen_futures::spawn_local;
 
 use super::convert::engine_memory;
+use super::replicas::{Replicas, step};
 use super::shared::{FLUSH_SECONDS, Shared, now, yield_to_events, yield_to_tasks};
 use crate::metrics::Pace;
 use crate::protocol::{FromEngine, TestPredictions};
@@ -83,6 +84,7 @@ impl Reads {
 pub(super) async fn train(
     shared: &Rc<RefCell<Shared>>,
     trainer: &mut Trainer,
+    replicas: &mut Option<Replicas>,
     device: &Device,
     ids: (u64, u32),
     readback_every: usize,
@@ -165,7 +167,7 @@ pub(super) async fn train(
             trainer.poison_weights();
         }
         let step_began = now();
-        match trainer.step() {
+        match step(trainer, replicas).await {
             Some(pending) => {
                 let last_of_epoch = pending.info.step == pending.info.steps_per_epoch;
                 if pending.info.global_step % every == 0 || last_of_epoch || pending.info.global_step == 1 {

@@ -30,13 +30,13 @@ pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettin
 /// Bumped whenever a message changes shape. The page's first message and the engine's first
 /// answer carry it ([`ToEngine::Hello`], [`FromEngine::Hello`]): builds that differ refuse each
 /// other instead of misreading bytes.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// The engine worker's script (Trunk's loader for the engine binary). Trunk does not hash
 /// worker file names, so the binary is named after [`PROTOCOL_VERSION`] (`Cargo.toml`,
 /// `index.html`, `static/sw.js`, `atelier.sh`; `tests/protocol.rs` checks they agree): a page
 /// never loads, from a cache, an engine that speaks another protocol under the same name.
-pub const ENGINE_LOADER: &str = "./atelier-engine-p6_loader.js";
+pub const ENGINE_LOADER: &str = "./atelier-engine-p7_loader.js";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
@@ -63,6 +63,9 @@ pub enum ToEngine {
         /// set it (`?step_ms=`), to act within a run (reload it, pause it, stop its engine)
         /// before a fast engine has finished it.
         min_step_seconds: f64,
+        /// Workers that train a CNN on the CPU together, the trainer included (`?workers=N`);
+        /// 0: the engine decides (one per core, up to four; a dense network trains alone).
+        cpu_workers: usize,
     },
     /// The settings changed (model, layers, batch size): measure again if that is a new workload
     /// (the classifier: measure classification now).
@@ -123,6 +126,8 @@ pub enum TestHook {
     /// Fault injection: an allocation fails, as when the worker's memory cannot grow (an abort,
     /// no panic).
     FailAllocation,
+    /// Fault injection: a helper of data-parallel training traps; the trainer goes on alone.
+    TrapHelper,
 }
 
 /// Worker → page.

@@ -33,6 +33,13 @@ pub struct StepInfo {
     /// Remaining training time at the current rate (evaluations excluded).
     #[serde(with = "figure")]
     pub eta_seconds: f64,
+    /// Workers that trained this step together (data parallel on the CPU); 1 alone.
+    #[serde(default = "one")]
+    pub workers: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// One training step: what the trainer reads back and the charts and readouts show.

@@ -78,6 +78,7 @@ impl SavedStep {
                     images_per_second: p.images_per_second,
                     elapsed_seconds: p.elapsed_seconds,
                     eta_seconds: p.eta_seconds,
+                    workers: 1,
                 },
                 loss: p.loss,
                 accuracy: p.accuracy,

@@ -24,7 +24,7 @@ pub use checkpoint::{
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{compare, cross_check, probe_model};
 pub use eval::Evaluation;
-pub use parallel::{ShardGradients, shard_rows};
+pub use parallel::{MAX_WORKERS, ShardGradients, cpu_workers, shard_rows};
 pub use record::record_run;
 pub use reports::{
     EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities, PendingStep,

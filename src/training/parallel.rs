@@ -19,6 +19,7 @@ use super::eval::correct_count;
 use super::trainer::{EpochSums, Trainer, dropout_seed};
 use super::{PendingStep, SplitMix64};
 use crate::data::{IMAGE_SIDE, PIXELS_PER_IMAGE};
+use crate::protocol::ModelChoice;
 
 /// One shard's gradient of a batch, or (after [`ShardGradients::add`]) the whole batch's.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,12 +55,33 @@ impl ShardGradients {
     }
 }
 
+/// How many workers train a run on the CPU: `forced` (the page's `?workers=N`) when set, else
+/// one per core up to four for the CNNs, whose steps (tens of milliseconds) dwarf the gradient
+/// exchange (~1 ms); a dense network's step (~2 ms on the CPU) would be mostly exchange, so it
+/// trains alone. Four, because each worker holds its own copy of the images and of the
+/// engine, and a batch of 64 cut in more than four shards keeps the matrix products too small.
+pub fn cpu_workers(model: ModelChoice, cores: usize, forced: usize) -> usize {
+    match (forced, model) {
+        (1.., _) => forced.min(MAX_WORKERS),
+        (0, ModelChoice::Dense) => 1,
+        (0, _) => cores.clamp(1, MAX_WORKERS),
+    }
+}
+
+/// The most workers [`cpu_workers`] starts.
+pub const MAX_WORKERS: usize = 4;
+
 /// The rows of a batch of `len` images that shard `shard` of `shards` trains on.
 pub fn shard_rows(len: usize, shard: usize, shards: usize) -> std::ops::Range<usize> {
     (len * shard / shards)..(len * (shard + 1) / shards)
 }
 
 impl Trainer {
+    /// The run's images: a replica gets the same.
+    pub fn data(&self) -> &super::TrainingData {
+        &self.data
+    }
+
     /// The gradient of shard `shard` of `shards` of the next batch, which stays the next batch
     /// until [`Trainer::apply_gradients`]. `None` when the epoch is complete or the run finished.
     pub fn shard_gradients(&mut self, shard: usize, shards: usize) -> Option<ShardGradients> {
@@ -186,6 +208,29 @@ impl ModuleVisitor for Unflatten<'_> {
         if param.val().is_require_grad() {
             let tensor = Tensor::<D>::from_data(TensorData::new(values, shape.to_vec()), &self.device);
             self.grads.register(param.id, tensor);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cnns_take_a_worker_per_core_up_to_four_and_dense_trains_alone() {
+        assert_eq!(cpu_workers(ModelChoice::AtelierCnn, 2, 0), 2);
+        assert_eq!(cpu_workers(ModelChoice::BaselineCnn, 16, 0), MAX_WORKERS);
+        assert_eq!(cpu_workers(ModelChoice::AtelierCnn, 0, 0), 1);
+        assert_eq!(cpu_workers(ModelChoice::Dense, 8, 0), 1);
+        assert_eq!(cpu_workers(ModelChoice::Dense, 8, 3), 3);
+        assert_eq!(cpu_workers(ModelChoice::AtelierCnn, 2, 9), MAX_WORKERS);
+    }
+
+    #[test]
+    fn shards_cover_a_batch_once_and_in_order() {
+        for (len, shards) in [(64, 2), (64, 3), (1, 2), (7, 4)] {
+            let rows: Vec<_> = (0..shards).flat_map(|k| shard_rows(len, k, shards)).collect();
+            assert_eq!(rows, (0..len).collect::<Vec<_>>());
         }
     }
 }

@@ -234,6 +234,8 @@ impl Trainer {
     /// Trains one batch. `None` when the epoch is complete (call [`Trainer::end_epoch`]) or the
     /// run is finished.
     pub fn step(&mut self) -> Option<PendingStep> {
+        // A shard computed for data-parallel training and not applied is forgotten.
+        (self.shard_started, self.shard_augment) = (None, None);
         let (start, end) = self.next_batch()?;
         self.device.seed(dropout_seed(self.config.seed, self.global_step));
         let indices = &self.order[self.cursor..end];
@@ -294,6 +296,7 @@ impl Trainer {
             images_per_second: images as f64 / step_seconds.max(1e-9),
             elapsed_seconds: self.train_seconds,
             eta_seconds: mean_step * total_steps.saturating_sub(self.global_step) as f64,
+            workers: 1,
         };
         PendingStep { info, loss, correct }
     }

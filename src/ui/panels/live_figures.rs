@@ -33,6 +33,9 @@ pub fn Metrics(props: &MetricsProps) -> Html {
     let recent = run.recent(20);
     // Already wall-clock over the last ~2 s (the engine's `Pace`): shown as it comes.
     let throughput = step.map(|s| s.info.images_per_second);
+    // Data-parallel training says on how many cores (`engine::replicas`).
+    let workers = step.map_or(1, |s| s.info.workers);
+    let throughput_label = if workers > 1 { format!("Images / s · {workers} cores") } else { "Images / s".into() };
     let finished = matches!(run.phase, crate::protocol::RunState::Done { .. });
     let running = matches!(run.phase, crate::protocol::RunState::Running | crate::protocol::RunState::Paused);
     let epoch_progress = step.map(|s| s.info.step as f64 / s.info.steps_per_epoch.max(1) as f64).unwrap_or(0.0);
@@ -48,7 +51,7 @@ pub fn Metrics(props: &MetricsProps) -> Html {
                     recent.map(|r| format!("{:.1}%", r.1 * 100.0)).unwrap_or_default()) }
                 { readout("metric-test-accuracy", "Test accuracy", epoch.map(|e| e.test_accuracy() as f64),
                     epoch.map(|e| format!("{:.2}%", e.test_accuracy() * 100.0)).unwrap_or_default()) }
-                { readout("metric-throughput", "Images / s", throughput, throughput.map(|t| format!("{t:.0}")).unwrap_or_default()) }
+                { readout("metric-throughput", &throughput_label, throughput, throughput.map(|t| format!("{t:.0}")).unwrap_or_default()) }
                 if finished {
                     { readout("metric-eta", "Took", epoch.map(|e| e.elapsed_seconds),
                         epoch.map(|e| duration(e.elapsed_seconds)).unwrap_or_default()) }

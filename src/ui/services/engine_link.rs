@@ -12,7 +12,7 @@ use yew::prelude::*;
 use crate::engine::{ENGINE_LOADER, EngineWorker};
 use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine};
 use crate::state::{Action, AppState};
-use crate::ui::services::engine_options::{checkpoint_seconds, forced, min_step_seconds, readback_every};
+use crate::ui::services::engine_options::{checkpoint_seconds, cpu_workers, forced, min_step_seconds, readback_every};
 use crate::ui::services::engine_slot::{FaultChannel, Heard, Slot};
 use crate::ui::services::input_image::now_ms;
 use crate::ui::services::persistence;
@@ -163,6 +163,7 @@ impl Link {
             weights_channel: self.weights_channel.clone(),
             checkpoint_seconds: checkpoint_seconds(),
             min_step_seconds: min_step_seconds(),
+            cpu_workers: cpu_workers(),
         }
     }
 
@@ -351,7 +352,7 @@ fn publish_inference_figures(figures: &Result<crate::protocol::InferenceFigures,
 /// With `?debug=1`, `window.atelierDebug` injects faults and measures, for the tests and the
 /// benchmark: `loseGpu()` destroys the engine's WebGPU device, `diverge()` turns the training
 /// weights to NaN before the next step, `trapEngine()` and `failAllocation()` kill the trainer
-/// without a panic (a trap; an allocation that fails), `measureInference()` times the pre-trained model,
+/// without a panic (a trap; an allocation that fails; `trapHelper()`: a data-parallel helper's trap), `measureInference()` times the pre-trained model,
 /// `pageWasmBytes()` reads the page's memory, `panicPage()` panics on the page.
 fn install_debug_hooks(send: Callback<ToEngine>) {
     use wasm_bindgen::JsCast;
@@ -368,6 +369,7 @@ fn install_debug_hooks(send: Callback<ToEngine>) {
         ("diverge", TestHook::Diverge),
         ("trapEngine", TestHook::Trap),
         ("failAllocation", TestHook::FailAllocation),
+        ("trapHelper", TestHook::TrapHelper),
         ("measureInference", TestHook::MeasureInference),
     ] {
         let send = send.clone();

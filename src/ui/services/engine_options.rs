@@ -16,6 +16,12 @@ pub fn min_step_seconds() -> f64 {
     query_param("step_ms").and_then(|v| v.parse().ok()).filter(|&ms: &f64| ms > 0.0).map_or(0.0, |ms| ms / 1000.0)
 }
 
+/// `?workers=N`: N workers train a CNN on the CPU together (the benchmark's scaling table; 0,
+/// the default, lets the engine choose one per core).
+pub fn cpu_workers() -> usize {
+    query_param("workers").and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
 /// `?readback=N`: the worker reads the loss back only every N steps (benchmarks; 1 by default).
 pub fn readback_every() -> usize {
     query_param("readback").and_then(|v| v.parse().ok()).filter(|&n| n >= 1).unwrap_or(1)
