@@ -14,6 +14,30 @@ export const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(()
 /** The models measured for training throughput, in the usual order. */
 export const modelsOf = (r) => Object.keys(MODEL_NAMES).filter((m) => r.training.some((t) => t.cases.some((c) => c.model === m)));
 
+/** Images/s of `model` with `workers` workers forced (the cores section). */
+const withWorkers = (r, workers, model) => r.cores?.find((t) => t.workers === workers)?.cases.find((c) => c.model === model)?.imagesPerSecond ?? null;
+
+function coresVerdict(r, check) {
+  if (!r.cores?.length) return;
+  const [one, two] = [withWorkers(r, 1, 'atelier-cnn'), withWorkers(r, 2, 'atelier-cnn')];
+  const x = one && two ? round(two / one, 2) : null;
+  check(`Atelier CNN on the CPU, 2 workers ≥ ${TARGETS.coreScaling}× one worker (batch ${BATCH}, this machine)`,
+    x ? `${x}× (${num(two)} vs ${num(one)} images/s)` : 'not measured', x ? x >= TARGETS.coreScaling : null);
+}
+
+function coresTable(r) {
+  if (!r.cores?.length) return null;
+  const counts = r.cores.map((t) => t.workers).sort((a, b) => a - b);
+  const models = Object.keys(MODEL_NAMES).filter((m) => r.cores.some((t) => t.cases.some((c) => c.model === m)));
+  const rows = models.map((m) => {
+    const figures = counts.map((n) => withWorkers(r, n, m));
+    const speedUps = figures.slice(1).map((f) => (f && figures[0] ? `${num(f / figures[0], 2)}×` : '–'));
+    return [MODEL_NAMES[m], ...figures.map((f) => num(f)), ...speedUps];
+  });
+  return `**Every core** (data-parallel CPU training, \`?workers=N\`): images/s at batch ${BATCH}, loss read every step:\n\n` +
+    table(['model', ...counts.map((n) => `${n} worker${n > 1 ? 's' : ''}`), ...counts.slice(1).map((n) => `${n} ÷ 1`)], rows);
+}
+
 export function verdicts(r) {
   const out = [];
   const check = (target, measured, met, note = '') => out.push({ target, measured, status: met === null ? NA : met ? 'met' : 'not met', note });
@@ -34,6 +58,7 @@ export function verdicts(r) {
   }
 
   tfjsVerdicts(r, check);
+  coresVerdict(r, check);
   mainThreadVerdict(r, check);
 
   raceVerdicts(r, check);
@@ -85,6 +110,8 @@ export function report(r) {
         cell('webgpu', 1, m, 'firstStepSeconds'), cell('cpu', 1, m, 'imagesPerSecond'), cell('cpu', 10, m, 'imagesPerSecond'), cell('cpu', 1, m, 'firstStepSeconds')])));
   }
 
+  const scaling = coresTable(r);
+  if (scaling) parts.push(scaling);
   const beside = tfjsTable(r, table, num);
   if (beside) parts.push(beside);
 

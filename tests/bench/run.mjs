@@ -9,8 +9,10 @@
 //                   (about an hour on SwiftShader); by default a 1,000-image slice is measured
 //                   and the epoch extrapolated, labelled as such
 //   --only cpu|webgpu           one backend (the race still runs; load skips the default page)
-//   --sections a,b,...          any of bundle,load,race,latency,pause,inference,training,tfjs,
-//                               memory,epoch,native (default: all but native)
+//   --sections a,b,...          any of bundle,load,race,latency,pause,inference,training,cores,
+//                               tfjs,memory,epoch,native (default: all but native)
+//                   cores: each model on the CPU with 1 and 2 workers forced (?workers=N), the
+//                   data-parallel scaling table
 //                   tfjs: TensorFlow.js (the pinned npm packages) training the same models on
 //                   its webgpu, webgl, wasm and cpu backends, beside Atelier's training figures
 //                   race: the default page (no ?backend=) racing the backends for each model;
@@ -34,7 +36,7 @@ import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, totalmem, release } from 'node:os';
 import { ARTIFACTS } from '../e2e/harness.mjs';
-import { option, QUICK, FULL_EPOCH, GAP_MONITOR, ONLY, SECTIONS, BACKENDS, READBACKS, WARM_STEP, END_STEP, MIN_WINDOW_MS, LOAD_SAMPLES, load, round, log } from './config.mjs';
+import { option, CORE_COUNTS, QUICK, FULL_EPOCH, GAP_MONITOR, ONLY, SECTIONS, BACKENDS, READBACKS, WARM_STEP, END_STEP, MIN_WINDOW_MS, LOAD_SAMPLES, load, round, log } from './config.mjs';
 import { snapshotDist, serve, machine } from './browser.mjs';
 import { bundle, loadAndLatency, training, inference, memory, epoch, native } from './sections.mjs';
 import { tfjs } from './tfjs.mjs';
@@ -50,6 +52,7 @@ if (option('--report')) {
   const merged = { ...runs[0], runs: runs.map((r) => ({ date: r.date, sections: r.sections, loadStart: r.loadStart, loadEnd: r.loadEnd })) };
   for (const r of runs.slice(1)) {
     for (const key of ['bundle', 'native', 'race', 'tfjs']) if (r[key]) merged[key] = r[key];
+    if (r.cores?.length) merged.cores = r.cores;
     // Per backend (and readback): a rerun of one backend keeps the other's figures.
     const same = (a, b) => a.backend === b.backend && a.readback === b.readback;
     for (const key of ['load', 'inference', 'training', 'memory', 'epoch', 'responsiveness']) {
@@ -73,7 +76,7 @@ const results = {
   date: startedAt.toISOString(), quick: QUICK, fullEpoch: FULL_EPOCH, gapMonitor: GAP_MONITOR, sections: [...SECTIONS], loadStart: load(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memoryGiB: totalmem() / 2 ** 30, kernel: release(), browser: null, adapter: null },
   window: { warmStep: WARM_STEP, endStep: END_STEP, minWindowMs: MIN_WINDOW_MS },
-  bundle: null, load: [], race: null, responsiveness: [], inference: [], training: [], tfjs: null, memory: [], epoch: [], native: null,
+  bundle: null, load: [], race: null, responsiveness: [], inference: [], training: [], cores: [], tfjs: null, memory: [], epoch: [], native: null,
 };
 // bench.json for a complete run; a partial one (--only, --quick, --sections) gets its own name.
 const partial = option('--sections') ? `-${[...SECTIONS].join('-')}` : '';
@@ -136,6 +139,12 @@ try {
       for (const readback of READBACKS) {
         await measure(`training ${backend} readback=${readback}`, async () => { results.training.push(await training(server, backend, readback)); });
       }
+    }
+  }
+  // Every core: each model on the CPU with 1, 2, … workers forced (?workers=N), for the scaling table.
+  if (SECTIONS.has('cores')) {
+    for (const workers of CORE_COUNTS) {
+      await measure(`cores ${workers}`, async () => { results.cores.push(await training(server, 'cpu', 1, { workers })); });
     }
   }
   // TensorFlow.js right after Atelier's training figures, on the same machine state.

@@ -72,11 +72,12 @@ export async function loadAndLatency(server, backend, samples, withLatency) {
 
 /** Training throughput per model on one backend with `?readback=N`, the first step's delay,
  * and main-thread long tasks while training. */
-export async function training(server, backend, readback) {
+export async function training(server, backend, readback, { workers = null, models = MODELS } = {}) {
   const context = await browser();
   const cases = [];
   try {
-    const page = await open(context, server.url, querySuffix(backend, readback === 1 ? {} : { readback: String(readback) }));
+    const extra = { ...(readback === 1 ? {} : { readback: String(readback) }), ...(workers ? { workers: String(workers) } : {}) };
+    const page = await open(context, server.url, querySuffix(backend, extra));
     await calibrateLongTasks(page);
     await waitReady(page);
     const honoured = await page.getByTestId('train-state').getAttribute('data-readback');
@@ -84,7 +85,7 @@ export async function training(server, backend, readback) {
       log(`training ${backend} readback=${readback}: the page ignores ?readback (data-readback=${honoured})`);
       return { backend, readback, available: false, cases };
     }
-    for (const model of MODELS) {
+    for (const model of models) {
       const loadBefore = load();
       // All 55,000 images (860 steps), so no epoch end (and its evaluation) falls in the window.
       await configure(page, { model, subset: 'all', epochs: 1 });
@@ -102,6 +103,9 @@ export async function training(server, backend, readback) {
       }, { from, stale, warm: WARM_STEP, end: END_STEP, windowMs: MIN_WINDOW_MS, cap: 800 }, { timeout: 30 * MINUTE, polling: 200 });
       const stopped = await pageNow(page);
       const pageFigure = Number(await page.getByTestId('metric-throughput').getAttribute('data-value'));
+      // "Images / s · 2 cores" while workers train together (data parallel on the CPU).
+      const label = await page.getByTestId('metric-throughput').locator('.metric-label').innerText();
+      const trainedBy = Number(label.match(/(\d+) cores/i)?.[1] ?? 1);
       await stopAndSettle(page);
       const b = await bench(page);
       const records = runRecords(b.steps, from).filter((r) => r[0] <= stopped);
@@ -111,7 +115,7 @@ export async function training(server, backend, readback) {
       if (!warm || end[1] < END_STEP) await fail(page, `${model} on ${backend}`);
       const tasks = longTasksIn(b, clicked, stopped);
       const c = {
-        backend, readback, model, batch: BATCH,
+        backend, readback, model, batch: BATCH, workers: trainedBy,
         imagesPerSecond: round(((end[1] - warm[1]) * BATCH) / ((end[0] - warm[0]) / 1000)),
         stepsMeasured: end[1] - warm[1],
         secondsMeasured: round((end[0] - warm[0]) / 1000, 2),
@@ -130,7 +134,7 @@ export async function training(server, backend, readback) {
       log('training', JSON.stringify(c));
       cases.push(c);
     }
-    return { backend, readback, available: true, cases };
+    return { backend, readback, workers, available: true, cases };
   } finally {
     await context.close();
   }

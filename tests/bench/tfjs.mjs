@@ -72,6 +72,11 @@ export async function tfjs(models = TFJS_MODELS) {
 /** Atelier's images/s for `model` on `backend`, loss read every step (the training section). */
 const atelier = (r, backend, model) =>
   r.training.find((t) => t.backend === backend && t.readback === 1)?.cases.find((c) => c.model === model)?.imagesPerSecond ?? null;
+/** How many workers trained `model` on the CPU in the training section, in words. */
+const workersOf = (r, model) => {
+  const n = r.training.find((t) => t.backend === 'cpu' && t.readback === 1)?.cases.find((c) => c.model === model)?.workers ?? 1;
+  return n > 1 ? `${n} workers (one per core)` : 'one worker';
+};
 const figure = (r, backend, model) => r.tfjs?.cases.find((c) => c.requested === backend && c.model === model && !c.error) ?? null;
 /** TF.js's fastest backend for `model` in this run. */
 export const tfjsBest = (r, model) =>
@@ -90,7 +95,7 @@ export function tfjsVerdicts(r, check) {
   const c = ratio(atelier(r, 'cpu', 'baseline-cnn'), cnn?.imagesPerSecond);
   check(`Baseline CNN ≥ ${TARGETS.tfjsCnnRatio}× TensorFlow.js's best backend (same run)`,
     c ? `${c}× (${atelier(r, 'cpu', 'baseline-cnn')} vs ${cnn.imagesPerSecond} images/s on TF.js ${cnn.requested})` : 'not measured',
-    c ? c >= TARGETS.tfjsCnnRatio : null, 'Atelier on the CPU, one worker');
+    c ? c >= TARGETS.tfjsCnnRatio : null, `Atelier on the CPU, ${workersOf(r, 'baseline-cnn')}`);
   const gpu = figure(r, 'webgpu', 'baseline-cnn');
   const g = ratio(atelier(r, 'webgpu', 'baseline-cnn'), gpu?.imagesPerSecond);
   check(`Baseline CNN on WebGPU ≥ ${TARGETS.tfjsWebgpuRatio}× TensorFlow.js's WebGPU backend (same adapter)`,
