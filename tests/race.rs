@@ -70,8 +70,8 @@ fn remembering_replaces_the_same_key_and_drops_the_oldest() {
 fn workloads_differ_by_model_layers_and_batch_but_not_by_other_settings() {
     let base = RunSettings::default();
     let key = |s: &RunSettings| Workload::training(s).0;
-    assert_eq!(key(&base), "atelier-cnn/64");
-    assert_eq!(key(&RunSettings { batch_size: 256, ..base.clone() }), "atelier-cnn/256");
+    assert_eq!(key(&base), "baseline-cnn/64");
+    assert_eq!(key(&RunSettings { batch_size: 256, ..base.clone() }), "baseline-cnn/256");
     let dense = RunSettings { model: ModelChoice::Dense, hidden: vec![256, 128], ..base.clone() };
     assert_eq!(key(&dense), "dense-256-128/64");
     assert_eq!(key(&RunSettings { learning_rate: 0.1, epochs: 20, ..base.clone() }), key(&base), "same cost per step");

@@ -172,21 +172,26 @@ pub struct RunSettings {
     pub readback_every: usize,
 }
 
+/// The default run, what a new user trains first: the Baseline CNN on all 55,000 images for two
+/// epochs at Adam 0.003 passes 90 % test accuracy within a minute in the browser (README,
+/// "Time to accuracy"). Chosen on the validation split (91.56 %, the best of the recipes tried
+/// that end within a minute); the Atelier CNN, ~4× the work per image, is the one to pick for
+/// the best accuracy.
 impl Default for RunSettings {
     fn default() -> Self {
         Self {
-            model: ModelChoice::AtelierCnn,
+            model: ModelChoice::BaselineCnn,
             hidden: vec![128, 128],
             activation: Activation::Relu,
             dropout: 0.0,
             optimizer: OptimizerKind::Adam,
-            learning_rate: 1e-3,
+            learning_rate: 3e-3,
             momentum: 0.9,
             schedule: LrSchedule::Cosine,
             batch_size: 64,
-            epochs: 5,
+            epochs: 2,
             validation_size: 5_000,
-            train_subset: Some(10_000),
+            train_subset: None,
             augment: false,
             seed: 42,
             readback_every: 1,

@@ -97,7 +97,12 @@ export function instrument({ gaps = true } = {}) {
     const evaluation = document.querySelector('[data-testid="evaluation"]');
     if (evaluation) {
       const key = `${evaluation.dataset.runId}:${evaluation.dataset.epoch}`;
-      if (b.lastEval !== key) { b.lastEval = key; b.evals.push([now, Number(evaluation.dataset.runId), Number(evaluation.dataset.epoch)]); }
+      if (b.lastEval !== key) {
+        b.lastEval = key;
+        // [page ms, run, epoch, test accuracy shown then]
+        const accuracy = Number(document.querySelector('[data-testid="metric-test-accuracy"]')?.dataset.value);
+        b.evals.push([now, Number(evaluation.dataset.runId), Number(evaluation.dataset.epoch), accuracy]);
+      }
     }
   };
   const start = () => {

@@ -9,7 +9,7 @@ export const FULL_EPOCH = flag('--full-epoch');
 export const GAP_MONITOR = !flag('--no-gap-monitor'); // the page's rAF / ping loops (browser.mjs)
 export const ONLY = option('--only');
 if (ONLY && !['cpu', 'webgpu'].includes(ONLY)) throw new Error('--only takes cpu or webgpu');
-export const ALL_SECTIONS = ['bundle', 'load', 'race', 'latency', 'pause', 'inference', 'training', 'cores', 'tfjs', 'memory', 'epoch', 'native'];
+export const ALL_SECTIONS = ['bundle', 'load', 'race', 'latency', 'pause', 'inference', 'training', 'cores', 'accuracy', 'tfjs', 'memory', 'epoch', 'native'];
 export const SECTIONS = new Set(option('--sections')?.split(',') ?? ALL_SECTIONS.filter((s) => s !== 'native'));
 if (flag('--native')) SECTIONS.add('native');
 for (const s of SECTIONS) if (!ALL_SECTIONS.includes(s)) throw new Error(`unknown section ${s}`);
@@ -59,6 +59,7 @@ export const TARGETS = {
   tfjsDenseRatio: 2, // Atelier's Dense 128 ÷ TF.js's best backend, same run (issue #13)
   tfjsCnnRatio: 15, // Baseline CNN on Atelier's CPU path ÷ TF.js's best backend
   tfjsWebgpuRatio: 3, // Baseline CNN, Atelier WebGPU ÷ TF.js WebGPU, same adapter
+  secondsTo90: 60, // Start click → 90 % test accuracy shown, the default run (issue #13)
   coreScaling: 1.5, // Atelier CNN on the CPU, 2 workers ÷ 1 worker (2-core machine)
 };
 

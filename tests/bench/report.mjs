@@ -2,6 +2,7 @@
 import { MODEL_NAMES, BATCH, WARM_STEP, END_STEP, MIN_WINDOW_MS, EVAL_IMAGES, TARGETS, round, median } from './config.mjs';
 import { mainThreadVerdict, raceVerdicts, latencyVerdict, pauseVerdict, raceTable, latencyTables, mainThreadTable } from './report-responsiveness.mjs';
 import { tfjsVerdicts, tfjsTable } from './tfjs.mjs';
+import { accuracyVerdict, accuracyTable } from './accuracy.mjs';
 
 export const NA = 'not available';
 export const kb = (bytes) => (bytes == null ? '–' : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : `${(bytes / 1e3).toFixed(0)} kB`);
@@ -59,6 +60,7 @@ export function verdicts(r) {
 
   tfjsVerdicts(r, check);
   coresVerdict(r, check);
+  accuracyVerdict(r, check);
   mainThreadVerdict(r, check);
 
   raceVerdicts(r, check);
@@ -110,6 +112,8 @@ export function report(r) {
         cell('webgpu', 1, m, 'firstStepSeconds'), cell('cpu', 1, m, 'imagesPerSecond'), cell('cpu', 10, m, 'imagesPerSecond'), cell('cpu', 1, m, 'firstStepSeconds')])));
   }
 
+  const toAccuracy = accuracyTable(r, table, num);
+  if (toAccuracy) parts.push(toAccuracy);
   const scaling = coresTable(r);
   if (scaling) parts.push(scaling);
   const beside = tfjsTable(r, table, num);

@@ -11,6 +11,8 @@
 //   --only cpu|webgpu           one backend (the race still runs; load skips the default page)
 //   --sections a,b,...          any of bundle,load,race,latency,pause,inference,training,cores,
 //                               tfjs,memory,epoch,native (default: all but native)
+//                   accuracy: wall seconds from Start to each epoch's test accuracy, the default
+//                   run and each model on all images (time to 90 %)
 //                   cores: each model on the CPU with 1 and 2 workers forced (?workers=N), the
 //                   data-parallel scaling table
 //                   tfjs: TensorFlow.js (the pinned npm packages) training the same models on
@@ -40,6 +42,7 @@ import { option, CORE_COUNTS, QUICK, FULL_EPOCH, GAP_MONITOR, ONLY, SECTIONS, BA
 import { snapshotDist, serve, machine } from './browser.mjs';
 import { bundle, loadAndLatency, training, inference, memory, epoch, native } from './sections.mjs';
 import { tfjs } from './tfjs.mjs';
+import { accuracy } from './accuracy.mjs';
 import { race } from './race.mjs';
 import { responsiveness } from './responsiveness.mjs';
 import { verdicts, report } from './report.mjs';
@@ -53,6 +56,7 @@ if (option('--report')) {
   for (const r of runs.slice(1)) {
     for (const key of ['bundle', 'native', 'race', 'tfjs']) if (r[key]) merged[key] = r[key];
     if (r.cores?.length) merged.cores = r.cores;
+    if (r.accuracy?.length) merged.accuracy = r.accuracy;
     // Per backend (and readback): a rerun of one backend keeps the other's figures.
     const same = (a, b) => a.backend === b.backend && a.readback === b.readback;
     for (const key of ['load', 'inference', 'training', 'memory', 'epoch', 'responsiveness']) {
@@ -76,7 +80,7 @@ const results = {
   date: startedAt.toISOString(), quick: QUICK, fullEpoch: FULL_EPOCH, gapMonitor: GAP_MONITOR, sections: [...SECTIONS], loadStart: load(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memoryGiB: totalmem() / 2 ** 30, kernel: release(), browser: null, adapter: null },
   window: { warmStep: WARM_STEP, endStep: END_STEP, minWindowMs: MIN_WINDOW_MS },
-  bundle: null, load: [], race: null, responsiveness: [], inference: [], training: [], cores: [], tfjs: null, memory: [], epoch: [], native: null,
+  bundle: null, load: [], race: null, responsiveness: [], inference: [], training: [], cores: [], accuracy: null, tfjs: null, memory: [], epoch: [], native: null,
 };
 // bench.json for a complete run; a partial one (--only, --quick, --sections) gets its own name.
 const partial = option('--sections') ? `-${[...SECTIONS].join('-')}` : '';
@@ -147,6 +151,7 @@ try {
       await measure(`cores ${workers}`, async () => { results.cores.push(await training(server, 'cpu', 1, { workers })); });
     }
   }
+  if (SECTIONS.has('accuracy')) await measure('accuracy', async () => { results.accuracy = await accuracy(server); });
   // TensorFlow.js right after Atelier's training figures, on the same machine state.
   if (SECTIONS.has('tfjs')) await measure('tfjs', async () => { results.tfjs = await tfjs(QUICK ? ['dense'] : undefined); });
   if (SECTIONS.has('memory')) {

@@ -36,7 +36,7 @@ test('the race picks the CPU under a software GPU, says why, and is reused on th
     const readyMs = Date.now() - startedAt;
     await waitFor(page, async () => (await attr(page, 'backend', 'data-choice')) === 'measured', 120_000, 'the race to decide');
     const decided = await badgeFigures(page);
-    assert.equal(decided.workload, 'atelier-cnn/64');
+    assert.equal(decided.workload, 'baseline-cnn/64');
     assert.equal(decided.value, 'cpu', decided.text);
     assert.equal(decided.software, 'true', 'SwiftShader is named a software adapter');
     assert.ok(decided.cpu > 0, decided.text);
@@ -90,7 +90,7 @@ test('a drawing is answered while a run trains, Pause shows at once, and the pau
     const prediction = page.getByTestId('prediction');
     const seq = async () => Number(await prediction.getAttribute('data-seq'));
     await waitFor(page, async () => (await attr(page, 'classify-model-select', 'data-pretrained')) === 'ready', 60_000, 'the pre-trained model');
-    // The default run: the Atelier CNN on 10,000 images (about 20 s an epoch here).
+    // The default run: the Baseline CNN on all 55,000 images, 2 epochs (about 50 s here).
     await page.getByTestId('train-start').click();
     const state = page.getByTestId('train-state');
     await waitFor(page, async () => (await steps(page)) >= 5, 120_000, 'the first steps');

@@ -78,7 +78,7 @@ test('a link with bad or hostile values is ignored with a visible note, and the 
     assert.ok(items.every((i) => i.length < 200), 'a 5,000-character value is cut short');
     assert.equal(await page.locator('img[src="x"]').count(), 0, 'shown as text, never markup');
     const shown = await form(page);
-    assert.deepEqual([shown.model, shown.lr, shown.batch, shown.seed, shown.epochs], ['atelier-cnn', '0.001', '64', '42', '2']);
+    assert.deepEqual([shown.model, shown.lr, shown.batch, shown.seed, shown.epochs], ['baseline-cnn', '0.003', '64', '42', '2']);
     await screenshot(page, 'link-hostile');
     assert.deepEqual(errors, []);
   } finally {
