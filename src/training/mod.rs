@@ -7,6 +7,7 @@
 
 mod batch;
 mod checkpoint;
+mod clock;
 mod config;
 mod crosscheck;
 mod eval;
@@ -21,6 +22,7 @@ pub use batch::{Batch, Batcher, MAX_SHIFT, Normalization, PIXEL_MEAN, PIXEL_STD}
 pub use checkpoint::{
     Checkpoint, CheckpointError, FORMAT_VERSION, FileKind, MODEL_FORMAT, ModelFile, PendingCheckpoint, PendingModelFile,
 };
+pub use clock::{Clock, default_clock};
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{compare, cross_check, probe_model};
 pub use eval::Evaluation;
@@ -31,4 +33,4 @@ pub use reports::{
     StepInfo, StepReport,
 };
 pub use rng::SplitMix64;
-pub use trainer::{Clock, EvalSet, TrainError, Trainer, TrainingData, default_clock};
+pub use trainer::{EvalSet, TrainError, Trainer, TrainingData};

@@ -12,6 +12,7 @@ use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 
+use super::clock::{Clock, default_clock};
 use super::eval::correct_count;
 use super::optimizer::TrainingOptimizer;
 use super::{
@@ -19,24 +20,6 @@ use super::{
 };
 use crate::data::Split;
 use crate::model::Model;
-
-/// Seconds since some fixed origin. The browser passes `performance.now() / 1000`
-/// (`std::time::Instant` panics on `wasm32-unknown-unknown`).
-pub type Clock = fn() -> f64;
-
-/// The default [`Clock`]: monotonic time natively; a stopped clock in wasm, where the worker
-/// must supply its own with [`Trainer::with_clock`].
-pub fn default_clock() -> f64 {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        ORIGIN.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        0.0
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrainError {
