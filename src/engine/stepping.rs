@@ -269,7 +269,8 @@ fn lower_rate(learning_rate: f64) -> String {
     format!(
         "Start again with a lower learning rate than {learning_rate} (say {}). The run is kept with its \
          last finite checkpoint.",
-        learning_rate / 10.0
+        // Rounded: 0.003 / 10 is 0.00030000000000000003 in floats.
+        (learning_rate / 10.0 * 1e9).round() / 1e9
     )
 }
 

@@ -153,7 +153,7 @@ test('a run that diverges stops with a message naming the step, and keeps its re
     await waitFor(page, async () => (await runState(page)) === 'error', 60_000, 'the divergence noticed');
     const message = await page.getByTestId('train-state').textContent();
     assert.match(message, new RegExp(`The loss became NaN at step ${paused + 1} \\(epoch \\d, step \\d+ of 16\\): the run diverged`), message);
-    assert.match(message, /lower learning rate than 0\.001/, message);
+    assert.match(message, /lower learning rate than 0\.003 \(say 0\.0003\)/, message);
     assert.equal(await run().getAttribute('data-state'), 'error');
     assert.equal(Number(await run().getAttribute('data-checkpoint-step')), paused, 'the last finite checkpoint stays');
     assert.equal(await steps(page), paused, 'no step of the diverged run on the curve');
