@@ -33,9 +33,10 @@ pub fn Metrics(props: &MetricsProps) -> Html {
     let recent = run.recent(20);
     // Already wall-clock over the last ~2 s (the engine's `Pace`): shown as it comes.
     let throughput = step.map(|s| s.info.images_per_second);
-    // Data-parallel training says on how many cores (`engine::replicas`).
+    // Data-parallel training says on how many cores (`engine::replicas`), short enough to fit
+    // the card on one line as its neighbours do.
     let workers = step.map_or(1, |s| s.info.workers);
-    let throughput_label = if workers > 1 { format!("Images / s · {workers} cores") } else { "Images / s".into() };
+    let throughput_label = if workers > 1 { format!("Img/s · {workers} cores") } else { "Images / s".into() };
     let finished = matches!(run.phase, crate::protocol::RunState::Done { .. });
     let running = matches!(run.phase, crate::protocol::RunState::Running | crate::protocol::RunState::Paused);
     let epoch_progress = step.map(|s| s.info.step as f64 / s.info.steps_per_epoch.max(1) as f64).unwrap_or(0.0);
