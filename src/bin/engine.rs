@@ -18,20 +18,13 @@ fn main() {
         __wasm_call_ctors()
     };
     console_error_panic_hook_lite();
-    if is_helper() {
+    if atelier::web::query_param(atelier::engine::HELPER_PARAM).is_some() {
         // A replica the trainer started to train on another core (`engine::replicas`).
         atelier::engine::helper::serve();
         return;
     }
     atelier::engine::report_deaths();
     atelier::engine::EngineWorker::registrar().register();
-}
-
-/// Whether this worker's loader address says `?helper`.
-fn is_helper() -> bool {
-    let location = js_sys::Reflect::get(&js_sys::global(), &"location".into()).unwrap_or_default();
-    let href = js_sys::Reflect::get(&location, &"href".into()).ok().and_then(|h| h.as_string()).unwrap_or_default();
-    web_sys::Url::new(&href).is_ok_and(|url| url.search_params().has(atelier::engine::HELPER_PARAM))
 }
 
 /// Panics in the worker reach the console with their message instead of "unreachable".

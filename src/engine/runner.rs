@@ -194,13 +194,7 @@ fn fail_allocation() {
 /// The protocol version this engine speaks: [`PROTOCOL_VERSION`], unless its loader was given
 /// `?protocol=N` (the page does so only in its mismatch test, to stand for another build).
 fn engine_protocol() -> u32 {
-    let location = js_sys::Reflect::get(&js_sys::global(), &"location".into()).unwrap_or_default();
-    let href = js_sys::Reflect::get(&location, &"href".into()).ok().and_then(|h| h.as_string()).unwrap_or_default();
-    web_sys::Url::new(&href)
-        .ok()
-        .and_then(|url| url.search_params().get("protocol"))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(PROTOCOL_VERSION)
+    crate::web::query_param("protocol").and_then(|v| v.parse().ok()).unwrap_or(PROTOCOL_VERSION)
 }
 
 /// Helpers that train on the machine's other cores, when the run trains on the CPU and gains

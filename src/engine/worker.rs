@@ -16,9 +16,7 @@ pub const FAULT_PARAM: &str = "fault";
 /// page that has cut the run back and restarted the engine.
 #[cfg(feature = "worker")]
 pub fn report_deaths() {
-    let location = js_sys::Reflect::get(&js_sys::global(), &"location".into()).unwrap_or_default();
-    let href = js_sys::Reflect::get(&location, &"href".into()).ok().and_then(|h| h.as_string()).unwrap_or_default();
-    let Some(name) = web_sys::Url::new(&href).ok().and_then(|url| url.search_params().get(FAULT_PARAM)) else {
+    let Some(name) = crate::web::query_param(FAULT_PARAM) else {
         return;
     };
     let install = js_sys::Function::new_with_args(

@@ -53,9 +53,11 @@ pub fn mark(name: &str) {
     }
 }
 
-/// A query parameter of the page's URL, e.g. `?data=…`.
+/// A query parameter of this scope's address: the page's (`?data=…`) or, in a worker, its
+/// loader's (`?fault=…`, `?helper`). Both locations have `search`.
 pub fn query_param(name: &str) -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
+    let location = js_sys::Reflect::get(&js_sys::global(), &"location".into()).ok()?;
+    let search = js_sys::Reflect::get(&location, &"search".into()).ok()?.as_string()?;
     web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
 }
 
