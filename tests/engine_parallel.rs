@@ -1,5 +1,6 @@
 //! Data-parallel training (`Trainer::shard_gradients` / `apply_gradients`): one shard is exactly
-//! `step`; two replicas stay identical; and two shards learn as well as one worker.
+//! `step`; two replicas stay identical; two shards learn as well as one worker; and the
+//! evaluation shared among replicas is the one replica's.
 //!
 //! One test per binary on purpose: Burn's CPU backend keeps one global RNG (see
 //! `engine_determinism.rs`), and the replicas here take turns on it.
@@ -75,6 +76,29 @@ fn trainable_weights(trainer: &Trainer) -> Vec<u32> {
     collect.0
 }
 
+/// The epoch-end evaluation cut in two, the second part by the other replica with the leader's
+/// weights (its own batch-norm statistics are its shards'), adds up to the leader's whole one.
+fn evaluation_in_parts_is_the_whole([leader, helper]: &mut [Trainer; 2]) {
+    let whole = leader.evaluate_shard(leader.model(), 0, 1).read();
+    let weights = leader.model_file().read().load(&Device::flex()).unwrap();
+    let part = helper.evaluate_shard(&weights, 1, 2).read();
+    let mut pending = leader.end_epoch_on(None, 2);
+    pending.add_part(part.validation, part.test);
+    let mut probabilities = pending.take_test_probabilities().unwrap().read().probabilities;
+    probabilities.extend(&part.test_probabilities);
+    let report = pending.read();
+    for (merged, whole) in [(report.validation, whole.validation), (report.test, whole.test)] {
+        let (merged, whole) = (merged.unwrap(), whole.unwrap());
+        assert_eq!(merged.images, whole.images);
+        assert_eq!((merged.accuracy * merged.images as f32).round() as u32, whole.correct, "correct images");
+        let loss = whole.loss_sum / whole.images as f64;
+        assert!((merged.loss as f64 - loss).abs() < 1e-5, "loss {} vs {loss}", merged.loss);
+    }
+    assert_eq!(probabilities.len(), whole.test_probabilities.len());
+    let worst = probabilities.iter().zip(&whole.test_probabilities).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(worst < 1e-5, "probabilities differ by up to {worst}");
+}
+
 #[test]
 fn data_parallel_training_matches_one_worker() {
     let (data, real) = common::training_data(2_000, 3_000);
@@ -103,6 +127,7 @@ fn data_parallel_training_matches_one_worker() {
     let mut pair = [fresh(atelier(), 192, 1, &data), fresh(atelier(), 192, 1, &data)];
     train_parallel(&mut pair);
     assert_eq!(trainable_weights(&pair[0]), trainable_weights(&pair[1]));
+    evaluation_in_parts_is_the_whole(&mut pair);
 
     // Two shards learn like one worker: the Baseline CNN, one epoch of 2,560 images, with SGD
     // (unlike Adam, it would feel a gradient summed at the wrong scale).

@@ -12,7 +12,7 @@ use burn::prelude::Device;
 use wasm_bindgen_futures::spawn_local;
 
 use super::convert::engine_memory;
-use super::replicas::{Replicas, step};
+use super::replicas::{Replicas, evaluation_parts, share_evaluation, step};
 use super::shared::{FLUSH_SECONDS, Shared, now, yield_to_events, yield_to_tasks};
 use crate::metrics::Pace;
 use crate::protocol::{FromEngine, TestPredictions};
@@ -186,7 +186,7 @@ pub(super) async fn train(
                     break Err(e);
                 }
                 flush(shared, run, &mut buffer);
-                if let Err(e) = end_epoch(shared, trainer, device, run).await {
+                if let Err(e) = end_epoch(shared, trainer, replicas, device, run).await {
                     break Err(e);
                 }
                 checkpointed_at = now();
@@ -211,9 +211,15 @@ pub(super) async fn train(
     result.and(last)
 }
 
-/// Evaluates, then sends the epoch's figures, every test image's probabilities, a checkpoint
-/// and the memory in use.
-async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: &Device, run: u32) -> Result<(), Halt> {
+/// Evaluates (with the helpers, each a part, when there are any), then sends the epoch's
+/// figures, every test image's probabilities, a checkpoint and the memory in use.
+async fn end_epoch(
+    shared: &Rc<RefCell<Shared>>,
+    trainer: &mut Trainer,
+    replicas: &mut Option<Replicas>,
+    device: &Device,
+    run: u32,
+) -> Result<(), Halt> {
     // Evaluation runs where the race found large inference batches faster (e.g. the CPU while a
     // software GPU trains); the weights go there through a model file, read without blocking.
     let eval_model = match super::chooser::eval_device(shared) {
@@ -223,8 +229,14 @@ async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: 
         },
         None => None,
     };
-    let mut pending = trainer.end_epoch_on(eval_model.as_ref());
+    let parts = share_evaluation(trainer, replicas).await;
+    let mut pending = trainer.end_epoch_on(eval_model.as_ref(), parts);
     let probabilities = pending.take_test_probabilities();
+    let mut other_probabilities = Vec::new();
+    for part in evaluation_parts(trainer, eval_model.as_ref().unwrap_or(trainer.model()), replicas, parts).await {
+        pending.add_part(part.validation, part.test);
+        other_probabilities.extend(part.test_probabilities);
+    }
     let report = pending.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
     // Steps that were not read back (`?readback=N`) may have diverged unseen: the epoch's
     // mean loss covers them all, and ruined weights must not become a checkpoint.
@@ -238,7 +250,8 @@ async fn end_epoch(shared: &Rc<RefCell<Shared>>, trainer: &mut Trainer, device: 
     }
     shared.borrow().send(FromEngine::Epoch { run, report });
     if let Some(probabilities) = probabilities {
-        let read = probabilities.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
+        let mut read = probabilities.read_async().await.map_err(|e| device_failure("evaluation", &e.to_string()))?;
+        read.probabilities.extend(other_probabilities);
         let epoch = trainer.epochs_done();
         shared.borrow().send(FromEngine::TestPredictions(TestPredictions {
             run,

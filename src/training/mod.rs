@@ -26,11 +26,11 @@ pub use clock::{Clock, default_clock};
 pub use config::{LrSchedule, OptimizerKind, TrainingConfig};
 pub use crosscheck::{compare, cross_check, probe_model};
 pub use eval::Evaluation;
-pub use parallel::{MAX_WORKERS, ShardGradients, cpu_workers, shard_rows};
+pub use parallel::{MAX_WORKERS, PendingShardEvaluation, ShardEvaluation, ShardGradients, cpu_workers, shard_rows};
 pub use record::record_run;
 pub use reports::{
-    EpochReport, EvalReport, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities, PendingStep,
-    StepInfo, StepReport,
+    EpochReport, EvalReport, EvalSums, ImageProbabilities, PendingEpoch, PendingEval, PendingProbabilities,
+    PendingStep, StepInfo, StepReport,
 };
 pub use rng::SplitMix64;
 pub use trainer::{EvalSet, TrainError, Trainer, TrainingData};

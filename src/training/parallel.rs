@@ -16,9 +16,10 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 
 use super::eval::correct_count;
-use super::trainer::{EpochSums, Trainer, dropout_seed};
-use super::{PendingStep, SplitMix64};
+use super::trainer::{EpochSums, EvalSet, Trainer, dropout_seed};
+use super::{EvalSums, PendingEval, PendingProbabilities, PendingStep, SplitMix64};
 use crate::data::{IMAGE_SIDE, PIXELS_PER_IMAGE};
+use crate::model::Model;
 use crate::protocol::ModelChoice;
 
 /// One shard's gradient of a batch, or (after [`ShardGradients::add`]) the whole batch's.
@@ -52,6 +53,34 @@ impl ShardGradients {
         self.correct += other.correct;
         self.images += other.images;
         Ok(())
+    }
+}
+
+/// A replica's part of the epoch-end evaluation, still on the device.
+#[derive(Debug)]
+pub struct PendingShardEvaluation {
+    pub validation: Option<PendingEval>,
+    pub test: Option<PendingEval>,
+    pub test_probabilities: Option<PendingProbabilities>,
+}
+
+/// A replica's part of the epoch-end evaluation, read: what it sends the reporting replica.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardEvaluation {
+    pub validation: Option<EvalSums>,
+    pub test: Option<EvalSums>,
+    /// `[images, 10]` row-major, its part of the test images in order.
+    pub test_probabilities: Vec<f32>,
+}
+
+impl PendingShardEvaluation {
+    /// Blocking read: natively, or on the CPU in a worker.
+    pub fn read(self) -> ShardEvaluation {
+        ShardEvaluation {
+            validation: self.validation.as_ref().map(PendingEval::sums),
+            test: self.test.as_ref().map(PendingEval::sums),
+            test_probabilities: self.test_probabilities.map(|p| p.read().probabilities).unwrap_or_default(),
+        }
     }
 }
 
@@ -155,6 +184,22 @@ impl Trainer {
         let loss = Tensor::<1>::from_data(TensorData::new(vec![total.loss_sum / images.max(1) as f32], [1]), &device);
         let correct = Tensor::<1, Int>::from_data(TensorData::new(vec![total.correct as i64], [1]), &device);
         Ok(self.finish_step(start, images, learning_rate, loss, correct))
+    }
+
+    /// Shard `shard` of `shards` of the epoch-end evaluation, of `model`: the reporting
+    /// replica's weights, whose batch-norm running statistics are the run's (another replica's
+    /// are its shards' only). Every replica evaluating a part cuts the pause at each epoch's end.
+    pub fn evaluate_shard(&self, model: &Model, shard: usize, shards: usize) -> PendingShardEvaluation {
+        let validation = self.shard_evaluation(model, EvalSet::Validation, shard, shards);
+        let test = self.shard_evaluation(model, EvalSet::Test, shard, shards);
+        let (test, test_probabilities) = match test {
+            Some(evaluation) => {
+                let (test, probabilities) = evaluation.with_probabilities().finish_with_probabilities();
+                (Some(test), probabilities)
+            }
+            None => (None, None),
+        };
+        PendingShardEvaluation { validation: validation.map(|e| e.finish()), test, test_probabilities }
     }
 
     /// Moves a replica that does not evaluate past the end of its epoch (the reporting one calls

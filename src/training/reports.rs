@@ -57,31 +57,72 @@ pub struct PendingEval {
 
 impl PendingEval {
     pub fn read(self) -> EvalReport {
-        match (&self.loss_sum, &self.correct) {
-            (Some(loss), Some(correct)) => {
-                let data = Transaction::default().register(loss.clone()).register(correct.clone()).execute();
-                self.report(&data)
-            }
-            _ => self.report(&[]),
-        }
+        self.sums().report()
     }
 
     pub async fn read_async(self) -> Result<EvalReport, ExecutionError> {
+        Ok(self.sums_async().await?.report())
+    }
+
+    /// Blocking read of the sums; native, or the CPU in a worker.
+    pub fn sums(&self) -> EvalSums {
         match (&self.loss_sum, &self.correct) {
             (Some(loss), Some(correct)) => {
-                let transaction = Transaction::default().register(loss.clone()).register(correct.clone());
-                Ok(self.report(&transaction.execute_async().await?))
+                self.sums_of(&Transaction::default().register(loss.clone()).register(correct.clone()).execute())
             }
-            _ => Ok(self.report(&[])),
+            _ => self.sums_of(&[]),
         }
     }
 
-    fn report(&self, data: &[TensorData]) -> EvalReport {
-        if data.is_empty() || self.images == 0 {
+    pub async fn sums_async(&self) -> Result<EvalSums, ExecutionError> {
+        match (&self.loss_sum, &self.correct) {
+            (Some(loss), Some(correct)) => {
+                let transaction = Transaction::default().register(loss.clone()).register(correct.clone());
+                Ok(self.sums_of(&transaction.execute_async().await?))
+            }
+            _ => Ok(self.sums_of(&[])),
+        }
+    }
+
+    fn sums_of(&self, data: &[TensorData]) -> EvalSums {
+        match data {
+            [loss, correct] if self.images > 0 => {
+                EvalSums { images: self.images, loss_sum: scalar(loss), correct: scalar(correct) as u32 }
+            }
+            _ => EvalSums::default(),
+        }
+    }
+}
+
+/// An evaluation's sums, read: the parts of one set that replicas evaluated add up to the
+/// whole set's figures (data parallel, `super::parallel`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EvalSums {
+    pub images: usize,
+    /// Sum over images of the cross-entropy.
+    pub loss_sum: f64,
+    pub correct: u32,
+}
+
+impl std::ops::Add for EvalSums {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            images: self.images + other.images,
+            loss_sum: self.loss_sum + other.loss_sum,
+            correct: self.correct + other.correct,
+        }
+    }
+}
+
+impl EvalSums {
+    pub fn report(self) -> EvalReport {
+        if self.images == 0 {
             return EvalReport { images: 0, loss: f32::NAN, accuracy: f32::NAN };
         }
         let n = self.images as f64;
-        EvalReport { images: self.images, loss: (scalar(&data[0]) / n) as f32, accuracy: (scalar(&data[1]) / n) as f32 }
+        EvalReport { images: self.images, loss: (self.loss_sum / n) as f32, accuracy: (self.correct as f64 / n) as f32 }
     }
 }
 
@@ -127,6 +168,9 @@ pub struct PendingEpoch {
     pub(crate) validation: Option<PendingEval>,
     pub(crate) test: Option<PendingEval>,
     pub(crate) test_probabilities: Option<PendingProbabilities>,
+    /// The other replicas' parts of the validation and test sets, when the evaluation was
+    /// shared (`Trainer::end_epoch_on` with shards): added in at the read.
+    pub(crate) other_parts: Vec<[Option<EvalSums>; 2]>,
 }
 
 impl PendingEpoch {
@@ -139,29 +183,46 @@ impl PendingEpoch {
         self.test_probabilities.take()
     }
 
+    /// Another replica's part of the validation and test sets (see [`super::ShardEvaluation`]).
+    pub fn add_part(&mut self, validation: Option<EvalSums>, test: Option<EvalSums>) {
+        self.other_parts.push([validation, test]);
+    }
+
     pub fn read(self) -> EpochReport {
-        let train = self.train.clone().read();
-        let validation = self.validation.clone().map(PendingEval::read);
-        let test = self.test.clone().map(PendingEval::read);
+        let train = self.train.sums();
+        let validation = self.validation.as_ref().map(PendingEval::sums);
+        let test = self.test.as_ref().map(PendingEval::sums);
         self.fill(train, validation, test)
     }
 
     pub async fn read_async(self) -> Result<EpochReport, ExecutionError> {
-        let train = self.train.clone().read_async().await?;
-        let validation = match self.validation.clone() {
-            Some(pending) => Some(pending.read_async().await?),
+        let train = self.train.sums_async().await?;
+        let validation = match &self.validation {
+            Some(pending) => Some(pending.sums_async().await?),
             None => None,
         };
-        let test = match self.test.clone() {
-            Some(pending) => Some(pending.read_async().await?),
+        let test = match &self.test {
+            Some(pending) => Some(pending.sums_async().await?),
             None => None,
         };
         Ok(self.fill(train, validation, test))
     }
 
-    fn fill(&self, train: EvalReport, validation: Option<EvalReport>, test: Option<EvalReport>) -> EpochReport {
+    fn fill(&self, train: EvalSums, validation: Option<EvalSums>, test: Option<EvalSums>) -> EpochReport {
         debug_assert_eq!(train.images, self.train_images);
-        EpochReport { train_loss: train.loss, train_accuracy: train.accuracy, validation, test, ..self.report }
+        let train = train.report();
+        // `set`: 0 validation, 1 test.
+        let whole = |own: Option<EvalSums>, set: usize| {
+            let others = self.other_parts.iter().filter_map(|part| part[set]);
+            own.into_iter().chain(others).reduce(|a, b| a + b).map(EvalSums::report)
+        };
+        EpochReport {
+            train_loss: train.loss,
+            train_accuracy: train.accuracy,
+            validation: whole(validation, 0),
+            test: whole(test, 1),
+            ..self.report
+        }
     }
 }
 

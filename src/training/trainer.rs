@@ -311,22 +311,18 @@ impl Trainer {
     /// Trains whatever is left of the epoch, evaluates on the validation and test images and
     /// moves on to the next epoch. Natively this is the whole epoch in one call.
     pub fn end_epoch(&mut self) -> PendingEpoch {
-        self.end_epoch_on(None)
+        self.end_epoch_on(None, 1)
     }
 
     /// [`Trainer::end_epoch`], evaluating `eval_model` (these weights, on another device where
-    /// evaluation is faster) instead of the model on the training device.
-    pub fn end_epoch_on(&mut self, eval_model: Option<&Model>) -> PendingEpoch {
+    /// evaluation is faster) instead of the model on the training device, and only the first of
+    /// `shards` parts of each set when other replicas evaluate the rest
+    /// ([`Trainer::evaluate_shard`], added with [`PendingEpoch::add_part`]).
+    pub fn end_epoch_on(&mut self, eval_model: Option<&Model>, shards: usize) -> PendingEpoch {
         while self.step().is_some() {}
-        let model = eval_model.unwrap_or(&self.model);
-        let validation = self.evaluation_of(model, EvalSet::Validation).map(Evaluation::finish);
-        let (test, test_probabilities) = match self.evaluation_of(model, EvalSet::Test) {
-            Some(evaluation) => {
-                let (test, probabilities) = evaluation.with_probabilities().finish_with_probabilities();
-                (Some(test), probabilities)
-            }
-            None => (None, None),
-        };
+        let evaluated = self.evaluate_shard(eval_model.unwrap_or(&self.model), 0, shards);
+        let (validation, test, test_probabilities) =
+            (evaluated.validation, evaluated.test, evaluated.test_probabilities);
         let sums = std::mem::replace(&mut self.sums, EpochSums::EMPTY);
         let train = PendingEval { images: sums.images, loss_sum: sums.loss, correct: sums.correct };
 
@@ -350,7 +346,15 @@ impl Trainer {
         };
         self.order.clear();
         self.cursor = 0;
-        PendingEpoch { report, train_images: sums.images, train, validation, test, test_probabilities }
+        PendingEpoch {
+            report,
+            train_images: sums.images,
+            train,
+            validation,
+            test,
+            test_probabilities,
+            other_parts: Vec::new(),
+        }
     }
 
     /// An evaluation of the current weights, to run in slices; `None` when that set is empty.
@@ -359,22 +363,31 @@ impl Trainer {
     }
 
     fn evaluation_of(&self, model: &Model, set: EvalSet) -> Option<Evaluation> {
-        let batcher = self.batcher.clone();
-        let batch = self.config.eval_batch_size;
-        match set {
-            EvalSet::Validation if !self.validation_indices.is_empty() => Some(Evaluation::new(
-                model,
-                self.data.train.clone(),
-                Some(self.validation_indices.clone()),
-                batch,
-                batcher,
-            )),
+        self.shard_evaluation(model, set, 0, 1)
+    }
+
+    /// Shard `shard` of `shards` of a set, contiguous (so the parts' probabilities, put
+    /// together in shard order, are the whole set's); `None` when the whole set is empty.
+    pub(super) fn shard_evaluation(
+        &self,
+        model: &Model,
+        set: EvalSet,
+        shard: usize,
+        shards: usize,
+    ) -> Option<Evaluation> {
+        let (split, indices) = match set {
+            EvalSet::Validation if !self.validation_indices.is_empty() => {
+                (self.data.train.clone(), self.validation_indices.clone())
+            }
             EvalSet::Test => {
                 let test = self.data.test.clone().filter(|test| !test.is_empty())?;
-                Some(Evaluation::new(model, test, None, batch, batcher))
+                let all = (0..test.len() as u32).collect();
+                (test, all)
             }
-            EvalSet::Validation => None,
-        }
+            EvalSet::Validation => return None,
+        };
+        let part = indices[super::shard_rows(indices.len(), shard, shards)].to_vec();
+        Some(Evaluation::new(model, split, Some(part), self.config.eval_batch_size, self.batcher.clone()))
     }
 
     /// Evaluates the current weights on a whole set in one call.

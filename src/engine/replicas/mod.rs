@@ -13,13 +13,18 @@ use std::future::poll_fn;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
-use js_sys::{Array, Float32Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, Worker};
 
+use self::wire::{EVALUATION, decode_evaluation, decode_gradients, describe, encode_gradients, get, set};
+use crate::model::Model;
 use crate::protocol::ENGINE_LOADER;
-use crate::training::{PendingStep, ShardGradients, Trainer};
+use crate::training::{PendingStep, ShardEvaluation, ShardGradients, Trainer};
+
+pub mod helper;
+mod wire;
 
 /// The loader's query parameter that makes an engine worker a helper.
 pub const HELPER_PARAM: &str = "helper";
@@ -42,8 +47,10 @@ pub(super) fn trap_helper() -> bool {
 
 #[derive(Default)]
 struct Inbox {
-    /// Each helper's messages, oldest first.
+    /// Each helper's gradients, oldest first.
     messages: Vec<VecDeque<JsValue>>,
+    /// Each helper's parts of epoch-end evaluations, oldest first.
+    evaluations: Vec<VecDeque<JsValue>>,
     failure: Option<String>,
     waker: Option<Waker>,
 }
@@ -58,7 +65,8 @@ pub(super) struct Replicas {
 impl Replicas {
     /// Starts `count - 1` helpers from `checkpoint` (the trainer's state now) with the train images.
     pub(super) fn start(count: usize, checkpoint: &[u8], trainer: &Trainer) -> Result<Self, String> {
-        let inbox = Rc::new(RefCell::new(Inbox { messages: vec![VecDeque::new(); count - 1], ..Inbox::default() }));
+        let queues = vec![VecDeque::new(); count - 1];
+        let inbox = Rc::new(RefCell::new(Inbox { messages: queues.clone(), evaluations: queues, ..Inbox::default() }));
         let mut replicas = Self { workers: Vec::new(), inbox, _listeners: Vec::new() };
         let train = &trainer.data().train;
         for shard in 1..count {
@@ -70,9 +78,18 @@ impl Replicas {
             set(&start, "checkpoint", &Uint8Array::from(checkpoint));
             set(&start, "pixels", &pixels);
             set(&start, "labels", &labels);
+            let transfer = Array::of2(&pixels.buffer(), &labels.buffer());
+            // The test images too: each helper evaluates its part of them at every epoch's end.
+            if let Some(test) = &trainer.data().test {
+                let (pixels, labels) = (Uint8Array::from(test.pixels()), Uint8Array::from(test.labels()));
+                set(&start, "test_pixels", &pixels);
+                set(&start, "test_labels", &labels);
+                transfer.push(&pixels.buffer());
+                transfer.push(&labels.buffer());
+            }
             set(&start, "shard", &(shard as u32).into());
             set(&start, "shards", &(count as u32).into());
-            let mut start = Some((start, Array::of2(&pixels.buffer(), &labels.buffer())));
+            let mut start = Some((start, transfer));
             let (inbox, helper) = (replicas.inbox.clone(), worker.clone());
             let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
                 let data = event.unchecked_into::<MessageEvent>().data();
@@ -85,6 +102,8 @@ impl Replicas {
                     }
                 } else if let Some(error) = get(&data, "error").as_string() {
                     inbox.failure = Some(format!("helper {shard} failed: {error}"));
+                } else if get(&data, EVALUATION).is_truthy() {
+                    inbox.evaluations[shard - 1].push_back(data);
                 } else {
                     inbox.messages[shard - 1].push_back(data);
                 }
@@ -117,27 +136,39 @@ impl Replicas {
         self.workers.len() + 1
     }
 
-    /// The helpers' shards of the next step, in shard order.
-    async fn gather(&self) -> Result<Vec<ShardGradients>, String> {
-        let messages = poll_fn(|cx| {
+    /// One message from every helper, in shard order, from the queues `queues` picks.
+    async fn gather(&self, queues: fn(&mut Inbox) -> &mut Vec<VecDeque<JsValue>>) -> Result<Vec<JsValue>, String> {
+        poll_fn(|cx| {
             let mut inbox = self.inbox.borrow_mut();
             if let Some(failure) = inbox.failure.clone() {
                 return Poll::Ready(Err(failure));
             }
-            if inbox.messages.iter().all(|queue| !queue.is_empty()) {
-                return Poll::Ready(Ok(inbox.messages.iter_mut().filter_map(VecDeque::pop_front).collect::<Vec<_>>()));
+            let queues = queues(&mut inbox);
+            if queues.iter().all(|queue| !queue.is_empty()) {
+                return Poll::Ready(Ok(queues.iter_mut().filter_map(VecDeque::pop_front).collect()));
             }
             inbox.waker = Some(cx.waker().clone());
             Poll::Pending
         })
-        .await?;
-        messages.iter().map(decode).collect()
+        .await
     }
 
     fn broadcast(&self, total: &ShardGradients) -> Result<(), String> {
         for worker in &self.workers {
-            let (message, transfer) = encode(total);
+            let (message, transfer) = encode_gradients(total);
             worker.post_message_with_transfer(&message, &transfer).map_err(describe)?;
+        }
+        Ok(())
+    }
+
+    /// Sends every helper the weights to evaluate its part of the sets with.
+    async fn ask_to_evaluate(&self, trainer: &Trainer) -> Result<(), String> {
+        let file = trainer.model_file().read_async().await.map_err(|e| e.to_string())?.to_bytes();
+        for worker in &self.workers {
+            let weights = Uint8Array::from(file.as_slice());
+            let message = Object::new();
+            set(&message, "evaluate", &weights);
+            worker.post_message_with_transfer(&message, &Array::of1(&weights.buffer())).map_err(describe)?;
         }
         Ok(())
     }
@@ -159,8 +190,8 @@ pub(super) async fn step(trainer: &mut Trainer, replicas: &mut Option<Replicas>)
     let count = helpers.count();
     let mut total = trainer.shard_gradients(0, count)?;
     let summed = async {
-        for shard in helpers.gather().await? {
-            total.add(&shard)?;
+        for shard in helpers.gather(|inbox| &mut inbox.messages).await? {
+            total.add(&decode_gradients(&shard)?)?;
         }
         helpers.broadcast(&total)?;
         trainer.apply_gradients(&total)
@@ -171,111 +202,51 @@ pub(super) async fn step(trainer: &mut Trainer, replicas: &mut Option<Replicas>)
             Some(pending)
         }
         Err(reason) => {
-            web_sys::console::warn_1(&format!("Training goes on in one worker: {reason}").into());
-            *replicas = None;
+            give_up(replicas, &reason);
             trainer.step()
         }
     }
 }
 
-fn encode(gradients: &ShardGradients) -> (JsValue, Array) {
-    let values = Float32Array::new_with_length(gradients.values.len() as u32);
-    values.copy_from(&gradients.values);
-    let message = Object::new();
-    set(&message, "step", &(gradients.global_step as f64).into());
-    set(&message, "values", &values);
-    set(&message, "loss_sum", &gradients.loss_sum.into());
-    set(&message, "correct", &gradients.correct.into());
-    set(&message, "images", &(gradients.images as f64).into());
-    (message.into(), Array::of1(&values.buffer()))
-}
-
-fn decode(message: &JsValue) -> Result<ShardGradients, String> {
-    let number = |key| get(message, key).as_f64().ok_or_else(|| format!("a helper's message has no {key}"));
-    let values = get(message, "values").dyn_into::<Float32Array>().map_err(|_| "a helper sent no gradient")?;
-    Ok(ShardGradients {
-        global_step: number("step")? as usize,
-        values: values.to_vec(),
-        loss_sum: number("loss_sum")? as f32,
-        correct: number("correct")? as u32,
-        images: number("images")? as usize,
-    })
-}
-
-fn get(object: &JsValue, key: &str) -> JsValue {
-    Reflect::get(object, &key.into()).unwrap_or_default()
-}
-
-fn set(object: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(object, &key.into(), value);
-}
-
-fn describe(error: JsValue) -> String {
-    error.as_string().or_else(|| get(&error, "message").as_string()).unwrap_or_else(|| format!("{error:?}"))
-}
-
-/// The helper's side: answers the trainer's messages in a helper worker.
-pub mod helper {
-    use super::*;
-    use crate::data::{Split, SplitKind};
-    use crate::training::TrainingData;
-    use burn::prelude::Device;
-    use web_sys::DedicatedWorkerGlobalScope;
-
-    struct Replica {
-        trainer: Trainer,
-        shard: usize,
-        shards: usize,
-    }
-
-    /// Installs the helper's message handler (from `main`, instead of the engine's).
-    pub fn serve() {
-        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-        let replica: RefCell<Option<Replica>> = RefCell::new(None);
-        let reply = scope.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let data = event.data();
-            if let Err(error) = answer(&replica, &data, &reply) {
-                let message = Object::new();
-                set(&message, "error", &error.into());
-                let _ = reply.post_message(&message);
-            }
-        });
-        scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        on_message.forget();
-        let ready = Object::new();
-        set(&ready, "ready", &true.into());
-        let _ = scope.post_message(&ready);
-    }
-
-    fn answer(
-        replica: &RefCell<Option<Replica>>,
-        data: &JsValue,
-        reply: &DedicatedWorkerGlobalScope,
-    ) -> Result<(), String> {
-        if get(data, "trap").is_truthy() {
-            #[cfg(target_arch = "wasm32")]
-            core::arch::wasm32::unreachable();
+/// At an epoch's end, asks the helpers to evaluate their parts of the validation and test images
+/// with the trainer's weights (a helper's own differ in batch-norm statistics); the trainer
+/// evaluates the first part meanwhile. How many parts the sets are cut into.
+pub(super) async fn share_evaluation(trainer: &Trainer, replicas: &mut Option<Replicas>) -> usize {
+    let Some(helpers) = replicas.as_ref() else {
+        return 1;
+    };
+    match helpers.ask_to_evaluate(trainer).await {
+        Ok(()) => helpers.count(),
+        Err(reason) => {
+            give_up(replicas, &reason);
+            1
         }
-        let mut replica = replica.borrow_mut();
-        if let Ok(checkpoint) = get(data, "checkpoint").dyn_into::<Uint8Array>() {
-            let bytes =
-                |key| get(data, key).dyn_into::<Uint8Array>().map(|a| a.to_vec()).map_err(|_| format!("no {key}"));
-            let train = Split::from_parts(SplitKind::Train, bytes("pixels")?, bytes("labels")?);
-            let data_set = TrainingData::new(train, None);
-            let trainer = super::super::saving::resume_trainer(&checkpoint.to_vec(), data_set, &Device::flex())?;
-            let index = |key| get(data, key).as_f64().map(|v| v as usize).ok_or_else(|| format!("no {key}"));
-            *replica = Some(Replica { trainer, shard: index("shard")?, shards: index("shards")? });
-        } else {
-            let replica = replica.as_mut().ok_or("a gradient came before the run")?;
-            replica.trainer.apply_gradients(&decode(data)?)?;
-            replica.trainer.skip_epoch_end();
-        }
-        let replica = replica.as_mut().expect("set above");
-        if let Some(gradients) = replica.trainer.shard_gradients(replica.shard, replica.shards) {
-            let (message, transfer) = encode(&gradients);
-            reply.post_message_with_transfer(&message, &transfer).map_err(describe)?;
-        }
-        Ok(())
     }
+}
+
+/// Parts 1.. of `parts` of the epoch-end evaluation, in order: the helpers', or, when one
+/// failed, the trainer's own evaluation of them with `model`.
+pub(super) async fn evaluation_parts(
+    trainer: &Trainer,
+    model: &Model,
+    replicas: &mut Option<Replicas>,
+    parts: usize,
+) -> Vec<ShardEvaluation> {
+    if parts < 2 {
+        return Vec::new();
+    }
+    if let Some(helpers) = replicas.as_ref() {
+        let answers = helpers.gather(|inbox| &mut inbox.evaluations).await;
+        match answers.and_then(|answers| answers.iter().map(decode_evaluation).collect()) {
+            Ok(answers) => return answers,
+            Err(reason) => give_up(replicas, &reason),
+        }
+    }
+    (1..parts).map(|part| trainer.evaluate_shard(model, part, parts).read()).collect()
+}
+
+/// Ends the helpers; the run goes on in one worker.
+fn give_up(replicas: &mut Option<Replicas>, reason: &str) {
+    web_sys::console::warn_1(&format!("Training goes on in one worker: {reason}").into());
+    *replicas = None;
 }
