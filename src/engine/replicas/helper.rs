@@ -5,12 +5,12 @@
 use std::cell::RefCell;
 
 use burn::prelude::Device;
-use js_sys::{Object, Uint8Array};
+use js_sys::{Float32Array, Object, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::wire::{decode_gradients, describe, encode_evaluation, encode_gradients, get, set};
+use super::wire::{decode_gradients, describe, encode_evaluation, encode_gradients, get, gradient_array, set};
 use crate::data::{Split, SplitKind};
 use crate::training::{ModelFile, Trainer, TrainingData};
 
@@ -18,6 +18,8 @@ struct Replica {
     trainer: Trainer,
     shard: usize,
     shards: usize,
+    /// The last sum's array, to send the next gradient in.
+    spare: Option<Float32Array>,
 }
 
 /// Installs the helper's message handler (from `main`, instead of the engine's).
@@ -65,10 +67,11 @@ fn answer(
         let replica = replica.as_mut().ok_or("a gradient came before the run")?;
         replica.trainer.apply_gradients(&decode_gradients(data)?)?;
         replica.trainer.skip_epoch_end();
+        replica.spare = gradient_array(data);
     }
     let replica = replica.as_mut().expect("set above");
     if let Some(gradients) = replica.trainer.shard_gradients(replica.shard, replica.shards) {
-        let (message, transfer) = encode_gradients(&gradients);
+        let (message, transfer) = encode_gradients(&gradients, replica.spare.take());
         reply.post_message_with_transfer(&message, &transfer).map_err(describe)?;
     }
     Ok(())
@@ -84,5 +87,5 @@ fn join(data: &JsValue, checkpoint: &[u8]) -> Result<Replica, String> {
     };
     let trainer = super::super::saving::resume_trainer(checkpoint, TrainingData::new(train, test), &Device::flex())?;
     let index = |key| get(data, key).as_f64().map(|v| v as usize).ok_or_else(|| format!("no {key}"));
-    Ok(Replica { trainer, shard: index("shard")?, shards: index("shards")? })
+    Ok(Replica { trainer, shard: index("shard")?, shards: index("shards")?, spare: None })
 }

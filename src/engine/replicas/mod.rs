@@ -18,7 +18,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, Worker};
 
-use self::wire::{EVALUATION, decode_evaluation, decode_gradients, describe, encode_gradients, get, set};
+use self::wire::{
+    EVALUATION, decode_evaluation, decode_gradients, describe, encode_gradients, get, gradient_array, set,
+};
 use crate::model::Model;
 use crate::protocol::ENGINE_LOADER;
 use crate::training::{PendingStep, ShardEvaluation, ShardGradients, Trainer};
@@ -153,9 +155,10 @@ impl Replicas {
         .await
     }
 
-    fn broadcast(&self, total: &ShardGradients) -> Result<(), String> {
-        for worker in &self.workers {
-            let (message, transfer) = encode_gradients(total);
+    /// Sends the sum to every helper, in the array its own shard came in (`received`).
+    fn broadcast(&self, total: &ShardGradients, received: &[JsValue]) -> Result<(), String> {
+        for (worker, received) in self.workers.iter().zip(received) {
+            let (message, transfer) = encode_gradients(total, gradient_array(received));
             worker.post_message_with_transfer(&message, &transfer).map_err(describe)?;
         }
         Ok(())
@@ -190,10 +193,11 @@ pub(super) async fn step(trainer: &mut Trainer, replicas: &mut Option<Replicas>)
     let count = helpers.count();
     let mut total = trainer.shard_gradients(0, count)?;
     let summed = async {
-        for shard in helpers.gather(|inbox| &mut inbox.messages).await? {
-            total.add(&decode_gradients(&shard)?)?;
+        let received = helpers.gather(|inbox| &mut inbox.messages).await?;
+        for shard in &received {
+            total.add(&decode_gradients(shard)?)?;
         }
-        helpers.broadcast(&total)?;
+        helpers.broadcast(&total, &received)?;
         trainer.apply_gradients(&total)
     };
     match summed.await {

@@ -10,8 +10,16 @@ use crate::training::{EvalSums, ShardEvaluation, ShardGradients};
 /// gradients).
 pub(super) const EVALUATION: &str = "evaluation";
 
-pub(super) fn encode_gradients(gradients: &ShardGradients) -> (JsValue, Array) {
-    let values = floats(&gradients.values);
+/// `reuse`: a gradient's array that came in (and is no longer needed), so that no new 2.8 MB
+/// buffer is allocated and first touched for every step.
+pub(super) fn encode_gradients(gradients: &ShardGradients, reuse: Option<Float32Array>) -> (JsValue, Array) {
+    let values = match reuse {
+        Some(array) if array.length() as usize == gradients.values.len() => {
+            array.copy_from(&gradients.values);
+            array
+        }
+        _ => floats(&gradients.values),
+    };
     let message = Object::new();
     set(&message, "step", &(gradients.global_step as f64).into());
     set(&message, "values", &values);
@@ -31,6 +39,11 @@ pub(super) fn decode_gradients(message: &JsValue) -> Result<ShardGradients, Stri
         correct: number("correct")? as u32,
         images: number("images")? as usize,
     })
+}
+
+/// A gradient message's array, to send the next gradient in ([`encode_gradients`]).
+pub(super) fn gradient_array(message: &JsValue) -> Option<Float32Array> {
+    get(message, "values").dyn_into::<Float32Array>().ok()
 }
 
 pub(super) fn encode_evaluation(part: &ShardEvaluation) -> (JsValue, Array) {
