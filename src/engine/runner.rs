@@ -140,8 +140,8 @@ impl Engine {
             ToEngine::Test(TestHook::Diverge) => self.shared.borrow_mut().diverge_requested = true,
             ToEngine::Test(TestHook::Trap) => trap(),
             ToEngine::Test(TestHook::FailAllocation) => fail_allocation(),
-            ToEngine::Test(TestHook::TrapHelper) => {
-                if !super::replicas::trap_helper() {
+            ToEngine::Test(hook @ (TestHook::TrapHelper | TestHook::TrapHelperAtEvaluation)) => {
+                if !super::replicas::trap_helper(hook == TestHook::TrapHelperAtEvaluation) {
                     shared.borrow().send(FromEngine::Refused("No helper is training.".into()));
                 }
             }

@@ -30,13 +30,13 @@ pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettin
 /// Bumped whenever a message changes shape. The page's first message and the engine's first
 /// answer carry it ([`ToEngine::Hello`], [`FromEngine::Hello`]): builds that differ refuse each
 /// other instead of misreading bytes.
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// The engine worker's script (Trunk's loader for the engine binary). Trunk does not hash
 /// worker file names, so the binary is named after [`PROTOCOL_VERSION`] (`Cargo.toml`,
 /// `index.html`, `static/sw.js`, `atelier.sh`; `tests/protocol.rs` checks they agree): a page
 /// never loads, from a cache, an engine that speaks another protocol under the same name.
-pub const ENGINE_LOADER: &str = "./atelier-engine-p7_loader.js";
+pub const ENGINE_LOADER: &str = "./atelier-engine-p8_loader.js";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
@@ -128,6 +128,9 @@ pub enum TestHook {
     FailAllocation,
     /// Fault injection: a helper of data-parallel training traps; the trainer goes on alone.
     TrapHelper,
+    /// Fault injection: a helper traps when it is asked for its part of the next epoch-end
+    /// evaluation; the trainer evaluates that part itself and goes on alone.
+    TrapHelperAtEvaluation,
 }
 
 /// Worker → page.

@@ -1,5 +1,6 @@
 // Every core: a CNN trains on the CPU in two workers (the trainer and a helper replica, each on
-// its shard of every batch), learns what one worker learns, and a helper's death costs nothing.
+// its shard of every batch), learns what one worker learns, and a helper's death costs nothing —
+// also while it evaluates its part of the validation and test images at an epoch's end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist, launch, openReady, screenshot, steps, value, waitFor } from './harness.mjs';
@@ -73,4 +74,32 @@ test('a helper that dies mid-run: the trainer goes on alone and the run finishes
   } finally {
     await context.close();
   }
+});
+
+test('a helper that dies while it evaluates: the trainer evaluates its part, the epoch\'s figures are whole', async () => {
+  /** A 2-epoch run: epoch 1's test accuracy and test images tallied, and the readout after. */
+  const run = async (query, fault) => {
+    const context = await launch();
+    try {
+      const page = await openReady(context, server.url, `${query}&step_ms=40`);
+      await trainBaseline(page, 2);
+      await waitFor(page, async () => (await steps(page)) >= 2, 120_000, 'two steps');
+      if (fault) await page.evaluate(() => window.atelierDebug.trapHelperAtEvaluation());
+      await waitFor(page, async () => (await page.getByTestId('confusion-matrix').count()) > 0, 300_000, 'epoch 1\'s confusion matrix');
+      const epoch1 = { accuracy: await value(page, 'metric-test-accuracy'), tallied: await value(page, 'confusion-matrix', 'data-total') };
+      await finish(page);
+      return { ...epoch1, label: await throughputLabel(page) };
+    } finally {
+      await context.close();
+    }
+  };
+  const alone = await run('?backend=cpu&workers=1');
+  const faulted = await run('?backend=cpu&workers=2&debug=1', true);
+  console.log(`epoch 1, one worker: ${alone.accuracy} over ${alone.tallied}; helper trapped at the evaluation: ${faulted.accuracy} over ${faulted.tallied}`);
+  // The helper did die at the evaluation: epoch 2 trained in one worker.
+  assert.match(faulted.label, /^images \/ s$/i, 'one worker after the helper died');
+  // Every test image tallied and the same accuracy as one worker (measured: equal); without the
+  // trainer's evaluation of the dead helper's part, half the images would be missing.
+  assert.equal(faulted.tallied, 10_000);
+  assert.ok(Math.abs(faulted.accuracy - alone.accuracy) <= 0.003, `one worker ${alone.accuracy}, faulted ${faulted.accuracy}`);
 });

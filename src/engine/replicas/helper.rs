@@ -20,6 +20,8 @@ struct Replica {
     shards: usize,
     /// The last sum's array, to send the next gradient in.
     spare: Option<Float32Array>,
+    /// Fault injection: trap when asked to evaluate (`TestHook::TrapHelperAtEvaluation`).
+    trap_at_evaluation: bool,
 }
 
 /// Installs the helper's message handler (from `main`, instead of the engine's).
@@ -47,9 +49,18 @@ fn answer(
     data: &JsValue,
     reply: &DedicatedWorkerGlobalScope,
 ) -> Result<(), String> {
+    // A trap must not happen while `replica` is borrowed: the wasm instance lives on after it, and
+    // the next message would find the borrow still held (a panic, which ends the run).
     if get(data, "trap").is_truthy() {
-        #[cfg(target_arch = "wasm32")]
-        core::arch::wasm32::unreachable();
+        let deferred = get(data, "at_evaluation").is_truthy()
+            && replica.borrow_mut().as_mut().map(|r| r.trap_at_evaluation = true).is_some();
+        if !deferred {
+            trap();
+        }
+        return Ok(());
+    }
+    if get(data, "evaluate").is_truthy() && replica.borrow().as_ref().is_some_and(|r| r.trap_at_evaluation) {
+        trap();
     }
     let mut replica = replica.borrow_mut();
     if let Ok(checkpoint) = get(data, "checkpoint").dyn_into::<Uint8Array>() {
@@ -87,5 +98,11 @@ fn join(data: &JsValue, checkpoint: &[u8]) -> Result<Replica, String> {
     };
     let trainer = super::super::saving::resume_trainer(checkpoint, TrainingData::new(train, test), &Device::flex())?;
     let index = |key| get(data, key).as_f64().map(|v| v as usize).ok_or_else(|| format!("no {key}"));
-    Ok(Replica { trainer, shard: index("shard")?, shards: index("shards")?, spare: None })
+    Ok(Replica { trainer, shard: index("shard")?, shards: index("shards")?, spare: None, trap_at_evaluation: false })
+}
+
+/// A wasm trap (no panic, no message): the worker dies as from a bug in a kernel.
+fn trap() {
+    #[cfg(target_arch = "wasm32")]
+    core::arch::wasm32::unreachable();
 }

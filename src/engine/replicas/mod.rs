@@ -36,12 +36,14 @@ thread_local! {
     static HELPERS: RefCell<Vec<Worker>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Makes the first helper trap (`TestHook::TrapHelper`); `false` when none runs.
-pub(super) fn trap_helper() -> bool {
+/// Makes the first helper trap now (`TestHook::TrapHelper`) or when it is asked to evaluate
+/// (`TestHook::TrapHelperAtEvaluation`); `false` when none runs.
+pub(super) fn trap_helper(at_evaluation: bool) -> bool {
     HELPERS.with(|helpers| {
         helpers.borrow().first().is_some_and(|worker| {
             let message = Object::new();
             set(&message, "trap", &true.into());
+            set(&message, "at_evaluation", &at_evaluation.into());
             worker.post_message(&message).is_ok()
         })
     })

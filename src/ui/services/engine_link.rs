@@ -370,6 +370,7 @@ fn install_debug_hooks(send: Callback<ToEngine>) {
         ("trapEngine", TestHook::Trap),
         ("failAllocation", TestHook::FailAllocation),
         ("trapHelper", TestHook::TrapHelper),
+        ("trapHelperAtEvaluation", TestHook::TrapHelperAtEvaluation),
         ("measureInference", TestHook::MeasureInference),
     ] {
         let send = send.clone();
