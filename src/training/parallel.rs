@@ -17,7 +17,7 @@ use burn::prelude::*;
 
 use super::eval::correct_count;
 use super::trainer::{EpochSums, EvalSet, Trainer, dropout_seed};
-use super::{EvalSums, PendingEval, PendingProbabilities, PendingStep, SplitMix64};
+use super::{EvalSums, Evaluation, PendingEval, PendingProbabilities, PendingStep, SplitMix64};
 use crate::data::{IMAGE_SIDE, PIXELS_PER_IMAGE};
 use crate::model::Model;
 use crate::protocol::ModelChoice;
@@ -200,6 +200,30 @@ impl Trainer {
             None => (None, None),
         };
         PendingShardEvaluation { validation: validation.map(|e| e.finish()), test, test_probabilities }
+    }
+
+    /// Shard `shard` of `shards` of a set, contiguous (so the parts' probabilities, put
+    /// together in shard order, are the whole set's); `None` when the whole set is empty.
+    pub(super) fn shard_evaluation(
+        &self,
+        model: &Model,
+        set: EvalSet,
+        shard: usize,
+        shards: usize,
+    ) -> Option<Evaluation> {
+        let (split, indices) = match set {
+            EvalSet::Validation if !self.validation_indices.is_empty() => {
+                (self.data.train.clone(), self.validation_indices.clone())
+            }
+            EvalSet::Test => {
+                let test = self.data.test.clone().filter(|test| !test.is_empty())?;
+                let all = (0..test.len() as u32).collect();
+                (test, all)
+            }
+            EvalSet::Validation => return None,
+        };
+        let part = indices[shard_rows(indices.len(), shard, shards)].to_vec();
+        Some(Evaluation::new(model, split, Some(part), self.config.eval_batch_size, self.batcher.clone()))
     }
 
     /// Moves a replica that does not evaluate past the end of its epoch (the reporting one calls

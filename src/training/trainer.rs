@@ -366,30 +366,6 @@ impl Trainer {
         self.shard_evaluation(model, set, 0, 1)
     }
 
-    /// Shard `shard` of `shards` of a set, contiguous (so the parts' probabilities, put
-    /// together in shard order, are the whole set's); `None` when the whole set is empty.
-    pub(super) fn shard_evaluation(
-        &self,
-        model: &Model,
-        set: EvalSet,
-        shard: usize,
-        shards: usize,
-    ) -> Option<Evaluation> {
-        let (split, indices) = match set {
-            EvalSet::Validation if !self.validation_indices.is_empty() => {
-                (self.data.train.clone(), self.validation_indices.clone())
-            }
-            EvalSet::Test => {
-                let test = self.data.test.clone().filter(|test| !test.is_empty())?;
-                let all = (0..test.len() as u32).collect();
-                (test, all)
-            }
-            EvalSet::Validation => return None,
-        };
-        let part = indices[super::shard_rows(indices.len(), shard, shards)].to_vec();
-        Some(Evaluation::new(model, split, Some(part), self.config.eval_batch_size, self.batcher.clone()))
-    }
-
     /// Evaluates the current weights on a whole set in one call.
     pub fn evaluate(&self, set: EvalSet) -> Option<PendingEval> {
         self.evaluation(set).map(Evaluation::finish)

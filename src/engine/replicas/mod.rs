@@ -1,8 +1,10 @@
 //! Every core on the CPU: the trainer starts helper workers (the same engine bundle, `?helper`),
 //! each a replica of the run that computes the gradient of its shard of every batch
 //! (`training::parallel`). The trainer adds the shards in order and sends the sum back; all
-//! apply it. wasm threads would need cross-origin isolation, which a static host may not give;
-//! plain workers and transferred buffers work everywhere.
+//! apply it; at each epoch's end every replica evaluates a part of the validation and test images
+//! with the trainer's weights. wasm threads would need cross-origin isolation, which a static host
+//! may not give; plain workers and transferred buffers work everywhere (`wire`; `helper` is the
+//! helpers' side).
 //!
 //! A helper that fails or dies costs nothing: the trainer ends all of them and trains the rest
 //! of the run alone, from the same batch (its own shard's gradient is discarded, not applied).
