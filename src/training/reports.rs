@@ -170,7 +170,8 @@ pub struct PendingEpoch {
     pub(crate) test_probabilities: Option<PendingProbabilities>,
     /// The other replicas' parts of the validation and test sets, when the evaluation was
     /// shared (`Trainer::end_epoch_on` with shards): added in at the read.
-    pub(crate) other_parts: Vec<[Option<EvalSums>; 2]>,
+    pub(crate) other_validation: Vec<EvalSums>,
+    pub(crate) other_test: Vec<EvalSums>,
 }
 
 impl PendingEpoch {
@@ -185,7 +186,8 @@ impl PendingEpoch {
 
     /// Another replica's part of the validation and test sets (see [`super::ShardEvaluation`]).
     pub fn add_part(&mut self, validation: Option<EvalSums>, test: Option<EvalSums>) {
-        self.other_parts.push([validation, test]);
+        self.other_validation.extend(validation);
+        self.other_test.extend(test);
     }
 
     pub fn read(self) -> EpochReport {
@@ -211,16 +213,14 @@ impl PendingEpoch {
     fn fill(&self, train: EvalSums, validation: Option<EvalSums>, test: Option<EvalSums>) -> EpochReport {
         debug_assert_eq!(train.images, self.train_images);
         let train = train.report();
-        // `set`: 0 validation, 1 test.
-        let whole = |own: Option<EvalSums>, set: usize| {
-            let others = self.other_parts.iter().filter_map(|part| part[set]);
-            own.into_iter().chain(others).reduce(|a, b| a + b).map(EvalSums::report)
+        let whole = |own: Option<EvalSums>, others: &[EvalSums]| {
+            own.into_iter().chain(others.iter().copied()).reduce(|a, b| a + b).map(EvalSums::report)
         };
         EpochReport {
             train_loss: train.loss,
             train_accuracy: train.accuracy,
-            validation: whole(validation, 0),
-            test: whole(test, 1),
+            validation: whole(validation, &self.other_validation),
+            test: whole(test, &self.other_test),
             ..self.report
         }
     }

@@ -16,7 +16,8 @@ use super::clock::{Clock, default_clock};
 use super::eval::correct_count;
 use super::optimizer::TrainingOptimizer;
 use super::{
-    Batcher, EpochReport, Evaluation, PendingEpoch, PendingEval, PendingStep, SplitMix64, StepInfo, TrainingConfig,
+    Batcher, EpochReport, Evaluation, PendingEpoch, PendingEval, PendingShardEvaluation, PendingStep, SplitMix64,
+    StepInfo, TrainingConfig,
 };
 use crate::data::Split;
 use crate::model::Model;
@@ -320,9 +321,8 @@ impl Trainer {
     /// ([`Trainer::evaluate_shard`], added with [`PendingEpoch::add_part`]).
     pub fn end_epoch_on(&mut self, eval_model: Option<&Model>, shards: usize) -> PendingEpoch {
         while self.step().is_some() {}
-        let evaluated = self.evaluate_shard(eval_model.unwrap_or(&self.model), 0, shards);
-        let (validation, test, test_probabilities) =
-            (evaluated.validation, evaluated.test, evaluated.test_probabilities);
+        let PendingShardEvaluation { validation, test, test_probabilities } =
+            self.evaluate_shard(eval_model.unwrap_or(&self.model), 0, shards);
         let sums = std::mem::replace(&mut self.sums, EpochSums::EMPTY);
         let train = PendingEval { images: sums.images, loss_sum: sums.loss, correct: sums.correct };
 
@@ -353,7 +353,8 @@ impl Trainer {
             validation,
             test,
             test_probabilities,
-            other_parts: Vec::new(),
+            other_validation: Vec::new(),
+            other_test: Vec::new(),
         }
     }
 

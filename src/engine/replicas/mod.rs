@@ -54,7 +54,7 @@ pub(super) fn trap_helper(at_evaluation: bool) -> bool {
 #[derive(Default)]
 struct Inbox {
     /// Each helper's gradients, oldest first.
-    messages: Vec<VecDeque<JsValue>>,
+    gradients: Vec<VecDeque<JsValue>>,
     /// Each helper's parts of epoch-end evaluations, oldest first.
     evaluations: Vec<VecDeque<JsValue>>,
     failure: Option<String>,
@@ -72,7 +72,7 @@ impl Replicas {
     /// Starts `count - 1` helpers from `checkpoint` (the trainer's state now) with the train images.
     pub(super) fn start(count: usize, checkpoint: &[u8], trainer: &Trainer) -> Result<Self, String> {
         let queues = vec![VecDeque::new(); count - 1];
-        let inbox = Rc::new(RefCell::new(Inbox { messages: queues.clone(), evaluations: queues, ..Inbox::default() }));
+        let inbox = Rc::new(RefCell::new(Inbox { gradients: queues.clone(), evaluations: queues, ..Inbox::default() }));
         let mut replicas = Self { workers: Vec::new(), inbox, _listeners: Vec::new() };
         let train = &trainer.data().train;
         for shard in 1..count {
@@ -111,7 +111,7 @@ impl Replicas {
                 } else if get(&data, EVALUATION).is_truthy() {
                     inbox.evaluations[shard - 1].push_back(data);
                 } else {
-                    inbox.messages[shard - 1].push_back(data);
+                    inbox.gradients[shard - 1].push_back(data);
                 }
                 if let Some(waker) = inbox.waker.take() {
                     waker.wake();
@@ -197,7 +197,7 @@ pub(super) async fn step(trainer: &mut Trainer, replicas: &mut Option<Replicas>)
     let count = helpers.count();
     let mut total = trainer.shard_gradients(0, count)?;
     let summed = async {
-        let received = helpers.gather(|inbox| &mut inbox.messages).await?;
+        let received = helpers.gather(|inbox| &mut inbox.gradients).await?;
         for shard in &received {
             total.add(&decode_gradients(shard)?)?;
         }
