@@ -49,10 +49,9 @@ test('a CNN trains in two workers on two cores and learns what one worker learns
   const pair = await runWith(2);
   assert.match(pair.label, /2 cores/i);
   console.log(`test accuracy: one worker ${alone.accuracy}, two ${pair.accuracy}`);
-  // Measured: the same test accuracy to the image (73.67 % after 2 epochs, 2026-12-01; earlier
-  // 72.57 % both, and 67.63 % when the
-  // helpers' shards are dropped from the sum); the gradients
-  // differ from one worker's only in float rounding, so allow 0.3 points (30 images).
+  // Measured: the same test accuracy to the image (73.67 % both after 2 epochs, 2026-12-01;
+  // earlier 72.57 % both, and 67.63 % with the helpers' shards dropped from the sum); the
+  // gradients differ from one worker's only in float rounding, so allow 0.3 points (30 images).
   assert.ok(Math.abs(pair.accuracy - alone.accuracy) <= 0.003, `one worker ${alone.accuracy}, two ${pair.accuracy}`);
 });
 
