@@ -146,6 +146,45 @@ pub fn remember(records: &mut Vec<RaceRecord>, record: RaceRecord, limit: usize)
     records.drain(..excess);
 }
 
+/// When the page lets the classifier race (classification timed on each backend): once the
+/// trainer has decided, so that two races never time on the same cores, and while no run
+/// trains, because the race's GPU half starts a device and compiles kernels — on a software GPU
+/// seconds of both cores taken from a learner's first run. Meanwhile the classifier answers on
+/// the CPU. A restarted classifier races again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClassifierRaceGate {
+    trainer_decided: bool,
+    training: bool,
+    sent: bool,
+}
+
+impl ClassifierRaceGate {
+    /// The trainer's backend is decided (measured, stored, forced or unavailable).
+    pub fn trainer_decided(&mut self) -> bool {
+        self.trainer_decided = true;
+        self.open()
+    }
+
+    /// The trainer's run is running (`true`) or not (paused, done, reset, failed, restarted).
+    pub fn training(&mut self, training: bool) -> bool {
+        self.training = training;
+        self.open()
+    }
+
+    /// A new classifier worker, which has not raced.
+    pub fn classifier_restarted(&mut self) -> bool {
+        self.sent = false;
+        self.open()
+    }
+
+    /// `true` exactly once per classifier worker: send it the workload now.
+    fn open(&mut self) -> bool {
+        let now = self.trainer_decided && !self.training && !self.sent;
+        self.sent |= now;
+        now
+    }
+}
+
 /// Why the engine uses the backend it uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Choice {

@@ -3,8 +3,8 @@
 
 use atelier::protocol::{BackendKind, BackendReport, EngineRole, ModelChoice, RunSettings, ToEngine};
 use atelier::race::{
-    Choice, GpuStatus, RaceRecord, Workload, evaluation_backend, explain, format_rate, is_software_adapter, known,
-    remember, summary,
+    Choice, ClassifierRaceGate, GpuStatus, RaceRecord, Workload, evaluation_backend, explain, format_rate,
+    is_software_adapter, known, remember, summary,
 };
 
 fn record(adapter: &str, workload: &str, cpu: Option<f64>, gpu: Option<f64>, complete: bool) -> RaceRecord {
@@ -196,4 +196,27 @@ fn init_and_backend_reports_survive_the_worker_codec() {
     // The page stores races as JSON in localStorage.
     let json = serde_json::to_string(&known).unwrap();
     assert_eq!(serde_json::from_str::<Vec<RaceRecord>>(&json).unwrap(), known);
+}
+
+#[test]
+fn the_classifier_races_after_the_trainer_decided_and_never_while_a_run_trains() {
+    // The usual visit: the trainer decides, nothing trains, the classifier races once.
+    let mut gate = ClassifierRaceGate::default();
+    assert!(!gate.training(false), "not before the trainer decided");
+    assert!(gate.trainer_decided());
+    assert!(!gate.trainer_decided(), "once");
+    assert!(!gate.training(true) && !gate.training(false), "once, whatever the runs do after");
+
+    // A first visit whose run starts before the trainer decides: held until the run pauses.
+    let mut gate = ClassifierRaceGate::default();
+    assert!(!gate.training(true));
+    assert!(!gate.trainer_decided(), "held while the run trains");
+    assert!(gate.training(false), "the run paused or ended: race now");
+    assert!(!gate.training(true) && !gate.training(false));
+
+    // A restarted classifier races again, but not while a run trains.
+    assert!(!gate.training(true));
+    assert!(!gate.classifier_restarted());
+    assert!(gate.training(false));
+    assert!(gate.classifier_restarted(), "restarted between runs: at once");
 }

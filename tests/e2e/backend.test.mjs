@@ -83,6 +83,27 @@ test('the race picks the CPU under a software GPU, says why, and is reused on th
   }
 });
 
+test('a run started at once on a first visit trains without the classifier\'s race beside it; the classifier races when it pauses', async () => {
+  const context = await launch();
+  try {
+    // Steps of at least 100 ms keep the run going while the cores stay mostly free, as a race
+    // would find them. Without the hold the classifier had raced by the run's 19th step.
+    const page = await openReady(context, server.url, '?step_ms=100');
+    await page.getByTestId('train-start').click();
+    await waitFor(page, async () => (await attr(page, 'backend', 'data-choice')) === 'measured', 120_000, 'the trainer\'s race');
+    await waitFor(page, async () => (await steps(page)) >= 60, 120_000, 'the run to train on');
+    const classifier = page.getByTestId('classify-model-select');
+    assert.equal(await classifier.getAttribute('data-backend-choice'), 'measuring', 'no classifier race while the run trains');
+    assert.equal(await classifier.getAttribute('data-backend'), 'cpu', 'the classifier answers on the CPU meanwhile');
+    await page.getByTestId('train-pause').click();
+    await waitFor(page, async () => (await attr(page, 'train-state', 'data-state')) === 'paused', 30_000, 'paused');
+    await waitFor(page, async () => (await classifier.getAttribute('data-backend-choice')) === 'measured', 120_000, 'the classifier\'s race once paused');
+    assert.equal(await classifier.getAttribute('data-backend'), 'cpu');
+  } finally {
+    await context.close();
+  }
+});
+
 test('a drawing is answered while a run trains, Pause shows at once, and the paused weights classify', async () => {
   const context = await launch();
   try {

@@ -10,7 +10,8 @@ use gloo_worker::Spawnable;
 use yew::prelude::*;
 
 use crate::engine::{ENGINE_LOADER, EngineWorker};
-use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, TestHook, ToEngine};
+use crate::protocol::{BackendKind, Choice, EngineRole, FromEngine, RunSettings, RunState, TestHook, ToEngine};
+use crate::race::ClassifierRaceGate;
 use crate::state::{Action, AppState};
 use crate::ui::services::engine_options::{checkpoint_seconds, cpu_workers, forced, min_step_seconds, readback_every};
 use crate::ui::services::engine_slot::{FaultChannel, Heard, Slot};
@@ -47,9 +48,8 @@ struct Link {
     /// The `BroadcastChannel` of this page's weights, trainer to classifier (unique per page,
     /// so two tabs never classify with each other's runs).
     weights_channel: String,
-    /// The classifier races once the trainer has decided, so that the two races do not
-    /// compete for the same cores.
-    classifier_raced: Rc<Cell<bool>>,
+    /// When the classifier races: after the trainer's race, and not while a run trains.
+    classifier_race: Rc<Cell<ClassifierRaceGate>>,
     settings: Rc<RefCell<RunSettings>>,
     /// Trainer reports waiting behind a checkpoint (see `dispatch_in_order`).
     deferred: Rc<RefCell<Vec<(FromEngine, f64)>>>,
@@ -96,6 +96,11 @@ impl Link {
             ToEngine::Workload(settings) => {
                 *self.settings.borrow_mut() = settings.clone();
                 Self::send_to(&self.trainer, ToEngine::Workload(settings));
+            }
+            // The engine says "running" only at the run's first step, after its own race.
+            command @ (ToEngine::Start { .. } | ToEngine::ResumeRun { .. }) => {
+                self.let_classifier_race(|gate| gate.training(true));
+                Self::send_to(&self.trainer, command)
             }
             command => Self::send_to(&self.trainer, command),
         }
@@ -196,6 +201,17 @@ impl Link {
         self.spawn(&self.classifier, init, Self::on_classifier_event, Self::classifier_died);
         // A restarted classifier has no weights: the trainer posts its newest again.
         Self::send_to(&self.trainer, ToEngine::Snapshot);
+        self.let_classifier_race(ClassifierRaceGate::classifier_restarted);
+    }
+
+    /// Tells the gate what happened and sends the classifier its workload if that opens it.
+    fn let_classifier_race(&self, event: impl FnOnce(&mut ClassifierRaceGate) -> bool) {
+        let mut gate = self.classifier_race.get();
+        let open = event(&mut gate);
+        self.classifier_race.set(gate);
+        if open {
+            Self::send_to(&self.classifier, ToEngine::Workload(self.settings.borrow().clone()));
+        }
     }
 
     /// The trainer died (its panic report or its last words on the fault channel, whichever
@@ -206,6 +222,7 @@ impl Link {
             return;
         }
         self.dispatch_in_order(FromEngine::Crashed(reason));
+        self.let_classifier_race(|gate| gate.training(false));
         let link = self.clone();
         yew::platform::spawn_local(async move { link.spawn_trainer(Some(BackendKind::Cpu)) });
     }
@@ -240,10 +257,12 @@ impl Link {
                     &crate::ui::services::save_file::model_file_name(*model),
                 );
             }
-            FromEngine::Backend(report)
-                if report.choice != Choice::Measuring && !self.classifier_raced.replace(true) =>
-            {
-                Self::send_to(&self.classifier, ToEngine::Workload(self.settings.borrow().clone()));
+            FromEngine::Backend(report) if report.choice != Choice::Measuring => {
+                self.let_classifier_race(ClassifierRaceGate::trainer_decided)
+            }
+            FromEngine::Phase(state) => {
+                let training = *state == RunState::Running;
+                self.let_classifier_race(|gate| gate.training(training))
             }
             _ => {}
         }
@@ -296,7 +315,7 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
         force: forced("backend"),
         force_classifier: forced("classify"),
         weights_channel: format!("atelier-weights-{}", js_sys::Math::random()),
-        classifier_raced: Rc::default(),
+        classifier_race: Rc::default(),
         settings: Rc::default(),
         deferred: Rc::default(),
     });
