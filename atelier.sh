@@ -112,9 +112,10 @@ cmd_test() {
   ensure_data
   ensure_browser
   ensure_python
-  say "Lints (cargo clippy -D warnings: native without and with the engine, the page and the worker bundles)"
+  say "Lints (cargo clippy -D warnings: native without and with the engine, the native GPU trainer, the page and the worker bundles)"
   cargo clippy --locked --all-targets -- -D warnings
   cargo clippy --locked --all-targets --features engine -- -D warnings
+  cargo clippy --locked --bin train --features gpu -- -D warnings
   cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-ui --features ui -- -D warnings
   cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-engine-p8 --features worker -- -D warnings
   say "Native tests (cargo test)"

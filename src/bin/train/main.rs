@@ -3,7 +3,10 @@
 //! ```text
 //! cargo run --release --features engine --bin train -- --model atelier-cnn --epochs 5
 //! cargo run --release --features engine --bin train -- --evaluate static/models/atelier-cnn.safetensors --shifts
+//! cargo run --release --features gpu --bin train -- --backend wgpu --throughput
 //! ```
+
+mod throughput;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +40,9 @@ usage: train [options]
   --unit-pixels       x/255 instead of standardised pixels
   --seed N            (default 42)
   --data DIR          (default /usr/share/datasets/fashion-mnist)
+  --backend NAME      cpu (Flex, default) or wgpu (Burn's GPU runtime: Vulkan, Metal, DX12;
+                      needs a build with --features gpu)
+  --throughput        no run: images/s of each model's training steps at --batch, on --backend
   --save FILE         write the trained model there (safetensors, with its test accuracy)
   --shifts            then the test accuracy with the images moved 0-4 px (mean of 4 directions)
   --evaluate FILE     no training: the test accuracy of a saved model (with --shifts, moved too)
@@ -49,6 +55,8 @@ usage: train [options]
 struct Args {
     config: TrainingConfig,
     data: PathBuf,
+    backend: String,
+    throughput: bool,
     save: Option<PathBuf>,
     quiet: bool,
     shifts: bool,
@@ -66,6 +74,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let (mut data, mut save, mut quiet) = (PathBuf::from("/usr/share/datasets/fashion-mnist"), None, false);
     let (mut shifts, mut evaluate, mut shifts_json) = (false, None, None);
     let (mut record, mut record_json) = (None, None);
+    let (mut backend, mut throughput) = ("cpu".to_string(), false);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
@@ -100,6 +109,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--data" => data = PathBuf::from(value()?),
             "--save" => save = Some(PathBuf::from(value()?)),
             "--quiet" => quiet = true,
+            "--backend" => backend = value()?,
+            "--throughput" => throughput = true,
             "--shifts" => shifts = true,
             "--evaluate" => evaluate = Some(PathBuf::from(value()?)),
             "--shifts-json" => shifts_json = Some(PathBuf::from(value()?)),
@@ -119,7 +130,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         (None, None) => None,
         _ => return Err("--record and --record-json go together".into()),
     };
-    Ok(Args { config, data, save, quiet, shifts, evaluate, shifts_json, record })
+    Ok(Args { config, data, backend, throughput, save, quiet, shifts, evaluate, shifts_json, record })
 }
 
 fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
@@ -143,8 +154,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// The Flex CPU backend, or Burn's wgpu runtime on the machine's GPU.
+fn device(backend: &str) -> Result<Device, String> {
+    match backend {
+        "cpu" => Ok(Device::flex()),
+        #[cfg(feature = "gpu")]
+        "wgpu" => Device::wgpu_options().init().map_err(|e| format!("wgpu could not start: {e}")),
+        #[cfg(not(feature = "gpu"))]
+        "wgpu" => Err("this build has no wgpu: cargo build --release --features gpu --bin train".into()),
+        other => Err(format!("unknown backend {other} (cpu or wgpu)")),
+    }
+}
+
 fn run(args: Args) -> Result<(), String> {
     let data = load_dir(&args.data).map_err(|e| e.to_string())?;
+    let device = device(&args.backend)?;
+    if args.throughput {
+        return throughput::measure(&args.config, &data, &device, &args.backend);
+    }
     if let Some((group, file)) = &args.record {
         return record_group(group, file, &data);
     }
@@ -160,7 +187,6 @@ fn run(args: Args) -> Result<(), String> {
     // Kept for the shift figures (the trainer takes the test split).
     let shift_test = args.shifts.then(|| data.test.clone());
     println!("config: {}", serde_json_line(&config));
-    let device = Device::flex();
     let mut trainer =
         Trainer::new(config, TrainingData::new(data.train, Some(data.test)), &device).map_err(|e| e.to_string())?;
     println!(
