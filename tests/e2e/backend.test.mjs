@@ -88,8 +88,23 @@ test('a run started at once on a first visit trains without the classifier\'s ra
   try {
     // Steps of at least 100 ms keep the run going while the cores stay mostly free, as a race
     // would find them. Without the hold the classifier had raced by the run's 19th step.
-    const page = await openReady(context, server.url, '?step_ms=100');
-    await page.getByTestId('train-start').click();
+    const page = await context.newPage();
+    await page.goto(`${server.url}?step_ms=100`);
+    // Start from inside the page the moment it can, as a learner's first click: the trainer's
+    // own race (2.4 s from the data being ready) must still be measuring.
+    const atClick = await page.evaluate(() => new Promise((ok) => {
+      const poll = () => {
+        const start = document.querySelector('[data-testid="train-start"]');
+        if (start && !start.disabled && document.querySelector('[data-testid="backend"]')?.dataset.value) {
+          const choice = document.querySelector('[data-testid="backend"]').dataset.choice;
+          start.click();
+          return ok(choice);
+        }
+        requestAnimationFrame(poll);
+      };
+      poll();
+    }));
+    assert.equal(atClick, 'measuring', 'Start clicked before the trainer decided, as on a first visit');
     await waitFor(page, async () => (await attr(page, 'backend', 'data-choice')) === 'measured', 120_000, 'the trainer\'s race');
     await waitFor(page, async () => (await steps(page)) >= 60, 120_000, 'the run to train on');
     const classifier = page.getByTestId('classify-model-select');
