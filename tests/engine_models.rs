@@ -12,6 +12,9 @@ fn configs() -> Vec<ModelConfig> {
         configs.push(ModelConfig::Dense(dense));
     }
     configs.push(ModelConfig::Dense(DenseConfig::new().with_hidden(vec![])));
+    for paired in [[false, true], [true, true]] {
+        configs.push(ModelConfig::AtelierCnn(AtelierCnnConfig::new().with_paired(Some(paired))));
+    }
     configs
 }
 
@@ -38,6 +41,24 @@ fn model_configs_round_trip_through_json() {
     }
     let json = serde_json::to_string(&ModelConfig::default()).unwrap();
     assert!(json.contains(r#""kind":"atelier-cnn""#), "{json}");
+    // Saved runs and model files from before `paired` existed name no pairs: one block a stage.
+    let old = r#"{"kind":"atelier-cnn","channels_1":32,"channels_2":64,"hidden":128,"dropout":0.1}"#;
+    match serde_json::from_str(old).unwrap() {
+        ModelConfig::AtelierCnn(cnn) => assert_eq!(cnn.paired, None),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_pair_adds_one_block_before_its_stage_pool() {
+    let count = |paired| {
+        Model::AtelierCnn(AtelierCnnConfig::new().with_paired(Some(paired)).init(&Device::flex())).num_params()
+    };
+    // 3×3 convolution without bias plus batch norm's four vectors of the stage's width.
+    let block = |c: usize| 9 * c * c + 4 * c;
+    assert_eq!(count([true, false]) - count([false, false]), block(32));
+    assert_eq!(count([false, true]) - count([false, false]), block(64));
+    assert_eq!(count([true, true]) - count([false, false]), block(32) + block(64));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The shipped model file (`static/models/atelier-cnn.safetensors`) on the real 10,000 test
 //! images: it must still fit the current architecture and score what it scored when trained
-//! (92.62 %, recorded in its metadata, which the page shows), and the browser's upload path (`preprocess` first) must cost little of that.
+//! (93.51 %, recorded in its metadata, which the page shows), and the browser's upload path (`preprocess` first) must cost little of that.
 //! Needs the dataset: skipped without it unless `ATELIER_REQUIRE_DATA=1`.
 
 mod common;
@@ -54,14 +54,15 @@ fn shipped_weights_score_as_trained_raw_and_through_preprocessing() {
         100.0 * preprocessed_accuracy,
         100.0 * first_hundred,
     );
-    // Exactly what the run that trained them recorded (92.62 %), to the last image: any change
+    // Exactly what the run that trained them recorded (93.51 %), to the last image: any change
     // to the architecture, normalisation or loading that moves a single prediction shows here.
     let raw_correct = (raw_accuracy * test.len() as f64).round() as usize;
-    assert_eq!((raw_correct, test.len()), (9_262, 10_000), "raw accuracy {raw_accuracy}");
+    assert_eq!((raw_correct, test.len()), (9_351, 10_000), "raw accuracy {raw_accuracy}");
     // The page labels the model with the accuracy its file records: it must be this one.
     let recorded = pretrained_file(&std::fs::read(PRETRAINED).unwrap()).unwrap().test_accuracy;
     assert_eq!(recorded, Some(raw_correct as f32 / test.len() as f32), "the file's metadata");
-    // Measured 92.53 % and 92 of 100 (2026-11-30).
-    assert!(preprocessed_accuracy >= 0.92, "accuracy through preprocess {preprocessed_accuracy}");
-    assert!(first_hundred >= 0.91, "the browser test's 100 images: {first_hundred}");
+    // Measured 93.13 % and 90 of 100 (2026-12-01, the paired model; the browser's upload test
+    // asks for the same 90).
+    assert!(preprocessed_accuracy >= 0.931, "accuracy through preprocess {preprocessed_accuracy}");
+    assert!(first_hundred >= 0.90, "the browser test's 100 images: {first_hundred}");
 }

@@ -1,6 +1,8 @@
 //! Why a CNN wins, measured (the lesson's shift experiment, `inference::accuracy_under_shifts`):
-//! on test images moved a few pixels the shipped Atelier CNN keeps most of its accuracy, while a
-//! dense network, which learnt each pixel's place, loses far more.
+//! on test images moved a few pixels the shipped Atelier CNN keeps nearly all its accuracy, while
+//! a dense network, which learnt each pixel's place, loses far more. The shipped CNN also trained
+//! on pictures moved ±2 px; the lesson's figures, which compare the two trained alike, are
+//! checked in `tests/lesson.rs`.
 
 mod common;
 
@@ -48,12 +50,15 @@ fn a_cnn_keeps_its_answers_when_the_garment_moves_and_a_dense_network_does_not()
     let dense = accuracy_under_shifts(&Classifier::new(trainer.model(), normalization), &data.test, IMAGES, 3);
     println!("accuracy moved 0-3 px, first {IMAGES} test images: Atelier CNN {cnn:.4?}, Dense 128 {dense:.4?}");
 
-    // Measured (seed 42): CNN [0.9330, 0.9127, 0.8468, 0.7211], Dense [0.8240, 0.7599, 0.6381, 0.5114]:
-    // moved 3 px the CNN loses 21 points, the dense network 31.
-    assert!(cnn[0] > 0.925 && dense[0] > 0.81, "unmoved: CNN {}, dense {}", cnn[0], dense[0]);
-    assert!(cnn[2] > 0.84, "the CNN moved 2 px: {}", cnn[2]);
+    // Measured (seed 42): CNN [0.9360, 0.9374, 0.9324, 0.9169], Dense [0.8240, 0.7599, 0.6381, 0.5114]:
+    // moved 3 px the CNN loses 2 points, the dense network 31.
+    assert!(cnn[0] > 0.935 && dense[0] > 0.81, "unmoved: CNN {}, dense {}", cnn[0], dense[0]);
+    assert!(cnn[2] > 0.93, "the CNN moved 2 px: {}", cnn[2]);
     assert!(dense[2] < 0.65, "the dense network moved 2 px: {}", dense[2]);
     let (cnn_loss, dense_loss) = (cnn[0] - cnn[3], dense[0] - dense[3]);
-    assert!(cnn_loss + 0.08 < dense_loss, "points lost at 3 px: CNN {cnn_loss}, dense {dense_loss}");
-    assert!(cnn.windows(2).all(|w| w[1] <= w[0]) && dense.windows(2).all(|w| w[1] <= w[0]), "the further, the worse");
+    assert!(
+        cnn_loss < 0.025 && cnn_loss + 0.25 < dense_loss,
+        "points lost at 3 px: CNN {cnn_loss}, dense {dense_loss}"
+    );
+    assert!(dense.windows(2).all(|w| w[1] <= w[0]), "the further, the worse for the dense network");
 }

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use atelier::data::{FashionMnist, Split, load_dir};
 use atelier::inference::{Classifier, accuracy_under_shifts};
-use atelier::model::{Activation, DenseConfig, ModelChoice, ModelConfig};
+use atelier::model::{Activation, AtelierCnnConfig, DenseConfig, ModelChoice, ModelConfig};
 use atelier::state::lesson::ShiftFigures;
 use atelier::state::recorded::{RecordedRun, group_runs};
 use atelier::state::runs::{short_name, training_summary};
@@ -28,6 +28,7 @@ usage: train [options]
   --hidden A[,B]      dense hidden sizes (default 128)
   --activation NAME   dense activation: relu (default), sigmoid, tanh, gelu
   --dropout P         dense dropout (default 0)
+  --paired A,B        atelier-cnn: two convolutions before the first / second pool (e.g. 0,1)
   --epochs N          (default 5)
   --batch N           (default 64)
   --optimizer NAME    adam (default) or sgd
@@ -71,6 +72,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut dense = DenseConfig::new();
     let mut config = TrainingConfig::new();
     let mut lr = None;
+    let mut paired = None;
     let (mut data, mut save, mut quiet) = (PathBuf::from("/usr/share/datasets/fashion-mnist"), None, false);
     let (mut shifts, mut evaluate, mut shifts_json) = (false, None, None);
     let (mut record, mut record_json) = (None, None);
@@ -88,6 +90,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 dense.activation = Activation::from_name(&name).ok_or_else(|| format!("unknown activation {name}"))?;
             }
             "--dropout" => dense.dropout = number(&value()?)?,
+            "--paired" => {
+                let flags: Vec<u8> = value()?.split(',').map(|s| number(s.trim())).collect::<Result<_, _>>()?;
+                paired = match flags[..] {
+                    [a, b] => Some([a != 0, b != 0]),
+                    _ => return Err("--paired takes two flags, e.g. 0,1".into()),
+                };
+            }
             "--epochs" => config.epochs = number(&value()?)?,
             "--batch" => config.batch_size = number(&value()?)?,
             "--optimizer" => {
@@ -123,6 +132,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     config.learning_rate = lr.unwrap_or(config.optimizer.default_learning_rate());
     config.model = match kind {
         ModelChoice::Dense => ModelConfig::Dense(dense),
+        ModelChoice::AtelierCnn => ModelConfig::AtelierCnn(AtelierCnnConfig::new().with_paired(paired)),
         other => other.default_config(),
     };
     let record = match (record, record_json) {

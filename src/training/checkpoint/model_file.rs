@@ -38,7 +38,7 @@ pub struct ModelFile {
     pub config: ModelConfig,
     pub normalization: Normalization,
     /// On the 10,000 test images, when the file's maker measured it: the page labels a model
-    /// with it (the shipped one's "92.6 %").
+    /// with it (the shipped one's "93.5 %").
     pub test_accuracy: Option<f32>,
     /// By module path, checked against `config` (see [`ModelFile::from_bytes`]).
     pub(super) weights: BTreeMap<String, Record>,

@@ -168,7 +168,7 @@ fn ShiftFigure() -> Html {
     };
     html! {
         <figure class="shift-figure" data-testid="shift-figure">
-            <figcaption>{"Test accuracy with every test picture moved (measured by Atelier's trainer)"}</figcaption>
+            <figcaption>{"Measured accuracy, test pictures moved (both trained on unmoved ones)"}</figcaption>
             {body}
         </figure>
     }
