@@ -109,7 +109,8 @@ pub fn Inside(props: &InsideProps) -> Html {
             // The shipped CNN trained on pictures moved ±2 px, the dense network on unmoved ones:
             // the class should know which part of the difference the architecture makes.
             <p class="hint" data-testid="inside-note">
-                {"Both are Atelier's pre-trained models. The CNN also saw pictures moved up to 2 px while it learned;                   the lesson's table compares the two trained alike."}
+                {"Both are Atelier's pre-trained models. The CNN also saw pictures moved up to 2 px while it learned; \
+                  the lesson's table compares the two trained alike."}
             </p>
         </section>
     }
