@@ -122,8 +122,9 @@ export function report(r) {
   if (r.load.length) {
     const rows = [];
     for (const l of r.load) {
-      for (const kind of ['cold', 'cached']) {
-        const xs = l[kind];
+      for (const kind of ['cold', 'cached', 'returning']) {
+        const xs = l[kind] ?? [];
+        if (!xs.length) continue;
         const m = (key) => { const v = xs.map((x) => x[key]).filter((x) => x != null); return v.length ? `${ms(median(v))}${v.length > 1 ? ` (${num(Math.min(...v))}–${num(Math.max(...v))})` : ''}` : '–'; };
         // Saved runs before the race have no `query`: their default page was WebGPU.
         const page = l.query === undefined ? (l.backend === 'cpu' ? '`?backend=cpu`' : 'default (WebGPU)') : l.query ? `\`${l.query}\`` : 'default (races the backends)';

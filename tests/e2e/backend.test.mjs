@@ -49,9 +49,12 @@ test('the race picks the CPU under a software GPU, says why, and is reused on th
     assert.ok(complete.cpu > Number(complete.gpu), `CPU ${complete.cpu} vs GPU ${complete.gpu} images/s`);
     assert.match(complete.text, /^CPU\s*GPU [\d,.]+ img\/s · CPU [\d,.]+ img\/s → CPU, [\d.]+× faster/);
     await screenshot(page, 'backend-race');
+    // The first visit started WebGPU to race it: its check against the CPU is on the badge.
+    assert.notEqual(await attr(page, 'backend', 'data-check-loss-difference'), '', 'the started GPU\'s check');
 
     // The same adapter and workload on the next visit: no race, the stored figures at once.
     await page.reload();
+    const reloadedAt = Date.now();
     await status(page).and(page.locator('[data-state="ready"]')).waitFor({ timeout: 120_000 });
     await waitFor(page, async () => (await attr(page, 'backend', 'data-choice')) === 'cached', 30_000, 'the stored race');
     const cached = await badgeFigures(page);
@@ -63,6 +66,13 @@ test('the race picks the CPU under a software GPU, says why, and is reused on th
     const classifier = page.getByTestId('classify-model-select');
     await waitFor(page, async () => ['measured', 'cached'].includes(await classifier.getAttribute('data-backend-choice')), 120_000, 'the classifier\'s race');
     assert.equal(await classifier.getAttribute('data-backend'), 'cpu');
+    // Nor is the GPU that lost started on this visit (it would take both cores from the page's
+    // loading): no check against the CPU on the badge for 30 s after the reload. Before the
+    // fix the eagerly started device's check showed here within that window.
+    while (Date.now() - reloadedAt < 30_000) {
+      assert.equal(await attr(page, 'backend', 'data-check-loss-difference'), '', 'WebGPU started on a visit whose stored race chose the CPU');
+      await page.waitForTimeout(250);
+    }
 
     // The select always shows the backend in use; choosing the GPU forces it.
     const select = page.getByTestId('backend-select');
@@ -71,6 +81,7 @@ test('the race picks the CPU under a software GPU, says why, and is reused on th
     assert.equal(await attr(page, 'train-state', 'data-pending'), 'switch', 'the switch shows at once');
     await waitFor(page, async () => (await attr(page, 'backend', 'data-value')) === 'webgpu', 120_000, 'WebGPU chosen by hand');
     assert.equal(await attr(page, 'backend', 'data-choice'), 'forced');
+    assert.notEqual(await attr(page, 'backend', 'data-check-loss-difference'), '', 'the GPU started on demand, checked');
     // Training is forced onto the software GPU; evaluation still goes where the race found it
     // faster (its figures came with the stored race).
     assert.match(await page.getByTestId('backend').textContent(), /evaluates on the CPU \([\d,]+ vs [\d,.]+ img\/s\)/);
