@@ -2,6 +2,9 @@
 // for a few seconds, then each main-thread task of >= 30 ms (MIN_US to change) with its wall time,
 // the time its thread really ran (thread CPU), and the trace events inside it by wall / CPU ms.
 // A task whose thread CPU is a fraction of its wall time waited for a core, not for Atelier.
+// Each line starts with the task's time after the click; the run's state changes (from the
+// `train-state` element, as user-timing marks) are listed first, so a task can be placed
+// against the engine's first step ("state running") as well.
 //   trunk build --release && node tests/bench/trace-start.mjs [webgpu|cpu] [dense|baseline-cnn|atelier-cnn] [ms]
 import { snapshotDist, serve, browser, open, waitReady, configure, start, querySuffix } from './browser.mjs';
 const backend = process.argv[2] ?? 'webgpu';
@@ -13,11 +16,20 @@ const page = await open(context, server.url, querySuffix(backend));
 await waitReady(page);
 await configure(page, { model, subset: 10000, epochs: 1 });
 await new Promise((ok) => setTimeout(ok, 3000));
+// Each change of the run's state becomes a user-timing mark in the trace, so tasks can be
+// placed against "running" (the engine's first step) as well as the click.
+await page.evaluate(() => {
+  const el = document.querySelector('[data-testid="train-state"]');
+  let last = el.dataset.state;
+  new MutationObserver(() => {
+    if (el.dataset.state !== last) performance.mark(`state ${(last = el.dataset.state)}`);
+  }).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+});
 const cdp = await context.newCDPSession(page);
 const events = [];
 cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
 const done = new Promise((ok) => cdp.once('Tracing.tracingComplete', ok));
-await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink,toplevel,v8,disabled-by-default-v8.gc,gpu,ipc', transferMode: 'ReportEvents' });
+await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink,toplevel,v8,disabled-by-default-v8.gc,gpu,ipc,blink.user_timing', transferMode: 'ReportEvents' });
 await start(page);
 await new Promise((ok) => setTimeout(ok, Number(process.argv[4] ?? 8000)));
 await cdp.send('Tracing.end');
@@ -25,6 +37,11 @@ await done;
 const names = new Map();
 for (const e of events) if (e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
 const mains = [...names].filter(([, n]) => n === 'CrRendererMain').map(([k]) => k);
+// Times are ms after the Start click (the click's EventDispatch on the page's main thread).
+const click = events.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'click');
+const zero = click?.ts ?? Math.min(...events.filter((e) => e.ts > 0).map((e) => e.ts));
+const at = (ts) => `+${((ts - zero) / 1000).toFixed(0)} ms`;
+for (const e of events) if (e.cat?.includes('user_timing') && e.name.startsWith('state ')) console.log(`${at(e.ts)} ${e.name}`);
 for (const key of mains) {
   const evs = events.filter((e) => `${e.pid}:${e.tid}` === key && e.ph === 'X');
   const long = evs.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur >= Number(process.env.MIN_US ?? 30000));
@@ -35,7 +52,7 @@ for (const key of mains) {
     const agg = new Map();
     for (const e of inner) { const a = agg.get(e.name) ?? [0, 0]; agg.set(e.name, [a[0] + e.dur, a[1] + (e.tdur ?? 0)]); }
     const top = [...agg].sort((a, b) => b[1][0] - a[1][0]).slice(0, 14).map(([n, [d, c]]) => `${n} ${(d / 1000).toFixed(1)}/${(c / 1000).toFixed(1)}`);
-    console.log(`${key} task ${(t.dur / 1000).toFixed(1)} ms (thread cpu ${t.tdur ? (t.tdur / 1000).toFixed(1) : '?'} ms): ${top.join(' | ')}`);
+    console.log(`${at(t.ts)} ${key} task ${(t.dur / 1000).toFixed(1)} ms (thread cpu ${t.tdur ? (t.tdur / 1000).toFixed(1) : '?'} ms): ${top.join(' | ')}`);
   }
 }
 await context.close();
