@@ -67,8 +67,8 @@ test('the race picks the CPU under a software GPU, says why, and is reused on th
     await waitFor(page, async () => ['measured', 'cached'].includes(await classifier.getAttribute('data-backend-choice')), 120_000, 'the classifier\'s race');
     assert.equal(await classifier.getAttribute('data-backend'), 'cpu');
     // Nor is the GPU that lost started on this visit (it would take both cores from the page's
-    // loading): no check against the CPU on the badge for 30 s after the reload. Before the
-    // fix the eagerly started device's check showed here within that window.
+    // loading): no check against the CPU on the badge for 30 s after the reload. With a device
+    // started at every load, as before, the check showed here within that window.
     while (Date.now() - reloadedAt < 30_000) {
       assert.equal(await attr(page, 'backend', 'data-check-loss-difference'), '', 'WebGPU started on a visit whose stored race chose the CPU');
       await page.waitForTimeout(250);

@@ -140,10 +140,11 @@ pub(super) fn init(
 }
 
 /// Whether a stored race (from an earlier visit) of this adapter and the current workload chose
-/// the CPU.
+/// the CPU, for training and for evaluation (a GPU that evaluates faster is still wanted).
 fn lost_before(shared: &SharedRef, gpu: &GpuStatus) -> bool {
     let c = &shared.borrow().chooser;
-    known(&c.known, gpu.adapter().unwrap_or_default(), &c.workload()).is_some_and(|r| r.winner() == BackendKind::Cpu)
+    known(&c.known, gpu.adapter().unwrap_or_default(), &c.workload())
+        .is_some_and(|r| r.winner() == BackendKind::Cpu && r.eval_winner() != Some(BackendKind::WebGpu))
 }
 
 /// Starts what the choice needs once the GPU is known: WebGPU when forced, else the race.
