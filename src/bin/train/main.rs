@@ -130,6 +130,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         }
     }
     config.learning_rate = lr.unwrap_or(config.optimizer.default_learning_rate());
+    // Silently dropped, it would leave a run believed paired training the plain model.
+    if paired.is_some() && kind != ModelChoice::AtelierCnn {
+        return Err("--paired is for --model atelier-cnn".into());
+    }
     config.model = match kind {
         ModelChoice::Dense => ModelConfig::Dense(dense),
         ModelChoice::AtelierCnn => ModelConfig::AtelierCnn(AtelierCnnConfig::new().with_paired(paired)),
