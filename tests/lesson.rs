@@ -1,7 +1,7 @@
 //! The lesson's script (`state::lesson`) and how a page enters it: every step says a few plain
 //! sentences and shows something, links open a step, a bad step is noted, Next stops at the end.
 
-use atelier::state::lesson::{STEPS, StepAction, step_from_link};
+use atelier::state::lesson::{LessonMove, STEPS, StepAction, step_from_link};
 use atelier::state::{Action, AppState};
 
 fn link(query: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -39,11 +39,20 @@ fn a_link_opens_a_step_and_a_bad_one_is_noted() {
 #[test]
 fn the_lesson_moves_only_between_its_steps() {
     let last = STEPS.len();
-    let state = AppState::default().reduced(Action::Lesson(Some(last)));
+    let state = AppState::default().reduced(Action::Lesson(LessonMove::To(last)));
     assert_eq!(state.lesson, Some(last));
-    assert_eq!(state.reduced(Action::Lesson(Some(last + 1))).lesson, Some(last), "no step past the end");
-    assert_eq!(state.reduced(Action::Lesson(Some(0))).lesson, Some(last));
-    assert_eq!(state.reduced(Action::Lesson(None)).lesson, None);
+    assert_eq!(state.reduced(Action::Lesson(LessonMove::To(last + 1))).lesson, Some(last), "no step past the end");
+    assert_eq!(state.reduced(Action::Lesson(LessonMove::To(0))).lesson, Some(last));
+    assert_eq!(state.reduced(Action::Lesson(LessonMove::Next)).lesson, Some(last), "no Next past the end");
+    assert_eq!(state.reduced(Action::Lesson(LessonMove::Leave)).lesson, None);
+    let first = AppState::default().reduced(Action::Lesson(LessonMove::To(1)));
+    assert_eq!(first.reduced(Action::Lesson(LessonMove::Back)).lesson, Some(1), "no Back before the first");
+    assert_eq!(AppState::default().reduced(Action::Lesson(LessonMove::Next)).lesson, None, "Next outside the lesson");
+    // Two clicker presses before the page redraws (each reduced from the state the other left)
+    // turn two pages: the moves are relative, not "the step shown + 1".
+    let twice = first.reduced(Action::Lesson(LessonMove::Next)).reduced(Action::Lesson(LessonMove::Next));
+    assert_eq!(twice.lesson, Some(3));
+    assert_eq!(twice.reduced(Action::Lesson(LessonMove::Back)).lesson, Some(2));
 }
 
 #[test]

@@ -45,6 +45,31 @@ pub enum Figure {
     Shifts,
 }
 
+/// A move in the lesson. Next and Back are relative so that a clicker pressed twice before the
+/// page redraws turns two pages, not the same page twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LessonMove {
+    /// To a step (1-based); one that does not exist changes nothing.
+    To(usize),
+    Next,
+    Back,
+    /// Out of the lesson, back to the whole app.
+    Leave,
+}
+
+impl LessonMove {
+    /// The step after this move from `current` (`None`: not in the lesson).
+    pub fn from(self, current: Option<usize>) -> Option<usize> {
+        match (self, current) {
+            (LessonMove::To(step), _) if (1..=STEPS.len()).contains(&step) => Some(step),
+            (LessonMove::Next, Some(step)) => Some((step + 1).min(STEPS.len())),
+            (LessonMove::Back, Some(step)) => Some(step.saturating_sub(1).max(1)),
+            (LessonMove::Leave, _) => None,
+            _ => current,
+        }
+    }
+}
+
 /// Where the page finds the shift figures (beside it; Trunk copies `static/lesson`).
 pub const SHIFTS_FILE: &str = "lesson/shifts.json";
 

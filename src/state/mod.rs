@@ -213,8 +213,8 @@ pub enum Action {
     /// A control was clicked: shown at once, until the engine confirms it.
     Pending(crate::state::run::Pending),
     EditSettings(RunSettings),
-    /// Into the lesson at a step (1-based), or out of it (`None`).
-    Lesson(Option<usize>),
+    /// Into the lesson, between its steps, or out of it.
+    Lesson(lesson::LessonMove),
     /// Presenter mode on or off.
     Present(bool),
     Recorded(RecordedAction),
@@ -322,9 +322,7 @@ impl AppState {
             }
             Action::Present(on) => next.presenting = on,
             Action::Recorded(action) => next.recorded.apply(action),
-            // A step that does not exist changes nothing.
-            Action::Lesson(Some(step)) if !(1..=lesson::STEPS.len()).contains(&step) => {}
-            Action::Lesson(step) => next.lesson = step,
+            Action::Lesson(to) => next.lesson = to.from(next.lesson),
             Action::EditSettings(settings) => {
                 next.run.settings = settings;
                 next.run.notice = None;

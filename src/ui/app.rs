@@ -4,7 +4,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::protocol::{RunSettings, RunState, ToEngine, Workload};
-use crate::state::lesson::{Panel, STEPS};
+use crate::state::lesson::{LessonMove, Panel, STEPS};
 use crate::state::recorded::{RECORDED_FILE, RecordedAction, group_runs, read_recorded, step_group};
 use crate::state::run::Pending;
 use crate::state::{Action, AppState, DataPhase};
@@ -229,7 +229,7 @@ pub fn App() -> Html {
                 <div class="topbar-actions">
                     if state.lesson.is_none() {
                         <button class="button" data-testid="lesson-start"
-                                onclick={dispatch.reform(|_| Action::Lesson(Some(1)))}>{"Start the lesson"}</button>
+                                onclick={dispatch.reform(|_| Action::Lesson(LessonMove::To(1)))}>{"Start the lesson"}</button>
                     }
                     <button class="button" data-testid="present-toggle" aria-pressed={state.presenting.to_string()}
                             title="Large type and thick chart lines, for a projector"

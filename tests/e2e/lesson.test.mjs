@@ -121,6 +121,16 @@ test('the lesson in presenter mode at 1280 × 720: seven steps by button and cli
     await page.keyboard.press('ArrowLeft');
     await page.getByTestId('lesson-prev').click();
     await waitFor(page, async () => (await step.getAttribute('data-step')) === '4', 5_000, 'back by ← and the button');
+    // A clicker pressed twice before the page redraws (both presses in one task) turns two pages.
+    const pressTwice = (key) => page.evaluate((key) => {
+      for (let i = 0; i < 2; i++) document.body.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+    }, key);
+    await pressTwice('PageDown');
+    await waitFor(page, async () => (await step.getAttribute('data-step')) === '6', 5_000, 'two pages on by two quick presses');
+    await page.waitForTimeout(300);
+    assert.equal(await step.getAttribute('data-step'), '6', 'two quick presses: two pages, no more');
+    await pressTwice('PageUp');
+    await waitFor(page, async () => (await step.getAttribute('data-step')) === '4', 5_000, 'two pages back by two quick presses');
 
     // A link opens the step for the whole class; a bad step is ignored with a note.
     const link = await context.newPage();

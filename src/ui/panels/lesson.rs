@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use crate::protocol::RunSettings;
 use crate::state::Action;
-use crate::state::lesson::{Figure, SHIFTS_FILE, STEPS, ShiftFigures, StepAction, read_shift_figures};
+use crate::state::lesson::{Figure, LessonMove, SHIFTS_FILE, STEPS, ShiftFigures, StepAction, read_shift_figures};
 use crate::state::presets::preset_runs;
 use crate::state::recorded::RecordedAction;
 use crate::ui::panels::share::QrCode;
@@ -45,13 +45,14 @@ pub fn LessonBar(props: &LessonBarProps) -> Html {
     let (n, last) = (props.step, STEPS.len());
     let show_qr = use_state(|| false);
     let step = STEPS[n - 1];
-    let go = |to: usize| props.dispatch.reform(move |_| Action::Lesson(Some(to)));
+    let go = |to: LessonMove| props.dispatch.reform(move |_| Action::Lesson(to));
     // The step lives in the address, so a link (or a reload) opens it.
     use_effect_with(n, |n| address::replace_address(&address::with_param("lesson", Some(&n.to_string()))));
     // A presenter's clicker sends → / PageDown (next) and ← / PageUp (back); Space is Next.
+    // The moves are relative: two presses before a redraw are two pages.
     {
         let dispatch = props.dispatch.clone();
-        use_effect_with(n, move |&n| {
+        use_effect_with((), move |_| {
             let options = EventListenerOptions::enable_prevent_default();
             let listener = EventListener::new_with_options(&gloo::utils::document(), "keydown", options, move |e| {
                 let event = e.unchecked_ref::<web_sys::KeyboardEvent>();
@@ -59,12 +60,12 @@ pub fn LessonBar(props: &LessonBarProps) -> Html {
                     return;
                 }
                 let to = match event.key().as_str() {
-                    "ArrowRight" | "PageDown" | " " if n < last => n + 1,
-                    "ArrowLeft" | "PageUp" if n > 1 => n - 1,
+                    "ArrowRight" | "PageDown" | " " => LessonMove::Next,
+                    "ArrowLeft" | "PageUp" => LessonMove::Back,
                     _ => return,
                 };
                 event.prevent_default();
-                dispatch.emit(Action::Lesson(Some(to)));
+                dispatch.emit(Action::Lesson(to));
             });
             move || drop(listener)
         });
@@ -104,7 +105,7 @@ pub fn LessonBar(props: &LessonBarProps) -> Html {
                             title="This step's link as a QR code, for the class to open it on their machines"
                             onclick={{ let show_qr = show_qr.clone(); Callback::from(move |_| show_qr.set(!*show_qr)) }}>{"QR code"}</button>
                     <button class="button small quiet" data-testid="lesson-leave"
-                            title="Back to the whole app" onclick={props.dispatch.reform(|_| Action::Lesson(None))}>{"Leave"}</button>
+                            title="Back to the whole app" onclick={go(LessonMove::Leave)}>{"Leave"}</button>
                 </span>
             </div>
             if *show_qr {
@@ -115,15 +116,15 @@ pub fn LessonBar(props: &LessonBarProps) -> Html {
                 <ShiftFigure />
             }
             <div class="lesson-controls">
-                <button class="button" data-testid="lesson-prev" disabled={n == 1} onclick={go(n.saturating_sub(1).max(1))}>{"← Back"}</button>
+                <button class="button" data-testid="lesson-prev" disabled={n == 1} onclick={go(LessonMove::Back)}>{"← Back"}</button>
                 {action.unwrap_or_default()}
                 <ol class="lesson-dots" aria-label="Steps">
                     { for (1..=last).map(|i| html! {
                         <li><button class={classes!("dot-step", (i == n).then_some("current"))} aria-current={(i == n).then_some("step")}
-                                    aria-label={format!("Step {i}: {}", STEPS[i - 1].title)} onclick={go(i)} /></li>
+                                    aria-label={format!("Step {i}: {}", STEPS[i - 1].title)} onclick={go(LessonMove::To(i))} /></li>
                     }) }
                 </ol>
-                <button class="button primary" data-testid="lesson-next" disabled={n == last} onclick={go((n + 1).min(last))}>{"Next →"}</button>
+                <button class="button primary" data-testid="lesson-next" disabled={n == last} onclick={go(LessonMove::Next)}>{"Next →"}</button>
             </div>
         </section>
     }
