@@ -133,14 +133,21 @@ pub fn evaluation_backend(race: Option<&RaceRecord>, training: BackendKind, gpu:
     }
 }
 
-/// A stored result for this adapter and workload, if there is a complete one.
+/// The stored result for this adapter and workload, complete or not. An incomplete one is a
+/// race that decided at its budget and was cut short (a reload) before the GPU's figure came:
+/// its decision is reused at once, and the GPU's figure is measured again in the background.
 pub fn known<'a>(records: &'a [RaceRecord], adapter: &str, workload: &Workload) -> Option<&'a RaceRecord> {
-    records.iter().rev().find(|r| r.complete && r.adapter == adapter && &r.workload == workload)
+    records.iter().rev().find(|r| r.adapter == adapter && &r.workload == workload)
 }
 
-/// Keeps `records` small: the newest per (adapter, workload), at most `limit` in all.
+/// Keeps `records` small: the newest per (adapter, workload), at most `limit` in all. An
+/// incomplete record never replaces a complete one.
 pub fn remember(records: &mut Vec<RaceRecord>, record: RaceRecord, limit: usize) {
-    records.retain(|r| !(r.adapter == record.adapter && r.workload == record.workload));
+    let same = |r: &RaceRecord| r.adapter == record.adapter && r.workload == record.workload;
+    if !record.complete && records.iter().any(|r| same(r) && r.complete) {
+        return;
+    }
+    records.retain(|r| !same(r));
     records.push(record);
     let excess = records.len().saturating_sub(limit);
     records.drain(..excess);

@@ -36,7 +36,7 @@ fn the_faster_measured_backend_wins() {
 }
 
 #[test]
-fn a_stored_race_is_reused_only_for_the_same_adapter_and_workload_and_when_complete() {
+fn a_stored_race_is_reused_only_for_the_same_adapter_and_workload() {
     let records = vec![
         record(SWIFTSHADER, "atelier-cnn/64", Some(394.0), Some(12.0), true),
         record(SWIFTSHADER, "dense-128/64", Some(4_000.0), None, false),
@@ -46,10 +46,10 @@ fn a_stored_race_is_reused_only_for_the_same_adapter_and_workload_and_when_compl
     assert_eq!(found.gpu, Some(12.0));
     assert_eq!(known(&records, "NVIDIA RTX", &Workload("atelier-cnn/64".into())).unwrap().gpu, Some(5_000.0));
     assert!(known(&records, SWIFTSHADER, &Workload("atelier-cnn/128".into())).is_none(), "another batch size");
-    assert!(
-        known(&records, SWIFTSHADER, &Workload("dense-128/64".into())).is_none(),
-        "an unfinished race is measured again"
-    );
+    // A race decided at its budget before the GPU's figure came (a reload cut it short): its
+    // decision is reused, marked incomplete so that the GPU is timed again.
+    let unfinished = known(&records, SWIFTSHADER, &Workload("dense-128/64".into())).expect("an unfinished race");
+    assert_eq!((unfinished.complete, unfinished.winner()), (false, BackendKind::Cpu));
     assert!(known(&records, "Apple M3", &Workload("atelier-cnn/64".into())).is_none(), "another adapter");
 }
 
@@ -64,6 +64,13 @@ fn remembering_replaces_the_same_key_and_drops_the_oldest() {
     remember(&mut records, record("a", "dense-128/64", Some(9.0), Some(2.0), true), 2);
     assert_eq!(records.len(), 2);
     assert_eq!(records.last().unwrap().cpu, Some(9.0), "the newest figure replaces the old one");
+    // An unfinished race (no GPU figure) never replaces a finished one; a finished one replaces it.
+    remember(&mut records, record("a", "dense-128/64", Some(8.0), None, false), 2);
+    assert_eq!((records.last().unwrap().cpu, records.last().unwrap().complete), (Some(9.0), true));
+    remember(&mut records, record("a", "dense-128/32", Some(7.0), None, false), 2);
+    remember(&mut records, record("a", "dense-128/32", Some(7.0), Some(3.0), true), 2);
+    let newest = records.last().unwrap();
+    assert_eq!((newest.workload.0.as_str(), newest.gpu, newest.complete), ("dense-128/32", Some(3.0), true));
 }
 
 #[test]

@@ -26,7 +26,7 @@ export async function accuracy(server, runs = ACCURACY_RUNS) {
       const readyAt = Date.now();
       if (!run.atOnce) await page.waitForFunction(() => {
         const b = document.querySelector('[data-testid="backend"]');
-        return b && (b.dataset.gpuRate || ['cached', 'forced', 'unavailable'].includes(b.dataset.choice));
+        return b && (b.dataset.gpuRate || b.dataset.raceComplete === 'true' || ['forced', 'unavailable'].includes(b.dataset.choice));
       }, null, { timeout: 4 * MINUTE, polling: 250 }).catch(() => log(`${run.name}: the race did not complete in 4 min; starting anyway`));
       const waitedForRace = round((Date.now() - readyAt) / 1000);
       if (run.settings) await configure(page, run.settings);

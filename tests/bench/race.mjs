@@ -98,7 +98,8 @@ async function raceOne(server, model, context) {
   const decided = b.choices.find((c) => c[0] >= from && DECIDED.includes(c[1]) && forModel(c[2], model));
   const firstChoice = b.choices.find((c) => DECIDED.includes(c[1]));
   // The GPU's figure, when it missed the budget, is completed in the background while the
-  // engine is idle (and only a complete race is stored for the next visit): wait for it.
+  // engine is idle (until then the next visit reuses the decision and times the GPU again):
+  // wait for it.
   let complete = null;
   if (badge.gpuRate == null && badge.software !== null) {
     const waitedFrom = Date.now();

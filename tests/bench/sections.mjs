@@ -47,7 +47,7 @@ export async function loadAndLatency(server, backend, samples, withLatency) {
         if (kind === 'returning') {
           await page.waitForFunction(() => {
             const d = document.querySelector('[data-testid="backend"]')?.dataset;
-            return d && (d.gpuRate || d.choice === 'cached' || d.choice === 'unavailable');
+            return d && (d.gpuRate || d.raceComplete === 'true' || d.choice === 'unavailable');
           }, null, { timeout: 4 * MINUTE, polling: 250 });
         }
         if (kind !== 'cold') await page.reload();

@@ -43,13 +43,22 @@ test('the race picks the CPU under a software GPU, says why, and is reused on th
     assert.match(decided.text, /software GPU/);
     // SwiftShader compiles kernels for seconds: the decision comes at the budget without its
     // figure, which is completed in the background while nothing trains.
+    assert.equal(decided.gpu, null, 'decided at the budget, before the GPU\'s figure');
+    // A reload before that figure comes (a learner who reloads at once) reuses the decision
+    // instead of racing again, and the GPU is timed in the background on the reloaded page.
+    await page.reload();
+    await waitFor(page, async () => (await attr(page, 'backend', 'data-choice')) === 'cached', 30_000, 'the unfinished race reused');
+    const resumed = await badgeFigures(page);
+    assert.equal(resumed.value, 'cpu', resumed.text);
+    assert.equal(resumed.cpu, decided.cpu, 'the stored CPU figure');
+    assert.match(resumed.text, /GPU not ready within 3 s · CPU [\d,.]+ img\/s → CPU \(measured on an earlier visit\)/);
     await waitFor(page, async () => (await attr(page, 'backend', 'data-gpu-rate')) !== '', 240_000, 'the GPU figure');
     const complete = await badgeFigures(page);
     assert.equal(complete.value, 'cpu');
     assert.ok(complete.cpu > Number(complete.gpu), `CPU ${complete.cpu} vs GPU ${complete.gpu} images/s`);
     assert.match(complete.text, /^CPU\s*GPU [\d,.]+ img\/s · CPU [\d,.]+ img\/s → CPU, [\d.]+× faster/);
     await screenshot(page, 'backend-race');
-    // The first visit started WebGPU to race it: its check against the CPU is on the badge.
+    // WebGPU was started to time it: its check against the CPU is on the badge.
     assert.notEqual(await attr(page, 'backend', 'data-check-loss-difference'), '', 'the started GPU\'s check');
 
     // The same adapter and workload on the next visit: no race, the stored figures at once.

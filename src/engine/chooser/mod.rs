@@ -140,7 +140,8 @@ pub(super) fn init(
 }
 
 /// Whether a stored race (from an earlier visit) of this adapter and the current workload chose
-/// the CPU, for training and for evaluation (a GPU that evaluates faster is still wanted).
+/// the CPU, for training and for evaluation (a GPU that evaluates faster is still wanted) —
+/// also one decided before the GPU's figure came, whose GPU is then timed once the page is ready.
 fn lost_before(shared: &SharedRef, gpu: &GpuStatus) -> bool {
     let c = &shared.borrow().chooser;
     known(&c.known, gpu.adapter().unwrap_or_default(), &c.workload())
@@ -272,7 +273,8 @@ fn consider(shared: &SharedRef) {
     let shared = shared.clone();
     spawn_local(async move {
         match stored {
-            Some(record) => decide(&shared, record, Choice::Cached, generation).await,
+            Some(record) if record.complete => decide(&shared, record, Choice::Cached, generation).await,
+            Some(record) => timing::resume(&shared, record, generation).await,
             None => timing::race(&shared, generation).await,
         }
     });
@@ -308,7 +310,9 @@ async fn decide(shared: &SharedRef, record: RaceRecord, choice: Choice, generati
         if s.chooser.generation != generation {
             return;
         }
-        if record.complete && choice == Choice::Measured {
+        // Also a race decided without the GPU's figure: a reload before it comes reuses the
+        // decision instead of racing again (`race::known`).
+        if choice == Choice::Measured {
             crate::race::remember(&mut s.chooser.known, record.clone(), 64);
             s.send(FromEngine::Raced(record.clone()));
         }

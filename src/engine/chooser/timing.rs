@@ -31,17 +31,7 @@ pub(super) async fn race(shared: &SharedRef, generation: u64) {
     if !current(shared) {
         return;
     }
-    let gpu_rate: Rc<Cell<Option<Rates>>> = Rc::default();
-    {
-        let (shared, gpu_rate) = (shared.clone(), gpu_rate.clone());
-        spawn_local(async move {
-            let rates = match ensure_webgpu(&shared).await {
-                Ok(backend) => time_on(&shared, &backend.device, generation, f64::INFINITY).await,
-                Err(_) => (None, None),
-            };
-            gpu_rate.set(Some(rates));
-        });
-    }
+    let gpu_rate = time_gpu(shared, generation);
     let deadline = shared.borrow().chooser.deadline;
     while gpu_rate.get().is_none() && now() < deadline && current(shared) {
         yield_to_events(25).await;
@@ -51,7 +41,7 @@ pub(super) async fn race(shared: &SharedRef, generation: u64) {
         (c.gpu.adapter().unwrap_or_default().to_string(), c.workload())
     };
     let (gpu, gpu_eval) = gpu_rate.get().unwrap_or_default();
-    let mut record = RaceRecord {
+    let record = RaceRecord {
         adapter,
         workload,
         cpu: cpu_rate,
@@ -62,10 +52,49 @@ pub(super) async fn race(shared: &SharedRef, generation: u64) {
         gpu_eval,
     };
     decide(shared, record.clone(), Choice::Measured, generation).await;
-    if record.complete {
-        return;
+    if !record.complete {
+        complete(shared, record, start, generation, gpu_rate).await;
     }
-    // Decided without the GPU's figure: complete it in the background while nothing trains.
+}
+
+/// A stored race that decided without the GPU's figure (a reload cut it short, or a run
+/// started first): its decision at once, with no new race, then the GPU's figure in the
+/// background as [`race`] would have completed it.
+pub(super) async fn resume(shared: &SharedRef, record: RaceRecord, generation: u64) {
+    // Decided by this visit's own race (before a run): not "measured on an earlier visit".
+    let choice = match shared.borrow().chooser.choice {
+        Choice::Measured => Choice::Measured,
+        _ => Choice::Cached,
+    };
+    decide(shared, record.clone(), choice, generation).await;
+    let gpu_rate = time_gpu(shared, generation);
+    complete(shared, record, now(), generation, gpu_rate).await;
+}
+
+/// Times the workload on WebGPU in the background; the cell fills when its rates are in.
+fn time_gpu(shared: &SharedRef, generation: u64) -> Rc<Cell<Option<Rates>>> {
+    let gpu_rate: Rc<Cell<Option<Rates>>> = Rc::default();
+    let (shared, cell) = (shared.clone(), gpu_rate.clone());
+    spawn_local(async move {
+        let rates = match ensure_webgpu(&shared).await {
+            Ok(backend) => time_on(&shared, &backend.device, generation, f64::INFINITY).await,
+            Err(_) => (None, None),
+        };
+        cell.set(Some(rates));
+    });
+    gpu_rate
+}
+
+/// Decided without the GPU's figure: completes it in the background while nothing trains,
+/// then decides again with both.
+async fn complete(
+    shared: &SharedRef,
+    mut record: RaceRecord,
+    start: f64,
+    generation: u64,
+    gpu_rate: Rc<Cell<Option<Rates>>>,
+) {
+    let current = |shared: &SharedRef| shared.borrow().chooser.generation == generation;
     while gpu_rate.get().is_none() && current(shared) {
         yield_to_events(100).await;
     }

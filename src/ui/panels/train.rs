@@ -308,6 +308,7 @@ fn BackendBadge(props: &BadgeProps) -> Html {
         <span class={classes!("backend", kind.name(), report.choice.name())} data-testid="backend" data-value={kind.name()}
               data-choice={report.choice.name()} data-cpu-rate={rate(race.and_then(|r| r.cpu))}
               data-gpu-rate={rate(race.and_then(|r| r.gpu))} data-race-ms={race.map(|r| format!("{:.0}", r.seconds * 1000.0)).unwrap_or_default()}
+              data-race-complete={race.map(|r| r.complete.to_string()).unwrap_or_default()}
               data-workload={race.map(|r| r.workload.0.clone()).unwrap_or_default()} data-adapter={adapter} data-software={software}
               data-check-loss-difference={loss_difference} data-check-gradient-difference={gradient_difference}>
             <strong>{if kind == BackendKind::WebGpu { "WebGPU" } else { "CPU" }}</strong>
