@@ -37,6 +37,7 @@ export const RACE_TIMEOUT_MS = 60_000; // select → badge shows the decision
 // The second visit reuses the last profile, whose model's race was completed there.
 export const CACHED_MODEL = RACE_MODELS[RACE_MODELS.length - 1];
 export const PAUSE_REPEATS = 3;
+export const DEFAULT_MODEL = 'baseline-cnn'; // what the page opens with (`RunSettings::default`)
 export const RESPONSIVE_MODEL = 'atelier-cnn'; // trained while classification and Pause are measured
 export const MEMORY_MODEL = QUICK ? 'dense' : 'baseline-cnn';
 export const MEMORY_EPOCHS = Number(option('--memory-epochs') ?? 3);
