@@ -158,7 +158,15 @@ impl Engine {
                 }
             }
             ToEngine::Resume => self.transition(RunEvent::Resume),
-            ToEngine::Stop => self.transition(RunEvent::Stop),
+            // Announced by the run once its last steps are sent and its stop checkpoint stored:
+            // a "done" before them let another tab take the run over from a record that lacked
+            // the steps the checkpoint held (they were never listed anywhere).
+            ToEngine::Stop => {
+                let mut s = self.shared.borrow_mut();
+                if let Err(err) = s.state.transition(&RunEvent::Stop) {
+                    s.send(FromEngine::Refused(err.to_string()));
+                }
+            }
             ToEngine::Reset => {
                 self.transition(RunEvent::Reset);
                 self.shared.borrow_mut().run_id += 1;

@@ -135,6 +135,40 @@ test('a tab takes over the run another tab trains: that tab stops it and says so
   }
 });
 
+test('Stop: the run shows "done" only after its last step and its stop checkpoint, so its record holds every step the checkpoint does', async () => {
+  const context = await launch();
+  try {
+    // Steps of 10 ms, sent to the page every 100 ms: a Stop almost always finds steps the
+    // engine trained and has not sent yet.
+    const page = await openReady(context, server.url, '?backend=cpu&step_ms=10');
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const run = page.locator(`[data-testid="run-item"][data-run-id="${attempt}"]`);
+      await trainDense(page, 20);
+      await waitFor(page, async () => (await steps(page)) >= 40, 60_000, 'steps');
+      // Every change of the run's state and step, as the page shows them.
+      await page.evaluate(() => {
+        const el = document.querySelector('[data-testid="train-state"]');
+        window.__shown = [];
+        const note = () => window.__shown.push([el.dataset.state, Number(el.dataset.step)]);
+        window.__watch?.disconnect();
+        window.__watch = new MutationObserver(note);
+        window.__watch.observe(el, { attributes: true });
+      });
+      await page.getByTestId('train-stop').click();
+      await waitFor(page, async () => (await runState(page)) === 'done', 30_000, 'stopped');
+      await page.waitForTimeout(500);
+      const shown = await page.evaluate(() => window.__shown);
+      const done = shown.findIndex(([state]) => state === 'done');
+      const after = shown.slice(done).map(([, step]) => step);
+      assert.ok(after.every((step) => step === after[0]), `attempt ${attempt}: a step arrived after "done": ${JSON.stringify(shown.slice(done))}`);
+      const last = await steps(page);
+      assert.equal(Number(await run.getAttribute('data-checkpoint-step')), last, `attempt ${attempt}: the stop checkpoint, shown with "done"`);
+    }
+  } finally {
+    await context.close();
+  }
+});
+
 test('a run that diverges stops with a message naming the step, and keeps its record and last finite checkpoint', async () => {
   const context = await launch();
   try {
