@@ -3,11 +3,10 @@
 // while the Atelier CNN trains on the page's backend (WebGPU: SwiftShader here).
 //
 //   trunk build --release && node tests/bench/readback.mjs [webgpu|cpu]
-import { chromium } from 'playwright-core';
-import { serveDist } from '../e2e/harness.mjs';
+import { serveDist, launch } from '../e2e/harness.mjs';
 const server = await serveDist();
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
-const page = await (await browser.newContext()).newPage();
+const context = await launch();
+const page = await context.newPage();
 await page.goto(`${server.url}?backend=${process.argv[2] ?? 'webgpu'}`);
 await page.locator('[data-testid="data-status"][data-state="ready"]').waitFor({ timeout: 120000 });
 await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.dataset.value, null, { timeout: 120000 });
@@ -35,5 +34,5 @@ await page.getByTestId('train-start').click();
 await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-state"]')?.dataset.step ?? 0) >= 1, null, { timeout: 300000, polling: 200 });
 console.log('training, step', await page.getByTestId('train-state').getAttribute('data-step'));
 for (let k = 0; k < 3; k++) console.log('training', JSON.stringify(await probe()));
-await browser.close();
+await context.close();
 await server.close();

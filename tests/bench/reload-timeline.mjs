@@ -4,13 +4,10 @@
 // animation frames. Fresh profile each time; the default page (the race), headless Chromium.
 //
 //   trunk build --release && node tests/bench/reload-timeline.mjs [runs, default 3]
-import { chromium } from 'playwright-core';
-import { serveDist } from '../e2e/harness.mjs';
+import { serveDist, launch } from '../e2e/harness.mjs';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const server = await serveDist();
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
 const watch = () => {
   const log = (window.__timeline = []);
   const seen = {};
@@ -26,9 +23,9 @@ const watch = () => {
 };
 try {
   for (let run = 1; run <= RUNS; run++) {
-    const context = await browser.newContext();
+    const context = await launch(); // a fresh profile, as the e2e tests and the bench use
     await context.addInitScript(watch);
-    const page = await context.newPage();
+    const page = context.pages()[0] ?? await context.newPage();
     await page.goto(server.url);
     await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.dataset.choice === 'measured', null, { timeout: 120_000, polling: 50 });
     await page.reload();
@@ -43,6 +40,5 @@ try {
     await context.close();
   }
 } finally {
-  await browser.close();
   await server.close();
 }
