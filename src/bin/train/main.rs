@@ -44,6 +44,7 @@ usage: train [options]
   --backend NAME      cpu (Flex, default) or wgpu (Burn's GPU runtime: Vulkan, Metal, DX12;
                       needs a build with --features gpu)
   --throughput        no run: images/s of each model's training steps at --batch, on --backend
+                      (with --model, of that model alone, as configured)
   --save FILE         write the trained model there (safetensors, with its test accuracy)
   --shifts            then the test accuracy with the images moved 0-4 px (mean of 4 directions)
   --evaluate FILE     no training: the test accuracy of a saved model (with --shifts, moved too)
@@ -58,6 +59,8 @@ struct Args {
     data: PathBuf,
     backend: String,
     throughput: bool,
+    /// `--model` given: `--throughput` measures that model (as configured) alone.
+    model_given: bool,
     save: Option<PathBuf>,
     quiet: bool,
     shifts: bool,
@@ -68,7 +71,7 @@ struct Args {
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-    let mut kind = ModelChoice::default();
+    let (mut kind, mut model_given) = (ModelChoice::default(), false);
     let mut dense = DenseConfig::new();
     let mut config = TrainingConfig::new();
     let mut lr = None;
@@ -83,6 +86,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--model" => {
                 let name = value()?;
                 kind = ModelChoice::from_name(&name).ok_or_else(|| format!("unknown model {name}"))?;
+                model_given = true;
             }
             "--hidden" => dense.hidden = value()?.split(',').map(|s| number(s.trim())).collect::<Result<_, _>>()?,
             "--activation" => {
@@ -144,7 +148,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         (None, None) => None,
         _ => return Err("--record and --record-json go together".into()),
     };
-    Ok(Args { config, data, backend, throughput, save, quiet, shifts, evaluate, shifts_json, record })
+    Ok(Args { config, data, backend, throughput, model_given, save, quiet, shifts, evaluate, shifts_json, record })
 }
 
 fn number<T: std::str::FromStr>(text: &str) -> Result<T, String> {
@@ -184,7 +188,7 @@ fn run(args: Args) -> Result<(), String> {
     let data = load_dir(&args.data).map_err(|e| e.to_string())?;
     let device = device(&args.backend)?;
     if args.throughput {
-        return throughput::measure(&args.config, &data, &device, &args.backend);
+        return throughput::measure(&args.config, args.model_given, &data, &device, &args.backend);
     }
     if let Some((group, file)) = &args.record {
         return record_group(group, file, &data);
@@ -318,4 +322,22 @@ fn record_group(group: &str, file: &std::path::Path, data: &FashionMnist) -> Res
 /// The config as one line of JSON (Burn's config JSON is pretty-printed).
 fn serde_json_line(config: &TrainingConfig) -> String {
     burn::config::config_to_json(config).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Args {
+        parse(line.split_whitespace().map(String::from)).expect("valid options")
+    }
+
+    #[test]
+    fn throughput_measures_one_model_only_when_one_is_named() {
+        let all = args("--throughput");
+        assert!(all.throughput && !all.model_given);
+        let one = args("--throughput --model baseline-cnn --batch 32");
+        assert!(one.model_given);
+        assert_eq!((one.config.model.kind(), one.config.batch_size), (ModelChoice::BaselineCnn, 32));
+    }
 }

@@ -16,12 +16,25 @@ const WARM_UP_STEPS: usize = 10;
 const MIN_STEPS: usize = 50;
 const MIN_SECONDS: f64 = 3.0;
 
-/// Trains each model for a short window at `config`'s batch size and prints its images/s, the
-/// loss read back after every step as the page does.
-pub fn measure(config: &TrainingConfig, data: &FashionMnist, device: &Device, backend: &str) -> Result<(), String> {
+/// Trains each model (or, `one`, only `config`'s own) for a short window at `config`'s batch
+/// size and prints its images/s, the loss read back after every step as the page does.
+pub fn measure(
+    config: &TrainingConfig,
+    one: bool,
+    data: &FashionMnist,
+    device: &Device,
+    backend: &str,
+) -> Result<(), String> {
     println!("backend {backend}, batch {}, loss read every step", config.batch_size);
-    for model in [ModelChoice::Dense, ModelChoice::BaselineCnn, ModelChoice::AtelierCnn] {
-        let config = config.clone().with_model(model.default_config());
+    let models = match one {
+        true => vec![config.model.clone()],
+        false => {
+            [ModelChoice::Dense, ModelChoice::BaselineCnn, ModelChoice::AtelierCnn].map(|m| m.default_config()).into()
+        }
+    };
+    for model_config in models {
+        let model = model_config.kind();
+        let config = config.clone().with_model(model_config);
         let training = TrainingData::new(data.train.clone(), None);
         let mut trainer = Trainer::new(config.clone(), training, device).map_err(|e| e.to_string())?;
         for _ in 0..WARM_UP_STEPS {
