@@ -222,8 +222,12 @@ export function runRecords(all, from) {
 }
 
 export async function stopAndSettle(page) {
-  if (['running', 'paused'].includes(await page.getByTestId('train-state').getAttribute('data-state'))) {
-    await page.getByTestId('train-stop').click();
+  const active = async () => ['running', 'paused'].includes(await page.getByTestId('train-state').getAttribute('data-state'));
+  if (await active()) {
+    // A short run may end on its own between the look and the click (Stop is then disabled).
+    await page.getByTestId('train-stop').click({ timeout: 10_000 }).catch(async (e) => {
+      if (await active()) throw e;
+    });
   }
   await page.waitForFunction(() => !['running', 'paused'].includes(document.querySelector('[data-testid="train-state"]').dataset.state),
     null, { timeout: 5 * MINUTE, polling: 100 });
