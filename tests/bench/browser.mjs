@@ -231,8 +231,8 @@ export async function stopAndSettle(page) {
   }
   await page.waitForFunction(() => !['running', 'paused'].includes(document.querySelector('[data-testid="train-state"]').dataset.state),
     null, { timeout: 5 * MINUTE, polling: 100 });
-  // The worker announces "done" before its last step reports arrive: let them land first, or
-  // they would show up at the start of the next run.
+  // The engine now says "done" only after its last steps are sent (e5ac730); the pause stays as
+  // a guard for builds before it, whose late steps would show up at the start of the next run.
   await page.waitForFunction(() => performance.now() - (window.__bench.steps.at(-1)?.[0] ?? 0) > 1500, null, { timeout: MINUTE, polling: 250 });
 }
 

@@ -26,11 +26,10 @@ pub fn measure(
     backend: &str,
 ) -> Result<(), String> {
     println!("backend {backend}, batch {}, loss read every step", config.batch_size);
-    let models = match one {
-        true => vec![config.model.clone()],
-        false => {
-            [ModelChoice::Dense, ModelChoice::BaselineCnn, ModelChoice::AtelierCnn].map(|m| m.default_config()).into()
-        }
+    let models = if one {
+        vec![config.model.clone()]
+    } else {
+        [ModelChoice::Dense, ModelChoice::BaselineCnn, ModelChoice::AtelierCnn].map(|m| m.default_config()).into()
     };
     for model_config in models {
         let model = model_config.kind();
