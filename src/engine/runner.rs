@@ -14,7 +14,7 @@ use super::classify::{Pretrained, Shipped, classify, fetch_shipped, measure_infe
 use super::inspect::inspect;
 use super::replicas::Replicas;
 use super::saving::{export_model, import_model, resume_trainer, send_checkpoint};
-use super::shared::{Shared, ensure_data, now};
+use super::shared::{DRAWING_SECONDS, Shared, ensure_data, now};
 use super::stepping::{Halt, train};
 use super::weights::WeightsChannel;
 use super::worker::EngineWorker;
@@ -54,6 +54,7 @@ impl Engine {
             checkpoint_seconds: 30.0,
             min_step_seconds: 0.0,
             cpu_workers: 0,
+            drawing_until: 0.0,
             importing: 0,
             data_base: "data/".into(),
             data: None,
@@ -134,6 +135,7 @@ impl Engine {
                     import_model(shared, bytes, quiet);
                 }
             }
+            ToEngine::Drawing => shared.borrow_mut().drawing_until = now() + DRAWING_SECONDS,
             ToEngine::Classify(request) => classify(shared, request),
             ToEngine::Inspect(request) => inspect(shared, request),
             ToEngine::Test(TestHook::MeasureInference) => measure_inference(shared),

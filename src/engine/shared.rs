@@ -23,6 +23,10 @@ use crate::web::{DatasetEvent, load_dataset};
 /// fast model cannot flood the main thread.
 pub(super) const FLUSH_SECONDS: f64 = 0.1;
 
+/// How long after the page's last word that the user draws the helpers keep holding: strokes
+/// come in bursts with pauses between them, and each rejoin costs the step in flight.
+pub(super) const DRAWING_SECONDS: f64 = 1.5;
+
 pub(super) struct Shared {
     pub(super) scope: WorkerScope<EngineWorker>,
     pub(super) page: Option<HandlerId>,
@@ -38,6 +42,9 @@ pub(super) struct Shared {
     pub(super) min_step_seconds: f64,
     /// `ToEngine::Init::cpu_workers`.
     pub(super) cpu_workers: usize,
+    /// Until when (on [`now`]'s clock) the user is taken to be drawing (`ToEngine::Drawing`): a
+    /// data-parallel run cedes its helpers' cores to the drawing's answer until then.
+    pub(super) drawing_until: f64,
     /// Set by `TestHook::Diverge`: the run loop ruins its weights before its next step.
     pub(super) diverge_requested: bool,
     /// Model files being imported: a classification with the last run's weights waits for them.

@@ -167,7 +167,8 @@ pub(super) async fn train(
             trainer.poison_weights();
         }
         let step_began = now();
-        match step(trainer, replicas).await {
+        let cede = step_began < shared.borrow().drawing_until;
+        match step(trainer, replicas, cede).await {
             Some(pending) => {
                 let last_of_epoch = pending.info.step == pending.info.steps_per_epoch;
                 if pending.info.global_step % every == 0 || last_of_epoch || pending.info.global_step == 1 {

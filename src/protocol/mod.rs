@@ -30,13 +30,13 @@ pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettin
 /// Bumped whenever a message changes shape. The page's first message and the engine's first
 /// answer carry it ([`ToEngine::Hello`], [`FromEngine::Hello`]): builds that differ refuse each
 /// other instead of misreading bytes.
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// The engine worker's script (Trunk's loader for the engine binary). Trunk does not hash
 /// worker file names, so the binary is named after [`PROTOCOL_VERSION`] (`Cargo.toml`,
 /// `index.html`, `static/sw.js`, `atelier.sh`; `tests/protocol.rs` checks they agree): a page
 /// never loads, from a cache, an engine that speaks another protocol under the same name.
-pub const ENGINE_LOADER: &str = "./atelier-engine-p8_loader.js";
+pub const ENGINE_LOADER: &str = "./atelier-engine-p9_loader.js";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
@@ -74,6 +74,9 @@ pub enum ToEngine {
     /// a run in progress; between runs, post the last weights to the classifier again (a
     /// restarted one has none).
     Snapshot,
+    /// The user is drawing or uploading (sent with classifications, a few times a second at
+    /// most): a run training in several workers cedes a core to the answer for a moment.
+    Drawing,
     Classify(ClassifyRequest),
     /// Both shipped models' first layers and answers for a moved picture ([`FromEngine::Inspected`]).
     Inspect(InspectRequest),

@@ -28,8 +28,10 @@ export const END_STEP = QUICK ? 20 : 30;
 export const MIN_WINDOW_MS = QUICK ? 3_000 : 10_000;
 export const LOAD_SAMPLES = QUICK ? 1 : 3;
 export const LATENCY_SAMPLES = QUICK ? 8 : 25;
-// Classification while the Atelier CNN trains: as many samples, but stop after this long (on
+// Classification while the Atelier CNN trains: more samples (25 could not tell two builds
+// apart on this machine; 80 did, tests/bench/drawing-ab.mjs), but stop after this long (on
 // SwiftShader one answer takes a second or more while the GPU trains).
+export const LATENCY_TRAINING_SAMPLES = QUICK ? 8 : 80;
 export const LATENCY_BUDGET_MS = QUICK ? 60_000 : 180_000;
 // The backend race: each model at batch BATCH, on the default page (no ?backend=).
 export const RACE_MODELS = QUICK ? ['dense'] : ['dense', 'baseline-cnn', 'atelier-cnn'];

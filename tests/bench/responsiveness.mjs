@@ -4,7 +4,7 @@
 // frames with their scripts, and below 50 ms (where neither reports) the largest gap between
 // animation frames and the largest delay of a 10 ms message-channel ping (browser.mjs).
 import { stroke } from '../e2e/harness.mjs';
-import { BATCH, DEFAULT_MODEL, LATENCY_SAMPLES, LATENCY_BUDGET_MS, PAUSE_REPEATS, RESPONSIVE_MODEL, MINUTE, load, round, median, percentile, log } from './config.mjs';
+import { BATCH, DEFAULT_MODEL, LATENCY_SAMPLES, LATENCY_TRAINING_SAMPLES, LATENCY_BUDGET_MS, PAUSE_REPEATS, RESPONSIVE_MODEL, MINUTE, load, round, median, percentile, log } from './config.mjs';
 import { browser, open, bench, pageNow, waitReady, calibrateLongTasks, querySuffix, configure, start, stopAndSettle, longTasksIn, counted, longest, fail } from './browser.mjs';
 
 const TIMEOUT = 'TimeoutError';
@@ -242,7 +242,7 @@ export async function responsiveness(server, backend, { withLatency, withPause }
       into.trainingFromStep = Number(await page.getByTestId('train-state').getAttribute('data-step'));
       if (withLatency) {
         const stepBefore = into.trainingFromStep;
-        into.training = await latency(page, backend, { budgetMs: LATENCY_BUDGET_MS, what: `while ${RESPONSIVE_MODEL} trains` });
+        into.training = await latency(page, backend, { samples: LATENCY_TRAINING_SAMPLES, budgetMs: LATENCY_BUDGET_MS, what: `while ${RESPONSIVE_MODEL} trains` });
         const after = await page.evaluate(() => ({ ...document.querySelector('[data-testid="train-state"]').dataset }));
         // Training went on meanwhile (steps reported during the measurement), or the figure means little.
         Object.assign(into.training, { stepsDuring: Number(after.step) - stepBefore, stateAfter: after.state });

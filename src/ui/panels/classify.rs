@@ -74,6 +74,10 @@ pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
             (seq.clone(), last_image.clone(), props.dispatch.clone(), props.on_command.clone(), view.model);
         Callback::from(move |image: Option<InputImage>| {
             *last_image.borrow_mut() = image.clone();
+            // The user's own input (a stroke, an upload): a training run cedes a core to it.
+            if image.is_some() {
+                on_command.emit(ToEngine::Drawing);
+            }
             classify(image, &seq, model, &dispatch, &on_command);
         })
     };

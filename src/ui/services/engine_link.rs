@@ -53,7 +53,13 @@ struct Link {
     settings: Rc<RefCell<RunSettings>>,
     /// Trainer reports waiting behind a checkpoint (see `dispatch_in_order`).
     deferred: Rc<RefCell<Vec<(FromEngine, f64)>>>,
+    /// When the trainer was last told that the user draws (page clock, ms).
+    drawing_told: Rc<Cell<f64>>,
 }
+
+/// The trainer hears that the user draws at most this often (ms): it keeps a core ceded for
+/// longer than this after each word (`engine::shared::DRAWING_SECONDS`).
+const DRAWING_EVERY_MS: f64 = 250.0;
 
 impl Link {
     fn send_to(slot: &Slot, command: ToEngine) {
@@ -85,6 +91,12 @@ impl Link {
                 gate.in_flight = true;
                 drop(gate);
                 Self::send_to(&self.classifier, command);
+            }
+            ToEngine::Drawing => {
+                if now_ms() - self.drawing_told.get() >= DRAWING_EVERY_MS {
+                    self.drawing_told.set(now_ms());
+                    Self::send_to(&self.trainer, command);
+                }
             }
             ToEngine::Test(TestHook::MeasureInference) | ToEngine::Inspect(_) => {
                 Self::send_to(&self.classifier, command)
@@ -318,6 +330,7 @@ pub fn use_engine(dispatcher: UseReducerDispatcher<AppState>, data_base: String)
         classifier_race: Rc::default(),
         settings: Rc::default(),
         deferred: Rc::default(),
+        drawing_told: Rc::new(Cell::new(f64::NEG_INFINITY)),
     });
     {
         let link = link.clone();
