@@ -120,6 +120,7 @@ test('drawing while two workers train: the run cedes a core to the drawing, then
       return /^images \/ s$/i.test(await throughputLabel(page));
     }, 30_000, 'the run to cede a core while the user draws');
     const cededAt = await steps(page);
+    await screenshot(page, 'cores-ceded-while-drawing');
     // Hands off: the helper rejoins (DRAWING_SECONDS after the last stroke) and trains again.
     await waitFor(page, async () => /2 cores/i.test(await throughputLabel(page)), 30_000, 'two cores again after the drawing');
     const rejoinedAt = await steps(page);

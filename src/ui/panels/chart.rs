@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
+use crate::metrics::{Keep, thin_to_columns};
 use crate::ui::panels::chart_canvas::ChartCanvas;
 use crate::ui::services::png;
 
@@ -119,8 +120,13 @@ fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps, scale: f64) -> Optio
         })
         .draw()
         .ok()?;
+    let (pixels_x, _) = chart.plotting_area().get_pixel_range();
+    let columns = (pixels_x.end - pixels_x.start).max(1) as usize;
     for series in &props.series {
-        let points = series.points.iter().copied().filter(|p| p.1.is_finite());
+        // A hairline through a column's points fills its extremes; a thicker line is a curve.
+        let keep = if series.width <= 1.0 { Keep::Extremes } else { Keep::Mean };
+        let thinned = thin_to_columns(&series.points, x_min, x_max, columns, keep);
+        let points = thinned.iter().copied();
         let width = (series.width * ratio * scale).max(1.0);
         let color = series.color.mix(series.opacity);
         let style = ShapeStyle { color, filled: false, stroke_width: width as u32 };
@@ -130,7 +136,6 @@ fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps, scale: f64) -> Optio
             chart.draw_series(points.map(|p| Circle::new(p, radius, series.color.filled()))).ok()?;
         }
     }
-    let (pixels_x, _) = chart.plotting_area().get_pixel_range();
     root.present().ok()?;
     Some(Frame {
         left: (pixels_x.start as f64 / ratio) as i32,
