@@ -2,6 +2,7 @@
 // (TaskDuration, ScriptDuration, …) sampled every 5 s, with steps/s.
 //
 //   node tests/bench/main-thread-load.mjs [DIST] [EPOCHS (default 2)] [SAMPLES (default 14)]
+import puppeteer from 'puppeteer-core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
