@@ -24,7 +24,8 @@ use crate::web::{DatasetEvent, load_dataset};
 pub(super) const FLUSH_SECONDS: f64 = 0.1;
 
 /// How long after the page's last word that the user draws the helpers keep holding: strokes
-/// come in bursts with pauses between them, and each rejoin costs the step in flight.
+/// come in bursts with pauses between them, and the helpers would otherwise rejoin between
+/// two strokes only to hold again at the next.
 pub(super) const DRAWING_SECONDS: f64 = 1.5;
 
 pub(super) struct Shared {
