@@ -21,6 +21,16 @@ async function trainBaseline(page, epochs) {
   await page.getByTestId('train-start').click();
 }
 
+/** The Baseline CNN (`epochs` of 1,000 images) in two workers on a fresh page with `extra` in its
+ * query, each step at least 40 ms, once five steps are in and the readout says two cores. */
+async function trainingInTwoWorkers(context, extra, epochs) {
+  const page = await openReady(context, server.url, `?backend=cpu&workers=2&step_ms=40${extra}`);
+  await trainBaseline(page, epochs);
+  await waitFor(page, async () => (await steps(page)) >= 5, 120_000, 'five steps');
+  assert.match(await throughputLabel(page), /2 cores/i);
+  return page;
+}
+
 async function finish(page) {
   await waitFor(page, async () => (await runState(page)) === 'done', 300_000, 'the run to finish');
   return value(page, 'metric-test-accuracy');
@@ -59,10 +69,7 @@ test('a CNN trains in two workers on two cores and learns what one worker learns
 test('a helper that dies mid-run: the trainer goes on alone and the run finishes', async () => {
   const context = await launch();
   try {
-    const page = await openReady(context, server.url, '?backend=cpu&workers=2&debug=1&step_ms=40');
-    await trainBaseline(page, 3);
-    await waitFor(page, async () => (await steps(page)) >= 5, 120_000, 'five steps');
-    assert.match(await throughputLabel(page), /2 cores/i);
+    const page = await trainingInTwoWorkers(context, '&debug=1', 3);
     await page.evaluate(() => window.atelierDebug.trapHelper());
     const trappedAt = await steps(page);
     await waitFor(page, async () => /^images \/ s$/i.test(await throughputLabel(page)), 30_000, 'one worker again');
@@ -108,10 +115,7 @@ test('a helper that dies while it evaluates: the trainer evaluates its part, the
 test('drawing while two workers train: the run cedes a core to the drawing, then takes it back', async () => {
   const context = await launch();
   try {
-    const page = await openReady(context, server.url, '?backend=cpu&workers=2&step_ms=40');
-    await trainBaseline(page, 5);
-    await waitFor(page, async () => (await steps(page)) >= 5, 120_000, 'five steps');
-    assert.match(await throughputLabel(page), /2 cores/i);
+    const page = await trainingInTwoWorkers(context, '', 5);
     // Strokes until the steps say one worker (the helper holds after the step in flight).
     let strokes = 0;
     await waitFor(page, async () => {
