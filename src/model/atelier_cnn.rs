@@ -66,11 +66,14 @@ impl ConvBlock {
     /// - input: `[batch, c_in, h, w]`
     /// - output: `[batch, c_out, h, w]`, or `[batch, c_out, h/2, w/2]` with pooling
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        let x = self.activation.forward(self.norm.forward(self.conv.forward(input)));
-        match &self.pool {
-            Some(pool) => pool.forward(x),
+        let x = self.norm.forward(self.conv.forward(input));
+        // Pooling before the ReLU gives the same values and gradients (a ReLU keeps the order
+        // of what it passes), with the ReLU on a quarter of the elements.
+        let x = match &self.pool {
+            Some(_) => super::max_pool_2x2(x),
             None => x,
-        }
+        };
+        self.activation.forward(x)
     }
 
     /// The block's filters and where they fire: after the norm and the ReLU, before the pool.

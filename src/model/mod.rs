@@ -8,10 +8,12 @@ mod activation;
 mod atelier_cnn;
 mod baseline_cnn;
 mod dense;
+mod pool;
 
 pub use atelier_cnn::{AtelierCnn, AtelierCnnConfig, ConvBlock, ConvBlockConfig};
 pub use baseline_cnn::{BaselineCnn, BaselineCnnConfig};
 pub use dense::{Dense, DenseConfig};
+pub use pool::max_pool_2x2;
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
