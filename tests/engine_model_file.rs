@@ -14,6 +14,10 @@ use safetensors::tensor::{Dtype, TensorView};
 const FIRST_FORMAT: &[u8] = include_bytes!("fixtures/dense-8-format1.atelier-model");
 
 fn dense_file() -> ModelFile {
+    // The device's random stream is one for the whole binary: without the lock, a test on
+    // another thread could seed or draw between this seed and this model's weights.
+    static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _seeded = SEEDED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let config = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![8]));
     let device = Device::flex();
     device.seed(11);
