@@ -13,7 +13,7 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::autodiff::{Autodiff, NodeId};
 use burn::backend::flex::{Flex, FlexTensor, Layout};
-use burn::backend::ops::{IntTensorOps, ModuleOps};
+use burn::backend::ops::IntTensorOps;
 use burn::backend::tensor::{FloatTensor, IntTensor};
 use burn::backend::{Backend, Dispatch, TensorMetadata, backend_extension, get_or_init_device_settings};
 use burn::prelude::*;
@@ -36,10 +36,15 @@ pub trait MaxPool2x2: Backend {
     /// it came from (what `max_pool2d_with_indices_backward` takes).
     #[fusion(default)]
     fn max_pool_2x2(x: FloatTensor<Self>) -> (FloatTensor<Self>, IntTensor<Self>) {
-        let int_dtype = get_or_init_device_settings::<Self>(&x.device()).int_dtype;
-        let pooled = Self::max_pool2d_with_indices(x, KERNEL, KERNEL, NO_PADDING, NO_DILATION, false, int_dtype);
-        (pooled.output, pooled.indices)
+        burns_pool::<Self>(x)
     }
+}
+
+/// Burn's own 2×2 max pool on backend `B`, with indices in the device's integer type.
+fn burns_pool<B: Backend>(x: FloatTensor<B>) -> (FloatTensor<B>, IntTensor<B>) {
+    let int_dtype = get_or_init_device_settings::<B>(&x.device()).int_dtype;
+    let pooled = B::max_pool2d_with_indices(x, KERNEL, KERNEL, NO_PADDING, NO_DILATION, false, int_dtype);
+    (pooled.output, pooled.indices)
 }
 
 #[cfg(feature = "gpu")]
@@ -48,9 +53,7 @@ impl MaxPool2x2 for burn::backend::Cube {}
 impl MaxPool2x2 for Flex {
     fn max_pool_2x2(x: FlexTensor) -> (FlexTensor, FlexTensor) {
         if x.dtype() != DType::F32 {
-            let int_dtype = get_or_init_device_settings::<Self>(&x.device()).int_dtype;
-            let pooled = Self::max_pool2d_with_indices(x, KERNEL, KERNEL, NO_PADDING, NO_DILATION, false, int_dtype);
-            return (pooled.output, pooled.indices);
+            return burns_pool::<Self>(x);
         }
         let int_dtype = get_or_init_device_settings::<Self>(&x.device()).int_dtype;
         let x = x.to_contiguous();
