@@ -46,9 +46,14 @@ test('two tabs that both train keep distinct runs, each resuming its own checkpo
       const run = page.locator(`[data-testid="run-item"][data-run-id="${id}"]`);
       await waitFor(page, async () => Number(await run.getAttribute('data-checkpoint-step')) >= 860, 300_000, `run ${id}'s first epoch checkpoint`);
     }
+    // Stored, records included: a tab writes a run's record just after the worker stores its
+    // checkpoint, so the blob alone does not yet make the run resumable (closing B in between
+    // left run 3 with no recorded checkpoint, once, in CI).
     await waitFor(a, async () => {
       const { blobs } = await stored(a);
-      return ['checkpoint:2', 'checkpoint:3'].every((key) => blobs.includes(key));
+      const records = await Promise.all([2, 3].map((id) => storedRun(a, id)));
+      return ['checkpoint:2', 'checkpoint:3'].every((key) => blobs.includes(key))
+        && records.every((run) => run?.checkpoint_step >= 860);
     }, 30_000, 'both stored');
     await b.close();
     await a.reload();
