@@ -220,6 +220,25 @@ fn an_interrupted_run_shows_its_checkpoint_step_from_the_reload_on() {
 }
 
 #[test]
+fn a_checkpoint_stored_after_the_record_was_written_still_makes_the_run_resumable() {
+    // The tab closed after its trainer stored the first epoch's checkpoint (step 10) and before
+    // the page wrote the record that claims it: the record has none, the step stored with the
+    // checkpoint's bytes says 10.
+    let mut saved = SavedRun::from(&saved_run(1, 12, None));
+    saved.phase = RunState::Running;
+    assert!(!RunRecord::from(saved.clone()).is_resumable(), "without the stored step: nothing to resume");
+    let run = RunRecord::from(saved.clone().with_stored_checkpoint(Some(10)));
+    assert!(run.interrupted && run.is_resumable());
+    assert_eq!((run.checkpoint_step, run.steps.len(), run.epochs.len()), (Some(10), 10, 1));
+    // One checkpoint behind: the newer stored one counts; an older stored step never lowers
+    // the record's, nor does its absence.
+    saved.checkpoint_step = Some(10);
+    assert_eq!(saved.clone().with_stored_checkpoint(Some(20)).checkpoint_step, Some(20));
+    assert_eq!(saved.clone().with_stored_checkpoint(Some(5)).checkpoint_step, Some(10));
+    assert_eq!(saved.with_stored_checkpoint(None).checkpoint_step, Some(10));
+}
+
+#[test]
 fn a_run_started_before_the_restore_keeps_the_id_it_claimed_unless_it_collides() {
     let started =
         AppState::default().reduced(Action::RunRequested { id: 5, settings: RunSettings::default(), compare: false });

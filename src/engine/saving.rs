@@ -30,7 +30,7 @@ pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer, ru
     drop(checkpoint);
     // The previous model file goes first, so no checkpoint needs more memory than the first.
     shared.borrow_mut().last_model_file = None;
-    let stored = crate::web::store::save_checkpoint(run, bytes, &model_file).await;
+    let stored = crate::web::store::save_checkpoint(run, global_step, bytes, &model_file).await;
     let mut s = shared.borrow_mut();
     s.send(FromEngine::Checkpoint { run, epoch, global_step, stored });
     if let Some(channel) = &s.weights {

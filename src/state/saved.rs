@@ -84,6 +84,17 @@ impl SavedRun {
             ref phase => !phase.is_active(),
         }
     }
+
+    /// With the step of the checkpoint stored for it (`stored`, written with the checkpoint's
+    /// bytes): a tab closed after its trainer stored a checkpoint but before the page wrote
+    /// this record keeps that checkpoint resumable. Never lowered: a record never claims a
+    /// checkpoint before its bytes are stored.
+    pub fn with_stored_checkpoint(mut self, stored: Option<usize>) -> Self {
+        if stored > self.checkpoint_step {
+            self.checkpoint_step = stored;
+        }
+        self
+    }
 }
 
 impl From<&RunRecord> for SavedRun {

@@ -22,6 +22,13 @@ pub fn checkpoint_key(run: u32) -> String {
     format!("checkpoint:{run}")
 }
 
+/// The global step of run `run`'s stored checkpoint, written in the same transaction as its
+/// bytes: the page's run record says it too, but a tab closed between the two writes left
+/// the record one checkpoint behind (or with none after the first epoch).
+pub fn checkpoint_step_key(run: u32) -> String {
+    format!("checkpoint-step:{run}")
+}
+
 thread_local! {
     static DATABASE: RefCell<Option<Rc<Rexie>>> = const { RefCell::new(None) };
 }
@@ -53,14 +60,20 @@ pub async fn database() -> Result<Rc<Rexie>, String> {
     Ok(db)
 }
 
-/// A run's checkpoint and its weights as the latest model file, in one transaction (the trainer
-/// calls this before it reports the checkpoint, so the run record the page writes next never
-/// claims a checkpoint that is not there). The checkpoint's bytes are copied out of wasm and
-/// freed before the first wait, so nothing that runs meanwhile has to allocate around them
-/// (wasm memory never shrinks).
-pub async fn save_checkpoint(run: u32, checkpoint: Vec<u8>, model_file: &[u8]) -> Result<(), String> {
-    let blobs: [(JsValue, String); 2] = [
+/// A run's checkpoint, its step and its weights as the latest model file, in one transaction
+/// (the trainer calls this before it reports the checkpoint, so the run record the page writes
+/// next never claims a checkpoint that is not there; the step covers a record written too
+/// late). The checkpoint's bytes are copied out of wasm and freed before the first wait, so
+/// nothing that runs meanwhile has to allocate around them (wasm memory never shrinks).
+pub async fn save_checkpoint(
+    run: u32,
+    global_step: usize,
+    checkpoint: Vec<u8>,
+    model_file: &[u8],
+) -> Result<(), String> {
+    let blobs: [(JsValue, String); 3] = [
         (Uint8Array::from(&checkpoint[..]).into(), checkpoint_key(run)),
+        (JsValue::from_f64(global_step as f64), checkpoint_step_key(run)),
         (Uint8Array::from(model_file).into(), LATEST_MODEL.to_string()),
     ];
     drop(checkpoint);

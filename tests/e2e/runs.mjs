@@ -64,3 +64,30 @@ export const storedFingerprint = (page, key) => page.evaluate((key) => new Promi
     get.onerror = () => reject(get.error);
   };
 }), key);
+
+/** The value stored under blob key `key` when it is not bytes (a checkpoint's step), or null. */
+export const storedValue = (page, key) => page.evaluate((key) => new Promise((resolve, reject) => {
+  const open = indexedDB.open('atelier');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const get = open.result.transaction('blobs').objectStore('blobs').get(key);
+    get.onsuccess = () => resolve(get.result ?? null);
+    get.onerror = () => reject(get.error);
+  };
+}), key);
+
+/** Writes run `id`'s stored record again with the fields of `patch` replaced. */
+export const patchStoredRun = (page, id, patch) => page.evaluate(([key, patch]) => new Promise((resolve, reject) => {
+  const open = indexedDB.open('atelier');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const store = open.result.transaction('runs', 'readwrite').objectStore('runs');
+    const get = store.get(key);
+    get.onsuccess = () => {
+      const put = store.put(JSON.stringify({ ...JSON.parse(get.result), ...patch }), key);
+      put.onsuccess = () => resolve();
+      put.onerror = () => reject(put.error);
+    };
+    get.onerror = () => reject(get.error);
+  };
+}), [String(id), patch]);

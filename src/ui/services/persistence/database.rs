@@ -11,6 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::state::saved::{SavedRun, UnreadableRun, read_saved_runs};
 
+use crate::web::store::checkpoint_step_key;
 use crate::web::store::{BLOBS, RUNS, database, message};
 pub use crate::web::store::{LATEST_MODEL, checkpoint_key};
 
@@ -52,8 +53,22 @@ pub async fn load_run(id: u32) -> Option<SavedRun> {
     let db = database().await.ok()?;
     let tx = db.transaction(&[RUNS], TransactionMode::ReadOnly).ok()?;
     let value = tx.store(RUNS).ok()?.get(JsValue::from_str(&id.to_string())).await.ok()??;
-    let (mut runs, _) = read_saved_runs(vec![(id, value.as_string()?)]);
-    runs.pop()
+    let (runs, _) = read_saved_runs(vec![(id, value.as_string()?)]);
+    with_stored_checkpoints(runs).await.pop()
+}
+
+/// The runs with the steps of their stored checkpoints (`SavedRun::with_stored_checkpoint`);
+/// as they are when those cannot be read.
+async fn with_stored_checkpoints(runs: Vec<SavedRun>) -> Vec<SavedRun> {
+    let Ok(db) = database().await else { return runs };
+    let Ok(tx) = db.transaction(&[BLOBS], TransactionMode::ReadOnly) else { return runs };
+    let Ok(store) = tx.store(BLOBS) else { return runs };
+    let mut out = Vec::with_capacity(runs.len());
+    for run in runs {
+        let step = store.get(JsValue::from_str(&checkpoint_step_key(run.id))).await.ok().flatten();
+        out.push(run.with_stored_checkpoint(step.and_then(|v| v.as_f64()).map(|step| step as usize)));
+    }
+    out
 }
 
 /// The channel on which this browser's Atelier tabs tell each other what they stored.
@@ -92,7 +107,8 @@ pub async fn load_runs() -> Result<(Vec<SavedRun>, Vec<UnreadableRun>), String> 
             Some((id, value.as_string().unwrap_or_default()))
         })
         .collect();
-    Ok(read_saved_runs(records))
+    let (runs, unreadable) = read_saved_runs(records);
+    Ok((with_stored_checkpoints(runs).await, unreadable))
 }
 
 pub async fn put_bytes(key: &str, bytes: &[u8]) -> Result<(), String> {
@@ -111,7 +127,10 @@ pub async fn delete_run(id: u32) -> Result<(), String> {
     let db = database().await?;
     let tx = db.transaction(&[RUNS, BLOBS], TransactionMode::ReadWrite).map_err(message)?;
     tx.store(RUNS).map_err(message)?.delete(JsValue::from_str(&id.to_string())).await.map_err(message)?;
-    tx.store(BLOBS).map_err(message)?.delete(JsValue::from_str(&checkpoint_key(id))).await.map_err(message)?;
+    let blobs = tx.store(BLOBS).map_err(message)?;
+    for key in [checkpoint_key(id), checkpoint_step_key(id)] {
+        blobs.delete(JsValue::from_str(&key)).await.map_err(message)?;
+    }
     tx.done().await.map_err(message)?;
     announce(&format!("deleted:{id}"));
     Ok(())
