@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod crash;
+mod debug_hooks;
 pub mod engine_link;
 pub mod engine_options;
 mod engine_slot;
