@@ -35,8 +35,9 @@ pub(super) fn publish_inference_figures(figures: &Result<InferenceFigures, Strin
 /// With `?debug=1`, `window.atelierDebug` injects faults and measures, for the tests and the
 /// benchmark: `loseGpu()` destroys the engine's WebGPU device, `diverge()` turns the training
 /// weights to NaN before the next step, `trapEngine()` and `failAllocation()` kill the trainer
-/// without a panic (a trap; an allocation that fails; `trapHelper()`: a data-parallel helper's trap), `measureInference()` times the pre-trained model,
-/// `pageWasmBytes()` reads the page's memory, `panicPage()` panics on the page.
+/// without a panic (a trap; an allocation that fails), `trapHelper()` and
+/// `trapHelperAtEvaluation()` trap a data-parallel helper, `measureInference()` times the
+/// pre-trained model, `pageWasmBytes()` reads the page's memory, `panicPage()` panics on the page.
 pub(super) fn install_debug_hooks(send: Callback<ToEngine>) {
     if query_param("debug").as_deref() != Some("1") {
         return;

@@ -11,8 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::state::saved::{SavedRun, UnreadableRun, read_saved_runs};
 
-use crate::web::store::checkpoint_step_key;
-use crate::web::store::{BLOBS, RUNS, database, message};
+use crate::web::store::{BLOBS, RUNS, checkpoint_step_key, database, message};
 pub use crate::web::store::{LATEST_MODEL, checkpoint_key};
 
 async fn put(store: &str, key: &str, value: &JsValue) -> Result<(), String> {
