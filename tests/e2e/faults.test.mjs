@@ -48,8 +48,9 @@ test('two tabs that both train keep distinct runs, each resuming its own checkpo
     }
     // Stored, records included: a tab writes a run's record just after the worker stores its
     // checkpoint, so the blob alone does not yet make the run resumable (once in CI run 3 never
-    // became resumable after B closed; B closing in between is the likely cause). The app's
-    // own window stays: see the 2026-12-02 closing note.
+    // became resumable after B closed; B closing in between is the likely cause). The app now
+    // covers that window too (the checkpoint's step is stored with its bytes, proved in
+    // `persist.test.mjs`); this test still waits for the records, to test two tabs alone.
     await waitFor(a, async () => {
       const { blobs } = await stored(a);
       const records = await Promise.all([2, 3].map((id) => storedRun(a, id)));
