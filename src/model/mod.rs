@@ -7,11 +7,13 @@
 mod activation;
 mod atelier_cnn;
 mod baseline_cnn;
+mod conv_one_channel;
 mod dense;
 mod pool;
 
 pub use atelier_cnn::{AtelierCnn, AtelierCnnConfig, ConvBlock, ConvBlockConfig};
 pub use baseline_cnn::{BaselineCnn, BaselineCnnConfig};
+pub use conv_one_channel::conv_3x3_one_channel;
 pub use dense::{Dense, DenseConfig};
 pub use pool::max_pool_2x2;
 
