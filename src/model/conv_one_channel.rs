@@ -4,9 +4,9 @@
 //! Flex convolves through im2col and a general matrix product. With one input channel that
 //! product's inner dimension is 9, far too short for its packing and tiling to pay: in the
 //! browser the forward pass and the weight and bias gradients took 37 % of a Baseline CNN
-//! training step, for a sixth of its arithmetic. On Flex this computes them directly, a row of
-//! outputs at a time, in loops the compiler turns into wasm SIMD. Every other backend (WebGPU)
-//! runs Burn's own convolution, and the input's gradient (saliency) is Burn's everywhere.
+//! training step, for a sixth of its arithmetic. On Flex this computes them directly, tap by tap
+//! over a whole plane, in long loops the compiler turns into wasm SIMD. Every other backend
+//! (WebGPU) runs Burn's own convolution, and the input's gradient (saliency) is Burn's everywhere.
 
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
@@ -127,8 +127,7 @@ impl ConvOneChannel for Flex {
         let mut wide = vec![0f32; d.wide_len()];
         for image in input.chunks_exact(d.h * d.w) {
             for (taps, &bias) in filters.chunks_exact(TAPS).zip(biases) {
-                // Tap by tap over the whole plane, so each output adds its taps in im2col's order
-                // and the bias last, as Flex does.
+                // Each output adds its nine taps in order, then the bias.
                 wide.fill(0.0);
                 for (tap, &weight) in taps.iter().enumerate() {
                     for (o, &s) in wide.iter_mut().zip(&image[d.tap_offset(tap)..]) {
