@@ -56,3 +56,37 @@ fn convolves_and_differentiates_as_burns_conv2d() {
         assert_close(conv_3x3_one_channel(plain, weight, bias), theirs, &format!("{shape}: untracked"));
     }
 }
+
+/// The Atelier CNN's first convolution: "same" padding, no bias, through the same path on Flex.
+#[test]
+fn pads_like_burns_same_conv2d_without_bias() {
+    use atelier::model::{computes_same_one_channel, conv_3x3_same_one_channel};
+    use burn::nn::PaddingConfig2d;
+
+    let device = Device::flex().autodiff();
+    for (batch, channels, side) in [(3, 32, 28), (1, 4, 5)] {
+        let conv =
+            Conv2dConfig::new([1, channels], [3, 3]).with_padding(PaddingConfig2d::Same).with_bias(false).init(&device);
+        assert!(computes_same_one_channel(&conv.weight.val()), "Flex takes the model's own path");
+        let x = Tensor::<4>::random([batch, 1, side, side], Distribution::Uniform(-1.0, 1.0), &device);
+        let upstream = Tensor::<4>::random([batch, channels, side, side], Distribution::Uniform(-1.0, 1.0), &device);
+        let (ours_x, theirs_x) = (x.clone().require_grad(), x.require_grad());
+        let ours = conv_3x3_same_one_channel(ours_x.clone(), conv.weight.val());
+        let theirs = conv.forward(theirs_x.clone());
+        let shape = format!("same {batch}×{channels}×{side}×{side}");
+        assert_close(ours.clone().inner(), theirs.clone().inner(), &format!("{shape}: outputs"));
+        let ours_grads = (ours * upstream.clone()).sum().backward();
+        let theirs_grads = (theirs * upstream).sum().backward();
+        let weight_grad = |g| conv.weight.grad(g).unwrap();
+        assert_close(weight_grad(&ours_grads), weight_grad(&theirs_grads), &format!("{shape}: filter gradients"));
+        let input_grad = |x: &Tensor<4>, g| x.grad(g).unwrap();
+        assert_close(
+            input_grad(&ours_x, &ours_grads),
+            input_grad(&theirs_x, &theirs_grads),
+            &format!("{shape}: input gradients"),
+        );
+    }
+    // Two input channels are not this path's.
+    let two = Conv2dConfig::new([2, 8], [3, 3]).init(&device);
+    assert!(!computes_same_one_channel(&two.weight.val()));
+}

@@ -66,7 +66,7 @@ impl ConvBlock {
     /// - input: `[batch, c_in, h, w]`
     /// - output: `[batch, c_out, h, w]`, or `[batch, c_out, h/2, w/2]` with pooling
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
-        let x = self.norm.forward(self.conv.forward(input));
+        let x = self.norm.forward(self.convolve(input));
         // Pooling before the ReLU gives the same values and gradients (a ReLU keeps the order
         // of what it passes), with the ReLU on a quarter of the elements.
         let x = match &self.pool {
@@ -80,8 +80,19 @@ impl ConvBlock {
     /// - input: `[batch, c_in, h, w]`
     /// - output: filters `[c_out, c_in, 3, 3]`, maps `[batch, c_out, h, w]`
     pub fn filters_and_maps(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-        let maps = self.activation.forward(self.norm.forward(self.conv.forward(input)));
+        let maps = self.activation.forward(self.norm.forward(self.convolve(input)));
         (self.conv.weight.val(), maps)
+    }
+
+    /// The first block's convolution (one input channel) runs the models' own on the CPU, where
+    /// Flex's im2col product with an inner dimension of 9 is slow (`model::conv_one_channel`).
+    fn convolve(&self, input: Tensor<4>) -> Tensor<4> {
+        let weight = self.conv.weight.val();
+        if super::computes_same_one_channel(&weight) {
+            super::conv_3x3_same_one_channel(input, weight)
+        } else {
+            self.conv.forward(input)
+        }
     }
 }
 

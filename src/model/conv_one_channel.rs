@@ -7,6 +7,8 @@
 //! training step, for a sixth of its arithmetic. On Flex this computes them directly, tap by tap
 //! over a whole plane, in long loops the compiler turns into wasm SIMD. Every other backend
 //! (WebGPU) runs Burn's own convolution, and the input's gradient (saliency) is Burn's everywhere.
+//! The Atelier CNN's first convolution ("same" padding, no bias) takes the same path on Flex,
+//! its input padded first ([`conv_3x3_same_one_channel`]).
 
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
@@ -17,7 +19,7 @@ use burn::backend::ops::ModuleOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, TensorMetadata, backend_extension};
 use burn::prelude::*;
-use burn::tensor::ops::ConvOptions;
+use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Bytes, DType};
 
 const TAPS: usize = 9;
@@ -35,6 +37,23 @@ pub fn conv_3x3_one_channel(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>) ->
         bias.into_dispatch(),
     );
     Tensor::from_dispatch(output)
+}
+
+/// Whether [`conv_3x3_same_one_channel`] computes a convolution with `weight` faster than
+/// Burn's `Conv2d`: on Flex, with one input channel and 3×3 filters. Elsewhere the padding and the
+/// zero bias would add launches to Burn's own kernel for nothing.
+pub fn computes_same_one_channel(weight: &Tensor<4>) -> bool {
+    let [_, inputs, kh, kw] = weight.dims();
+    inputs == 1 && kh == 3 && kw == 3 && weight.device().inner() == Device::flex()
+}
+
+/// A 3×3 "same" convolution without bias (the Atelier CNN's first), as the valid one above on
+/// the input padded with zeros; the zero bias is a constant, so no gradient is computed for it.
+/// - x: `[batch, 1, h, w]`, weight: `[channels, 1, 3, 3]`
+/// - output: `[batch, channels, h, w]`
+pub fn conv_3x3_same_one_channel(x: Tensor<4>, weight: Tensor<4>) -> Tensor<4> {
+    let bias = Tensor::zeros([weight.dims()[0]], &weight.device());
+    conv_3x3_one_channel(x.pad((1, 1, 1, 1), PadMode::Constant(0.0)), weight, bias) // [batch, 1, h + 2, w + 2] in
 }
 
 #[backend_extension(Flex, Cube: cfg(feature = "gpu"), Fusion: cfg(feature = "fusion"), Autodiff)]

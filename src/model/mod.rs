@@ -13,7 +13,7 @@ mod pool;
 
 pub use atelier_cnn::{AtelierCnn, AtelierCnnConfig, ConvBlock, ConvBlockConfig};
 pub use baseline_cnn::{BaselineCnn, BaselineCnnConfig};
-pub use conv_one_channel::conv_3x3_one_channel;
+pub use conv_one_channel::{computes_same_one_channel, conv_3x3_one_channel, conv_3x3_same_one_channel};
 pub use dense::{Dense, DenseConfig};
 pub use pool::max_pool_2x2;
 
