@@ -53,7 +53,8 @@ pub fn computes_same_one_channel(weight: &Tensor<4>) -> bool {
 /// - output: `[batch, channels, h, w]`
 pub fn conv_3x3_same_one_channel(x: Tensor<4>, weight: Tensor<4>) -> Tensor<4> {
     let bias = Tensor::zeros([weight.dims()[0]], &weight.device());
-    conv_3x3_one_channel(x.pad((1, 1, 1, 1), PadMode::Constant(0.0)), weight, bias) // [batch, 1, h + 2, w + 2] in
+    let padded = x.pad((1, 1, 1, 1), PadMode::Constant(0.0)); // [batch, 1, h + 2, w + 2]
+    conv_3x3_one_channel(padded, weight, bias)
 }
 
 #[backend_extension(Flex, Cube: cfg(feature = "gpu"), Fusion: cfg(feature = "fusion"), Autodiff)]
