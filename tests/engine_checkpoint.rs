@@ -195,7 +195,7 @@ fn async_reads_equal_blocking_reads() {
     let asynchronous = burn::tensor::read_sync(pending().read_async()).unwrap().to_bytes();
     assert!(asynchronous == pending().read().to_bytes());
     // The checkpoint's weights are the model file's.
-    assert!(Checkpoint::from_bytes(&blocking).unwrap().model_file().to_bytes() == asynchronous);
+    assert!(Checkpoint::from_bytes(&blocking).unwrap().into_model_file().to_bytes() == asynchronous);
 }
 
 #[test]

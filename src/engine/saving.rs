@@ -23,20 +23,21 @@ pub async fn send_checkpoint(shared: &Rc<RefCell<Shared>>, trainer: &Trainer, ru
     let Ok(checkpoint) = trainer.checkpoint().read_async().await else {
         return;
     };
-    let model_file = checkpoint.model_file().with_test_accuracy(test_accuracy).to_bytes();
-    // Only the bytes from here on: the decoded tensors would raise the worker's high-water mark
-    // (its memory never shrinks) while they are stored.
-    let bytes = checkpoint.to_bytes();
-    drop(checkpoint);
-    // The previous model file goes first, so no checkpoint needs more memory than the first.
+    // The worker's memory never shrinks, so the most this needs at once becomes its high-water
+    // mark for good: the previous model file goes first, then the checkpoint's bytes are made
+    // (and copied out to be stored), then the model file from the checkpoint's own weights once
+    // its optimizer state is gone. Every checkpoint then needs what the first one needed (the
+    // benchmark's memory section). Nothing waits in between, so no message finds no model file.
     shared.borrow_mut().last_model_file = None;
-    let stored = crate::web::store::save_checkpoint(run, global_step, bytes, &model_file).await;
-    let mut s = shared.borrow_mut();
-    s.send(FromEngine::Checkpoint { run, epoch, global_step, stored });
-    if let Some(channel) = &s.weights {
+    let bytes = checkpoint.to_bytes();
+    let model_file = checkpoint.into_model_file().with_test_accuracy(test_accuracy).to_bytes();
+    let storing = crate::web::store::save_checkpoint(run, global_step, bytes, &model_file);
+    if let Some(channel) = &shared.borrow().weights {
         channel.publish(&model_file);
     }
-    s.last_model_file = Some(model_file);
+    shared.borrow_mut().last_model_file = Some(model_file);
+    let stored = storing.await;
+    shared.borrow().send(FromEngine::Checkpoint { run, epoch, global_step, stored });
 }
 
 /// A trainer that continues where `bytes` (a checkpoint from [`send_checkpoint`]) left off.

@@ -120,8 +120,10 @@ impl Checkpoint {
     }
 
     /// The weights alone, as a portable model file (e.g. to export the model of a stopped run).
-    pub fn model_file(&self) -> ModelFile {
-        ModelFile::from_parts(self.meta.config.model.clone(), self.meta.config.normalization, self.weights.clone())
+    /// Moved, not copied: the worker makes it right after the checkpoint's bytes, and a copy
+    /// would raise its memory's high-water mark, which wasm never gives back.
+    pub fn into_model_file(self) -> ModelFile {
+        ModelFile::from_parts(self.meta.config.model, self.meta.config.normalization, self.weights)
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {

@@ -13,6 +13,11 @@ use super::{Batcher, PendingEval, PendingProbabilities};
 use crate::data::Split;
 use crate::model::Model;
 
+/// The most images a batch holds on the CPU. A matrix product of this many rows already runs
+/// at full speed there, and larger batches only raise the worker's memory high-water mark,
+/// which wasm never gives back (the configured 500 is for GPUs, where launches are the cost).
+const CPU_BATCH: usize = 100;
+
 pub struct Evaluation {
     model: Model,
     split: Arc<Split>,
@@ -51,7 +56,7 @@ impl Evaluation {
             split,
             indices,
             cursor: 0,
-            batch_size: batch_size.max(1),
+            batch_size: if device == Device::flex() { batch_size.min(CPU_BATCH) } else { batch_size }.max(1),
             batcher,
             device,
             loss_sum: None,

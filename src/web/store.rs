@@ -63,26 +63,29 @@ pub async fn database() -> Result<Rc<Rexie>, String> {
 /// A run's checkpoint, its step and its weights as the latest model file, in one transaction
 /// (the trainer calls this before it reports the checkpoint, so the run record the page writes
 /// next never claims a checkpoint that is not there; the step covers a record written too
-/// late). The checkpoint's bytes are copied out of wasm and freed before the first wait, so
-/// nothing that runs meanwhile has to allocate around them (wasm memory never shrinks).
-pub async fn save_checkpoint(
+/// late). Both are copied out of wasm when this is called, before the returned future first
+/// waits: the checkpoint's bytes are freed at once, so nothing that runs meanwhile has to
+/// allocate around them (wasm memory never shrinks), and the caller keeps the model file.
+pub fn save_checkpoint(
     run: u32,
     global_step: usize,
     checkpoint: Vec<u8>,
     model_file: &[u8],
-) -> Result<(), String> {
+) -> impl std::future::Future<Output = Result<(), String>> + use<> {
     let blobs: [(JsValue, String); 3] = [
         (Uint8Array::from(&checkpoint[..]).into(), checkpoint_key(run)),
         (JsValue::from_f64(global_step as f64), checkpoint_step_key(run)),
         (Uint8Array::from(model_file).into(), LATEST_MODEL.to_string()),
     ];
     drop(checkpoint);
-    let db = database().await?;
-    let tx = db.transaction(&[BLOBS], TransactionMode::ReadWrite).map_err(message)?;
-    let store = tx.store(BLOBS).map_err(message)?;
-    for (value, key) in &blobs {
-        store.put(value, Some(&JsValue::from_str(key))).await.map_err(message)?;
+    async move {
+        let db = database().await?;
+        let tx = db.transaction(&[BLOBS], TransactionMode::ReadWrite).map_err(message)?;
+        let store = tx.store(BLOBS).map_err(message)?;
+        for (value, key) in &blobs {
+            store.put(value, Some(&JsValue::from_str(key))).await.map_err(message)?;
+        }
+        tx.done().await.map_err(message)?;
+        Ok(())
     }
-    tx.done().await.map_err(message)?;
-    Ok(())
 }
