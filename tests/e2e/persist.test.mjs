@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ROOT, serveDist, launch, screenshot, record, waitFor, openReady, steps } from './harness.mjs';
 import { testImages, imagePng } from './images.mjs';
-import { trainDense, runState, stored, firstCheckpointStored, storedValue, patchStoredRun } from './runs.mjs';
+import { train, trainDense, runState, stored, firstCheckpointStored, storedValue, patchStoredRun } from './runs.mjs';
 
 const run = promisify(execFile);
 let server;
@@ -187,11 +187,7 @@ test('a reload in the middle of a long epoch resumes from the checkpoint taken w
     // A checkpoint every 2 s of training (30 s by default) inside a 860-step epoch (8.6 s at
     // step_ms=10).
     const page = await openReady(context, server.url, '?backend=cpu&checkpoint_every=2&step_ms=10');
-    await page.getByTestId('model-select').selectOption('dense');
-    await page.getByTestId('hidden-select').selectOption('128');
-    await page.getByTestId('subset-select').selectOption('all');
-    await page.getByTestId('epochs-select').selectOption('1');
-    await page.getByTestId('train-start').click();
+    await train(page, { model: 'dense', hidden: 128, subset: 'all', epochs: 1 });
     const run = () => page.locator('[data-testid="run-item"][data-run-id="1"]');
     await waitFor(page, async () => (await stored(page)).blobs.includes('checkpoint:1'), 60_000, 'a checkpoint stored within the epoch');
     await page.reload();

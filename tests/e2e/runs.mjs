@@ -2,17 +2,22 @@
 // state and what IndexedDB holds.
 import { waitFor } from './harness.mjs';
 
+/** A run of `model` on `subset` images (`'all'` or a count) for `epochs`, started; `hidden` and
+ * `batch` are set when given. */
+export async function train(page, { model, subset, epochs, hidden = null, batch = null }) {
+  await page.getByTestId('model-select').selectOption(model);
+  if (hidden !== null) await page.getByTestId('hidden-select').selectOption(String(hidden));
+  await page.getByTestId('subset-select').selectOption(String(subset));
+  if (batch !== null) await page.getByTestId('batch-select').selectOption(String(batch));
+  await page.getByTestId('epochs-select').selectOption(String(epochs));
+  await page.getByTestId('train-start').click();
+}
+
 /** Dense 128 on 1,000 images (16 steps an epoch), started. Tests that act within the run
  * (reload it, pause it, kill its engine) open the page with `?step_ms=N`: each step then takes
  * at least N ms, so the run is still going when they act, however fast the engine (a whole
  * Dense run of 20 epochs takes ~5 s since the engine's per-call overhead went). */
-export async function trainDense(page, epochs) {
-  await page.getByTestId('model-select').selectOption('dense');
-  await page.getByTestId('hidden-select').selectOption('128');
-  await page.getByTestId('subset-select').selectOption('1000');
-  await page.getByTestId('epochs-select').selectOption(String(epochs));
-  await page.getByTestId('train-start').click();
-}
+export const trainDense = (page, epochs) => train(page, { model: 'dense', hidden: 128, subset: 1000, epochs });
 
 export const runState = (page) => page.getByTestId('train-state').getAttribute('data-state');
 

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serveDist, launch, record, waitFor, openReady } from './harness.mjs';
-import { trainDense, storedRun } from './runs.mjs';
+import { train, trainDense, storedRun } from './runs.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -81,11 +81,7 @@ test('a CNN run needs no more engine memory at its last epoch end than at its fi
   const context = await launch();
   try {
     const page = await openReady(context, server.url, '?backend=cpu');
-    await page.getByTestId('model-select').selectOption('baseline-cnn');
-    await page.getByTestId('subset-select').selectOption('1000');
-    await page.getByTestId('batch-select').selectOption('64');
-    await page.getByTestId('epochs-select').selectOption('3');
-    await page.getByTestId('train-start').click();
+    await train(page, { model: 'baseline-cnn', subset: 1000, batch: 64, epochs: 3 });
     const memory = page.getByTestId('engine-memory');
     const atEpoch = [];
     for (let epoch = 1; epoch <= 3; epoch++) {
