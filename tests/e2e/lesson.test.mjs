@@ -36,18 +36,28 @@ const PRIMARY = [
 ].map((selectors) => ['.lesson', '[data-testid="lesson-next"]', ...selectors]);
 
 /** The step's primary content lies inside the window, unscrolled; `whole`: the page too. */
-async function assertFits(page, step, whole = true) {
-  const out = await page.evaluate(([selectors, whole]) => {
-    const bad = selectors.filter((s) => {
+async function assertFits(page, step, whole = true, inWindow = true) {
+  const out = await page.evaluate(([selectors, whole, inWindow]) => {
+    const bad = !inWindow ? [] : selectors.filter((s) => {
       const e = document.querySelector(s);
       if (!e) return true;
       const b = e.getBoundingClientRect();
       return b.height === 0 || b.top < 0 || b.bottom > innerHeight + 0.5 || b.right > innerWidth + 0.5;
     });
     if (scrollY !== 0) bad.push(`scrolled by ${scrollY}`);
+    // Cards paint on their own (styles/main.css, `contain: paint`): whatever sticks out of its
+    // card is cut off, so nothing may (on a 4:3 projector the step's buttons did, by 66 px).
+    for (const card of document.querySelectorAll('.card')) {
+      const c = card.getBoundingClientRect();
+      for (const e of card.querySelectorAll('*')) {
+        const b = e.getBoundingClientRect();
+        const over = Math.max(c.left - b.left, b.right - c.right, c.top - b.top, b.bottom - c.bottom);
+        if (b.width > 0 && b.height > 0 && over > 1) bad.push(`${e.dataset.testid ?? e.className} out of its card by ${Math.round(over)} px`);
+      }
+    }
     if (whole && document.documentElement.scrollHeight > innerHeight) bad.push(`page ${document.documentElement.scrollHeight} px tall`);
     return bad;
-  }, [PRIMARY[step - 1], whole]);
+  }, [PRIMARY[step - 1], whole, inWindow]);
   assert.deepEqual(out, [], `step ${step} at ${page.viewportSize().width} × ${page.viewportSize().height}: outside the window`);
 }
 
@@ -113,6 +123,18 @@ test('the lesson in presenter mode at 1280 × 720: seven steps by button and cli
       await assertFits(page, n);
       if (n > 1) await page.keyboard.press('PageUp');
     }
+    // And on a 4:3 projector, 1024 × 768: every step's cards hold their content (the words may
+    // run below the window there: the type stays at 24 px).
+    await page.setViewportSize({ width: 1024, height: 768 });
+    for (let n = 1; n <= STEPS.length; n++) {
+      await waitFor(page, async () => (await step.getAttribute('data-step')) === String(n), 5_000, `step ${n}`);
+      await page.waitForTimeout(300);
+      await assertFits(page, n, false, false);
+      if (n < STEPS.length) await page.keyboard.press('PageDown');
+    }
+    for (let n = 1; n < STEPS.length; n++) await page.keyboard.press('PageUp');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await waitFor(page, async () => (await step.getAttribute('data-step')) === '1', 5_000, 'step 1 again');
     for (let n = 1; n < STEPS.length; n++) await page.keyboard.press('PageDown');
     await waitFor(page, async () => (await step.getAttribute('data-step')) === '7', 5_000, 'step 7 again');
     await page.setViewportSize({ width: 1280, height: 720 });
