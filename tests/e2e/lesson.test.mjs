@@ -35,7 +35,8 @@ const PRIMARY = [
   ['.draw-canvas', '.probabilities'],
 ].map((selectors) => ['.lesson', '[data-testid="lesson-next"]', ...selectors]);
 
-/** The step's primary content lies inside the window, unscrolled; `whole`: the page too. */
+/** The step's primary content lies inside the window, unscrolled (`inWindow`), nothing sticks out
+ * of its card, and with `whole` the page fits too. */
 async function assertFits(page, step, whole = true, inWindow = true) {
   const out = await page.evaluate(([selectors, whole, inWindow]) => {
     const bad = !inWindow ? [] : selectors.filter((s) => {
