@@ -97,6 +97,8 @@ fn draw(canvas: &HtmlCanvasElement, props: &LineChartProps, scale: f64) -> Optio
     let (x_min, x_max, y_min, y_max) = ranges(props);
     let mut chart = ChartBuilder::on(&root)
         .margin((10.0 * ratio) as i32)
+        // Room for half of the last x label, centred on the axis' end (the presenter's "10").
+        .margin_right(((10.0 + 10.0 * scale) * ratio) as i32)
         .x_label_area_size((44.0 * ratio * scale) as i32)
         .y_label_area_size((62.0 * ratio * scale) as i32)
         .build_cartesian_2d(x_min..x_max, y_min..y_max)
