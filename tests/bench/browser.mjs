@@ -260,3 +260,16 @@ export function fail(page, what) {
     throw new Error(`${what}: the run ended in an error: ${text}`);
   });
 }
+
+/** A DevTools trace's renderer main threads: for each, its complete events and its outermost
+ * tasks of at least `minUs` (a nested run loop reports its task inside the outer one). */
+export function rendererMains(events, minUs = 0) {
+  const names = new Map();
+  for (const e of events) if (e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
+  return [...names].filter(([, n]) => n === 'CrRendererMain').map(([key]) => {
+    const evs = events.filter((e) => `${e.pid}:${e.tid}` === key && e.ph === 'X');
+    const runs = evs.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur >= minUs);
+    const tasks = runs.filter((t) => !runs.some((o) => o !== t && o.ts <= t.ts && o.ts + o.dur >= t.ts + t.dur));
+    return { key, evs, tasks };
+  });
+}

@@ -2,7 +2,7 @@
 // a DevTools trace; CSS=... injects a style first (to try a rule before building it). Add
 // --no-gap-monitor: the benchmark's own rAF loop would otherwise draw a frame every vsync.
 //   trunk build --release && node tests/bench/main-cpu.mjs DIST [cpu|webgpu] [model] [warm s] [trace s] [--no-gap-monitor]
-import { serve, browser, open, waitReady, configure, start, querySuffix } from './browser.mjs';
+import { serve, browser, open, waitReady, configure, start, querySuffix, rendererMains } from './browser.mjs';
 const [dist, backend = 'cpu', model = 'dense', warm = '4', span = '10'] = process.argv.slice(2);
 const server = await serve(dist);
 const context = await browser();
@@ -24,12 +24,7 @@ await new Promise((ok) => setTimeout(ok, Number(span) * 1000));
 await cdp.send('Tracing.end');
 await done;
 const s1 = await step();
-const names = new Map();
-for (const e of events) if (e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
-const main = [...names].filter(([, n]) => n === 'CrRendererMain').map(([k]) => k)[0];
-const evs = events.filter((e) => `${e.pid}:${e.tid}` === main && e.ph === 'X');
-const tasks = evs.filter((e) => e.name === 'ThreadControllerImpl::RunTask');
-const top = tasks.filter((t) => !tasks.some((o) => o !== t && o.ts <= t.ts && o.ts + o.dur >= t.ts + t.dur));
+const [{ evs, tasks: top }] = rendererMains(events);
 const sum = (xs, k) => xs.reduce((a, e) => a + (e[k] ?? 0), 0) / 1000;
 const phases = ['UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'Commit', 'FireAnimationFrame', 'FunctionCall', 'EventDispatch', 'V8.GC_SCAVENGER', 'MinorGC', 'MajorGC'];
 const by = phases.map((p) => `${p} ${sum(evs.filter((e) => e.name === p), 'tdur').toFixed(0)}`);

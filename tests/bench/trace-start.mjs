@@ -6,7 +6,7 @@
 // `train-state` element, as user-timing marks) are listed first, so a task can be placed
 // against the engine's first step ("state running") as well.
 //   trunk build --release && node tests/bench/trace-start.mjs [webgpu|cpu] [dense|baseline-cnn|atelier-cnn] [ms]
-import { snapshotDist, serve, browser, open, waitReady, configure, start, querySuffix } from './browser.mjs';
+import { snapshotDist, serve, browser, open, waitReady, configure, start, querySuffix, rendererMains } from './browser.mjs';
 const backend = process.argv[2] ?? 'webgpu';
 const model = process.argv[3] ?? 'dense';
 const dir = await snapshotDist();
@@ -34,19 +34,12 @@ await start(page);
 await new Promise((ok) => setTimeout(ok, Number(process.argv[4] ?? 8000)));
 await cdp.send('Tracing.end');
 await done;
-const names = new Map();
-for (const e of events) if (e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
-const mains = [...names].filter(([, n]) => n === 'CrRendererMain').map(([k]) => k);
 // Times are ms after the Start click (the click's EventDispatch on the page's main thread).
 const click = events.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'click');
 const zero = click?.ts ?? Math.min(...events.filter((e) => e.ts > 0).map((e) => e.ts));
 const at = (ts) => `+${((ts - zero) / 1000).toFixed(0)} ms`;
 for (const e of events) if (e.cat?.includes('user_timing') && e.name.startsWith('state ')) console.log(`${at(e.ts)} ${e.name}`);
-for (const key of mains) {
-  const evs = events.filter((e) => `${e.pid}:${e.tid}` === key && e.ph === 'X');
-  const long = evs.filter((e) => e.name === 'ThreadControllerImpl::RunTask' && e.dur >= Number(process.env.MIN_US ?? 30000));
-  // Outermost only: a nested run loop reports its task inside the outer one.
-  const tasks = long.filter((t) => !long.some((o) => o !== t && o.ts <= t.ts && o.ts + o.dur >= t.ts + t.dur));
+for (const { key, evs, tasks } of rendererMains(events, Number(process.env.MIN_US ?? 30000))) {
   for (const t of tasks) {
     const inner = evs.filter((e) => e !== t && e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur);
     const agg = new Map();
