@@ -84,6 +84,11 @@ pub async fn probe_gpu() -> GpuStatus {
 /// it ran) when WebGPU must not be used. Call at most once per worker.
 pub async fn start_webgpu() -> Result<Backend, (String, Option<CrossCheck>)> {
     let gpu = navigator_gpu().ok_or(("WebGPU not available in this browser".to_string(), None))?;
+    // A software adapter runs the dense layers' products through the kernel written for it
+    // (before the check below, which then covers it).
+    if let Ok((_, software)) = inspect_adapter(&gpu).await {
+        crate::model::set_software_gpu(software);
+    }
     if let Err(err) = request_subgroups(&gpu) {
         web_sys::console::warn_1(&err);
     }

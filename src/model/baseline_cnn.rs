@@ -49,7 +49,7 @@ impl BaselineCnn {
         let x = super::max_pool_2x2(self.convolve(images)); // [batch, 32, 13, 13]
         let x = self.activation.forward(x);
         let x: Tensor<2> = x.flatten(1, 3); // [batch, 5408]
-        let x = self.activation.forward(self.fc.forward(x)); // [batch, 128]
+        let x = self.activation.forward(super::linear(&self.fc, x)); // [batch, 128]
         self.output.forward(x) // [batch, 10]
     }
 

@@ -10,12 +10,14 @@ mod baseline_cnn;
 mod conv_one_channel;
 mod dense;
 mod pool;
+mod product;
 
 pub use atelier_cnn::{AtelierCnn, AtelierCnnConfig, ConvBlock, ConvBlockConfig};
 pub use baseline_cnn::{BaselineCnn, BaselineCnnConfig};
 pub use conv_one_channel::{computes_same_one_channel, conv_3x3_one_channel, conv_3x3_same_one_channel};
 pub use dense::{Dense, DenseConfig};
 pub use pool::max_pool_2x2;
+pub use product::{linear, product, set_software_gpu};
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -27,7 +27,8 @@ impl BackendKind {
 pub struct CrossCheck {
     pub loss_reference: f32,
     pub loss_candidate: f32,
-    /// Largest difference of the input gradients, relative to the largest reference gradient.
+    /// Largest difference of the input's gradients and of each parameter's, relative to the
+    /// largest value of that gradient on the reference.
     pub gradient_difference: f32,
 }
 

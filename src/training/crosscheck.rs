@@ -1,9 +1,13 @@
 //! One forward + backward pass of the same weights on the same batch on two devices, compared.
 //!
 //! The worker runs it when WebGPU starts: a GPU whose kernels compute something else (e.g.
-//! shaders refused for a missing feature) is caught before a learner trains on garbage.
+//! shaders refused for a missing feature) is caught before a learner trains on garbage. The
+//! gradients compared are the input's and every parameter's, so each kernel of the backward
+//! pass is covered (the weight gradients take other products than the input's).
 
+use burn::module::{ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::{ExecutionError, Transaction};
 
@@ -20,8 +24,23 @@ fn probe_split() -> Split {
     Split::from_parts(SplitKind::Test, pixels, labels)
 }
 
-/// The loss and the gradient with respect to the input pixels of `model` on `device`.
-async fn loss_and_input_gradient(model: &Model, device: &Device) -> Result<(f32, Vec<f32>), ExecutionError> {
+/// Every parameter's gradient, flattened, in the module's order.
+struct ParameterGradients<'a> {
+    grads: &'a GradientsParams,
+    found: Vec<Tensor<1>>,
+}
+
+impl ModuleVisitor for ParameterGradients<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(grad) = self.grads.get::<D>(param.id) {
+            self.found.push(grad.reshape([-1]));
+        }
+    }
+}
+
+/// The loss and the gradients with respect to the input pixels and to each parameter of `model`
+/// on `device` (the input's first).
+async fn loss_and_gradients(model: &Model, device: &Device) -> Result<(f32, Vec<Vec<f32>>), ExecutionError> {
     let device = device.clone().autodiff();
     let model = model.clone().fork(&device);
     let split = probe_split();
@@ -29,12 +48,25 @@ async fn loss_and_input_gradient(model: &Model, device: &Device) -> Result<(f32,
     let batch = Batcher::new(Normalization::Standard).batch(&split, &indices, None, &device);
     let images = batch.images.require_grad();
     let loss = CrossEntropyLossConfig::new().init(&device).forward(model.forward(images.clone()), batch.targets);
-    let grads = loss.backward();
-    let gradient = images.grad(&grads).expect("the input requires a gradient");
-    let data = Transaction::default().register(loss.inner()).register(gradient).execute_async().await?;
+    let mut grads = loss.backward();
+    let input = images.grad_remove(&mut grads).expect("the input requires a gradient");
+    let params = GradientsParams::from_grads(grads, &model);
+    let mut visitor = ParameterGradients { grads: &params, found: vec![input.reshape([-1])] };
+    model.visit(&mut visitor);
+    let transaction =
+        visitor.found.into_iter().fold(Transaction::default().register(loss.inner()), Transaction::register);
+    let data = transaction.execute_async().await?;
     let loss = data[0].iter::<f32>().next().unwrap_or(f32::NAN);
-    let gradient = data[1].iter::<f32>().collect();
-    Ok((loss, gradient))
+    Ok((loss, data[1..].iter().map(|d| d.iter::<f32>().collect()).collect()))
+}
+
+/// The largest difference between two gradients, relative to the reference's largest value.
+fn relative_difference(reference: &[f32], candidate: &[f32]) -> f32 {
+    if reference.len() != candidate.len() {
+        return f32::INFINITY;
+    }
+    let scale = reference.iter().fold(0f32, |m, g| m.max(g.abs())).max(1e-12);
+    reference.iter().zip(candidate).fold(0f32, |m, (a, b)| m.max((a - b).abs())) / scale
 }
 
 /// Compares `candidate` with `reference` on a Baseline CNN initialised from `seed` on the
@@ -59,11 +91,10 @@ pub async fn compare(
     candidate_model: &Model,
     candidate: &Device,
 ) -> Result<CrossCheck, ExecutionError> {
-    let (loss_reference, g_ref) = loss_and_input_gradient(reference_model, reference).await?;
-    let (loss_candidate, g_cand) = loss_and_input_gradient(candidate_model, candidate).await?;
-    let scale = g_ref.iter().fold(0f32, |m, g| m.max(g.abs())).max(1e-12);
-    let gradient_difference = if g_ref.len() == g_cand.len() {
-        g_ref.iter().zip(&g_cand).fold(0f32, |m, (a, b)| m.max((a - b).abs())) / scale
+    let (loss_reference, reference_grads) = loss_and_gradients(reference_model, reference).await?;
+    let (loss_candidate, candidate_grads) = loss_and_gradients(candidate_model, candidate).await?;
+    let gradient_difference = if reference_grads.len() == candidate_grads.len() {
+        reference_grads.iter().zip(&candidate_grads).fold(0f32, |m, (r, c)| m.max(relative_difference(r, c)))
     } else {
         f32::INFINITY
     };

@@ -43,6 +43,8 @@ usage: train [options]
   --data DIR          (default /usr/share/datasets/fashion-mnist)
   --backend NAME      cpu (Flex, default) or wgpu (Burn's GPU runtime: Vulkan, Metal, DX12;
                       needs a build with --features gpu)
+  --software-gpu      with wgpu: the dense layers' products through the kernel the page runs
+                      on a software adapter (SwiftShader, lavapipe), as it does there
   --throughput        no run: images/s of each model's training steps at --batch, on --backend
                       (with --model, of that model alone, as configured)
   --save FILE         write the trained model there (safetensors, with its test accuracy)
@@ -124,6 +126,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--quiet" => quiet = true,
             "--backend" => backend = value()?,
             "--throughput" => throughput = true,
+            "--software-gpu" => atelier::model::set_software_gpu(true),
             "--shifts" => shifts = true,
             "--evaluate" => evaluate = Some(PathBuf::from(value()?)),
             "--shifts-json" => shifts_json = Some(PathBuf::from(value()?)),
