@@ -153,53 +153,55 @@ mod tiled {
             s33 += a3 * b3;
         }
         let (o_row, o_col) = (out.stride(0), out.stride(1));
-        if row + 0 < m && col + 0 < n {
-            out[(row + 0) * o_row + (col + 0) * o_col] = s00;
+        let (row1, row2, row3) = (row + 1, row + 2, row + 3);
+        let (col1, col2, col3) = (col + 1, col + 2, col + 3);
+        if row < m && col < n {
+            out[row * o_row + col * o_col] = s00;
         }
-        if row + 0 < m && col + 1 < n {
-            out[(row + 0) * o_row + (col + 1) * o_col] = s01;
+        if row < m && col1 < n {
+            out[row * o_row + col1 * o_col] = s01;
         }
-        if row + 0 < m && col + 2 < n {
-            out[(row + 0) * o_row + (col + 2) * o_col] = s02;
+        if row < m && col2 < n {
+            out[row * o_row + col2 * o_col] = s02;
         }
-        if row + 0 < m && col + 3 < n {
-            out[(row + 0) * o_row + (col + 3) * o_col] = s03;
+        if row < m && col3 < n {
+            out[row * o_row + col3 * o_col] = s03;
         }
-        if row + 1 < m && col + 0 < n {
-            out[(row + 1) * o_row + (col + 0) * o_col] = s10;
+        if row1 < m && col < n {
+            out[row1 * o_row + col * o_col] = s10;
         }
-        if row + 1 < m && col + 1 < n {
-            out[(row + 1) * o_row + (col + 1) * o_col] = s11;
+        if row1 < m && col1 < n {
+            out[row1 * o_row + col1 * o_col] = s11;
         }
-        if row + 1 < m && col + 2 < n {
-            out[(row + 1) * o_row + (col + 2) * o_col] = s12;
+        if row1 < m && col2 < n {
+            out[row1 * o_row + col2 * o_col] = s12;
         }
-        if row + 1 < m && col + 3 < n {
-            out[(row + 1) * o_row + (col + 3) * o_col] = s13;
+        if row1 < m && col3 < n {
+            out[row1 * o_row + col3 * o_col] = s13;
         }
-        if row + 2 < m && col + 0 < n {
-            out[(row + 2) * o_row + (col + 0) * o_col] = s20;
+        if row2 < m && col < n {
+            out[row2 * o_row + col * o_col] = s20;
         }
-        if row + 2 < m && col + 1 < n {
-            out[(row + 2) * o_row + (col + 1) * o_col] = s21;
+        if row2 < m && col1 < n {
+            out[row2 * o_row + col1 * o_col] = s21;
         }
-        if row + 2 < m && col + 2 < n {
-            out[(row + 2) * o_row + (col + 2) * o_col] = s22;
+        if row2 < m && col2 < n {
+            out[row2 * o_row + col2 * o_col] = s22;
         }
-        if row + 2 < m && col + 3 < n {
-            out[(row + 2) * o_row + (col + 3) * o_col] = s23;
+        if row2 < m && col3 < n {
+            out[row2 * o_row + col3 * o_col] = s23;
         }
-        if row + 3 < m && col + 0 < n {
-            out[(row + 3) * o_row + (col + 0) * o_col] = s30;
+        if row3 < m && col < n {
+            out[row3 * o_row + col * o_col] = s30;
         }
-        if row + 3 < m && col + 1 < n {
-            out[(row + 3) * o_row + (col + 1) * o_col] = s31;
+        if row3 < m && col1 < n {
+            out[row3 * o_row + col1 * o_col] = s31;
         }
-        if row + 3 < m && col + 2 < n {
-            out[(row + 3) * o_row + (col + 2) * o_col] = s32;
+        if row3 < m && col2 < n {
+            out[row3 * o_row + col2 * o_col] = s32;
         }
-        if row + 3 < m && col + 3 < n {
-            out[(row + 3) * o_row + (col + 3) * o_col] = s33;
+        if row3 < m && col3 < n {
+            out[row3 * o_row + col3 * o_col] = s33;
         }
     }
 
