@@ -142,8 +142,8 @@ impl AtelierCnn {
         let x = forward_opt(&self.block2b, x); // [batch, 64, 7, 7]
         let x = self.block3.forward(x); // [batch, 64, 7, 7]
         let x: Tensor<2> = self.dropout.forward(x.flatten(1, 3)); // [batch, 3136]
-        let x = self.activation.forward(self.fc.forward(x)); // [batch, 128]
-        self.output.forward(self.dropout.forward(x)) // [batch, 10]
+        let x = self.activation.forward(super::linear(&self.fc, x)); // [batch, 128]
+        super::linear(&self.output, self.dropout.forward(x)) // [batch, 10]
     }
 
     /// - images: `[batch, 1, 28, 28]`

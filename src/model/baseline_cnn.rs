@@ -50,7 +50,7 @@ impl BaselineCnn {
         let x = self.activation.forward(x);
         let x: Tensor<2> = x.flatten(1, 3); // [batch, 5408]
         let x = self.activation.forward(super::linear(&self.fc, x)); // [batch, 128]
-        self.output.forward(x) // [batch, 10]
+        super::linear(&self.output, x) // [batch, 10]
     }
 
     /// - images: `[batch, 1, 28, 28]`

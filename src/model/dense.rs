@@ -58,11 +58,11 @@ impl Dense {
     pub fn forward_flat(&self, pixels: Tensor<2>) -> Tensor<2> {
         let mut x = pixels;
         for layer in &self.hidden {
-            x = layer.forward(x); // [batch, h]
+            x = super::linear(layer, x); // [batch, h]
             x = self.activation.forward(x);
             x = self.dropout.forward(x);
         }
-        self.output.forward(x)
+        super::linear(&self.output, x) // [batch, 10]
     }
 
     /// Each first-layer unit's 784 incoming weights as a 28×28 picture: the pattern of pixels it

@@ -36,10 +36,14 @@ pub fn product(lhs: Tensor<2>, rhs: Tensor<2>) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as DenseProduct>::dense_product(lhs.into_dispatch(), rhs.into_dispatch()))
 }
 
-/// `layer.forward(x)` through [`product`].
+/// `layer.forward(x)`, through [`product`] on a software GPU; elsewhere (Flex, a hardware GPU)
+/// Burn's own linear layer, whose single operation carries the bias too.
 /// - x: `[batch, inputs]`
 /// - output: `[batch, outputs]`
 pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    if !SOFTWARE_GPU.load(Ordering::Relaxed) || x.device().inner() == Device::flex() {
+        return layer.forward(x);
+    }
     let y = product(x, layer.weight.val()); // [batch, outputs]
     match &layer.bias {
         Some(bias) => y + bias.val().unsqueeze_dim(0),
@@ -155,9 +159,7 @@ mod tiled {
         let (o_row, o_col) = (out.stride(0), out.stride(1));
         let (row1, row2, row3) = (row + 1, row + 2, row + 3);
         let (col1, col2, col3) = (col + 1, col + 2, col + 3);
-        if row < m && col < n {
-            out[row * o_row + col * o_col] = s00;
-        }
+        out[row * o_row + col * o_col] = s00; // inside: checked on entry
         if row < m && col1 < n {
             out[row * o_row + col1 * o_col] = s01;
         }
