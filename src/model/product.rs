@@ -32,7 +32,7 @@ pub fn set_software_gpu(software: bool) {
 
 /// - lhs: `[m, k]`, rhs: `[k, n]`
 /// - output: `[m, n]`
-pub fn product(lhs: Tensor<2>, rhs: Tensor<2>) -> Tensor<2> {
+fn product(lhs: Tensor<2>, rhs: Tensor<2>) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as DenseProduct>::dense_product(lhs.into_dispatch(), rhs.into_dispatch()))
 }
 
