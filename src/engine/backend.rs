@@ -81,12 +81,17 @@ pub async fn probe_gpu() -> GpuStatus {
 }
 
 /// Starts Burn's wgpu runtime and checks it against the CPU; the reason (and the check, when
-/// it ran) when WebGPU must not be used. Call at most once per worker.
-pub async fn start_webgpu() -> Result<Backend, (String, Option<CrossCheck>)> {
+/// it ran) when WebGPU must not be used. Call at most once per worker. `software`: what
+/// [`probe_gpu`] found, when it ran (else the adapter is asked once more).
+pub async fn start_webgpu(software: Option<bool>) -> Result<Backend, (String, Option<CrossCheck>)> {
     let gpu = navigator_gpu().ok_or(("WebGPU not available in this browser".to_string(), None))?;
     // A software adapter runs the dense layers' products through the kernel written for it
     // (before the check below, which then covers it).
-    if let Ok((_, software)) = inspect_adapter(&gpu).await {
+    let software = match software {
+        Some(known) => Some(known),
+        None => inspect_adapter(&gpu).await.ok().map(|(_, software)| software),
+    };
+    if let Some(software) = software {
         crate::model::set_software_gpu(software);
     }
     if let Err(err) = request_subgroups(&gpu) {
@@ -205,21 +210,25 @@ pub(super) async fn ensure_webgpu(shared: &Rc<RefCell<Shared>>) -> Result<Backen
     loop {
         let start = {
             let mut s = shared.borrow_mut();
+            let software = match &s.chooser.gpu {
+                GpuStatus::Available { software, .. } => Some(*software),
+                _ => None,
+            };
             match &s.chooser.webgpu {
                 WebGpu::Started(backend) => return Ok(backend.clone()),
                 WebGpu::Failed(reason) => return Err(reason.clone()),
-                WebGpu::Starting => false,
+                WebGpu::Starting => None,
                 WebGpu::NotStarted => {
                     s.chooser.webgpu = WebGpu::Starting;
-                    true
+                    Some(software)
                 }
             }
         };
-        if !start {
+        let Some(software) = start else {
             yield_to_events(25).await;
             continue;
-        }
-        let started = start_webgpu().await;
+        };
+        let started = start_webgpu(software).await;
         let mut s = shared.borrow_mut();
         match started {
             Ok(backend) => {
