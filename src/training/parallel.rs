@@ -196,7 +196,7 @@ impl Trainer {
         };
         self.model.visit(&mut unflatten);
         let learning_rate = self.learning_rate();
-        self.model = self.optimizer.step(learning_rate, self.model.clone(), unflatten.grads);
+        self.model = self.optimizer.step(self.global_step, learning_rate, self.model.clone(), unflatten.grads);
         let device = self.device.clone().inner();
         let loss = Tensor::<1>::from_data(TensorData::new(vec![total.loss_sum / images.max(1) as f32], [1]), &device);
         let correct = Tensor::<1, Int>::from_data(TensorData::new(vec![total.correct as i64], [1]), &device);

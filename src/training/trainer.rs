@@ -233,7 +233,7 @@ impl Trainer {
         let correct = correct_count(logits, batch.targets);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let learning_rate = self.learning_rate();
-        self.model = self.optimizer.step(learning_rate, self.model.clone(), grads);
+        self.model = self.optimizer.step(self.global_step, learning_rate, self.model.clone(), grads);
         Some(self.finish_step(start, images, learning_rate, loss.inner(), correct))
     }
 
