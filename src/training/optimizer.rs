@@ -245,20 +245,40 @@ mod tests {
     use crate::training::Normalization;
     use crate::training::checkpoint::PendingModelFile;
 
+    /// A small dense model and two images of a repeating pixel pattern (period `period`).
+    struct Fixture {
+        model_config: ModelConfig,
+        images: Tensor<4>,
+    }
+
+    impl Fixture {
+        fn new(period: usize) -> Self {
+            let device = Device::flex().autodiff();
+            let pixels: Vec<f32> = (0..2 * 784).map(|i| (i % period) as f32 / period as f32).collect();
+            let images = Tensor::<4>::from_data(TensorData::new(pixels, [2, 1, 28, 28]), &device);
+            Self { model_config: ModelConfig::Dense(DenseConfig::new().with_hidden(vec![8])), images }
+        }
+
+        fn model(&self) -> Model {
+            self.model_config.init(&self.images.device())
+        }
+
+        /// The gradients of `scale` × the mean squared output.
+        fn grads(&self, model: &Model, scale: f64) -> GradientsParams {
+            let loss = model.forward(self.images.clone()).powi_scalar(2).mean().mul_scalar(scale); // [1]
+            GradientsParams::from_grads(loss.backward(), model)
+        }
+
+        fn bytes(&self, model: &Model) -> Vec<u8> {
+            PendingModelFile::new(model, self.model_config.clone(), Normalization::Unit).read().to_bytes()
+        }
+    }
+
     /// Steps with Burn's `ModuleOptimizer` and with this one, from the same weights: the same
     /// weights after each, bit for bit (so swapping them changed no run's numbers).
     fn matches_burns_optimizer(config: TrainingConfig) {
-        let device = Device::flex().autodiff();
-        let model_config = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![8]));
-        let model = model_config.init(&device);
-        let pixels: Vec<f32> = (0..2 * 784).map(|i| (i % 7) as f32 / 7.0).collect();
-        let images = Tensor::<4>::from_data(TensorData::new(pixels, [2, 1, 28, 28]), &device);
-        let grads = |model: &Model| {
-            let loss = model.forward(images.clone()).powi_scalar(2).mean(); // [1]
-            GradientsParams::from_grads(loss.backward(), model)
-        };
-        let bytes =
-            |model: &Model| PendingModelFile::new(model, model_config.clone(), Normalization::Unit).read().to_bytes();
+        let fixture = Fixture::new(7);
+        let (model, grads, bytes) = (fixture.model(), |m: &Model| fixture.grads(m, 1.0), |m: &Model| fixture.bytes(m));
 
         let initial = bytes(&model);
         let (mut burn_model, mut our_model) = (model.clone(), model);
@@ -277,17 +297,9 @@ mod tests {
     /// good, and never into the subnormal floats (without the flush Adam's first moment and SGD's
     /// velocity sit there from step ~800); the weights stay Burn's bit for bit all the way.
     fn decayed_state_stays_normal(config: TrainingConfig) {
-        let device = Device::flex().autodiff();
-        let model_config = ModelConfig::Dense(DenseConfig::new().with_hidden(vec![8]));
-        let model = model_config.init(&device);
-        let pixels: Vec<f32> = (0..2 * 784).map(|i| (i % 5) as f32 / 5.0).collect();
-        let images = Tensor::<4>::from_data(TensorData::new(pixels, [2, 1, 28, 28]), &device);
-        let grads = |model: &Model, scale: f64| {
-            let loss = model.forward(images.clone()).powi_scalar(2).mean().mul_scalar(scale); // [1]
-            GradientsParams::from_grads(loss.backward(), model)
-        };
-        let bytes =
-            |model: &Model| PendingModelFile::new(model, model_config.clone(), Normalization::Unit).read().to_bytes();
+        let fixture = Fixture::new(5);
+        let (model, grads, bytes) =
+            (fixture.model(), |m: &Model, scale| fixture.grads(m, scale), |m: &Model| fixture.bytes(m));
         let subnormal = |tensor: &Tensor<1>| {
             tensor.clone().into_data().try_to_vec::<f32>().unwrap().into_iter().filter(|x| x.is_subnormal()).count()
         };
