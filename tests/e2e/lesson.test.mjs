@@ -56,6 +56,10 @@ async function assertFits(page, step, whole = true, inWindow = true) {
         if (b.width > 0 && b.height > 0 && over > 1) bad.push(`${e.dataset.testid ?? e.className} out of its card by ${Math.round(over)} px`);
       }
     }
+    // A figure wider than its box is cut (at 1024 × 768 the live loss and accuracy were).
+    for (const e of document.querySelectorAll('.metric-value')) {
+      if (e.scrollWidth > e.clientWidth + 1) bad.push(`${e.parentElement.dataset.testid} cut: ${e.textContent}`);
+    }
     if (whole && document.documentElement.scrollHeight > innerHeight) bad.push(`page ${document.documentElement.scrollHeight} px tall`);
     return bad;
   }, [PRIMARY[step - 1], whole, inWindow]);
@@ -124,13 +128,16 @@ test('the lesson in presenter mode at 1280 × 720: seven steps by button and cli
       await assertFits(page, n);
       if (n > 1) await page.keyboard.press('PageUp');
     }
-    // And on a 4:3 projector, 1024 × 768: every step's cards hold their content (the words may
-    // run below the window there: the type stays at 24 px).
+    // And on a 4:3 projector, 1024 × 768: the words stay at 24 px in a wider column, and every
+    // step still fits the window.
     await page.setViewportSize({ width: 1024, height: 768 });
     for (let n = 1; n <= STEPS.length; n++) {
       await waitFor(page, async () => (await step.getAttribute('data-step')) === String(n), 5_000, `step ${n}`);
       await page.waitForTimeout(300);
-      await assertFits(page, n, false, false);
+      const px = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.lesson-text')).fontSize));
+      assert.ok(px >= 24, `step ${n} at 1024 × 768: the text at ${px} px`);
+      await screenshot(page, `lesson-1024-step-${n}`);
+      await assertFits(page, n);
       if (n < STEPS.length) await page.keyboard.press('PageDown');
     }
     for (let n = 1; n < STEPS.length; n++) await page.keyboard.press('PageUp');
@@ -227,6 +234,16 @@ test("the lesson's dense-network step trains its run with one click, curves in v
     await page.waitForTimeout(300);
     await screenshot(page, 'lesson-confusion');
     await assertFits(page, 6);
+    // The same two steps, trained, on a 4:3 projector.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.waitForTimeout(300);
+    await screenshot(page, 'lesson-1024-confusion');
+    await assertFits(page, 6);
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');
+    await waitFor(page, async () => (await page.getByTestId('lesson-step').getAttribute('data-step')) === '2', 5_000, 'back to step 2');
+    await page.waitForTimeout(300);
+    await screenshot(page, 'lesson-1024-dense-trained');
+    await assertFits(page, 2);
   } finally {
     await context.close();
   }
@@ -320,6 +337,11 @@ test("the lesson's comparison steps start their runs with one click, beside the 
       assert.equal((await names()).filter((n) => n.startsWith('recorded · ') && / test: /.test(n)).length, 3, `step ${step}: ${await names()}`);
       await screenshot(page, `lesson-step-${step}-live`);
       await assertFits(page, step, false);
+      await page.setViewportSize({ width: 1024, height: 768 });
+      await page.waitForTimeout(300);
+      await screenshot(page, `lesson-1024-step-${step}-live`);
+      await assertFits(page, step, false);
+      await page.setViewportSize({ width: 1280, height: 720 });
       await page.getByTestId('train-stop').click();
       await waitFor(page, async () => (await state()) === 'done', 30_000, 'stopped');
       await page.keyboard.press('ArrowRight');
