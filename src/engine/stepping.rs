@@ -166,6 +166,18 @@ pub(super) async fn train(
         if std::mem::take(&mut shared.borrow_mut().diverge_requested) {
             trainer.poison_weights();
         }
+        // A software GPU computes on the CPU's cores, where the drawing's answer waits behind
+        // it: while the user draws, such a run holds between steps (the CPU path cedes a
+        // helper's core instead; a hardware GPU needs neither).
+        if holds_while_drawing(device) && now() < shared.borrow().drawing_until {
+            if let Err(e) = collect(&mut buffer, &mut pace) {
+                break Err(e);
+            }
+            flush(shared, run, &mut buffer);
+            yield_to_events(50).await;
+            pace.skip(now());
+            continue;
+        }
         let step_began = now();
         let cede = step_began < shared.borrow().drawing_until;
         match step(trainer, replicas, cede).await {
@@ -210,6 +222,11 @@ pub(super) async fn train(
     let last = collect(&mut buffer, &mut pace);
     flush(shared, run, &mut buffer);
     result.and(last)
+}
+
+/// Whether a run on `device` holds its steps while the user draws: on a software GPU.
+fn holds_while_drawing(device: &Device) -> bool {
+    *device != Device::flex() && crate::model::software_gpu()
 }
 
 /// Evaluates (with the helpers, each a part, when there are any), then sends the epoch's

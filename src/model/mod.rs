@@ -17,7 +17,7 @@ pub use baseline_cnn::{BaselineCnn, BaselineCnnConfig};
 pub use conv_one_channel::{computes_same_one_channel, conv_3x3_one_channel, conv_3x3_same_one_channel};
 pub use dense::{Dense, DenseConfig};
 pub use pool::max_pool_2x2;
-pub use product::{linear, set_software_gpu};
+pub use product::{linear, set_software_gpu, software_gpu};
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};

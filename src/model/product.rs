@@ -30,6 +30,11 @@ pub fn set_software_gpu(software: bool) {
     SOFTWARE_GPU.store(software, Ordering::Relaxed);
 }
 
+/// Whether the GPU's adapter is a software one: its work takes the CPU's cores.
+pub fn software_gpu() -> bool {
+    SOFTWARE_GPU.load(Ordering::Relaxed)
+}
+
 /// - lhs: `[m, k]`, rhs: `[k, n]`
 /// - output: `[m, n]`
 fn product(lhs: Tensor<2>, rhs: Tensor<2>) -> Tensor<2> {
