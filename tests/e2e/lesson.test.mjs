@@ -66,6 +66,9 @@ async function assertFits(page, step, whole = true, inWindow = true) {
   assert.deepEqual(out, [], `step ${step} at ${page.viewportSize().width} × ${page.viewportSize().height}: outside the window`);
 }
 
+/** The step's words' size in CSS pixels. */
+const lessonTextPx = (page) => page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.lesson-text')).fontSize));
+
 const shown = (page) => page.evaluate((panels) =>
   Object.entries(panels).filter(([, selector]) => document.querySelector(selector)).map(([name]) => name), PANELS);
 
@@ -109,7 +112,7 @@ test('the lesson in presenter mode at 1280 × 720: seven steps by button and cli
         }
       }
       if (title === 'Inside the two networks') await insideTheNetworks(page);
-      const px = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.lesson-text')).fontSize));
+      const px = await lessonTextPx(page);
       assert.ok(px >= 24, `step ${i + 1}: the text at ${px} px`);
       await screenshot(page, `lesson-step-${i + 1}`);
       await assertFits(page, i + 1);
@@ -134,7 +137,7 @@ test('the lesson in presenter mode at 1280 × 720: seven steps by button and cli
     for (let n = 1; n <= STEPS.length; n++) {
       await waitFor(page, async () => (await step.getAttribute('data-step')) === String(n), 5_000, `step ${n}`);
       await page.waitForTimeout(300);
-      const px = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('.lesson-text')).fontSize));
+      const px = await lessonTextPx(page);
       assert.ok(px >= 24, `step ${n} at 1024 × 768: the text at ${px} px`);
       await screenshot(page, `lesson-1024-step-${n}`);
       await assertFits(page, n);
