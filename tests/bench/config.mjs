@@ -43,6 +43,9 @@ export const DEFAULT_MODEL = 'baseline-cnn'; // what the page opens with (`RunSe
 export const RESPONSIVE_MODEL = 'atelier-cnn'; // trained while classification and Pause are measured
 export const MEMORY_MODEL = QUICK ? 'dense' : 'baseline-cnn';
 export const MEMORY_EPOCHS = Number(option('--memory-epochs') ?? 3);
+// The training section clicks Start this long after the page is ready (0: at once, as a user in a
+// hurry would, while the backend race and the engine's compilation still hold the cores).
+export const START_AFTER_MS = Number(option('--start-after') ?? 0);
 export const SLICE_IMAGES = 1000; // the page's smallest subset: 16 steps of 64
 export const FULL_IMAGES = 55_000; // 60,000 minus 5,000 validation
 export const EVAL_IMAGES = 15_000; // what every epoch evaluates: 5,000 validation + 10,000 test

@@ -60,7 +60,7 @@ export function pauseVerdict(r, check) {
 /** Every training session: throughput runs, memory epochs, and the run drawn on and paused. */
 function trainingSessions(r) {
   return [
-    ...r.training.flatMap((t) => t.cases.map((c) => ({ ...c, label: `${name(c.backend)}, ${MODEL_NAMES[c.model]}${t.readback !== 1 ? `, loss every ${t.readback} steps` : ''}` }))),
+    ...r.training.flatMap((t) => t.cases.map((c) => ({ ...c, label: `${name(c.backend)}, ${MODEL_NAMES[c.model]}${t.readback !== 1 ? `, loss every ${t.readback} steps` : ''}${c.startAfterMs ? `, Start ${c.startAfterMs / 1000} s after ready` : ''}` }))),
     ...r.memory.map((m) => ({ ...m, label: `${name(m.backend)}, ${MODEL_NAMES[m.model]}, ${m.epochs} epochs` })),
     ...(r.responsiveness ?? []).filter((x) => x.longestMainThreadTaskMs != null)
       .map((x) => ({ ...x, label: `${name(x.backend)}, ${MODEL_NAMES[x.model]}, drawing${x.pause ? ' and Pause' : ''}` })),

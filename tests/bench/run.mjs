@@ -24,6 +24,8 @@
 //                   and pause on the CPU only.
 //   --native        also run `cargo bench --features engine --bench engine` and fold criterion's
 //                   figures into the report (same as adding `native` to --sections)
+//   --start-after MS  the training section clicks Start MS after the page is ready (default 0: at
+//                   once, while the backend race and the engine's compilation still run)
 //   --no-gap-monitor  without the page's rAF and 10 ms ping loops that measure main-thread gaps
 //                   below 50 ms (to check they cost the other figures nothing)
 //   --report A.json[,B.json] [--write OUT.json]
@@ -38,7 +40,7 @@ import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cpus, totalmem, release } from 'node:os';
 import { ARTIFACTS } from '../e2e/harness.mjs';
-import { option, CORE_COUNTS, QUICK, FULL_EPOCH, GAP_MONITOR, ONLY, SECTIONS, BACKENDS, READBACKS, WARM_STEP, END_STEP, MIN_WINDOW_MS, LOAD_SAMPLES, load, round, log } from './config.mjs';
+import { option, CORE_COUNTS, QUICK, FULL_EPOCH, GAP_MONITOR, START_AFTER_MS, ONLY, SECTIONS, BACKENDS, READBACKS, WARM_STEP, END_STEP, MIN_WINDOW_MS, LOAD_SAMPLES, load, round, log } from './config.mjs';
 import { snapshotDist, serve, machine } from './browser.mjs';
 import { bundle, loadAndLatency, training, inference, memory, epoch, native } from './sections.mjs';
 import { tfjs } from './tfjs.mjs';
@@ -77,14 +79,14 @@ if (option('--report')) {
 
 const startedAt = new Date();
 const results = {
-  date: startedAt.toISOString(), quick: QUICK, fullEpoch: FULL_EPOCH, gapMonitor: GAP_MONITOR, sections: [...SECTIONS], loadStart: load(),
+  date: startedAt.toISOString(), quick: QUICK, fullEpoch: FULL_EPOCH, gapMonitor: GAP_MONITOR, startAfterMs: START_AFTER_MS, sections: [...SECTIONS], loadStart: load(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memoryGiB: totalmem() / 2 ** 30, kernel: release(), browser: null, adapter: null },
   window: { warmStep: WARM_STEP, endStep: END_STEP, minWindowMs: MIN_WINDOW_MS },
   bundle: null, load: [], race: null, responsiveness: [], inference: [], training: [], cores: [], accuracy: null, tfjs: null, memory: [], epoch: [], native: null,
 };
 // bench.json for a complete run; a partial one (--only, --quick, --sections) gets its own name.
 const partial = option('--sections') ? `-${[...SECTIONS].join('-')}` : '';
-const out = join(ARTIFACTS, `bench${ONLY ? `-${ONLY}` : ''}${QUICK ? '-quick' : ''}${partial}.json`);
+const out = join(ARTIFACTS, `bench${ONLY ? `-${ONLY}` : ''}${QUICK ? '-quick' : ''}${partial}${START_AFTER_MS ? `-start-after-${START_AFTER_MS}` : ''}.json`);
 results.errors = [];
 
 /** Figures, verdicts and the Markdown so far; written after every section, so a failure late in

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ROOT } from '../e2e/harness.mjs';
-import { MODELS, BATCH, WARM_STEP, END_STEP, MIN_WINDOW_MS, MEMORY_MODEL, MEMORY_EPOCHS, SLICE_IMAGES, FULL_IMAGES, EVAL_IMAGES, MINUTE, load, round, log } from './config.mjs';
+import { MODELS, BATCH, WARM_STEP, END_STEP, MIN_WINDOW_MS, MEMORY_MODEL, MEMORY_EPOCHS, START_AFTER_MS, SLICE_IMAGES, FULL_IMAGES, EVAL_IMAGES, MINUTE, load, round, log } from './config.mjs';
 import { latency, mainThread } from './responsiveness.mjs';
 import { browser, open, bench, pageNow, waitReady, calibrateLongTasks, jsHeap, querySuffix, configure, start, runRecords, stopAndSettle, firstAt, longTasksIn, counted, longest, fail } from './browser.mjs';
 
@@ -97,6 +97,7 @@ export async function training(server, backend, readback, { workers = null, mode
       const loadBefore = load();
       // All 55,000 images (860 steps), so no epoch end (and its evaluation) falls in the window.
       await configure(page, { model, subset: 'all', epochs: 1 });
+      if (START_AFTER_MS) await new Promise((ok) => setTimeout(ok, START_AFTER_MS));
       const { clicked, from, stale } = await start(page);
       await page.waitForFunction(({ from, stale, warm, end, windowMs, cap }) => {
         if (document.querySelector('[data-testid="train-state"]').dataset.state === 'error') return true;
@@ -123,7 +124,7 @@ export async function training(server, backend, readback, { workers = null, mode
       if (!warm || end[1] < END_STEP) await fail(page, `${model} on ${backend}`);
       const tasks = longTasksIn(b, clicked, stopped);
       const c = {
-        backend, readback, model, batch: BATCH, workers: trainedBy,
+        backend, readback, model, batch: BATCH, workers: trainedBy, startAfterMs: START_AFTER_MS,
         imagesPerSecond: round(((end[1] - warm[1]) * BATCH) / ((end[0] - warm[0]) / 1000)),
         stepsMeasured: end[1] - warm[1],
         secondsMeasured: round((end[0] - warm[0]) / 1000, 2),

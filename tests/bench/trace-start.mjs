@@ -5,9 +5,14 @@
 // Each line starts with the task's time after the click; the run's state changes (from the
 // `train-state` element, as user-timing marks) are listed first, so a task can be placed
 // against the engine's first step ("state running") as well.
-//   trunk build --release && node tests/bench/trace-start.mjs [webgpu|cpu] [dense|baseline-cnn|atelier-cnn] [ms]
+//   trunk build --release && node tests/bench/trace-start.mjs [webgpu|cpu|default] [dense|baseline-cnn|atelier-cnn] [ms]
+// WAIT (ms, default 3000) is how long after the page is ready the click comes (WAIT=0: at once,
+// while the engine's backend race and V8's compilation still run). Then the threads that were
+// busy in the first BUSY_MS (default 150) ms after the click are listed: whose cores the main
+// thread waited for.
 import { snapshotDist, serve, browser, open, waitReady, configure, start, querySuffix, rendererMains } from './browser.mjs';
-const backend = process.argv[2] ?? 'webgpu';
+// `default`: the page without ?backend= (it races the backends).
+const backend = process.argv[2] === 'default' ? null : process.argv[2] ?? 'webgpu';
 const model = process.argv[3] ?? 'dense';
 const dir = await snapshotDist();
 const server = await serve(dir);
@@ -15,7 +20,7 @@ const context = await browser();
 const page = await open(context, server.url, querySuffix(backend));
 await waitReady(page);
 await configure(page, { model, subset: 10000, epochs: 1 });
-await new Promise((ok) => setTimeout(ok, 3000));
+await new Promise((ok) => setTimeout(ok, Number(process.env.WAIT ?? 3000)));
 // Each change of the run's state becomes a user-timing mark in the trace, so tasks can be
 // placed against "running" (the engine's first step) as well as the click.
 await page.evaluate(() => {
@@ -47,6 +52,32 @@ for (const { key, evs, tasks } of rendererMains(events, Number(process.env.MIN_U
     const top = [...agg].sort((a, b) => b[1][0] - a[1][0]).slice(0, 14).map(([n, [d, c]]) => `${n} ${(d / 1000).toFixed(1)}/${(c / 1000).toFixed(1)}`);
     console.log(`${at(t.ts)} ${key} task ${(t.dur / 1000).toFixed(1)} ms (thread cpu ${t.tdur ? (t.tdur / 1000).toFixed(1) : '?'} ms): ${top.join(' | ')}`);
   }
+}
+// Whose cores the main thread waited for: every thread's busy time in the first BUSY_MS after
+// the click (its outermost trace events merged), and what the workers and thread pools ran.
+{
+  const lo = zero, hi = zero + Number(process.env.BUSY_MS ?? 150) * 1000;
+  const names = new Map(), procs = new Map(), spans = new Map(), ran = new Map();
+  for (const e of events) {
+    if (e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
+    if (e.name === 'process_name') procs.set(e.pid, e.args.name);
+  }
+  for (const e of events) {
+    if (e.ph !== 'X' || !e.dur || e.ts + e.dur < lo || e.ts > hi) continue;
+    const key = `${e.pid}:${e.tid}`, a = Math.max(e.ts, lo), z = Math.min(e.ts + e.dur, hi);
+    (spans.get(key) ?? spans.set(key, []).get(key)).push([a, z]);
+    const thread = names.get(key) ?? '';
+    if (/ThreadPoolForeground|DedicatedWorker/.test(thread)) ran.set(`${thread} ${e.name}`, (ran.get(`${thread} ${e.name}`) ?? 0) + z - a);
+  }
+  const busy = [...spans].map(([key, list]) => {
+    list.sort((x, y) => x[0] - y[0]);
+    let covered = 0, end = -Infinity;
+    for (const [a, z] of list) if (z > end) { covered += z - Math.max(a, end); end = z; }
+    return [covered, `${procs.get(Number(key.split(':')[0])) ?? '?'} ${names.get(key) ?? key}`];
+  });
+  const list = (entries) => entries.sort((x, y) => y[0] - x[0]).slice(0, 14).map(([us, what]) => `  ${(us / 1000).toFixed(1)} ms ${what}`).join('\n');
+  console.log(`busy in the first ${(hi - lo) / 1000} ms after the click:\n${list(busy)}`);
+  console.log(`what the workers and thread pools ran then:\n${list([...ran].map(([k, us]) => [us, k]))}`);
 }
 await context.close();
 await server.close?.();
