@@ -273,3 +273,29 @@ export function rendererMains(events, minUs = 0) {
     return { key, evs, tasks };
   });
 }
+
+/** A DevTools trace's threads between `lo` and `hi` (µs): for each, its process and thread
+ * names, how long it was busy (its complete events merged, nested ones counted once) and what
+ * it ran then (µs by event name, nested events included). */
+export function threadActivity(events, lo, hi) {
+  const names = new Map(), procs = new Map(), spans = new Map();
+  for (const e of events) {
+    if (e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
+    if (e.name === 'process_name') procs.set(e.pid, e.args.name);
+  }
+  for (const e of events) {
+    if (e.ph !== 'X' || !e.dur || e.ts + e.dur <= lo || e.ts >= hi) continue;
+    const key = `${e.pid}:${e.tid}`;
+    (spans.get(key) ?? spans.set(key, []).get(key)).push([Math.max(e.ts, lo), Math.min(e.ts + e.dur, hi), e.name]);
+  }
+  return [...spans].map(([key, list]) => {
+    list.sort((x, y) => x[0] - y[0]);
+    let busy = 0, end = -Infinity;
+    const ran = new Map();
+    for (const [a, z, name] of list) {
+      if (z > end) { busy += z - Math.max(a, end); end = z; }
+      ran.set(name, (ran.get(name) ?? 0) + z - a);
+    }
+    return { key, process: procs.get(Number(key.split(':')[0])) ?? '?', thread: names.get(key) ?? key, busy, ran };
+  });
+}

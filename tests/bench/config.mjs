@@ -43,8 +43,9 @@ export const DEFAULT_MODEL = 'baseline-cnn'; // what the page opens with (`RunSe
 export const RESPONSIVE_MODEL = 'atelier-cnn'; // trained while classification and Pause are measured
 export const MEMORY_MODEL = QUICK ? 'dense' : 'baseline-cnn';
 export const MEMORY_EPOCHS = Number(option('--memory-epochs') ?? 3);
-// The training section clicks Start this long after the page is ready (0: at once, as a user in a
-// hurry would, while the backend race and the engine's compilation still hold the cores).
+// The training section clicks each Start this long after the page is ready or the previous run
+// stopped (0: at once, as a user in a hurry would, while a new page's backend race and the
+// engine's compilation still hold the cores).
 export const START_AFTER_MS = Number(option('--start-after') ?? 0);
 export const SLICE_IMAGES = 1000; // the page's smallest subset: 16 steps of 64
 export const FULL_IMAGES = 55_000; // 60,000 minus 5,000 validation

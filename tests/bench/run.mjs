@@ -24,8 +24,9 @@
 //                   and pause on the CPU only.
 //   --native        also run `cargo bench --features engine --bench engine` and fold criterion's
 //                   figures into the report (same as adding `native` to --sections)
-//   --start-after MS  the training section clicks Start MS after the page is ready (default 0: at
-//                   once, while the backend race and the engine's compilation still run)
+//   --start-after MS  the training section clicks each Start MS after the page is ready or the
+//                   previous run stopped (default 0: at once, while a new page's backend race
+//                   and the engine's compilation still run)
 //   --no-gap-monitor  without the page's rAF and 10 ms ping loops that measure main-thread gaps
 //                   below 50 ms (to check they cost the other figures nothing)
 //   --report A.json[,B.json] [--write OUT.json]

@@ -5,7 +5,7 @@
 // machine while one 4 s later costs none (README, "What fills the long task at a WebGPU run's
 // start"): the engine's backend race and V8 compiling the engine's hot WebAssembly hold the cores.
 //   trunk build --release && node tests/bench/trace-load.mjs [webgpu|cpu|default] [ms after ready]
-import { snapshotDist, serve, browser, querySuffix } from './browser.mjs';
+import { snapshotDist, serve, browser, querySuffix, threadActivity } from './browser.mjs';
 const backend = process.argv[2] === 'default' ? null : process.argv[2] ?? 'webgpu'; // `default`: no ?backend=
 const dir = await snapshotDist();
 const server = await serve(dir);
@@ -31,34 +31,21 @@ await page.locator('[data-testid="data-status"][data-state="ready"]').waitFor({ 
 await new Promise((ok) => setTimeout(ok, Number(process.argv[3] ?? 6000)));
 await cdp.send('Tracing.end');
 await done;
-const names = new Map(), procs = new Map();
-for (const e of events) if (e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
-for (const e of events) if (e.name === 'process_name') procs.set(e.pid, e.args.name);
 const marks = events.filter((e) => e.cat?.includes('user_timing') && ['ready', 'backend', 'race complete'].includes(e.name));
 const ready = marks.find((e) => e.name === 'ready')?.ts;
 for (const m of marks) console.log(`${m.name} at ${((m.ts - ready) / 1000).toFixed(0)} ms`);
 const BIN = 500_000, from = ready - 4 * BIN, bins = 16;
-const busy = new Map();
-for (const e of events) {
-  if (e.ph !== 'X' || !e.dur) continue;
-  const k = `${e.pid}:${e.tid}`;
-  (busy.get(k) ?? busy.set(k, []).get(k)).push([e.ts, e.ts + e.dur, e.name]);
-}
-const rows = [];
-for (const [k, spans] of busy) {
-  spans.sort((a, b) => a[0] - b[0]);
-  const per = new Array(bins).fill(0);
-  let end = -Infinity;
-  for (const [a0, z] of spans) {
-    if (z <= end) continue;
-    const a = Math.max(a0, end); end = z;
-    for (let i = 0; i < bins; i++) { const lo = from + i * BIN, hi = lo + BIN; per[i] += Math.max(0, Math.min(z, hi) - Math.max(a, lo)); }
+const per = new Map(); // thread → busy µs per bin
+for (let i = 0; i < bins; i++) {
+  for (const t of threadActivity(events, from + i * BIN, from + (i + 1) * BIN)) {
+    (per.get(t.key) ?? per.set(t.key, { t, bins: new Array(bins).fill(0) }).get(t.key)).bins[i] = t.busy;
   }
-  const total = per.reduce((x, y) => x + y, 0);
-  const top = new Map();
-  for (const [a, z, n] of spans) if (z > ready && a < ready + 6 * BIN) top.set(n, (top.get(n) ?? 0) + Math.min(z, ready + 6 * BIN) - Math.max(a, ready));
-  rows.push([total, `${(procs.get(Number(k.split(':')[0])) ?? '?').slice(0, 8)} ${(names.get(k) ?? k).slice(0, 26).padEnd(26)} ${per.map((us) => String(Math.round(us / 5000)).padStart(3)).join('')}  ${[...top].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([n, us]) => `${n} ${(us / 1000).toFixed(0)}`).join(', ')}`]);
 }
+const early = new Map(threadActivity(events, ready, ready + 6 * BIN).map((t) => [t.key, t.ran]));
+const rows = [...per.values()].map(({ t, bins: b }) => {
+  const top = [...(early.get(t.key) ?? [])].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([n, us]) => `${n} ${(us / 1000).toFixed(0)}`).join(', ');
+  return [b.reduce((x, y) => x + y, 0), `${t.process.slice(0, 8)} ${t.thread.slice(0, 26).padEnd(26)} ${b.map((us) => String(Math.round(us / 5000)).padStart(3)).join('')}  ${top}`];
+});
 console.log(`% busy per 500 ms, from 2 s before ready to ${bins / 2 - 2} s after`);
 for (const [, r] of rows.sort((a, b) => b[0] - a[0]).slice(0, 16)) console.log(r);
 await context.close();

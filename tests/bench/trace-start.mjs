@@ -10,7 +10,7 @@
 // while the engine's backend race and V8's compilation still run). Then the threads that were
 // busy in the first BUSY_MS (default 150) ms after the click are listed: whose cores the main
 // thread waited for.
-import { snapshotDist, serve, browser, open, waitReady, configure, start, querySuffix, rendererMains } from './browser.mjs';
+import { snapshotDist, serve, browser, open, waitReady, configure, start, querySuffix, rendererMains, threadActivity } from './browser.mjs';
 // `default`: the page without ?backend= (it races the backends).
 const backend = process.argv[2] === 'default' ? null : process.argv[2] ?? 'webgpu';
 const model = process.argv[3] ?? 'dense';
@@ -54,29 +54,15 @@ for (const { key, evs, tasks } of rendererMains(events, Number(process.env.MIN_U
   }
 }
 // Whose cores the main thread waited for: every thread's busy time in the first BUSY_MS after
-// the click (its outermost trace events merged), and what the workers and thread pools ran.
+// the click, and what the workers and thread pools ran then (threads of one name summed).
 {
-  const lo = zero, hi = zero + Number(process.env.BUSY_MS ?? 150) * 1000;
-  const names = new Map(), procs = new Map(), spans = new Map(), ran = new Map();
-  for (const e of events) {
-    if (e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
-    if (e.name === 'process_name') procs.set(e.pid, e.args.name);
+  const threads = threadActivity(events, zero, zero + Number(process.env.BUSY_MS ?? 150) * 1000);
+  const ran = new Map();
+  for (const t of threads.filter((t) => /ThreadPoolForeground|DedicatedWorker/.test(t.thread))) {
+    for (const [name, us] of t.ran) ran.set(`${t.thread} ${name}`, (ran.get(`${t.thread} ${name}`) ?? 0) + us);
   }
-  for (const e of events) {
-    if (e.ph !== 'X' || !e.dur || e.ts + e.dur < lo || e.ts > hi) continue;
-    const key = `${e.pid}:${e.tid}`, a = Math.max(e.ts, lo), z = Math.min(e.ts + e.dur, hi);
-    (spans.get(key) ?? spans.set(key, []).get(key)).push([a, z]);
-    const thread = names.get(key) ?? '';
-    if (/ThreadPoolForeground|DedicatedWorker/.test(thread)) ran.set(`${thread} ${e.name}`, (ran.get(`${thread} ${e.name}`) ?? 0) + z - a);
-  }
-  const busy = [...spans].map(([key, list]) => {
-    list.sort((x, y) => x[0] - y[0]);
-    let covered = 0, end = -Infinity;
-    for (const [a, z] of list) if (z > end) { covered += z - Math.max(a, end); end = z; }
-    return [covered, `${procs.get(Number(key.split(':')[0])) ?? '?'} ${names.get(key) ?? key}`];
-  });
   const list = (entries) => entries.sort((x, y) => y[0] - x[0]).slice(0, 14).map(([us, what]) => `  ${(us / 1000).toFixed(1)} ms ${what}`).join('\n');
-  console.log(`busy in the first ${(hi - lo) / 1000} ms after the click:\n${list(busy)}`);
+  console.log(`busy in the first ${process.env.BUSY_MS ?? 150} ms after the click:\n${list(threads.map((t) => [t.busy, `${t.process} ${t.thread}`]))}`);
   console.log(`what the workers and thread pools ran then:\n${list([...ran].map(([k, us]) => [us, k]))}`);
 }
 await context.close();
