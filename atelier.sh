@@ -117,7 +117,7 @@ cmd_test() {
   cargo clippy --locked --all-targets --features engine -- -D warnings
   cargo clippy --locked --bin train --features gpu -- -D warnings
   cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-ui --features ui -- -D warnings
-  cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-engine-p9 --features worker -- -D warnings
+  cargo clippy --locked --target wasm32-unknown-unknown --lib --bin atelier-engine-p10 --features worker -- -D warnings
   say "Native tests (cargo test)"
   ATELIER_DATA_DIR="$PWD/$DATA_DIR" ATELIER_REQUIRE_DATA=1 ATELIER_PYTHON="$PWD/.venv/bin/python" \
     cargo test --locked --features engine

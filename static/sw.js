@@ -6,7 +6,7 @@ const CACHE = 'atelier-app-v1';
 
 // The files the worker loads and the shipped model, which the page's HTML does not name. The
 // engine's files are named after the page ↔ engine protocol (`ENGINE_LOADER` in the engine).
-const ENGINE = 'atelier-engine-p9';
+const ENGINE = 'atelier-engine-p10';
 const EXTRA = [`${ENGINE}_loader.js`, `${ENGINE}.js`, `${ENGINE}_bg.wasm`, 'models/atelier-cnn.safetensors', 'models/atelier-dense.safetensors', 'lesson/shifts.json', 'lesson/recorded.json', 'sw.js'];
 
 // Installing caches the current version at once, so one visit is enough to work offline.

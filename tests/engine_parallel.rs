@@ -1,6 +1,5 @@
 //! Data-parallel training (`Trainer::shard_gradients` / `apply_gradients`): one shard is exactly
-//! `step`; two replicas stay identical, also across steps the leader trains alone while the
-//! helper follows (a core ceded to a drawing); two shards learn as well as one worker; and the
+//! `step`; two replicas stay identical; two shards learn as well as one worker; and the
 //! evaluation shared among replicas is the one replica's.
 //!
 //! One test per binary on purpose: Burn's CPU backend keeps one global RNG (see
@@ -46,33 +45,6 @@ fn train_parallel(replicas: &mut [Trainer]) -> Vec<StepReport> {
         replicas[1..].iter_mut().for_each(Trainer::skip_epoch_end);
     }
     reports
-}
-
-/// Steps a pair through one epoch, the leader training alone (the whole batch as one shard)
-/// at the steps `ceded` names, the helper following those batches without computing. At the
-/// first two-shard step after each ceded stretch, the helper's shard must be the very one the
-/// leader computes for it: the helper's batch and augmentation stayed in step.
-fn train_ceding([leader, helper]: &mut [Trainer; 2], ceded: impl Fn(usize) -> bool) -> usize {
-    let mut checked = 0;
-    for step in 0.. {
-        let total = if ceded(step) {
-            let Some(total) = leader.shard_gradients(0, 1) else { break };
-            assert!(helper.follow_batch(), "the helper's epoch ended before the leader's");
-            total
-        } else {
-            let Some(mine) = helper.shard_gradients(1, 2) else { break };
-            if step > 0 && ceded(step - 1) {
-                assert_eq!(leader.shard_gradients(1, 2).as_ref(), Some(&mine), "the helper's shard after step {step}");
-                checked += 1;
-            }
-            let mut total = leader.shard_gradients(0, 2).unwrap();
-            total.add(&mine).unwrap();
-            total
-        };
-        leader.apply_gradients(&total).unwrap();
-        helper.apply_gradients(&total).unwrap();
-    }
-    checked
 }
 
 fn train_alone(trainer: &mut Trainer) -> Vec<StepReport> {
@@ -156,12 +128,6 @@ fn data_parallel_training_matches_one_worker() {
     train_parallel(&mut pair);
     assert_eq!(trainable_weights(&pair[0]), trainable_weights(&pair[1]));
     evaluation_in_parts_is_the_whole(&mut pair);
-
-    // Ceding a core: the leader trains steps 2-4 and 6 alone; the helper follows, stays
-    // identical and computes the right shard again after each stretch (augmentation on).
-    let mut pair = [fresh(atelier(), 512, 1, &data), fresh(atelier(), 512, 1, &data)];
-    assert_eq!(train_ceding(&mut pair, |step| (2..5).contains(&step) || step == 6), 2);
-    assert_eq!(trainable_weights(&pair[0]), trainable_weights(&pair[1]));
 
     // Two shards learn like one worker: the Baseline CNN, one epoch of 2,560 images, with SGD
     // (unlike Adam, it would feel a gradient summed at the wrong scale).

@@ -124,8 +124,14 @@ fn a_runs_reports_reach_the_live_view_and_the_listed_run() {
     assert_eq!(state.runs[0].preparing.as_deref(), Some("Loading the training images…"));
     let state = engine(&state, FromEngine::Phase(RunState::Running));
     let state = engine(&state, FromEngine::Steps { run: 1, steps: (1..=10).map(step).collect() });
+    // A hold while the user draws shows until the run trains on, or until its next phase.
+    let state = engine(&state, FromEngine::Holding(true));
+    assert!(state.run.holding);
+    assert!(!engine(&state, FromEngine::Holding(false)).run.holding);
+    assert!(!engine(&state, FromEngine::Phase(RunState::Paused)).run.holding);
     let state = engine(&state, FromEngine::Epoch { run: 1, report: epoch(1) });
     let state = engine(&state, FromEngine::Phase(RunState::Done { stopped_early: true }));
+    assert!(!state.run.holding);
     let run = &state.runs[0];
     assert_eq!((run.steps.len(), run.epochs.len()), (10, 1));
     assert_eq!(run.phase, RunState::Done { stopped_early: true });

@@ -23,9 +23,9 @@ use crate::web::{DatasetEvent, load_dataset};
 /// fast model cannot flood the main thread.
 pub(super) const FLUSH_SECONDS: f64 = 0.1;
 
-/// How long after the page's last word that the user draws the helpers keep holding: strokes
-/// come in bursts with pauses between them, and the helpers would otherwise rejoin between
-/// two strokes only to hold again at the next.
+/// How long after the page's last word that the user draws a run keeps holding its steps:
+/// strokes come in bursts with pauses between them, and the run would otherwise train a step
+/// between two strokes, which the next stroke's answer would wait behind.
 pub(super) const DRAWING_SECONDS: f64 = 1.5;
 
 pub(super) struct Shared {
@@ -44,7 +44,7 @@ pub(super) struct Shared {
     /// `ToEngine::Init::cpu_workers`.
     pub(super) cpu_workers: usize,
     /// Until when (on [`now`]'s clock) the user is taken to be drawing (`ToEngine::Drawing`): a
-    /// data-parallel run cedes its helpers' cores to the drawing's answer until then.
+    /// run on the CPU's cores holds its steps until then (`stepping`).
     pub(super) drawing_until: f64,
     /// Set by `TestHook::Diverge`: the run loop ruins its weights before its next step.
     pub(super) diverge_requested: bool,

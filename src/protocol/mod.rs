@@ -30,13 +30,13 @@ pub use settings::{Activation, LrSchedule, ModelChoice, OptimizerKind, RunSettin
 /// Bumped whenever a message changes shape. The page's first message and the engine's first
 /// answer carry it ([`ToEngine::Hello`], [`FromEngine::Hello`]): builds that differ refuse each
 /// other instead of misreading bytes.
-pub const PROTOCOL_VERSION: u32 = 9;
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// The engine worker's script (Trunk's loader for the engine binary). Trunk does not hash
 /// worker file names, so the binary is named after [`PROTOCOL_VERSION`] (`Cargo.toml`,
 /// `index.html`, `static/sw.js`, `atelier.sh`; `tests/protocol.rs` checks they agree): a page
 /// never loads, from a cache, an engine that speaks another protocol under the same name.
-pub const ENGINE_LOADER: &str = "./atelier-engine-p9_loader.js";
+pub const ENGINE_LOADER: &str = "./atelier-engine-p10_loader.js";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToEngine {
@@ -75,7 +75,8 @@ pub enum ToEngine {
     /// restarted one has none).
     Snapshot,
     /// The user is drawing or uploading (sent with classifications, a few times a second at
-    /// most): a run training in several workers cedes a core to the answer for a moment.
+    /// most): a run training on the CPU's cores (the CPU path, a software GPU) holds its steps
+    /// for a moment, so that the answer has them.
     Drawing,
     Classify(ClassifyRequest),
     /// Both shipped models' first layers and answers for a moved picture ([`FromEngine::Inspected`]).
@@ -149,6 +150,9 @@ pub enum FromEngine {
     Phase(RunState),
     /// What a starting run is doing before its first step (loading data, compiling kernels).
     Preparing(String),
+    /// A run on the CPU's cores holds its steps while the user draws (`true`), so that the
+    /// drawing's answer has them, and trains on (`false`); a new phase ends a hold too.
+    Holding(bool),
     /// Steps since the last message (batched so a fast model cannot flood the page). `run`, here
     /// and in every report of a run (epochs, predictions, checkpoints), is the page's id from
     /// [`ToEngine::Start`] or [`ToEngine::ResumeRun`]: a stopped run's last reports can arrive

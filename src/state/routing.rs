@@ -86,6 +86,7 @@ impl AppState {
             FromEngine::Backend(_)
             | FromEngine::Phase(_)
             | FromEngine::Preparing(_)
+            | FromEngine::Holding(_)
             | FromEngine::Steps { .. }
             | FromEngine::Epoch { .. }
             | FromEngine::Memory(_)

@@ -52,6 +52,8 @@ pub struct RunView {
     pub phase: RunState,
     /// What a starting run is doing before its first step ("Loading the training images…").
     pub preparing: Option<String>,
+    /// The run holds its steps while the user draws (`FromEngine::Holding`).
+    pub holding: bool,
     pub pending: Option<Pending>,
     /// Every step of the current run (the charts of a later view read it).
     pub steps: Rc<Vec<StepReport>>,
@@ -69,6 +71,7 @@ impl Default for RunView {
             backend: None,
             phase: RunState::Idle,
             preparing: None,
+            holding: false,
             pending: None,
             steps: Rc::default(),
             epochs: Rc::default(),
@@ -100,6 +103,7 @@ impl RunView {
                 if !phase.is_active() {
                     self.preparing = None;
                 }
+                self.holding = false;
                 self.phase = phase;
             }
             // Only a started run prepares: the engine is past its Start (a page that did not
@@ -110,6 +114,7 @@ impl RunView {
                 }
                 self.preparing = Some(what);
             }
+            FromEngine::Holding(holding) => self.holding = holding,
             FromEngine::Steps { steps, .. } => {
                 self.preparing = None;
                 Rc::make_mut(&mut self.steps).extend(steps);
@@ -135,6 +140,7 @@ impl RunView {
             FromEngine::Crashed(reason) => {
                 self.phase = RunState::Error(format!("The engine crashed ({reason})"));
                 self.preparing = None;
+                self.holding = false;
                 self.backend = None;
                 self.pending = None;
                 self.notice = Some(format!("The engine stopped ({reason}) and was restarted on the CPU."));

@@ -152,23 +152,6 @@ impl Trainer {
         })
     }
 
-    /// Looks at the next batch as [`Trainer::shard_gradients`] does (its augmentation drawn, so
-    /// the random stream stays every replica's) without computing anything: a replica whose
-    /// leader trained this batch alone (`engine::replicas`, ceding a core to a drawing) applies
-    /// the leader's sum next. `false` when the epoch is complete or the run finished.
-    pub fn follow_batch(&mut self) -> bool {
-        let Some((start, end)) = self.next_batch() else {
-            return false;
-        };
-        self.shard_started = Some(start);
-        let mut augment = self.config.augment.then(|| self.augment_rng.clone());
-        if let Some(rng) = augment.as_mut() {
-            self.batcher.pixels(&self.data.train, &self.order[self.cursor..end], Some(rng));
-        }
-        self.shard_augment = augment;
-        true
-    }
-
     /// Applies the summed gradient of the batch [`Trainer::shard_gradients`] looked at, and moves
     /// past that batch.
     pub fn apply_gradients(&mut self, total: &ShardGradients) -> Result<PendingStep, String> {

@@ -217,7 +217,9 @@ test('on a software GPU a run holds its steps while the user draws, and trains o
     assert.equal(await attr(page, 'train-state', 'data-state'), 'running', 'held, not paused');
     assert.ok(Number(await prediction.getAttribute('data-seq')) > answered, 'the drawings were answered');
     assert.ok(atLastStroke - afterOneSecond <= 1, `held while drawing: step ${afterOneSecond} → ${atLastStroke}`);
+    assert.equal(await attr(page, 'train-state', 'data-holding'), 'true', 'the badge says the run waits');
     await waitFor(page, async () => (await steps(page)) >= atLastStroke + 10, 30_000, 'training on after the drawing');
+    assert.equal(await attr(page, 'train-state', 'data-holding'), 'false', 'the badge says it trains again');
     await page.getByTestId('train-stop').click();
     await waitFor(page, async () => (await attr(page, 'train-state', 'data-state')) === 'done', 60_000, 'stopped');
   } finally {

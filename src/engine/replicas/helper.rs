@@ -1,7 +1,6 @@
 //! The helper's side: a replica of the run in its own worker, answering the trainer's messages —
-//! the run to join, each step's summed gradient (and whether to hold, or to follow a batch the
-//! trainer trained alone), and at each epoch's end the weights to evaluate its part of the
-//! validation and test images with.
+//! the run to join, each step's summed gradient, and at each epoch's end the weights to evaluate
+//! its part of the validation and test images with.
 
 use std::cell::RefCell;
 
@@ -77,17 +76,9 @@ fn answer(
         return reply.post_message_with_transfer(&message, &transfer).map_err(describe);
     } else {
         let replica = replica.as_mut().ok_or("a gradient came before the run")?;
-        // The trainer trained this batch alone (the helper held): look at it before applying.
-        if get(data, "follow").is_truthy() && !replica.trainer.follow_batch() {
-            return Err("the trainer's batch came after this helper's epoch ended".into());
-        }
         replica.trainer.apply_gradients(&decode_gradients(data)?)?;
         replica.trainer.skip_epoch_end();
         replica.spare = gradient_array(data);
-        // Hold: the user is drawing, and the trainer trains the next batches alone.
-        if get(data, "hold").is_truthy() {
-            return Ok(());
-        }
     }
     let replica = replica.as_mut().expect("set above");
     if let Some(gradients) = replica.trainer.shard_gradients(replica.shard, replica.shards) {

@@ -9,12 +9,10 @@
 //! A helper that fails or dies costs nothing: the trainer ends all of them and trains the rest
 //! of the run alone, from the same batch (its own shard's gradient is discarded, not applied).
 //!
-//! While the user draws, the run cedes a core to the drawing's answer (`ToEngine::Drawing`):
-//! the helpers hold after the step in flight and the trainer trains whole batches alone, which
-//! the helpers follow (they look at each batch, draw its augmentation and apply the trainer's
-//! sum), so they rejoin in step once the drawing stops.
+//! While the user draws, the whole run holds between steps (`engine::stepping`): the helpers
+//! wait for the next sum, which is all they ever do between steps.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::rc::Rc;
@@ -69,9 +67,6 @@ struct Inbox {
 /// The helpers of one run; dropping it ends them.
 pub(super) struct Replicas {
     workers: Vec<Worker>,
-    /// The helpers were told to hold (ceding their cores): they compute nothing until told
-    /// otherwise, and follow the batches the trainer trains alone.
-    holding: Cell<bool>,
     inbox: Rc<RefCell<Inbox>>,
     _listeners: Vec<Closure<dyn FnMut(JsValue)>>,
 }
@@ -81,7 +76,7 @@ impl Replicas {
     pub(super) fn start(count: usize, checkpoint: &[u8], trainer: &Trainer) -> Result<Self, String> {
         let queues = vec![VecDeque::new(); count - 1];
         let inbox = Rc::new(RefCell::new(Inbox { gradients: queues.clone(), evaluations: queues, ..Inbox::default() }));
-        let mut replicas = Self { workers: Vec::new(), holding: Cell::new(false), inbox, _listeners: Vec::new() };
+        let mut replicas = Self { workers: Vec::new(), inbox, _listeners: Vec::new() };
         let train = &trainer.data().train;
         for shard in 1..count {
             let worker = Worker::new(&format!("{ENGINE_LOADER}?{HELPER_PARAM}=1")).map_err(describe)?;
@@ -167,18 +162,12 @@ impl Replicas {
         .await
     }
 
-    /// Sends the sum to every helper, in the array its own shard came in (`received`; none when
-    /// the helpers held). `hold`: compute nothing after applying it, until a sum says otherwise.
-    fn broadcast(&self, total: &ShardGradients, received: &[JsValue], hold: bool) -> Result<(), String> {
-        let follow = self.holding.get();
-        for (k, worker) in self.workers.iter().enumerate() {
-            let (message, transfer) = encode_gradients(total, received.get(k).and_then(gradient_array));
-            // The helper computed no shard of this batch: it looks at the batch before applying.
-            set(message.unchecked_ref(), "follow", &follow.into());
-            set(message.unchecked_ref(), "hold", &hold.into());
+    /// Sends the sum to every helper, in the array its own shard came in (`received`).
+    fn broadcast(&self, total: &ShardGradients, received: &[JsValue]) -> Result<(), String> {
+        for (worker, shard) in self.workers.iter().zip(received) {
+            let (message, transfer) = encode_gradients(total, gradient_array(shard));
             worker.post_message_with_transfer(&message, &transfer).map_err(describe)?;
         }
-        self.holding.set(hold);
         Ok(())
     }
 
@@ -204,20 +193,18 @@ impl Drop for Replicas {
 
 /// One training step: alone, or with the helpers when there are any. A helper's failure ends
 /// them all (`replicas` becomes `None`, said on the console) and the step is trained alone.
-/// `cede`: the user is drawing, so the helpers hold after this step (see the module's doc).
-pub(super) async fn step(trainer: &mut Trainer, replicas: &mut Option<Replicas>, cede: bool) -> Option<PendingStep> {
+pub(super) async fn step(trainer: &mut Trainer, replicas: &mut Option<Replicas>) -> Option<PendingStep> {
     let Some(helpers) = replicas.as_ref() else {
         return trainer.step();
     };
-    let workers = if helpers.holding.get() { 1 } else { helpers.count() };
+    let workers = helpers.count();
     let mut total = trainer.shard_gradients(0, workers)?;
     let summed = async {
-        // Holding helpers sent nothing for this batch (and compute nothing until told).
-        let received = if workers > 1 { helpers.gather(|inbox| &mut inbox.gradients).await? } else { Vec::new() };
+        let received = helpers.gather(|inbox| &mut inbox.gradients).await?;
         for shard in &received {
             total.add(&decode_gradients(shard)?)?;
         }
-        helpers.broadcast(&total, &received, cede)?;
+        helpers.broadcast(&total, &received)?;
         trainer.apply_gradients(&total)
     };
     match summed.await {

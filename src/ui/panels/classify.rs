@@ -29,6 +29,8 @@ pub struct ClassifyPanelProps {
     pub on_command: Callback<ToEngine>,
     /// A run is training: its weights can be asked for ("your run in progress").
     pub run_active: bool,
+    /// The run holds its steps while the user draws (said beside the answer's latency).
+    pub run_holding: bool,
 }
 
 /// Preprocesses `image` and asks the engine; a blank image clears the prediction instead.
@@ -74,7 +76,7 @@ pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
             (seq.clone(), last_image.clone(), props.dispatch.clone(), props.on_command.clone(), view.model);
         Callback::from(move |image: Option<InputImage>| {
             *last_image.borrow_mut() = image.clone();
-            // The user's own input (a stroke, an upload): a training run cedes a core to it.
+            // The user's own input (a stroke, an upload): a run on the CPU's cores holds for it.
             if image.is_some() {
                 on_command.emit(ToEngine::Drawing);
             }
@@ -194,7 +196,7 @@ pub fn ClassifyPanel(props: &ClassifyPanelProps) -> Html {
                         }
                     </figure>
                 </div>
-                <Probabilities view={view.clone()} />
+                <Probabilities view={view.clone()} run_holding={props.run_holding} />
             </div>
         </section>
     }
@@ -227,6 +229,7 @@ fn first_file(files: Option<web_sys::FileList>) -> Option<File> {
 #[derive(Properties, PartialEq)]
 struct ProbabilitiesProps {
     view: ClassifyView,
+    run_holding: bool,
 }
 
 /// Ten labelled bars, the top class highlighted.
@@ -264,6 +267,9 @@ fn Probabilities(props: &ProbabilitiesProps) -> Html {
             <p class="hint latency">
                 {format!("Answered on {} in {}", if answer.backend.name() == "webgpu" { "WebGPU" } else { "the CPU" },
                     view.latency_ms.map(|l| format!("{l:.0} ms")).unwrap_or_default())}
+                if props.run_holding {
+                    <span data-testid="training-held">{" · training waits while you draw"}</span>
+                }
             </p>
             if let Some(report) = &view.backend {
                 <p class="hint classify-backend" data-testid="classify-backend" data-value={report.kind.name()}

@@ -233,7 +233,7 @@ pub fn TrainPanel(props: &TrainPanelProps) -> Html {
                         onclick={pause}>{if paused { "Resume" } else { "Pause" }}</button>
                 <button class="button" data-testid="train-stop" disabled={!allows(RunEvent::Stop)} onclick={stop}>{"Stop"}</button>
                 <button class="button" data-testid="train-reset" disabled={!can_reset} onclick={reset}>{"Reset"}</button>
-                <RunStateBadge phase={run.phase.clone()} preparing={run.preparing.clone()} pending={run.pending} step={run.last_step().map_or(0, |s| s.info.global_step)} />
+                <RunStateBadge phase={run.phase.clone()} preparing={run.preparing.clone()} holding={run.holding} pending={run.pending} step={run.last_step().map_or(0, |s| s.info.global_step)} />
             </div>
             if !*data_ready {
                 <p class="hint">{"Training starts once the dataset has loaded."}</p>
@@ -322,6 +322,8 @@ struct StateProps {
     phase: RunState,
     /// What a starting run is doing, shown instead of "Training…" until its first step.
     preparing: Option<String>,
+    /// The run holds its steps while the user draws.
+    holding: bool,
     /// A clicked control the engine has not confirmed yet.
     pending: Option<Pending>,
     /// Steps reported so far in this run (tests watch it to see training move or stop).
@@ -333,14 +335,20 @@ fn RunStateBadge(props: &StateProps) -> Html {
     let text = match &props.phase {
         _ if props.pending.is_some() => props.pending.map(Pending::text).unwrap_or_default().to_string(),
         RunState::Idle => "Ready to train".to_string(),
+        RunState::Running if props.holding => "Waiting while you draw".into(),
         RunState::Running => props.preparing.clone().unwrap_or_else(|| "Training…".into()),
         RunState::Paused => "Paused".into(),
         RunState::Done { stopped_early: true } => "Stopped".into(),
         RunState::Done { .. } => "Finished".into(),
         RunState::Error(message) => message.clone(),
     };
+    // Why the steps stopped moving: the drawing's answer has the cores the run trains on.
+    let title = props
+        .holding
+        .then_some("Training waits while you draw, so that your drawing is answered at once; it goes on by itself.");
     html! {
-        <span class={classes!("run-state", props.phase.name(), props.pending.is_some().then_some("pending"))} data-testid="train-state"
+        <span class={classes!("run-state", props.phase.name(), props.pending.is_some().then_some("pending"))} data-testid="train-state" title={title}
+              data-holding={props.holding.to_string()}
               data-state={props.phase.name()} data-pending={props.pending.map(Pending::name).unwrap_or_default()}
               data-step={props.step.to_string()} data-readback={crate::ui::services::engine_options::readback_every().to_string()}
               role="status">{text}</span>

@@ -57,7 +57,7 @@ struct Link {
     drawing_told: Rc<Cell<f64>>,
 }
 
-/// The trainer hears that the user draws at most this often (ms): it keeps a core ceded for
+/// The trainer hears that the user draws at most this often (ms): it holds its steps for
 /// longer than this after each word (`engine::shared::DRAWING_SECONDS`).
 const DRAWING_EVERY_MS: f64 = 250.0;
 
