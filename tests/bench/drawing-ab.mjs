@@ -1,7 +1,8 @@
 // Drawings answered while the Atelier CNN trains on the CPU path in two workers, two builds
 // interleaved (A, B, A, B, …): classification latency over many strokes (the benchmark's latency
 // section takes 25, too few to tell builds apart on this noisy machine), the images/s label
-// meanwhile (whether a core was ceded to the drawing) and the steps trained during the strokes.
+// meanwhile (how many workers trained) and the steps trained during the strokes (a run on the
+// CPU holds its steps while the user draws since 2026-12-04).
 //
 //   node tests/bench/drawing-ab.mjs DIST_A DIST_B [--pairs 3] [--samples 80]
 //
