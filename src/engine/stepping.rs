@@ -234,7 +234,7 @@ pub(super) async fn train(
 
 /// Whether a run on `device` holds its steps while the user draws: on the CPU and on a software
 /// GPU. Ceding only the helpers' cores (the trainer training on alone) still left the answer at
-/// a median of 20.2 ms on two cores, holding gives 10.2 ms (README, Performance).
+/// a median of 20.2 ms on two cores; holding gives 9 ms, as idle (README, Performance).
 fn holds_while_drawing(device: &Device) -> bool {
     *device == Device::flex() || crate::model::software_gpu()
 }
