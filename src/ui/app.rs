@@ -254,7 +254,7 @@ pub fn App() -> Html {
                 }
                 if shows(Panel::Classify) {
                     <ClassifyPanel view={state.classify.clone()} dispatch={dispatch.clone()} on_command={engine.clone()} run_active={run_active}
-                                   run_holding={state.run.holding && state.run.phase == RunState::Running}
+                                   run_holding={state.run.holding}
                                    import_error={state.storage.import_error.clone()} />
                 }
                 if shows(Panel::Train) {

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serveDist, launch, screenshot, record, status, steps, waitFor, openReady, stroke, DIST } from './harness.mjs';
+import { serveDist, launch, screenshot, record, status, steps, waitFor, openReady, stroke, strokeFor, DIST } from './harness.mjs';
 
 let server;
 before(async () => { server = await serveDist(); });
@@ -204,16 +204,8 @@ test('on a software GPU a run holds its steps while the user draws, and trains o
     await waitFor(page, async () => (await steps(page)) >= 20, 180_000, 'the first steps on WebGPU');
     const prediction = page.getByTestId('prediction');
     const answered = Number(await prediction.getAttribute('data-seq') ?? 0);
-    // A stroke about every 300 ms for 4 s; the step in flight finishes, then nothing more.
-    const began = Date.now();
-    let afterOneSecond;
-    for (let i = 0; Date.now() - began < 4_000; i++) {
-      const x = 0.25 + (i % 4) * 0.15;
-      await stroke(page, [[x, 0.2], [x + 0.05, 0.8]]);
-      if (afterOneSecond === undefined && Date.now() - began >= 1_000) afterOneSecond = await steps(page);
-      await page.waitForTimeout(150);
-    }
-    const atLastStroke = await steps(page);
+    // Strokes for 4 s; the step in flight finishes, then nothing more.
+    const { afterOneSecond, atLastStroke } = await strokeFor(page);
     assert.equal(await attr(page, 'train-state', 'data-state'), 'running', 'held, not paused');
     assert.ok(Number(await prediction.getAttribute('data-seq')) > answered, 'the drawings were answered');
     assert.ok(atLastStroke - afterOneSecond <= 1, `held while drawing: step ${afterOneSecond} → ${atLastStroke}`);

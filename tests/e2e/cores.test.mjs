@@ -4,7 +4,7 @@
 // test images at an epoch's end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openReady, screenshot, steps, stroke, value, waitFor } from './harness.mjs';
+import { serveDist, launch, openReady, screenshot, steps, strokeFor, value, waitFor } from './harness.mjs';
 import { runState } from './runs.mjs';
 
 let server;
@@ -120,16 +120,8 @@ test('drawing while two workers train: the run holds its steps, answers each dra
     const page = await trainingInTwoWorkers(context, '', 5);
     const prediction = page.getByTestId('prediction');
     const answered = Number(await prediction.getAttribute('data-seq') ?? 0);
-    // A stroke about every 300 ms for 4 s; the step in flight finishes, then nothing more.
-    const began = Date.now();
-    let afterOneSecond;
-    for (let i = 0; Date.now() - began < 4_000; i++) {
-      const x = 0.2 + (i % 5) * 0.15;
-      await stroke(page, [[x, 0.3], [x + 0.05, 0.7]]);
-      if (afterOneSecond === undefined && Date.now() - began >= 1_000) afterOneSecond = await steps(page);
-      await page.waitForTimeout(150);
-    }
-    const atLastStroke = await steps(page);
+    // Strokes for 4 s; the step in flight finishes, then nothing more.
+    const { afterOneSecond, atLastStroke } = await strokeFor(page);
     assert.equal(await runState(page), 'running', 'held, not paused');
     assert.ok(Number(await prediction.getAttribute('data-seq')) > answered, 'the drawings were answered');
     // The page says why the steps stopped, in the run's badge and beside the drawing's answer.

@@ -111,3 +111,17 @@ export async function stroke(page, points) {
   for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 4 });
   await page.mouse.up();
 }
+
+/** A stroke about every 300 ms for `ms` across the drawing, as a user doodling while a run
+ * trains: the run's step one second in, and after the last stroke. */
+export async function strokeFor(page, ms = 4_000) {
+  const began = Date.now();
+  let afterOneSecond;
+  for (let i = 0; Date.now() - began < ms; i++) {
+    const x = 0.2 + (i % 5) * 0.15;
+    await stroke(page, [[x, 0.3], [x + 0.05, 0.7]]);
+    if (afterOneSecond === undefined && Date.now() - began >= 1_000) afterOneSecond = await steps(page);
+    await page.waitForTimeout(150);
+  }
+  return { afterOneSecond, atLastStroke: await steps(page) };
+}
